@@ -1,0 +1,12 @@
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// runDevnet is being written (placeholder until its engineer lands it).
+func runDevnet(args []string) int {
+	fmt.Fprintln(os.Stderr, "litsigner: devnet: not built yet")
+	return exitFailure
+}

@@ -1,0 +1,69 @@
+// Command litsigner is the command-line client of litsignerd: it runs Lit
+// Actions through the daemon, manages the session, talks to hardware wallets
+// directly, and runs a local devnet.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit codes, documented in README.md.
+const (
+	exitOK      = 0
+	exitFailure = 1 // anything not listed below
+	exitUsage   = 2 // bad command line
+	exitDevice  = 3 // hardware wallet: rejected, locked, app closed, PIN, absent
+	exitNetwork = 4 // Lit network: below threshold, bad shares, timeout
+	exitDaemon  = 5 // litsignerd not reachable
+	exitAction  = 6 // the Lit Action itself failed
+)
+
+type command struct {
+	name, summary string
+	run           func(args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"status", "show the session and the network", runStatus},
+		{"session", "start or revoke the session (session start|revoke)", runSession},
+		{"exec", "run a Lit Action: exec FILE | --ipfs CID [--param k=v]... [--params-json JSON]", runExec},
+		{"wallet", "hardware wallets: wallet list|accounts|sign-message|unlock", runWallet},
+		{"devnet", "run a local Lit-compatible network in the foreground", runDevnet},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: litsigner <command> [flags]")
+	fmt.Fprintln(w, "\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'litsigner <command> -h' for a command's flags.")
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	if len(args) == 0 {
+		usage(os.Stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		usage(os.Stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:])
+		}
+	}
+	fmt.Fprintf(os.Stderr, "litsigner: unknown command %q\n\n", args[0])
+	usage(os.Stderr)
+	return exitUsage
+}

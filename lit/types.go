@@ -1,0 +1,63 @@
+// Package lit is a client for the Lit Protocol v2 node API: network handshake,
+// memory-only ed25519 session keys authorized by a SIWE (EIP-4361) message
+// with a ReCap capability, per-node session signatures, and executeJs fan-out
+// with threshold early return, ECDSA share combination and verification.
+// It is a library: it never imports the daemon or the IPC layer.
+package lit
+
+import (
+	"context"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// PersonalSigner produces the wallet signature (authSig) that authorizes a
+// session key: an EIP-191 personal_sign of the SIWE text. The daemon plugs a
+// hardware wallet in here.
+type PersonalSigner interface {
+	// Address is the account that signs.
+	Address() common.Address
+	// SignPersonalMessage returns the 65-byte signature r||s||v (v 27/28, or
+	// 0/1) over message. The session code verifies it by EIP-191 recovery.
+	SignPersonalMessage(ctx context.Context, message []byte) ([]byte, error)
+}
+
+// AuthSig is the SDK's signature object, used both for the wallet's SIWE
+// signature and for a session key's per-node signature. Field order is the
+// SDK's (it is serialized inside signed JSON).
+type AuthSig struct {
+	Sig           string `json:"sig"`
+	DerivedVia    string `json:"derivedVia"`
+	SignedMessage string `json:"signedMessage"`
+	Address       string `json:"address"`
+	Algo          string `json:"algo,omitempty"`
+}
+
+// ExecuteJSRequest is one Lit Action to run. Exactly one of Code and IPFSID
+// is set.
+type ExecuteJSRequest struct {
+	// Code is the JavaScript source (sent base64-encoded on the wire).
+	Code string `json:"code,omitempty"`
+	// IPFSID is the CIDv0 ("Qm...") of an action the nodes fetch themselves.
+	IPFSID string `json:"ipfsId,omitempty"`
+	// JSParams become globals inside the action.
+	JSParams map[string]any `json:"jsParams,omitempty"`
+}
+
+// Signature is one combined and verified PKP signature, shaped like the SDK's.
+type Signature struct {
+	R          string `json:"r"`
+	S          string `json:"s"`
+	RecID      int    `json:"recid"`
+	Signature  string `json:"signature"`
+	PublicKey  string `json:"publicKey"`
+	DataSigned string `json:"dataSigned"`
+}
+
+// ExecuteJSResult mirrors the SDK's executeJs result.
+type ExecuteJSResult struct {
+	Signatures map[string]Signature `json:"signatures"`
+	// Response is the most common response; JSON-decoded when it parses.
+	Response any    `json:"response"`
+	Logs     string `json:"logs"`
+}
