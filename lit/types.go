@@ -40,7 +40,9 @@ type ExecuteJSRequest struct {
 	Code string `json:"code,omitempty"`
 	// IPFSID is the CIDv0 ("Qm...") of an action the nodes fetch themselves.
 	IPFSID string `json:"ipfsId,omitempty"`
-	// JSParams become globals inside the action.
+	// JSParams become globals inside the action. They are sent as JSON:
+	// pass byte arrays such as toSign as []int (a JSON array of numbers, as
+	// the SDK sends them), not []byte (which encoding/json writes as base64).
 	JSParams map[string]any `json:"jsParams,omitempty"`
 }
 

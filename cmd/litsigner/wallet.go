@@ -1,12 +1,30 @@
 package main
 
 import (
-	"fmt"
+	"context"
 	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/litsigner/litsigner/hwwallet/walletcli"
 )
 
-// runWallet is being written (placeholder until its engineer lands it).
+// runWallet runs 'litsigner wallet list|accounts|sign-message|unlock'. The
+// logic lives in hwwallet/walletcli; "unlock" talks to the daemon and is
+// client.go's (walletUnlock).
 func runWallet(args []string) int {
-	fmt.Fprintln(os.Stderr, "litsigner: wallet: not built yet")
-	return exitFailure
+	if len(args) > 0 && args[0] == "unlock" {
+		return runWalletUnlock(args[1:])
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return walletcli.Run(ctx, args, walletcli.Env{
+		Stdin:  os.Stdin,
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+		Getenv: os.Getenv,
+	})
 }
+
+// runWalletUnlock runs 'litsigner wallet unlock' through the daemon.
+func runWalletUnlock(args []string) int { return walletUnlock(args) }

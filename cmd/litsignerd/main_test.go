@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/litsigner/litsigner/daemon/cli"
+	"github.com/litsigner/litsigner/lit"
+)
+
+// binDir holds litsignerd and litsigner built once for this package.
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "lsbin")
+	if err != nil {
+		panic(err)
+	}
+	binDir = dir
+	cmd := exec.Command("go", "build", "-o", dir,
+		"github.com/litsigner/litsigner/cmd/litsignerd", "github.com/litsigner/litsigner/cmd/litsigner")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		os.RemoveAll(dir)
+		panic("build binaries: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func shortDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "lsd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// notifyListener is a fake NOTIFY_SOCKET collecting sd_notify messages.
+type notifyListener struct {
+	path string
+	msgs chan string
+}
+
+func newNotifyListener(t *testing.T, dir string) *notifyListener {
+	path := filepath.Join(dir, "notify")
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &notifyListener{path: path, msgs: make(chan string, 64)}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			k, _, err := c.ReadFromUnix(buf)
+			if err != nil {
+				close(n.msgs)
+				return
+			}
+			n.msgs <- string(buf[:k])
+		}
+	}()
+	t.Cleanup(func() { c.Close() })
+	return n
+}
+
+// waitMsg waits for a message equal to want (other messages are skipped).
+func (n *notifyListener) waitMsg(t *testing.T, want string) {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case m, ok := <-n.msgs:
+			if !ok {
+				t.Fatalf("notify socket closed before %q", want)
+			}
+			if m == want {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("no %q from the daemon", want)
+		}
+	}
+}
+
+func cliRun(t *testing.T, sock string, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "litsigner"), args...)
+	cmd.Env = append(os.Environ(), cli.SocketEnv+"="+sock)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("litsigner %v: %v", args, err)
+	}
+	if code != 0 {
+		t.Logf("litsigner %v: exit %d, stderr: %s", args, code, errb.String())
+	}
+	return out.String(), code
+}
+
+// TestDaemonProcessEndToEnd runs the built binaries: litsignerd --dev, then
+// litsigner status/exec; the signature recovers to the PKP; SIGTERM makes
+// the daemon send STOPPING=1 and exit 0.
+func TestDaemonProcessEndToEnd(t *testing.T) {
+	dir := shortDir(t)
+	sock := filepath.Join(dir, "rpc.sock")
+	notify := newNotifyListener(t, dir)
+	var logs syncBuffer
+	d := exec.Command(filepath.Join(binDir, "litsignerd"), "--dev", "--dev-port", "0", "--socket", sock, "--notifications=false")
+	d.Env = append(os.Environ(), "NOTIFY_SOCKET="+notify.path, "XDG_CONFIG_HOME="+dir)
+	d.Stderr = &logs
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- d.Wait() }()
+	defer func() {
+		_ = d.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", logs.String())
+		}
+	}()
+	notify.waitMsg(t, "READY=1")
+
+	limits, err := os.ReadFile(filepath.Join("/proc", itoa(d.Process.Pid), "limits"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexpCoreZero(string(limits)) {
+		t.Fatalf("RLIMIT_CORE not 0:\n%s", limits)
+	}
+
+	out, code := cliRun(t, sock, "status", "--json")
+	if code != 0 {
+		t.Fatalf("status exit %d", code)
+	}
+	var st cli.StatusResult
+	if err := json.Unmarshal([]byte(out), &st); err != nil || len(st.Network.PKPs) == 0 {
+		t.Fatalf("status %q: %v", out, err)
+	}
+	pkp := st.Network.PKPs[0]
+
+	seed, err := filepath.Abs("../../daemon/testdata/sign-hello.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, code = cliRun(t, sock, "exec", seed, "--param", "toSign=0x48656c6c6f20576f726c64", "--param", "sigName=sig1",
+		"--param", "publicKey="+pkp.PublicKey, "--json")
+	if code != 0 {
+		t.Fatalf("exec exit %d", code)
+	}
+	var res lit.ExecuteJSResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("exec output %q: %v", out, err)
+	}
+	sig, _ := hex.DecodeString(strings.TrimPrefix(res.Signatures["sig1"].Signature, "0x"))
+	if len(sig) != 65 {
+		t.Fatalf("signature %q", res.Signatures["sig1"].Signature)
+	}
+	sig[64] -= 27
+	hash := common.LeftPadBytes([]byte("Hello World"), 32)
+	pub, err := crypto.SigToPub(hash, sig)
+	if err != nil || crypto.PubkeyToAddress(*pub) != common.HexToAddress(pkp.EthAddress) {
+		t.Fatalf("signature does not recover to %s: %v", pkp.EthAddress, err)
+	}
+	if !strings.Contains(logs.String(), "wants you to sign in with your Ethereum account") {
+		t.Fatal("the daemon did not log the SIWE text the emulated Ledger showed")
+	}
+
+	// An action error maps to exit code 6.
+	if _, code := cliRun(t, sock, "exec", seed, "--param", "toSign=0x01", "--param", "sigName=s", "--param", "publicKey=04ab"); code != cli.ExitAction {
+		t.Fatalf("bad publicKey: exit %d, want %d", code, cli.ExitAction)
+	}
+
+	if err := d.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	notify.waitMsg(t, "STOPPING=1")
+	select {
+	case err := <-exited:
+		exited <- err
+		if err != nil {
+			t.Fatalf("daemon exit: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("daemon did not exit after SIGTERM")
+	}
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Fatalf("socket left behind: %v", err)
+	}
+	// Without a daemon the CLI says so with exit code 5.
+	if _, code := cliRun(t, sock, "status"); code != cli.ExitDaemon {
+		t.Fatalf("status without daemon: exit %d, want %d", code, cli.ExitDaemon)
+	}
+}
+
+func regexpCoreZero(limits string) bool {
+	for _, l := range strings.Split(limits, "\n") {
+		if strings.HasPrefix(l, "Max core file size") {
+			f := strings.Fields(strings.TrimPrefix(l, "Max core file size"))
+			return len(f) >= 2 && f[0] == "0" && f[1] == "0"
+		}
+	}
+	return false
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestDaemonFlags(t *testing.T) {
+	dir := shortDir(t)
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"sesionTtl": "1h"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--version"}, 0, "litsignerd "},
+		{[]string{"--help"}, 0, "usage: litsignerd"},
+		{[]string{"--config", bad}, 2, `"sesionTtl": unknown key`},
+		{[]string{"--ttl", "5s"}, 2, `"sessionTtl"`},
+		{[]string{"--no-such-flag"}, 2, "no-such-flag"},
+	}
+	for _, tt := range tests {
+		cmd := exec.Command(filepath.Join(binDir, "litsignerd"), tt.args...)
+		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		if code != tt.code || !strings.Contains(string(out), tt.want) {
+			t.Errorf("litsignerd %v: exit %d, output %q; want %d and %q", tt.args, code, out, tt.code, tt.want)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the exec copier and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,57 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/litsigner/litsigner/ipc"
+)
+
+// Auditor writes one structured record per API call to the "audit" logger:
+// who called (pid, uid, executable), what (method, code hash or IPFS id),
+// the outcome (ok or the error code) and how long it took. It never logs
+// parameters beyond the code's identity, and nothing secret.
+type Auditor struct {
+	log *slog.Logger
+}
+
+// NewAuditor returns an Auditor writing to log with logger=audit.
+func NewAuditor(log *slog.Logger) *Auditor {
+	return &Auditor{log: log.With("logger", "audit")}
+}
+
+// CodeHash is the hex SHA-256 of action source code, the identity audited
+// for inline code.
+func CodeHash(code string) string {
+	h := sha256.Sum256([]byte(code))
+	return hex.EncodeToString(h[:])
+}
+
+// Record logs one call. err is the error returned to the client (nil = ok);
+// extra attributes (codeSha256, ipfsId) describe the call.
+func (a *Auditor) Record(ctx context.Context, method string, start time.Time, err error, extra ...slog.Attr) {
+	attrs := make([]slog.Attr, 0, 8+len(extra))
+	attrs = append(attrs, slog.String("method", method))
+	if p, ok := ipc.PeerFromContext(ctx); ok {
+		attrs = append(attrs, slog.Int("pid", p.PID), slog.Int("uid", p.UID), slog.String("exe", p.Exe))
+	}
+	attrs = append(attrs, extra...)
+	level := slog.LevelInfo
+	if err == nil {
+		attrs = append(attrs, slog.String("outcome", "ok"))
+	} else {
+		level = slog.LevelWarn
+		code := CodeInternal
+		var ie *ipc.Error
+		if errors.As(err, &ie) {
+			code = ie.Code
+		}
+		attrs = append(attrs, slog.String("outcome", "error"), slog.Int("code", code), slog.String("error", err.Error()))
+	}
+	attrs = append(attrs, slog.Duration("duration", time.Since(start)))
+	a.log.LogAttrs(ctx, level, "call", attrs...)
+}

@@ -1,0 +1,258 @@
+// Package cli implements litsigner's daemon commands (status, session,
+// exec, wallet unlock): flag parsing, the JSON-RPC calls to litsignerd and
+// the human or --json output. cmd/litsigner only dispatches to Run.
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/litsigner/litsigner/daemon"
+	"github.com/litsigner/litsigner/ipc"
+	"github.com/litsigner/litsigner/lit"
+)
+
+// SocketEnv names the environment variable that overrides the default
+// socket path.
+const SocketEnv = "LITSIGNER_SOCKET"
+
+// DefaultTimeout bounds one command; it covers a device approval (2 min by
+// default) plus the network call.
+const DefaultTimeout = 3 * time.Minute
+
+// Caller is a JSON-RPC connection to the daemon; *ipc.Client satisfies it.
+type Caller interface {
+	Call(ctx context.Context, result any, method string, args ...any) error
+}
+
+// IO are a command's standard streams.
+type IO struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+// common are the flags every daemon command takes.
+type common struct {
+	socket  string
+	timeout time.Duration
+	json    bool
+}
+
+func newFlagSet(name, usage string, std IO, c *common) *flag.FlagSet {
+	fs := flag.NewFlagSet("litsigner "+name, flag.ContinueOnError)
+	fs.SetOutput(std.Err)
+	fs.Usage = func() {
+		fmt.Fprintf(std.Err, "usage: litsigner %s\n\nflags:\n", usage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&c.socket, "socket", os.Getenv(SocketEnv), "litsignerd socket (default $"+SocketEnv+" or $XDG_RUNTIME_DIR/litsigner/litsigner.sock)")
+	fs.DurationVar(&c.timeout, "timeout", DefaultTimeout, "give up after this long (includes waiting for approval on the device)")
+	fs.BoolVar(&c.json, "json", false, "print the JSON result (for scripts)")
+	return fs
+}
+
+// Run runs one daemon command (status, session, exec, wallet-unlock) and
+// returns the process exit code. Errors are printed to std.Err.
+// Cancelling ctx (Ctrl-C) abandons the call; the daemon then cancels its
+// node requests.
+func Run(ctx context.Context, command string, args []string, std IO) int {
+	err := run(ctx, command, args, std)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		printError(std.Err, err)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	return ExitCode(err)
+}
+
+func run(ctx context.Context, command string, args []string, std IO) error {
+	var c common
+	switch command {
+	case "status":
+		fs := newFlagSet("status", "status [--json]", std, &c)
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		return withClient(ctx, c, func(ctx context.Context, cl Caller) error { return Status(ctx, cl, std.Out, c.json) })
+	case "session":
+		fs := newFlagSet("session", "session start [--ttl 1h] | session revoke", std, &c)
+		ttl := fs.String("ttl", "", "session lifetime for start, e.g. 1h (default: the daemon's)")
+		if len(args) == 0 {
+			fs.Usage()
+			return &UsageError{Msg: "session: want start or revoke"}
+		}
+		sub := args[0]
+		if err := parse(fs, args[1:], 0); err != nil {
+			return err
+		}
+		switch sub {
+		case "start":
+			return withClient(ctx, c, func(ctx context.Context, cl Caller) error { return SessionStart(ctx, cl, *ttl, std.Out, c.json) })
+		case "revoke":
+			return withClient(ctx, c, func(ctx context.Context, cl Caller) error { return SessionRevoke(ctx, cl, std.Out, c.json) })
+		}
+		return &UsageError{Msg: fmt.Sprintf("session: unknown subcommand %q (want start or revoke)", sub)}
+	case "exec":
+		fs := newFlagSet("exec", "exec FILE | --ipfs CID [--param k=v]... [--params-json JSON]", std, &c)
+		ipfs := fs.String("ipfs", "", "run the action with this IPFS CID instead of a file")
+		paramsJSON := fs.String("params-json", "", "jsParams as a JSON object")
+		var params multiFlag
+		fs.Var(&params, "param", "jsParam k=v (repeatable): numbers, 0x-hex byte arrays, true/false, else strings")
+		if err := fs.Parse(reorder(args)); err != nil {
+			return usageErr(err)
+		}
+		req, err := execRequest(fs.Args(), *ipfs, *paramsJSON, params, std.In)
+		if err != nil {
+			return err
+		}
+		return withClient(ctx, c, func(ctx context.Context, cl Caller) error { return Exec(ctx, cl, req, std.Out, std.Err, c.json) })
+	case "wallet-unlock":
+		fs := newFlagSet("wallet unlock", "wallet unlock [POSITIONS]", std, &c)
+		if err := fs.Parse(reorder(args)); err != nil {
+			return usageErr(err)
+		}
+		if fs.NArg() > 1 {
+			return &UsageError{Msg: "wallet unlock: at most one argument (the positions)"}
+		}
+		positions := fs.Arg(0)
+		return withClient(ctx, c, func(ctx context.Context, cl Caller) error {
+			if positions == "" {
+				var err error
+				if positions, err = promptPositions(std); err != nil {
+					return err
+				}
+			}
+			return WalletUnlock(ctx, cl, positions, std.Out)
+		})
+	}
+	return &UsageError{Msg: fmt.Sprintf("unknown command %q", command)}
+}
+
+// parse parses flags (anywhere on the line) and allows at most maxArgs
+// positional arguments.
+func parse(fs *flag.FlagSet, args []string, maxArgs int) error {
+	if err := fs.Parse(reorder(args)); err != nil {
+		return usageErr(err)
+	}
+	if fs.NArg() > maxArgs {
+		return &UsageError{Msg: fmt.Sprintf("unexpected argument %q", fs.Arg(maxArgs))}
+	}
+	return nil
+}
+
+func usageErr(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return &UsageError{Msg: err.Error()}
+}
+
+// reorder moves flags before positional arguments so that
+// "exec FILE --param k=v" works as well as "exec --param k=v FILE".
+func reorder(args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if strings.HasPrefix(a, "-") && a != "-" {
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if !strings.Contains(name, "=") && !isBoolFlag(name) && i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+			continue
+		}
+		pos = append(pos, a)
+	}
+	return append(flags, pos...)
+}
+
+func isBoolFlag(name string) bool { return name == "json" || name == "h" || name == "help" }
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// withClient dials the daemon and runs f under the --timeout.
+func withClient(ctx context.Context, c common, f func(ctx context.Context, cl Caller) error) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	cl, err := ipc.Dial(ctx, c.socket)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return f(ctx, cl)
+}
+
+func execRequest(args []string, ipfs, paramsJSON string, params []string, stdin io.Reader) (daemon.ExecuteJsParams, error) {
+	var req daemon.ExecuteJsParams
+	switch {
+	case ipfs != "" && len(args) > 0:
+		return req, &UsageError{Msg: "exec: give a FILE or --ipfs, not both"}
+	case ipfs != "":
+		req.IPFSID = ipfs
+	case len(args) == 1:
+		var code []byte
+		var err error
+		if args[0] == "-" {
+			code, err = io.ReadAll(io.LimitReader(stdin, lit.DefaultMaxCodeSize+1))
+		} else {
+			code, err = os.ReadFile(args[0])
+		}
+		if err != nil {
+			return req, fmt.Errorf("exec: read action: %w", err)
+		}
+		req.Code = string(code)
+	case len(args) == 0:
+		return req, &UsageError{Msg: "exec: give the action FILE (or - for stdin) or --ipfs CID"}
+	default:
+		return req, &UsageError{Msg: fmt.Sprintf("exec: unexpected argument %q", args[1])}
+	}
+	p, err := ParseParams(paramsJSON, params)
+	if err != nil {
+		return req, err
+	}
+	req.JSParams = p
+	return req, nil
+}
+
+func promptPositions(std IO) (string, error) {
+	fmt.Fprintln(std.Err, "Enter the PIN positions shown on the Trezor's scrambled keypad, using this layout:")
+	fmt.Fprintln(std.Err, "  7 8 9\n  4 5 6\n  1 2 3")
+	fmt.Fprint(std.Err, "positions: ")
+	line, err := bufio.NewReader(std.In).ReadString('\n')
+	if err != nil && line == "" {
+		return "", &UsageError{Msg: "wallet unlock: no positions entered"}
+	}
+	return strings.TrimSpace(line), nil
+}
+
+// printError prints err for a human, with the daemon's code and action
+// message when present.
+func printError(w io.Writer, err error) {
+	var ie *ipc.Error
+	if errors.As(err, &ie) {
+		fmt.Fprintf(w, "litsigner: %s (code %d)\n", ie.Message, ie.Code)
+		if m, ok := ie.Data.(map[string]any); ok {
+			if msg, ok := m["message"].(string); ok && msg != "" && !strings.Contains(ie.Message, msg) {
+				fmt.Fprintf(w, "  node message: %s\n", msg)
+			}
+		}
+		return
+	}
+	fmt.Fprintf(w, "litsigner: %v\n", err)
+}

@@ -1,0 +1,169 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/litsigner/litsigner/daemon"
+	"github.com/litsigner/litsigner/lit"
+)
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// StatusResult is what `litsigner status --json` prints.
+type StatusResult struct {
+	Session daemon.SessionStatus `json:"session"`
+	Network daemon.NetworkStatus `json:"network"`
+}
+
+// Status prints the session and the network.
+func Status(ctx context.Context, c Caller, w io.Writer, asJSON bool) error {
+	var r StatusResult
+	if err := c.Call(ctx, &r.Session, "lit_sessionStatus"); err != nil {
+		return fmt.Errorf("session status: %w", err)
+	}
+	if err := c.Call(ctx, &r.Network, "lit_networkStatus"); err != nil {
+		return fmt.Errorf("network status: %w", err)
+	}
+	if asJSON {
+		return printJSON(w, r)
+	}
+	printSession(w, r.Session)
+	n := r.Network
+	mode := ""
+	if n.Dev {
+		mode = " (in-process devnet, --dev)"
+	}
+	fmt.Fprintf(w, "network:  %s%s, threshold %d of %d nodes\n", n.Name, mode, n.Threshold, len(n.Nodes))
+	for _, nd := range n.Nodes {
+		state := "not contacted yet"
+		switch {
+		case nd.Up:
+			state = fmt.Sprintf("up, %.1f ms", nd.LastLatency)
+		case nd.LastError != "":
+			state = "down: " + nd.LastError
+		}
+		fmt.Fprintf(w, "  %-28s %s\n", nd.URL, state)
+	}
+	for i, p := range n.PKPs {
+		fmt.Fprintf(w, "pkp %d:    publicKey %s\n          address   %s\n", i, p.PublicKey, p.EthAddress)
+	}
+	return nil
+}
+
+func printSession(w io.Writer, s daemon.SessionStatus) {
+	switch s.State {
+	case "active":
+		fmt.Fprintf(w, "session:  active for %s until %s (%s left)\n", s.Address, s.ExpiresAt.Local().Format(time.RFC3339),
+			time.Until(*s.ExpiresAt).Round(time.Second))
+		fmt.Fprintf(w, "          session key %s, approved on %s\n", s.SessionPublicKey, s.Device)
+		for _, r := range s.Resources {
+			fmt.Fprintf(w, "          may run %s\n", r)
+		}
+	case "approving":
+		fmt.Fprintf(w, "session:  waiting for approval on %s\n", s.Device)
+	default:
+		fmt.Fprintln(w, "session:  none (the next exec or `litsigner session start` asks the device)")
+	}
+	fmt.Fprintf(w, "          %d approvals (%d prompts), %d calls (%d failed)\n", s.Approvals, s.ApprovalAttempts, s.Calls, s.CallErrors)
+}
+
+// SessionStart starts (or shows) the session, prompting the device.
+func SessionStart(ctx context.Context, c Caller, ttl string, w io.Writer, asJSON bool) error {
+	var p *daemon.StartSessionParams
+	if ttl != "" {
+		p = &daemon.StartSessionParams{TTL: ttl}
+	}
+	var st daemon.SessionStatus
+	if err := c.Call(ctx, &st, "lit_startSession", p); err != nil {
+		return fmt.Errorf("start session: %w", err)
+	}
+	if asJSON {
+		return printJSON(w, st)
+	}
+	printSession(w, st)
+	return nil
+}
+
+// SessionRevoke ends the session; the daemon wipes the key.
+func SessionRevoke(ctx context.Context, c Caller, w io.Writer, asJSON bool) error {
+	var did bool
+	if err := c.Call(ctx, &did, "lit_revokeSession"); err != nil {
+		return fmt.Errorf("revoke session: %w", err)
+	}
+	if asJSON {
+		return printJSON(w, map[string]bool{"revoked": did})
+	}
+	if did {
+		fmt.Fprintln(w, "session revoked; the daemon wiped the session key")
+	} else {
+		fmt.Fprintln(w, "no session to revoke")
+	}
+	return nil
+}
+
+// Exec runs an action. When the action gets no publicKey and the daemon
+// runs its devnet (--dev), the devnet's first PKP is filled in and a note
+// goes to stderr, so the quick start needs no copy and paste.
+func Exec(ctx context.Context, c Caller, req daemon.ExecuteJsParams, w, stderr io.Writer, asJSON bool) error {
+	if _, ok := req.JSParams["publicKey"]; !ok {
+		var ns daemon.NetworkStatus
+		if err := c.Call(ctx, &ns, "lit_networkStatus"); err != nil {
+			return fmt.Errorf("network status: %w", err)
+		}
+		if ns.Dev && len(ns.PKPs) > 0 {
+			if req.JSParams == nil {
+				req.JSParams = map[string]any{}
+			}
+			req.JSParams["publicKey"] = ns.PKPs[0].PublicKey
+			fmt.Fprintf(stderr, "litsigner: no publicKey param: using the devnet's PKP %s (address %s)\n", ns.PKPs[0].PublicKey, ns.PKPs[0].EthAddress)
+		}
+	}
+	var res lit.ExecuteJSResult
+	if err := c.Call(ctx, &res, "lit_executeJs", req); err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	if asJSON {
+		return printJSON(w, res)
+	}
+	names := make([]string, 0, len(res.Signatures))
+	for n := range res.Signatures {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		s := res.Signatures[n]
+		fmt.Fprintf(w, "signature %s:\n  signature  %s\n  r          %s\n  s          %s\n  recid      %d\n  publicKey  %s\n  dataSigned %s\n",
+			n, s.Signature, s.R, s.S, s.RecID, s.PublicKey, s.DataSigned)
+	}
+	if res.Response != nil && res.Response != "" {
+		fmt.Fprintf(w, "response: %s\n", jsonCompact(res.Response))
+	}
+	if res.Logs != "" {
+		fmt.Fprintf(w, "logs:\n%s", res.Logs)
+		if res.Logs[len(res.Logs)-1] != '\n' {
+			fmt.Fprintln(w)
+		}
+	}
+	if len(names) == 0 && (res.Response == nil || res.Response == "") && res.Logs == "" {
+		fmt.Fprintln(w, "the action ran and returned nothing")
+	}
+	return nil
+}
+
+// WalletUnlock sends Trezor PIN matrix positions to the pending request.
+func WalletUnlock(ctx context.Context, c Caller, positions string, w io.Writer) error {
+	if err := c.Call(ctx, nil, "wallet_unlock", positions); err != nil {
+		return fmt.Errorf("wallet unlock: %w", err)
+	}
+	fmt.Fprintln(w, "PIN sent to the device")
+	return nil
+}

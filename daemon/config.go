@@ -1,0 +1,443 @@
+package daemon
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts"
+	"github.com/litsigner/litsigner/lit"
+)
+
+// Duration is a time.Duration written as a Go duration string ("24h", "90s")
+// in the config file.
+type Duration time.Duration
+
+// UnmarshalJSON parses "24h"-style strings.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return errors.New(`want a duration string such as "24h" or "90s"`)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON writes the duration string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// Config is the daemon's configuration: defaults, then the JSON config file,
+// then command-line flags. JSON keys are the `json` tags.
+type Config struct {
+	// Network is "localhost" (the SDK's localhost network, the default) or
+	// "custom" (NodeURLs required). --dev ignores it.
+	Network string `json:"network"`
+	// NodeURLs overrides the network's node list.
+	NodeURLs []string `json:"nodeUrls"`
+	// Threshold is how many nodes must answer (0 = the network's default).
+	Threshold int `json:"threshold"`
+	// NodeTimeout bounds one node request; CallTimeout one whole call.
+	NodeTimeout Duration `json:"nodeTimeout"`
+	CallTimeout Duration `json:"callTimeout"`
+	// Device selects the hardware wallet by hwwallet id ("" = the first one
+	// found, e.g. "ledger:<usb path>", "emulator:ledger").
+	Device string `json:"device"`
+	// DerivationPath is the account's BIP-32 path.
+	DerivationPath string `json:"derivationPath"`
+	// SIWEDomain and SIWEStatement go into the SIWE message shown on the device.
+	SIWEDomain    string `json:"siweDomain"`
+	SIWEStatement string `json:"siweStatement"`
+	// ChainID is the SIWE chain id.
+	ChainID int `json:"chainId"`
+	// SessionTTL is the session lifetime; RenewMargin how long before expiry a
+	// call triggers a new approval; ApprovalTimeout how long to wait for the
+	// user on the device.
+	SessionTTL      Duration `json:"sessionTtl"`
+	RenewMargin     Duration `json:"renewMargin"`
+	ApprovalTimeout Duration `json:"approvalTimeout"`
+	// AllowedUIDs are uids besides the daemon's own that may connect.
+	AllowedUIDs []int `json:"allowedUids"`
+	// CapabilityIPFSIDs narrows the session to these actions (empty = all).
+	CapabilityIPFSIDs []string `json:"capabilityIpfsIds"`
+	// Socket is the socket path ("" = $XDG_RUNTIME_DIR/litsigner/rpc.sock;
+	// ignored under socket activation).
+	Socket string `json:"socket"`
+	// MaxRequestBytes caps one JSON-RPC request.
+	MaxRequestBytes int `json:"maxRequestBytes"`
+	// AllowUnlockedMemory runs even when mlock fails (the key may be swapped).
+	AllowUnlockedMemory bool `json:"allowUnlockedMemory"`
+	// Notifications turns desktop notifications on or off.
+	Notifications *bool `json:"notifications"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `json:"logLevel"`
+	// Dev runs an in-process devnet and an emulated Ledger; DevPort is the
+	// devnet's first port (0 = random ports).
+	Dev     bool `json:"dev"`
+	DevPort int  `json:"devPort"`
+}
+
+// DefaultConfig returns the built-in defaults.
+func DefaultConfig() Config {
+	on := true
+	return Config{
+		Network:         "localhost",
+		DerivationPath:  "m/44'/60'/0'/0/0",
+		SIWEDomain:      "localhost",
+		SIWEStatement:   "Authorize litsignerd to run Lit Actions with this session key.",
+		ChainID:         1,
+		SessionTTL:      Duration(24 * time.Hour),
+		RenewMargin:     Duration(5 * time.Minute),
+		ApprovalTimeout: Duration(2 * time.Minute),
+		MaxRequestBytes: 4 << 20,
+		Notifications:   &on,
+		LogLevel:        "info",
+		DevPort:         7470,
+	}
+}
+
+// ConfigError names the offending key (file key or flag).
+type ConfigError struct {
+	Source string // file path or "flags"
+	Key    string
+	Err    error
+}
+
+// Error names the key and the reason.
+func (e *ConfigError) Error() string {
+	if e.Key == "" {
+		return fmt.Sprintf("config %s: %v", e.Source, e.Err)
+	}
+	return fmt.Sprintf("config %s: %q: %v", e.Source, e.Key, e.Err)
+}
+
+// Unwrap returns the reason.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// DefaultConfigPath is $XDG_CONFIG_HOME/litsigner/config.json (or
+// ~/.config/litsigner/config.json).
+func DefaultConfigPath() string {
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "litsigner", "config.json")
+}
+
+// LoadConfigFile overlays the JSON file at path onto c. A missing file is
+// not an error when optional is set.
+func LoadConfigFile(c *Config, path string, optional bool) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if optional && errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return &ConfigError{Source: path, Err: err}
+	}
+	// Decode key by key so that every error, including one from a
+	// Duration's own parser, names its key.
+	var raw map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&raw); err != nil {
+		return &ConfigError{Source: path, Err: fmt.Errorf("not a JSON object: %w", err)}
+	}
+	if dec.More() {
+		return &ConfigError{Source: path, Err: errors.New("trailing data after the JSON object")}
+	}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		one, err := json.Marshal(map[string]json.RawMessage{k: raw[k]})
+		if err != nil {
+			return &ConfigError{Source: path, Key: k, Err: err}
+		}
+		dec := json.NewDecoder(bytes.NewReader(one))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(c); err != nil {
+			return &ConfigError{Source: path, Key: k, Err: jsonErrorReason(err)}
+		}
+	}
+	return nil
+}
+
+func jsonErrorReason(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("want a JSON %s, got %s", jsonTypeName(te.Type.Kind().String()), te.Value)
+	}
+	if strings.HasPrefix(err.Error(), "json: unknown field ") {
+		return errors.New("unknown key")
+	}
+	return err
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "int", "int64", "float64":
+		return "number"
+	case "slice":
+		return "array"
+	case "struct", "map":
+		return "object"
+	case "bool":
+		return "boolean"
+	case "ptr":
+		return "value"
+	}
+	return kind
+}
+
+// Validate checks values and returns a *ConfigError naming the first bad key.
+func (c *Config) Validate() error {
+	bad := func(key, format string, args ...any) error {
+		return &ConfigError{Source: "values", Key: key, Err: fmt.Errorf(format, args...)}
+	}
+	if !c.Dev {
+		switch c.Network {
+		case "localhost":
+		case "custom":
+			if len(c.NodeURLs) == 0 {
+				return bad("nodeUrls", "network \"custom\" needs node URLs")
+			}
+		default:
+			return bad("network", "unknown network %q (want localhost or custom)", c.Network)
+		}
+	}
+	if _, err := c.LitNetwork(nil); err != nil && !c.Dev {
+		return bad("nodeUrls", "%v", err)
+	}
+	if c.Threshold < 0 {
+		return bad("threshold", "must not be negative")
+	}
+	if _, err := accounts.ParseDerivationPath(c.DerivationPath); err != nil {
+		return bad("derivationPath", "%v", err)
+	}
+	if c.SIWEDomain == "" || strings.ContainsAny(c.SIWEDomain, " /\n") {
+		return bad("siweDomain", "must be a bare host[:port]")
+	}
+	if strings.ContainsAny(c.SIWEStatement, "\n\r") {
+		return bad("siweStatement", "must be one line")
+	}
+	if c.ChainID <= 0 {
+		return bad("chainId", "must be positive")
+	}
+	if c.SessionTTL < Duration(time.Minute) {
+		return bad("sessionTtl", "must be at least 1m")
+	}
+	if c.RenewMargin < 0 || c.RenewMargin >= c.SessionTTL {
+		return bad("renewMargin", "must be between 0 and sessionTtl")
+	}
+	if c.ApprovalTimeout <= 0 {
+		return bad("approvalTimeout", "must be positive")
+	}
+	if c.NodeTimeout < 0 || c.CallTimeout < 0 {
+		return bad("nodeTimeout", "must not be negative")
+	}
+	for _, u := range c.AllowedUIDs {
+		if u < 0 {
+			return bad("allowedUids", "uid %d is negative", u)
+		}
+	}
+	for _, id := range c.CapabilityIPFSIDs {
+		if !strings.HasPrefix(id, "Qm") || len(id) != 46 {
+			return bad("capabilityIpfsIds", "%q is not a CIDv0 (Qm..., 46 characters)", id)
+		}
+	}
+	if c.MaxRequestBytes < 1024 {
+		return bad("maxRequestBytes", "must be at least 1024")
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return bad("logLevel", "%v", err)
+	}
+	if c.DevPort < 0 || c.DevPort > 65535-10 {
+		return bad("devPort", "out of range")
+	}
+	return nil
+}
+
+// LitNetwork returns the Lit network for the non-dev configuration; devURLs,
+// when set, replace the node list (the in-process devnet).
+func (c *Config) LitNetwork(devURLs []string) (lit.Network, error) {
+	n := lit.LocalhostNetwork()
+	if c.Network == "custom" {
+		n = lit.Network{Name: "custom"}
+	}
+	if len(c.NodeURLs) > 0 {
+		n.NodeURLs = c.NodeURLs
+	}
+	if devURLs != nil {
+		n = lit.Network{Name: "dev", NodeURLs: devURLs}
+	}
+	if c.Threshold > 0 {
+		n.Threshold = c.Threshold
+	}
+	n.NodeTimeout = time.Duration(c.NodeTimeout)
+	n.CallTimeout = time.Duration(c.CallTimeout)
+	if len(n.NodeURLs) == 0 {
+		return n, errors.New("no node URLs")
+	}
+	if n.Threshold > len(n.NodeURLs) {
+		return n, fmt.Errorf("threshold %d exceeds %d nodes", n.Threshold, len(n.NodeURLs))
+	}
+	return n, nil
+}
+
+// Path returns the parsed derivation path (valid after Validate).
+func (c *Config) Path() accounts.DerivationPath {
+	p, _ := accounts.ParseDerivationPath(c.DerivationPath)
+	return p
+}
+
+// Flags are the command-line options of litsignerd beyond Config.
+type Flags struct {
+	ConfigPath string
+	Version    bool
+}
+
+// ParseArgs builds the configuration from defaults, the config file (the
+// --config path, or DefaultConfigPath when present) and args. It returns
+// flag.ErrHelp after printing usage for -h/--help. Errors are usage or
+// *ConfigError; callers exit 2 on both.
+func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
+	cfg := DefaultConfig()
+	var fl Flags
+	fs := flag.NewFlagSet("litsignerd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: litsignerd [flags]\n\nRuns the Lit signing daemon on a Unix socket (see litsigner --help).\nFlags override keys of the config file ("+DefaultConfigPath()+").\n\nflags:")
+		fs.PrintDefaults()
+	}
+	// Flags write into a scratch Config; only flags actually given are
+	// applied on top of the file, so the file can set what flags do not.
+	var f Config
+	var nodeURLs, ipfsIDs, uids string
+	var ttl, margin, approval time.Duration
+	var notifications bool
+	fs.StringVar(&fl.ConfigPath, "config", "", "config file (default "+DefaultConfigPath()+" when it exists)")
+	fs.BoolVar(&fl.Version, "version", false, "print the version and exit")
+	fs.StringVar(&f.Socket, "socket", "", "socket path (default $XDG_RUNTIME_DIR/litsigner/rpc.sock)")
+	fs.BoolVar(&f.Dev, "dev", false, "run an in-process devnet and an emulated Ledger (no hardware needed)")
+	fs.IntVar(&f.DevPort, "dev-port", cfg.DevPort, "first devnet port with --dev (0 = random ports)")
+	fs.StringVar(&f.Network, "network", cfg.Network, "Lit network: localhost or custom")
+	fs.StringVar(&nodeURLs, "node-urls", "", "comma-separated node URLs (overrides the network's)")
+	fs.IntVar(&f.Threshold, "threshold", 0, "nodes that must answer (0 = network default)")
+	fs.StringVar(&f.Device, "device", "", "hardware wallet id (default: the first found)")
+	fs.StringVar(&f.DerivationPath, "path", cfg.DerivationPath, "account derivation path")
+	fs.StringVar(&f.SIWEDomain, "siwe-domain", cfg.SIWEDomain, "SIWE domain shown on the device")
+	fs.StringVar(&f.SIWEStatement, "siwe-statement", cfg.SIWEStatement, "SIWE statement shown on the device")
+	fs.IntVar(&f.ChainID, "chain-id", cfg.ChainID, "SIWE chain id")
+	fs.DurationVar(&ttl, "ttl", time.Duration(cfg.SessionTTL), "session lifetime")
+	fs.DurationVar(&margin, "renew-margin", time.Duration(cfg.RenewMargin), "renew the session this long before it expires")
+	fs.DurationVar(&approval, "approval-timeout", time.Duration(cfg.ApprovalTimeout), "how long to wait for approval on the device")
+	fs.StringVar(&uids, "allowed-uids", "", "comma-separated extra uids allowed to connect")
+	fs.StringVar(&ipfsIDs, "capability-ipfs-ids", "", "comma-separated IPFS CIDs the session may run (default: all actions)")
+	fs.BoolVar(&f.AllowUnlockedMemory, "allow-unlocked-memory", false, "run even if the session key cannot be mlocked")
+	fs.BoolVar(&notifications, "notifications", true, "desktop notifications when the device needs you")
+	fs.StringVar(&f.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return cfg, fl, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fl, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if fl.Version {
+		return cfg, fl, nil
+	}
+	if fl.ConfigPath != "" {
+		if err := LoadConfigFile(&cfg, fl.ConfigPath, false); err != nil {
+			return cfg, fl, err
+		}
+	} else if p := DefaultConfigPath(); p != "" {
+		if err := LoadConfigFile(&cfg, p, true); err != nil {
+			return cfg, fl, err
+		}
+	}
+	var flagErr error
+	fs.Visit(func(fg *flag.Flag) {
+		switch fg.Name {
+		case "socket":
+			cfg.Socket = f.Socket
+		case "dev":
+			cfg.Dev = f.Dev
+		case "dev-port":
+			cfg.DevPort = f.DevPort
+		case "network":
+			cfg.Network = f.Network
+		case "node-urls":
+			cfg.NodeURLs = splitList(nodeURLs)
+		case "threshold":
+			cfg.Threshold = f.Threshold
+		case "device":
+			cfg.Device = f.Device
+		case "path":
+			cfg.DerivationPath = f.DerivationPath
+		case "siwe-domain":
+			cfg.SIWEDomain = f.SIWEDomain
+		case "siwe-statement":
+			cfg.SIWEStatement = f.SIWEStatement
+		case "chain-id":
+			cfg.ChainID = f.ChainID
+		case "ttl":
+			cfg.SessionTTL = Duration(ttl)
+		case "renew-margin":
+			cfg.RenewMargin = Duration(margin)
+		case "approval-timeout":
+			cfg.ApprovalTimeout = Duration(approval)
+		case "allowed-uids":
+			cfg.AllowedUIDs = nil
+			for _, s := range splitList(uids) {
+				u, err := strconv.Atoi(s)
+				if err != nil {
+					flagErr = &ConfigError{Source: "flags", Key: "allowed-uids", Err: fmt.Errorf("%q is not a uid", s)}
+				}
+				cfg.AllowedUIDs = append(cfg.AllowedUIDs, u)
+			}
+		case "capability-ipfs-ids":
+			cfg.CapabilityIPFSIDs = splitList(ipfsIDs)
+		case "allow-unlocked-memory":
+			cfg.AllowUnlockedMemory = f.AllowUnlockedMemory
+		case "notifications":
+			cfg.Notifications = &notifications
+		case "log-level":
+			cfg.LogLevel = f.LogLevel
+		}
+	})
+	if flagErr != nil {
+		return cfg, fl, flagErr
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fl, err
+	}
+	return cfg, fl, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

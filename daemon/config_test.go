@@ -1,0 +1,90 @@
+package daemon
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestParseArgsErrorsNameTheKey(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	tests := []struct {
+		file string
+		args []string
+		key  string
+	}{
+		{`{"sessionTtl": 5}`, nil, "sessionTtl"},
+		{`{"sessionTtl": "soon"}`, nil, "sessionTtl"},
+		{`{"bogus": 1}`, nil, "bogus"},
+		{`{"threshold": "six"}`, nil, "threshold"},
+		{`{"nodeUrls": "http://x"}`, nil, "nodeUrls"},
+		{`{"network": "mainnet"}`, nil, "network"},
+		{`{"network": "custom"}`, nil, "nodeUrls"},
+		{`{"derivationPath": "m/x"}`, nil, "derivationPath"},
+		{`{"siweStatement": "two\nlines"}`, nil, "siweStatement"},
+		{`{"chainId": 0}`, nil, "chainId"},
+		{`{"renewMargin": "48h"}`, nil, "renewMargin"},
+		{`{"capabilityIpfsIds": ["bafy"]}`, nil, "capabilityIpfsIds"},
+		{`{"logLevel": "loud"}`, nil, "logLevel"},
+		{`{}`, []string{"--ttl", "10s"}, "sessionTtl"},
+		{`{}`, []string{"--allowed-uids", "1000,me"}, "allowed-uids"},
+	}
+	for _, tt := range tests {
+		args := append([]string{"--config", writeConfig(t, tt.file)}, tt.args...)
+		_, _, err := ParseArgs(args, io.Discard)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Key != tt.key || !strings.Contains(err.Error(), `"`+tt.key+`"`) {
+			t.Errorf("%s %v: got %v, want an error naming %q", tt.file, tt.args, err, tt.key)
+		}
+	}
+}
+
+func TestParseArgsLayers(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	if err := os.MkdirAll(filepath.Join(dir, "litsigner"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// The default file is read when present; flags override it.
+	err := os.WriteFile(filepath.Join(dir, "litsigner", "config.json"), []byte(`{
+		"network": "custom", "nodeUrls": ["http://127.0.0.1:1", "http://127.0.0.1:2"], "threshold": 2,
+		"sessionTtl": "2h", "approvalTimeout": "30s", "allowedUids": [1001], "device": "ledger:x"}`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, fl, err := ParseArgs([]string{"--ttl", "3h", "--socket", "/run/x.sock", "--capability-ipfs-ids", "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fl.Version || cfg.Network != "custom" || len(cfg.NodeURLs) != 2 || cfg.Threshold != 2 ||
+		time.Duration(cfg.SessionTTL) != 3*time.Hour || time.Duration(cfg.ApprovalTimeout) != 30*time.Second ||
+		cfg.Socket != "/run/x.sock" || len(cfg.AllowedUIDs) != 1 || cfg.Device != "ledger:x" || len(cfg.CapabilityIPFSIDs) != 1 ||
+		time.Duration(cfg.RenewMargin) != 5*time.Minute {
+		t.Fatalf("config %+v", cfg)
+	}
+	n, err := cfg.LitNetwork(nil)
+	if err != nil || n.Threshold != 2 || len(n.NodeURLs) != 2 {
+		t.Fatalf("network %+v, %v", n, err)
+	}
+}
+
+func TestParseArgsMissingExplicitFile(t *testing.T) {
+	_, _, err := ParseArgs([]string{"--config", filepath.Join(t.TempDir(), "nope.json")}, io.Discard)
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -1,0 +1,334 @@
+// Package daemon is litsignerd: it serves the JSON-RPC API (lit_*,
+// wallet_*) on a Unix socket, keeps one hardware-wallet-approved Lit session
+// whose key lives in locked memory, and handles the systemd side (socket
+// activation, sd_notify, watchdog, journald), the audit log and desktop
+// notifications. Main is the whole program; New and Run let tests drive an
+// in-process daemon.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/litsigner/litsigner/daemon/securemem"
+	"github.com/litsigner/litsigner/hwwallet"
+	"github.com/litsigner/litsigner/hwwallet/emulator"
+	"github.com/litsigner/litsigner/ipc"
+	"github.com/litsigner/litsigner/lit"
+	"github.com/litsigner/litsigner/lit/devnet"
+)
+
+// DefaultStopTimeout bounds a graceful stop: in-flight calls are cancelled
+// and have this long to return before the key is wiped anyway.
+const DefaultStopTimeout = 5 * time.Second
+
+// Options are the daemon's inputs besides Config.
+type Options struct {
+	// Version is reported by --version and web3_clientVersion.
+	Version string
+	// Log is the logger (default: NewLogger on stderr at cfg.LogLevel).
+	Log *slog.Logger
+	// Listener, when set, is served instead of the activation socket or
+	// cfg.Socket (tests).
+	Listener net.Listener
+	// Wallets overrides the hardware wallets (tests; --dev uses an
+	// emulated Ledger).
+	Wallets WalletOpener
+	// StopTimeout bounds graceful stop (default DefaultStopTimeout).
+	StopTimeout time.Duration
+	// DevNodes overrides the --dev devnet's node count (default 10; tests
+	// use fewer to stay fast).
+	DevNodes int
+	// SkipHardening leaves the process dumpable (tests that run many
+	// daemons in one process harden it once themselves).
+	SkipHardening bool
+}
+
+// Daemon is a configured litsignerd, ready to Run.
+type Daemon struct {
+	cfg      Config
+	opts     Options
+	log      *slog.Logger
+	notifier *Notifier
+	desktop  *Desktop
+	audit    *Auditor
+	pin      *PINBroker
+	sessions *Sessions
+	client   *lit.Client
+	wallets  WalletOpener
+	server   *ipc.Server
+	listener net.Listener
+	socket   string
+
+	devnet *devnet.Network  // --dev only
+	devLed *emulator.Ledger // --dev only
+}
+
+// New hardens the process, starts the devnet in --dev mode, builds the
+// session manager and the API and opens the socket. Run serves it.
+func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = DefaultStopTimeout
+	}
+	d = &Daemon{cfg: cfg, opts: opts, log: opts.Log}
+	if d.log == nil {
+		level, _ := parseLevel(cfg.LogLevel)
+		d.log = NewLogger(io.Discard, level)
+	}
+	defer func() {
+		if err != nil {
+			d.closeResources()
+		}
+	}()
+	if !opts.SkipHardening {
+		if err := securemem.HardenProcess(); err != nil {
+			return nil, fmt.Errorf("daemon: %w", err)
+		}
+	}
+	// Fail at start, not at the first approval, when keys cannot be locked.
+	probe, err := securemem.Alloc(64, cfg.AllowUnlockedMemory)
+	if err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+	if !probe.Locked() {
+		d.log.Warn("session keys will NOT be locked in memory (--allow-unlocked-memory): they may be swapped to disk")
+	}
+	_ = probe.Wipe()
+	d.notifier = NewNotifier(d.log)
+	d.desktop = NewDesktop(d.log)
+	if cfg.Notifications != nil && !*cfg.Notifications {
+		d.desktop.Close() // closed: every Show is a no-op
+	}
+	d.audit = NewAuditor(d.log)
+
+	var devURLs []string
+	d.wallets = opts.Wallets
+	if cfg.Dev {
+		// The devnet lives until Run's graceful stop closes it, not until
+		// the signal context ends.
+		if d.devnet, err = startDevnet(context.WithoutCancel(ctx), cfg.DevPort, opts.DevNodes); err != nil {
+			return nil, err
+		}
+		devURLs = d.devnet.NodeURLs()
+		if d.wallets == nil {
+			if d.devLed, err = newDevLedger(d.log); err != nil {
+				return nil, err
+			}
+			d.wallets = devWallets{emu: d.devLed}
+		}
+		d.log.Info("dev mode: in-process devnet and emulated Ledger", "nodes", devURLs,
+			"pkpPublicKey", d.devnet.PKPs()[0].PublicKey, "pkpAddress", d.devnet.PKPs()[0].EthAddress)
+	}
+	if d.wallets == nil {
+		if d.wallets, err = newHardwareWallets(d.log); err != nil {
+			return nil, err
+		}
+	}
+	network, err := cfg.LitNetwork(devURLs)
+	if err != nil {
+		return nil, &ConfigError{Source: "values", Key: "nodeUrls", Err: err}
+	}
+	if cfg.Dev && cfg.Threshold == 0 {
+		network.Threshold = d.devnet.Threshold()
+	}
+	if d.client, err = lit.NewClient(network); err != nil {
+		return nil, &ConfigError{Source: "values", Key: "nodeUrls", Err: err}
+	}
+
+	d.pin = &PINBroker{OnRequest: d.pinRequested}
+	scfg := SessionConfig{
+		Device:          cfg.Device,
+		Path:            cfg.Path(),
+		TTL:             time.Duration(cfg.SessionTTL),
+		RenewMargin:     time.Duration(cfg.RenewMargin),
+		ApprovalTimeout: time.Duration(cfg.ApprovalTimeout),
+		SIWE: lit.SessionOptions{Domain: cfg.SIWEDomain, Statement: cfg.SIWEStatement, ChainID: cfg.ChainID,
+			Capability: lit.Capability{IPFSIDs: cfg.CapabilityIPFSIDs}},
+		AllowUnlockedMemory: cfg.AllowUnlockedMemory,
+	}
+	if cfg.Dev && scfg.Device == "" {
+		scfg.Device = "emulator:ledger"
+	}
+	d.sessions = NewSessions(scfg, d.wallets, d.pin, SessionHooks{
+		ApprovalStarted: d.approvalStarted,
+		ApprovalEnded:   d.approvalEnded,
+		SessionChanged:  d.sessionChanged,
+	}, d.log)
+
+	d.server = ipc.NewServer(ipc.ServerOptions{
+		AllowedUIDs:     cfg.AllowedUIDs,
+		MaxRequestBytes: int64(cfg.MaxRequestBytes),
+		ChainID:         uint64(cfg.ChainID),
+		Version:         opts.Version,
+		Logger:          d.log,
+	})
+	if err := d.server.RegisterName("lit", &LitAPI{sessions: d.sessions, exec: d.client, audit: d.audit, network: d.networkStatus}); err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+	if err := d.server.RegisterName("wallet", &WalletAPI{wallets: d.wallets, pin: d.pin, cfg: scfg, audit: d.audit}); err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+	if err := d.listen(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// listen picks the socket: the test's, systemd's, or our own.
+func (d *Daemon) listen() error {
+	if d.opts.Listener != nil {
+		d.listener = d.opts.Listener
+		d.socket = d.listener.Addr().String()
+		return nil
+	}
+	l, ok, err := ipc.ActivationListener()
+	if err != nil {
+		return fmt.Errorf("daemon: %w", err)
+	}
+	if ok {
+		d.listener, d.socket = l, l.Addr().String()
+		d.log.Info("using the socket passed by systemd", "socket", d.socket)
+		return nil
+	}
+	path := d.cfg.Socket
+	if path == "" {
+		if path, err = ipc.DefaultSocketPath(); err != nil {
+			return fmt.Errorf("daemon: %w", err)
+		}
+	}
+	if d.listener, err = ipc.Listen(path); err != nil {
+		return fmt.Errorf("daemon: %w", err)
+	}
+	d.socket = path
+	return nil
+}
+
+// SocketPath is the socket the daemon serves.
+func (d *Daemon) SocketPath() string { return d.socket }
+
+// Sessions is the session manager.
+func (d *Daemon) Sessions() *Sessions { return d.sessions }
+
+// Devnet is the in-process devnet (nil without --dev).
+func (d *Daemon) Devnet() *devnet.Network { return d.devnet }
+
+// DevLedger is the emulated Ledger of --dev (nil otherwise).
+func (d *Daemon) DevLedger() *emulator.Ledger { return d.devLed }
+
+// Run serves until ctx is done or the listener fails, then stops
+// gracefully: STOPPING=1, stop accepting, cancel in-flight calls (bounded by
+// StopTimeout), wipe the session key, release everything.
+func (d *Daemon) Run(ctx context.Context) error {
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- d.server.Serve(d.listener) }()
+	d.notifier.Ready()
+	d.notifier.Status("ready on %s; no session", d.socket)
+	d.log.Info("litsignerd ready", "socket", d.socket, "version", d.opts.Version)
+
+	var tick <-chan time.Time
+	if iv := d.notifier.WatchdogInterval(); iv > 0 {
+		t := time.NewTicker(iv)
+		defer t.Stop()
+		tick = t.C
+	}
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			d.log.Info("stopping", "reason", context.Cause(ctx))
+			break loop
+		case err := <-serveErr:
+			if !errors.Is(err, ipc.ErrServerClosed) {
+				runErr = fmt.Errorf("daemon: serve: %w", err)
+			}
+			break loop
+		case <-tick:
+			// Ping only when the session manager answers: a deadlock
+			// there should get us restarted.
+			_ = d.sessions.Status()
+			d.notifier.Watchdog()
+		}
+	}
+	d.notifier.Stopping()
+	d.notifier.Status("stopping")
+	sctx, cancel := context.WithTimeout(context.Background(), d.opts.StopTimeout)
+	defer cancel()
+	if err := d.server.Shutdown(sctx); err != nil {
+		d.log.Warn("stop: calls still running after the stop timeout; wiping anyway", "err", err)
+	}
+	d.closeResources()
+	d.log.Info("stopped; session key wiped")
+	return runErr
+}
+
+// closeResources wipes the session and releases what New made.
+func (d *Daemon) closeResources() {
+	if d.sessions != nil {
+		d.sessions.Close()
+	}
+	if d.desktop != nil {
+		d.desktop.Close()
+	}
+	if d.client != nil {
+		d.client.Close()
+	}
+	if d.devnet != nil {
+		_ = d.devnet.Close()
+	}
+	if d.devLed != nil {
+		_ = d.devLed.Close()
+	}
+	if d.server == nil && d.listener != nil && d.opts.Listener == nil {
+		_ = d.listener.Close()
+	}
+}
+
+func (d *Daemon) networkStatus() NetworkStatus {
+	n := d.client.Network()
+	st := NetworkStatus{Name: n.Name, Threshold: n.Threshold, Dev: d.devnet != nil, Nodes: []NodeInfo{}}
+	for _, ns := range d.client.NodeStatus() {
+		st.Nodes = append(st.Nodes, NodeInfo{URL: ns.URL, Up: ns.Up, LastLatency: float64(ns.LastLatency.Microseconds()) / 1000, LastError: ns.LastError})
+	}
+	if d.devnet != nil {
+		for _, p := range d.devnet.PKPs() {
+			st.PKPs = append(st.PKPs, PKPInfo{PublicKey: p.PublicKey, EthAddress: p.EthAddress, TokenID: p.TokenID})
+		}
+	}
+	return st
+}
+
+func (d *Daemon) approvalStarted(device string) {
+	d.notifier.Status("waiting for approval on %s", device)
+	d.desktop.Show("Approve the Lit session on your hardware wallet",
+		fmt.Sprintf("litsignerd asks %s to sign a Lit session (SIWE). Check the domain and expiry on the device.", device))
+}
+
+func (d *Daemon) approvalEnded(err error) {
+	d.desktop.Dismiss()
+	if err != nil {
+		d.notifier.Status("session approval failed: %v", err)
+	}
+}
+
+func (d *Daemon) sessionChanged(st SessionStatus) {
+	if st.State == "active" && st.ExpiresAt != nil {
+		d.notifier.Status("session active until %s (%s)", st.ExpiresAt.Format(time.RFC3339), st.Address)
+		return
+	}
+	d.notifier.Status("ready on %s; no session", d.socket)
+}
+
+func (d *Daemon) pinRequested(dev hwwallet.DeviceInfo) {
+	d.notifier.Status("waiting for the PIN of %s: run `litsigner wallet unlock`", dev.ID)
+	d.desktop.Show("Enter your Trezor PIN",
+		"Look at the device's scrambled keypad and run `litsigner wallet unlock` with the positions (7 8 9 / 4 5 6 / 1 2 3).")
+}

@@ -1,0 +1,149 @@
+package daemon
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// desktopTimeout bounds connecting to the session bus and each call: a
+// missing or stuck notification daemon must never delay an approval.
+const desktopTimeout = 2 * time.Second
+
+// Desktop shows freedesktop notifications (org.freedesktop.Notifications)
+// on the user's session bus. It connects lazily, works asynchronously, and
+// silently does nothing when there is no session bus.
+type Desktop struct {
+	log *slog.Logger
+
+	mu      sync.Mutex
+	conn    *dbus.Conn
+	failed  bool // gave up connecting; do not retry
+	closed  bool
+	wg      sync.WaitGroup
+	queue   chan func(context.Context, *dbus.Conn)
+	current uint32 // id of the notification on screen, 0 if none
+	connect func(ctx context.Context) (*dbus.Conn, error)
+}
+
+// NewDesktop returns a notifier for the session bus of this process's
+// environment (DBUS_SESSION_BUS_ADDRESS).
+func NewDesktop(log *slog.Logger) *Desktop {
+	return &Desktop{log: log, connect: func(ctx context.Context) (*dbus.Conn, error) {
+		return dbus.ConnectSessionBus(dbus.WithContext(ctx))
+	}}
+}
+
+// Show replaces the current notification (if any) with a new one. It returns
+// at once; delivery happens in the background.
+func (d *Desktop) Show(summary, body string) {
+	d.async(func(ctx context.Context, c *dbus.Conn) {
+		d.mu.Lock()
+		replaces := d.current
+		d.mu.Unlock()
+		var id uint32
+		err := c.Object("org.freedesktop.Notifications", "/org/freedesktop/Notifications").CallWithContext(ctx,
+			"org.freedesktop.Notifications.Notify", 0,
+			"litsignerd", replaces, "security-high", summary, body,
+			[]string{}, map[string]dbus.Variant{"urgency": dbus.MakeVariant(byte(2))}, int32(-1)).Store(&id)
+		if err != nil {
+			d.log.Debug("desktop notification not shown", "err", err)
+			return
+		}
+		d.mu.Lock()
+		d.current = id
+		d.mu.Unlock()
+	})
+}
+
+// Dismiss closes the current notification, if any.
+func (d *Desktop) Dismiss() {
+	d.async(func(ctx context.Context, c *dbus.Conn) {
+		d.mu.Lock()
+		id := d.current
+		d.current = 0
+		d.mu.Unlock()
+		if id == 0 {
+			return
+		}
+		call := c.Object("org.freedesktop.Notifications", "/org/freedesktop/Notifications").CallWithContext(ctx,
+			"org.freedesktop.Notifications.CloseNotification", 0, id)
+		if call.Err != nil {
+			d.log.Debug("desktop notification not closed", "err", call.Err)
+		}
+	})
+}
+
+// async queues f to run with a connected bus on the worker goroutine, so
+// notifications keep their order. A full queue drops f: notifications are
+// a courtesy, never a reason to block.
+func (d *Desktop) async(f func(ctx context.Context, c *dbus.Conn)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed || d.failed {
+		return
+	}
+	if d.queue == nil {
+		d.queue = make(chan func(context.Context, *dbus.Conn), 16)
+		d.wg.Add(1)
+		go d.worker(d.queue)
+	}
+	select {
+	case d.queue <- f:
+	default:
+	}
+}
+
+func (d *Desktop) worker(queue <-chan func(context.Context, *dbus.Conn)) {
+	defer d.wg.Done()
+	for f := range queue {
+		d.mu.Lock()
+		c, failed := d.conn, d.failed
+		d.mu.Unlock()
+		if failed {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), desktopTimeout)
+		if c == nil {
+			var err error
+			if c, err = d.connect(ctx); err != nil {
+				d.mu.Lock()
+				d.failed = true
+				d.mu.Unlock()
+				d.log.Debug("no session bus: desktop notifications off", "err", err)
+				cancel()
+				continue
+			}
+			d.mu.Lock()
+			d.conn = c
+			d.mu.Unlock()
+		}
+		f(ctx, c)
+		cancel()
+	}
+}
+
+// Close lets queued notifications finish (each bounded by a short timeout)
+// and disconnects.
+func (d *Desktop) Close() {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return
+	}
+	d.closed = true
+	if d.queue != nil {
+		close(d.queue)
+	}
+	d.mu.Unlock()
+	d.wg.Wait()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.conn != nil {
+		_ = d.conn.Close()
+		d.conn = nil
+	}
+}

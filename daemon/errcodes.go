@@ -1,0 +1,168 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/litsigner/litsigner/hwwallet"
+	"github.com/litsigner/litsigner/ipc"
+	"github.com/litsigner/litsigner/lit"
+)
+
+// JSON-RPC error codes of the daemon's methods. They are stable: clients
+// branch on them, and the README documents this table (ErrorCodes). Codes
+// -32700..-32600 are JSON-RPC's own; 4001..4099 are the hardware wallet,
+// 4100..4199 the Lit network, 4200 the action, 4300..4399 the session and
+// the daemon.
+const (
+	CodeInvalidParams     = -32602 // bad params: types, missing code/ipfsId, bad ttl
+	CodeInternal          = -32603 // a bug or an unexpected local failure
+	CodeUserRejected      = 4001   // the user declined on the device
+	CodeDeviceLocked      = 4002   // the device is locked (enter its PIN on the device)
+	CodeAppNotOpen        = 4003   // the Ledger Ethereum app is not open
+	CodeNoDevice          = 4004   // no hardware wallet plugged in
+	CodePINNeeded         = 4005   // a Trezor One PIN is needed or was wrong (litsigner wallet unlock)
+	CodeApprovalTimeout   = 4006   // nobody approved on the device in time
+	CodeDeviceGone        = 4007   // the device was unplugged during the exchange
+	CodeUnsupportedDevice = 4008   // a model whose protocol we do not speak
+	CodeDevicePermission  = 4009   // the device is visible but cannot be opened (udev rules)
+	CodeDeviceBusy        = 4010   // the device is busy or answered garbage
+	CodeNoPINRequest      = 4011   // wallet_unlock while no PIN request is pending
+	CodeBelowThreshold    = 4100   // fewer than threshold nodes answered usefully
+	CodeBadShares         = 4101   // signature shares do not combine/verify
+	CodeNetworkTimeout    = 4102   // the network did not answer in time
+	CodeActionError       = 4200   // the Lit Action failed; data.message is the node's message
+	CodeSessionEnded      = 4300   // the session was revoked or expired during the call
+	CodeShuttingDown      = 4301   // the daemon is stopping
+	CodeCancelled         = 4302   // the caller went away (never seen by that caller)
+)
+
+// ErrorCodeInfo documents one error code.
+type ErrorCodeInfo struct {
+	Code    int
+	Kind    string // machine-readable, also sent as data.kind
+	Meaning string
+}
+
+// ErrorCodes is the table of every code the daemon's methods return, in the
+// order the README lists them.
+var ErrorCodes = []ErrorCodeInfo{
+	{CodeInvalidParams, "invalid_params", "invalid or missing parameters"},
+	{CodeInternal, "internal", "unexpected local failure (see the daemon's log)"},
+	{CodeUserRejected, "user_rejected", "the request was rejected on the hardware wallet"},
+	{CodeDeviceLocked, "device_locked", "the hardware wallet is locked: unlock it on the device"},
+	{CodeAppNotOpen, "app_not_open", "open the Ethereum app on the Ledger"},
+	{CodeNoDevice, "no_device", "no hardware wallet found: plug it in"},
+	{CodePINNeeded, "pin_needed", "the Trezor needs its PIN (or the PIN was wrong): `litsigner wallet unlock`"},
+	{CodeApprovalTimeout, "approval_timeout", "nobody approved the session on the device in time"},
+	{CodeDeviceGone, "device_disconnected", "the hardware wallet was disconnected during the request"},
+	{CodeUnsupportedDevice, "unsupported_device", "this hardware wallet model is not supported"},
+	{CodeDevicePermission, "device_permission", "the device cannot be opened: install the udev rules"},
+	{CodeDeviceBusy, "device_busy", "the device is busy or sent an invalid reply: retry"},
+	{CodeNoPINRequest, "no_pin_request", "no PIN request is pending"},
+	{CodeBelowThreshold, "below_threshold", "fewer Lit nodes than the threshold answered"},
+	{CodeBadShares, "bad_shares", "the nodes' signature shares do not combine into a valid signature"},
+	{CodeNetworkTimeout, "network_timeout", "the Lit network did not answer in time"},
+	{CodeActionError, "action_error", "the Lit Action failed; data.message has the node's message"},
+	{CodeSessionEnded, "session_ended", "the session was revoked or expired during the call"},
+	{CodeShuttingDown, "shutting_down", "litsignerd is stopping"},
+	{CodeCancelled, "cancelled", "the request was cancelled"},
+}
+
+func codeKind(code int) string {
+	for _, c := range ErrorCodes {
+		if c.Code == code {
+			return c.Kind
+		}
+	}
+	return "internal"
+}
+
+// Errors of the daemon itself, mapped to codes by RPCError.
+var (
+	// ErrApprovalTimeout: the device approval did not finish in time.
+	ErrApprovalTimeout = errors.New("no approval on the device within the approval timeout")
+	// ErrSessionEnded: the session was revoked or expired while in use.
+	ErrSessionEnded = errors.New("session revoked or expired")
+	// ErrShuttingDown: the daemon is stopping.
+	ErrShuttingDown = errors.New("litsignerd is stopping")
+	// ErrNoPINRequest: wallet_unlock arrived while no device asked for a PIN.
+	ErrNoPINRequest = errors.New("no PIN request is pending (the device asks when a session starts)")
+	// ErrInvalidParams: the caller's parameters are wrong.
+	ErrInvalidParams = errors.New("invalid params")
+)
+
+// errorCode classifies err. Order matters: the most specific cause wins.
+func errorCode(err error) int {
+	var ae *lit.ActionError
+	switch {
+	case errors.Is(err, ErrInvalidParams), errors.Is(err, lit.ErrInvalidParams):
+		return CodeInvalidParams
+	case errors.Is(err, ErrShuttingDown), errors.Is(err, ipc.ErrServerClosed):
+		return CodeShuttingDown
+	case errors.Is(err, ipc.ErrClientDisconnected):
+		return CodeCancelled
+	case errors.Is(err, ErrSessionEnded), errors.Is(err, lit.ErrSessionWiped):
+		return CodeSessionEnded
+	case errors.Is(err, ErrApprovalTimeout):
+		return CodeApprovalTimeout
+	case errors.Is(err, ErrNoPINRequest):
+		return CodeNoPINRequest
+	case errors.Is(err, hwwallet.ErrUserRejected):
+		return CodeUserRejected
+	case errors.Is(err, hwwallet.ErrLocked):
+		return CodeDeviceLocked
+	case errors.Is(err, hwwallet.ErrAppNotOpen):
+		return CodeAppNotOpen
+	case errors.Is(err, hwwallet.ErrNoDevice):
+		return CodeNoDevice
+	case errors.Is(err, hwwallet.ErrPINNeeded), errors.Is(err, hwwallet.ErrPINInvalid):
+		return CodePINNeeded
+	case errors.Is(err, hwwallet.ErrDisconnected):
+		return CodeDeviceGone
+	case errors.Is(err, hwwallet.ErrUnsupportedModel):
+		return CodeUnsupportedDevice
+	case errors.Is(err, hwwallet.ErrNoPermission), errors.Is(err, hwwallet.ErrUSBUnavailable):
+		return CodeDevicePermission
+	case errors.Is(err, hwwallet.ErrBusy), errors.Is(err, hwwallet.ErrBadReply):
+		return CodeDeviceBusy
+	case errors.As(err, &ae):
+		return CodeActionError
+	case errors.Is(err, lit.ErrBadShares):
+		return CodeBadShares
+	case errors.Is(err, lit.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return CodeNetworkTimeout
+	case errors.Is(err, lit.ErrBelowThreshold):
+		return CodeBelowThreshold
+	case errors.Is(err, context.Canceled):
+		return CodeCancelled
+	}
+	return CodeInternal
+}
+
+// RPCError converts err into the *ipc.Error sent to the client: a stable
+// code, the error's message, and data {kind, message?, node?}. nil stays nil.
+func RPCError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ie *ipc.Error
+	if errors.As(err, &ie) {
+		return ie
+	}
+	code := errorCode(err)
+	data := map[string]any{"kind": codeKind(code)}
+	var ae *lit.ActionError
+	if code == CodeActionError && errors.As(err, &ae) {
+		data["message"] = ae.Message
+		if ae.Node != "" {
+			data["node"] = ae.Node
+		}
+	}
+	msg := err.Error()
+	if code == CodeInternal {
+		msg = fmt.Sprintf("internal error: %s", msg)
+	}
+	return &ipc.Error{Code: code, Message: msg, Data: data}
+}

@@ -1,0 +1,522 @@
+package daemon
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/litsigner/litsigner/daemon/securemem"
+	"github.com/litsigner/litsigner/hwwallet"
+	"github.com/litsigner/litsigner/lit"
+)
+
+// WalletOpener finds and opens hardware wallets; *hwwallet.Hub satisfies it.
+type WalletOpener interface {
+	Devices(ctx context.Context) ([]hwwallet.DeviceInfo, error)
+	Open(ctx context.Context, id string, p hwwallet.Prompter) (hwwallet.Wallet, error)
+}
+
+// SessionConfig configures the session manager.
+type SessionConfig struct {
+	// Device is the wallet id to open ("" = the first device found).
+	Device string
+	// Path is the account's derivation path.
+	Path accounts.DerivationPath
+	// TTL is a new session's lifetime; RenewMargin how long before expiry a
+	// call triggers a new approval; ApprovalTimeout bounds one approval.
+	TTL, RenewMargin, ApprovalTimeout time.Duration
+	// SIWE carries Domain, Statement, ChainID and Capability (Expiration and
+	// Now are set per session).
+	SIWE lit.SessionOptions
+	// AllowUnlockedMemory accepts a session key in memory that could not
+	// be mlocked.
+	AllowUnlockedMemory bool
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// SessionHooks observe the manager (each may be nil). They run without the
+// manager's lock held and must not block.
+type SessionHooks struct {
+	// ApprovalStarted: the device was asked to approve a session.
+	ApprovalStarted func(device string)
+	// ApprovalEnded: the approval finished (err nil = approved).
+	ApprovalEnded func(err error)
+	// SessionChanged: a session began or ended.
+	SessionChanged func(st SessionStatus)
+}
+
+// SessionStatus is the public state of the session (lit_sessionStatus). It
+// never contains the session key or any signature.
+type SessionStatus struct {
+	// State is "none", "approving" (waiting for the device) or "active".
+	State string `json:"state"`
+	// Address is the wallet account that authorized the session.
+	Address string `json:"address,omitempty"`
+	// SessionPublicKey is the ed25519 public key (hex), the SIWE URI's subject.
+	SessionPublicKey string `json:"sessionPublicKey,omitempty"`
+	// ExpiresAt is when the session ends.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// Resources are the granted Lit resources ("lit-litaction://*").
+	Resources []string `json:"resources,omitempty"`
+	// Device is the wallet id that approved (or is approving).
+	Device string `json:"device,omitempty"`
+	// Approvals counts sessions approved on the device since start;
+	// ApprovalAttempts counts device prompts (including failed ones).
+	Approvals        int `json:"approvals"`
+	ApprovalAttempts int `json:"approvalAttempts"`
+	// Calls counts lit_executeJs calls since start, CallErrors the failed ones.
+	Calls      int `json:"calls"`
+	CallErrors int `json:"callErrors"`
+}
+
+// Sessions owns the (single) session for the configured account and
+// network: the daemon serves one account on one network, so "one session per
+// (account, network)" is one slot. Approvals are single-flight: every caller
+// that needs a session while an approval runs waits for that same approval;
+// each waiter may give up on its own context without cancelling it for the
+// others, and an approval whose last waiter left is cancelled.
+type Sessions struct {
+	cfg      SessionConfig
+	wallets  WalletOpener
+	prompter hwwallet.Prompter
+	hooks    SessionHooks
+	log      *slog.Logger
+
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // approval goroutines
+
+	mu      sync.Mutex
+	live    *liveSession
+	pending *approval
+	closed  bool
+	stats   SessionStatus // counters only
+
+	// beforeUnmap, for tests, sees the key's locked memory after the key
+	// was wiped and before the mapping is released.
+	beforeUnmap func(mem []byte)
+}
+
+// approval is one device prompt shared by its waiters.
+type approval struct {
+	done    chan struct{}
+	cancel  context.CancelCauseFunc
+	device  string
+	waiters int
+	live    *liveSession
+	err     error
+}
+
+// liveSession is an authorized session and the locked memory of its key.
+type liveSession struct {
+	sess    *lit.Session
+	mem     *securemem.Region
+	device  string
+	ctx     context.Context // cancelled when the session ends
+	cancel  context.CancelCauseFunc
+	timer   *time.Timer
+	refs    int  // leases in use
+	retired bool // replaced by a renewal: end when the last lease goes
+	ended   bool // key wiped
+	freed   bool // memory unmapped
+}
+
+// NewSessions returns a manager that opens wallets with wallets and answers
+// device questions (Trezor PIN) with prompter.
+func NewSessions(cfg SessionConfig, wallets WalletOpener, prompter hwwallet.Prompter, hooks SessionHooks, log *slog.Logger) *Sessions {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Sessions{cfg: cfg, wallets: wallets, prompter: prompter, hooks: hooks, log: log, ctx: ctx, cancel: cancel}
+}
+
+// Lease is a session in use by one call. Release it when the call is over;
+// the key is only unmapped when no lease holds it.
+type Lease struct {
+	s    *Sessions
+	l    *liveSession
+	once sync.Once
+}
+
+// Session is the leased session.
+func (le *Lease) Session() *lit.Session { return le.l.sess }
+
+// Context returns ctx, also cancelled (cause ErrSessionEnded) when the
+// session is revoked, expires or the daemon stops.
+func (le *Lease) Context(ctx context.Context) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(le.l.ctx, func() { cancel(context.Cause(le.l.ctx)) })
+	return c, func() { stop(); cancel(context.Canceled) }
+}
+
+// Release returns the lease; err is the call's outcome, counted in status.
+func (le *Lease) Release(err error) {
+	le.once.Do(func() {
+		le.s.mu.Lock()
+		defer le.s.mu.Unlock()
+		le.s.stats.Calls++
+		if err != nil {
+			le.s.stats.CallErrors++
+		}
+		l := le.l
+		l.refs--
+		if l.refs == 0 && l.retired {
+			le.s.endLocked(l, ErrSessionEnded)
+		}
+		if l.refs == 0 && l.ended {
+			le.s.freeLocked(l)
+		}
+	})
+}
+
+// Acquire returns a lease on a live session, waiting for a device approval
+// when there is none or it expires within the renewal margin.
+func (s *Sessions) Acquire(ctx context.Context) (*Lease, error) {
+	return s.acquire(ctx, false, s.cfg.TTL)
+}
+
+// Start makes sure a session is live (prompting when needed) and returns
+// its status. A positive ttl different from the default forces a new
+// approval with that lifetime.
+func (s *Sessions) Start(ctx context.Context, ttl time.Duration) (SessionStatus, error) {
+	force := ttl > 0 && ttl != s.cfg.TTL
+	if ttl <= 0 {
+		ttl = s.cfg.TTL
+	}
+	le, err := s.acquire(ctx, force, ttl)
+	if err != nil {
+		return s.Status(), err
+	}
+	le.once.Do(func() { // not a call: release without counting
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		le.l.refs--
+		if le.l.refs == 0 && le.l.ended {
+			s.freeLocked(le.l)
+		}
+	})
+	return s.Status(), nil
+}
+
+func (s *Sessions) acquire(ctx context.Context, force bool, ttl time.Duration) (*Lease, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, ErrShuttingDown
+	}
+	if l := s.live; l != nil && !force && s.cfg.Now().Before(l.sess.Expiration().Add(-s.cfg.RenewMargin)) {
+		l.refs++
+		s.mu.Unlock()
+		return &Lease{s: s, l: l}, nil
+	}
+	a := s.pending
+	if a == nil {
+		a = s.startApprovalLocked(ttl)
+	}
+	a.waiters++
+	s.mu.Unlock()
+
+	select {
+	case <-a.done:
+	case <-ctx.Done():
+		s.mu.Lock()
+		a.waiters--
+		if a.waiters == 0 {
+			select {
+			case <-a.done:
+			default:
+				// Nobody wants this approval any more: cancel it and let
+				// the next caller start a fresh one.
+				a.cancel(context.Canceled)
+				if s.pending == a {
+					s.pending = nil
+				}
+			}
+		}
+		s.mu.Unlock()
+		return nil, fmt.Errorf("session: waiting for approval: %w", context.Cause(ctx))
+	}
+	if a.err != nil {
+		return nil, a.err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a.live.ended {
+		return nil, fmt.Errorf("session: %w before the call could use it", ErrSessionEnded)
+	}
+	a.live.refs++
+	return &Lease{s: s, l: a.live}, nil
+}
+
+func (s *Sessions) startApprovalLocked(ttl time.Duration) *approval {
+	ctx, cancel := context.WithCancelCause(s.ctx)
+	ctx, cancelTimeout := context.WithTimeoutCause(ctx, s.cfg.ApprovalTimeout, ErrApprovalTimeout)
+	a := &approval{done: make(chan struct{}), cancel: cancel, device: s.cfg.Device}
+	s.pending = a
+	s.stats.ApprovalAttempts++
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer cancelTimeout()
+		defer cancel(nil)
+		l, err := s.authorize(ctx, a, ttl)
+		if err != nil {
+			switch cause := context.Cause(ctx); {
+			case s.ctx.Err() != nil:
+				err = fmt.Errorf("session: %w", ErrShuttingDown)
+			case errors.Is(cause, ErrApprovalTimeout):
+				err = fmt.Errorf("session: %w (%s)", ErrApprovalTimeout, s.cfg.ApprovalTimeout)
+			case cause != nil && !errors.Is(err, cause):
+				err = fmt.Errorf("session: %w: %w", cause, err)
+			}
+		}
+		s.finishApproval(a, l, err)
+	}()
+	return a
+}
+
+// finishApproval installs the new session (or records the failure) and
+// wakes the waiters.
+func (s *Sessions) finishApproval(a *approval, l *liveSession, err error) {
+	s.mu.Lock()
+	if s.pending == a {
+		s.pending = nil
+	}
+	if err == nil && s.closed {
+		l.refs = 0
+		s.endLocked(l, ErrShuttingDown)
+		s.freeLocked(l)
+		err = fmt.Errorf("session: %w", ErrShuttingDown)
+	}
+	if err == nil {
+		s.stats.Approvals++
+		if old := s.live; old != nil {
+			old.retired = true
+			if old.refs == 0 {
+				s.endLocked(old, ErrSessionEnded)
+				s.freeLocked(old)
+			}
+		}
+		s.live = l
+		d := l.sess.Expiration().Sub(s.cfg.Now())
+		l.timer = time.AfterFunc(d, func() { s.expire(l) })
+	}
+	a.live, a.err = l, err
+	close(a.done)
+	st := s.statusLocked()
+	s.mu.Unlock()
+	if err != nil {
+		s.log.Warn("session approval failed", "device", a.device, "err", err)
+	} else {
+		s.log.Info("session approved", "device", l.device, "address", l.sess.Address().Hex(),
+			"sessionPublicKey", l.sess.PublicKeyHex(), "expiresAt", l.sess.Expiration())
+	}
+	if s.hooks.ApprovalEnded != nil {
+		s.hooks.ApprovalEnded(err)
+	}
+	if err == nil && s.hooks.SessionChanged != nil {
+		s.hooks.SessionChanged(st)
+	}
+}
+
+// authorize opens the wallet, makes a session key in locked memory and has
+// the device sign the SIWE message.
+func (s *Sessions) authorize(ctx context.Context, a *approval, ttl time.Duration) (*liveSession, error) {
+	id := s.cfg.Device
+	if id == "" {
+		devs, err := s.wallets.Devices(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("session: list devices: %w", err)
+		}
+		if len(devs) == 0 {
+			return nil, fmt.Errorf("session: %w", hwwallet.ErrNoDevice)
+		}
+		id = devs[0].ID
+	}
+	s.mu.Lock()
+	a.device = id
+	s.mu.Unlock()
+	if s.hooks.ApprovalStarted != nil {
+		s.hooks.ApprovalStarted(id)
+	}
+	w, err := s.wallets.Open(ctx, id, s.prompter)
+	if err != nil {
+		return nil, fmt.Errorf("session: open %s: %w", id, err)
+	}
+	defer w.Close()
+	addr, err := w.Address(ctx, s.cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("session: account %s on %s: %w", s.cfg.Path, id, err)
+	}
+	mem, err := securemem.Alloc(ed25519.PrivateKeySize, s.cfg.AllowUnlockedMemory)
+	if err != nil {
+		return nil, fmt.Errorf("session: key memory: %w", err)
+	}
+	key, err := lit.NewSessionKeyIn(mem.Bytes())
+	if err != nil {
+		_ = mem.Wipe()
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	opts := s.cfg.SIWE
+	opts.Now = s.cfg.Now
+	opts.Expiration = s.cfg.Now().Add(ttl)
+	sess, err := lit.NewSession(ctx, key, walletSigner{w: w, path: s.cfg.Path, addr: addr}, opts)
+	if err != nil {
+		key.Wipe()
+		_ = mem.Wipe()
+		return nil, fmt.Errorf("session: approval on %s: %w", id, err)
+	}
+	lctx, cancel := context.WithCancelCause(context.Background())
+	return &liveSession{sess: sess, mem: mem, device: id, ctx: lctx, cancel: cancel}, nil
+}
+
+// expire ends l when its timer fires.
+func (s *Sessions) expire(l *liveSession) {
+	s.mu.Lock()
+	if l.ended {
+		s.mu.Unlock()
+		return
+	}
+	if s.live == l {
+		s.live = nil
+	}
+	s.endLocked(l, fmt.Errorf("%w: expired", ErrSessionEnded))
+	if l.refs == 0 {
+		s.freeLocked(l)
+	}
+	st := s.statusLocked()
+	s.mu.Unlock()
+	s.log.Info("session expired; key wiped")
+	if s.hooks.SessionChanged != nil {
+		s.hooks.SessionChanged(st)
+	}
+}
+
+// endLocked wipes l's key and cancels calls using it. The memory stays
+// mapped (zeroed) until the last lease is released.
+func (s *Sessions) endLocked(l *liveSession, cause error) {
+	if l.ended {
+		return
+	}
+	l.ended = true
+	if l.timer != nil {
+		l.timer.Stop()
+	}
+	l.cancel(cause)
+	l.sess.Wipe()
+}
+
+// freeLocked unmaps the zeroed key memory.
+func (s *Sessions) freeLocked(l *liveSession) {
+	if l.freed || !l.ended {
+		return
+	}
+	l.freed = true
+	if s.beforeUnmap != nil {
+		s.beforeUnmap(l.mem.Bytes())
+	}
+	if err := l.mem.Wipe(); err != nil {
+		s.log.Error("session key memory", "err", err)
+	}
+}
+
+// Revoke ends the session (wiping its key) and cancels a pending approval.
+// It reports whether anything was revoked.
+func (s *Sessions) Revoke() bool {
+	s.mu.Lock()
+	did := false
+	if a := s.pending; a != nil {
+		a.cancel(fmt.Errorf("%w: revoked", ErrSessionEnded))
+		did = true
+	}
+	if l := s.live; l != nil {
+		s.live = nil
+		s.endLocked(l, fmt.Errorf("%w: revoked", ErrSessionEnded))
+		if l.refs == 0 {
+			s.freeLocked(l)
+		}
+		did = true
+	}
+	st := s.statusLocked()
+	s.mu.Unlock()
+	if did {
+		s.log.Info("session revoked; key wiped")
+		if s.hooks.SessionChanged != nil {
+			s.hooks.SessionChanged(st)
+		}
+	}
+	return did
+}
+
+// Status returns the current state and counters.
+func (s *Sessions) Status() SessionStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.statusLocked()
+}
+
+func (s *Sessions) statusLocked() SessionStatus {
+	st := s.stats
+	st.State = "none"
+	if l := s.live; l != nil && !l.ended {
+		st.State = "active"
+		st.Address = l.sess.Address().Hex()
+		st.SessionPublicKey = l.sess.PublicKeyHex()
+		exp := l.sess.Expiration().UTC()
+		st.ExpiresAt = &exp
+		st.Resources = l.sess.Resources()
+		st.Device = l.device
+	}
+	if a := s.pending; a != nil {
+		st.State = "approving"
+		st.Device = a.device
+	}
+	return st
+}
+
+// Close cancels a pending approval, wipes the session and waits for the
+// approval goroutine. Leased memory is unmapped when released.
+func (s *Sessions) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.cancel()
+	if l := s.live; l != nil {
+		s.live = nil
+		s.endLocked(l, ErrShuttingDown)
+		if l.refs == 0 {
+			s.freeLocked(l)
+		}
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// walletSigner adapts a hardware wallet account to lit.PersonalSigner.
+type walletSigner struct {
+	w    hwwallet.Wallet
+	path accounts.DerivationPath
+	addr common.Address
+}
+
+// Address is the account address.
+func (w walletSigner) Address() common.Address { return w.addr }
+
+// SignPersonalMessage asks the device to approve.
+func (w walletSigner) SignPersonalMessage(ctx context.Context, msg []byte) ([]byte, error) {
+	sig, signer, err := w.w.SignPersonalMessage(ctx, w.path, msg)
+	if err != nil {
+		return nil, err
+	}
+	if signer != w.addr {
+		return nil, fmt.Errorf("device signed with %s, want %s: %w", signer.Hex(), w.addr.Hex(), hwwallet.ErrBadReply)
+	}
+	return sig, nil
+}

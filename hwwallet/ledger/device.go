@@ -1,0 +1,318 @@
+// Package ledger drives a Ledger (Nano S/S Plus/X, Stax, Flex, ...) running
+// the Ethereum app: APDUs over the Ledger HID framing, on any
+// hwwallet.Transport (USB HID, or the in-memory emulator).
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/litsigner/litsigner/hwwallet"
+)
+
+// ErrClosed is returned by a Device used after Close.
+var ErrClosed = errors.New("ledger: device closed")
+
+const (
+	// drainWait bounds each read of the stale-report drain; the transport
+	// has already queued anything the device sent after an abandoned
+	// exchange, so a few milliseconds suffice.
+	drainWait = 3 * time.Millisecond
+	// maxDrain bounds the drain loop (a reply is at most ~1000 reports).
+	maxDrain = 1024
+)
+
+// Device is an open Ledger. It implements hwwallet.Wallet; exchanges are
+// serialized (a caller waiting for its turn gives up when its ctx ends).
+type Device struct {
+	t    hwwallet.Transport
+	info hwwallet.DeviceInfo
+
+	lock      chan struct{} // one-slot semaphore held for a whole operation
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ hwwallet.Wallet = (*Device)(nil)
+
+// Open wraps a transport to a Ledger. It does no I/O: a locked device or a
+// closed app is reported by the first call that needs it, with a typed error.
+func Open(t hwwallet.Transport, info hwwallet.DeviceInfo) (*Device, error) {
+	if t == nil {
+		return nil, fmt.Errorf("ledger: open: nil transport: %w", hwwallet.ErrBadRequest)
+	}
+	if info.Vendor == "" {
+		info.Vendor = hwwallet.VendorLedger
+	}
+	return &Device{t: t, info: info, lock: make(chan struct{}, 1)}, nil
+}
+
+// acquire takes the device for one operation, or fails when ctx ends first.
+func (d *Device) acquire(ctx context.Context) error {
+	if d.closed.Load() {
+		return ErrClosed
+	}
+	select {
+	case d.lock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the device: %w", ctx.Err())
+	}
+}
+
+func (d *Device) release() { <-d.lock }
+
+// Info describes the device.
+func (d *Device) Info() hwwallet.DeviceInfo { return d.info }
+
+// Close releases the transport at once, even during an exchange (which
+// then fails). Later calls fail with ErrClosed.
+func (d *Device) Close() error {
+	d.closeOnce.Do(func() {
+		d.closed.Store(true)
+		if err := d.t.Close(); err != nil {
+			d.closeErr = fmt.Errorf("ledger: close: %w", err)
+		}
+	})
+	return d.closeErr
+}
+
+// App reports the running app's name and version (GET_APP_AND_VERSION);
+// "BOLOS" means the dashboard.
+func (d *Device) App(ctx context.Context) (name, version string, err error) {
+	if err := d.acquire(ctx); err != nil {
+		return "", "", fmt.Errorf("ledger: get app and version: %w", err)
+	}
+	defer d.release()
+	data, err := d.exchange(ctx, apdu(claBOLOS, insGetAppAndVersion, 0, 0, nil))
+	if err != nil {
+		return "", "", fmt.Errorf("ledger: get app and version: %w", err)
+	}
+	return parseAppAndVersion(data)
+}
+
+// AppConfiguration returns the Ethereum app's flags and version
+// (GET_APP_CONFIGURATION).
+func (d *Device) AppConfiguration(ctx context.Context) (AppVersion, error) {
+	if err := d.acquire(ctx); err != nil {
+		return AppVersion{}, fmt.Errorf("ledger: get app configuration: %w", err)
+	}
+	defer d.release()
+	return d.appConfiguration(ctx)
+}
+
+func (d *Device) appConfiguration(ctx context.Context) (AppVersion, error) {
+	data, err := d.exchange(ctx, apdu(claEthereum, insGetAppConfiguration, 0, 0, nil))
+	if err != nil {
+		return AppVersion{}, fmt.Errorf("ledger: get app configuration: %w", err)
+	}
+	return parseAppConfiguration(data)
+}
+
+// Address derives the account at path on the device (GET_ADDRESS, not shown
+// on screen). The reply's address is checked against its public key.
+func (d *Device) Address(ctx context.Context, path accounts.DerivationPath) (common.Address, error) {
+	cmd, err := getAddressAPDU(path)
+	if err != nil {
+		return common.Address{}, fmt.Errorf("ledger: get address: %w", err)
+	}
+	if err := d.acquire(ctx); err != nil {
+		return common.Address{}, fmt.Errorf("ledger: get address: %w", err)
+	}
+	defer d.release()
+	return d.address(ctx, cmd)
+}
+
+func (d *Device) address(ctx context.Context, cmd []byte) (common.Address, error) {
+	data, err := d.exchange(ctx, cmd)
+	if err != nil {
+		return common.Address{}, fmt.Errorf("ledger: get address: %w", err)
+	}
+	return parseAddress(data)
+}
+
+// SignPersonalMessage asks the user to approve an EIP-191 personal_sign of
+// message with the key at path (SIGN_PERSONAL_MESSAGE). Before prompting it
+// checks that the Ethereum app is open and the device unlocked, and fetches
+// the path's address; the returned r||s||v signature (v = 27/28) is
+// verified by ecrecover against that address.
+func (d *Device) SignPersonalMessage(ctx context.Context, path accounts.DerivationPath, message []byte) ([]byte, common.Address, error) {
+	fail := func(err error) ([]byte, common.Address, error) {
+		return nil, common.Address{}, fmt.Errorf("ledger: sign message: %w", err)
+	}
+	chunks, err := signPersonalAPDUs(path, message)
+	if err != nil {
+		return fail(err)
+	}
+	addrCmd, err := getAddressAPDU(path)
+	if err != nil {
+		return fail(err)
+	}
+	if err := d.acquire(ctx); err != nil {
+		return fail(err)
+	}
+	defer d.release()
+	if err := d.ensureEthereumApp(ctx); err != nil {
+		return fail(err)
+	}
+	// GET_ADDRESS also resets an app left mid-flow by an abandoned exchange.
+	signer, err := d.address(ctx, addrCmd)
+	if err != nil {
+		return fail(err)
+	}
+	reply, err := d.sendChunks(ctx, chunks)
+	var se *StatusError
+	if errors.As(err, &se) && se.SW == SWCommandNotAllowed {
+		// The app was still in a previous signing flow; it reset itself on
+		// answering 0x6980, so one retry succeeds (hwwallet.md §2.3).
+		reply, err = d.sendChunks(ctx, chunks)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	sig, err := parseSignature(reply)
+	if err != nil {
+		return fail(err)
+	}
+	if err := verify(message, sig, signer); err != nil {
+		return fail(err)
+	}
+	return sig, signer, nil
+}
+
+// verify checks that sig (r||s||v, v 27/28) over the EIP-191 hash of
+// message recovers to want.
+func verify(message, sig []byte, want common.Address) error {
+	rsv := append([]byte(nil), sig...)
+	rsv[64] -= 27
+	pub, err := crypto.SigToPub(accounts.TextHash(message), rsv)
+	if err != nil {
+		return fmt.Errorf("signature does not recover: %v: %w", err, hwwallet.ErrBadReply)
+	}
+	if got := crypto.PubkeyToAddress(*pub); got != want {
+		return fmt.Errorf("signature recovers to %s, not %s: %w", got.Hex(), want.Hex(), hwwallet.ErrBadReply)
+	}
+	return nil
+}
+
+// sendChunks sends the SIGN_PERSONAL_MESSAGE APDUs; intermediate chunks are
+// answered 9000 without data, the last one after the user decides.
+func (d *Device) sendChunks(ctx context.Context, chunks [][]byte) ([]byte, error) {
+	var data []byte
+	for i, c := range chunks {
+		var err error
+		data, err = d.exchange(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		if i < len(chunks)-1 && len(data) != 0 {
+			return nil, fmt.Errorf("intermediate chunk answered with %d bytes: %w", len(data), hwwallet.ErrBadReply)
+		}
+	}
+	return data, nil
+}
+
+// ensureEthereumApp maps "device locked", "dashboard" and "another app" to
+// typed errors before the user is prompted.
+func (d *Device) ensureEthereumApp(ctx context.Context) error {
+	data, err := d.exchange(ctx, apdu(claBOLOS, insGetAppAndVersion, 0, 0, nil))
+	var se *StatusError
+	switch {
+	case err == nil:
+		name, _, err := parseAppAndVersion(data)
+		if err != nil {
+			return err
+		}
+		if name == "BOLOS" {
+			return fmt.Errorf("the device is on its dashboard: %w", hwwallet.ErrAppNotOpen)
+		}
+		if name != "Ethereum" {
+			return fmt.Errorf("the %q app is open, not Ethereum: %w", name, hwwallet.ErrAppNotOpen)
+		}
+	case errors.As(err, &se) && (se.SW == SWCLANotSupported || se.SW == SWINSNotSupported):
+		// Old SDKs do not answer B0 01 inside apps; GET_APP_CONFIGURATION
+		// below still tells whether the Ethereum app is there.
+	default:
+		return fmt.Errorf("get app and version: %w", err)
+	}
+	v, err := d.appConfiguration(ctx)
+	if err != nil {
+		return err
+	}
+	if !v.atLeast(1, 0, 8) {
+		return fmt.Errorf("Ethereum app %s cannot sign personal messages (needs 1.0.8): %w", v, hwwallet.ErrUnsupportedModel)
+	}
+	return nil
+}
+
+// exchange sends one APDU and returns the reply data after checking the
+// status word. The caller holds the device (acquire).
+func (d *Device) exchange(ctx context.Context, cmd []byte) ([]byte, error) {
+	if d.closed.Load() {
+		return nil, ErrClosed
+	}
+	if err := d.drain(ctx); err != nil {
+		return nil, err
+	}
+	reports, err := frameAPDU(cmd)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range reports {
+		if err := d.t.WriteReport(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	a := newAssembler()
+	for {
+		r, err := d.t.ReadReport(ctx)
+		if err != nil {
+			return nil, err
+		}
+		done, err := a.add(r)
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			break
+		}
+	}
+	data, sw, err := splitStatus(a.reply())
+	if err != nil {
+		return nil, err
+	}
+	if err := checkStatus(sw); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// drain discards reports left over from an abandoned exchange (a reply that
+// arrived after its caller gave up), so they are not taken for the answer
+// to the next request.
+func (d *Device) drain(ctx context.Context) error {
+	for range maxDrain {
+		dctx, cancel := context.WithTimeout(ctx, drainWait)
+		_, err := d.t.ReadReport(dctx)
+		cancel()
+		switch {
+		case err == nil:
+			continue
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, context.DeadlineExceeded):
+			return nil
+		default:
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,354 @@
+// Package walletcli is the logic of 'litsigner wallet': list devices, show
+// accounts, sign a personal message, with human or JSON output and exit
+// codes per error kind. cmd/litsigner only calls Run.
+package walletcli
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/litsigner/litsigner/hwwallet"
+	"github.com/litsigner/litsigner/hwwallet/emulator"
+	"github.com/litsigner/litsigner/hwwallet/hub"
+	"github.com/litsigner/litsigner/hwwallet/usbhid"
+)
+
+// Env is the process environment Run works in.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Getenv reads environment variables (os.Getenv).
+	Getenv func(string) string
+	// NoUSB keeps the commands off the USB bus (tests).
+	NoUSB bool
+}
+
+// Usage describes the subcommands.
+const Usage = `usage: litsigner wallet <command> [flags]
+
+commands:
+  list                      list hardware wallets (--emulators adds the emulators)
+  accounts                  show addresses: [--device D] [--path P]... [--count N]
+  sign-message              personal_sign: --device D [--path P] (--message TEXT | --message-hex HEX)
+  unlock                    unlock the daemon's session wallet (needs litsignerd)
+
+--device takes an ID from 'wallet list', or emulator:ledger / emulator:trezor
+(seed from --mnemonic, $` + hub.EmulatorMnemonicEnv + `, or the Speculos test mnemonic;
+the emulator approves by itself and prints what its screen shows to stderr).
+Add --json for machine-readable output. Exit codes: 0 ok, 1 failure,
+2 usage, 3 device (rejected, locked, app closed, PIN, absent, no permission, timeout).`
+
+// Run executes 'litsigner wallet <args>' (without "unlock", which belongs
+// to the daemon client) and returns the exit code.
+func Run(ctx context.Context, args []string, env Env) int {
+	if len(args) == 0 {
+		fmt.Fprintln(env.Stderr, Usage)
+		return ExitUsage
+	}
+	var err error
+	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprintln(env.Stdout, Usage)
+		return ExitOK
+	case "list":
+		err = runList(ctx, args[1:], env)
+	case "accounts":
+		err = runAccounts(ctx, args[1:], env)
+	case "sign-message":
+		err = runSign(ctx, args[1:], env)
+	default:
+		err = usagef(fmt.Sprintf("unknown wallet command %q (want list, accounts, sign-message or unlock)", args[0]))
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	if err != nil {
+		name := "wallet"
+		if len(args) > 0 {
+			name += " " + args[0]
+		}
+		fmt.Fprintf(env.Stderr, "litsigner: %s: %s\n", name, Describe(err))
+		var ue *UsageError
+		if !errors.As(err, &ue) {
+			fmt.Fprintf(env.Stderr, "  (%v)\n", err)
+		} else {
+			fmt.Fprintln(env.Stderr, "Run 'litsigner wallet -h' for help.")
+		}
+	}
+	return ExitCode(err)
+}
+
+// common holds the flags every command shares.
+type common struct {
+	fs       *flag.FlagSet
+	device   string
+	mnemonic string
+	asJSON   bool
+	timeout  time.Duration
+}
+
+func newCommon(name string, env Env) *common {
+	c := &common{fs: flag.NewFlagSet("litsigner wallet "+name, flag.ContinueOnError)}
+	c.fs.SetOutput(env.Stderr)
+	c.fs.BoolVar(&c.asJSON, "json", false, "print JSON")
+	c.fs.StringVar(&c.mnemonic, "mnemonic", "", "the emulators' BIP-39 mnemonic (default $"+hub.EmulatorMnemonicEnv+", else the Speculos test mnemonic)")
+	c.fs.DurationVar(&c.timeout, "timeout", 3*time.Minute, "how long to wait for the device (and you)")
+	return c
+}
+
+func (c *common) parse(args []string) error {
+	if err := c.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usagef(err.Error())
+	}
+	if c.fs.NArg() > 0 {
+		return usagef(fmt.Sprintf("unexpected argument %q", c.fs.Arg(0)))
+	}
+	return nil
+}
+
+// hub opens a hub with emulators enabled (they cost nothing until used).
+func (c *common) hub(env Env) (*hub.Hub, error) {
+	mnemonic := c.mnemonic
+	if mnemonic == "" && env.Getenv != nil {
+		mnemonic = env.Getenv(hub.EmulatorMnemonicEnv)
+	}
+	b := emulator.NewBehaviour()
+	b.OnPrompt(func(p emulator.Prompt) {
+		fmt.Fprintf(env.Stderr, "[%s screen] %s", p.Vendor, p.Title)
+		if len(p.Path) > 0 {
+			fmt.Fprintf(env.Stderr, " (%s)", p.Path)
+		}
+		fmt.Fprintf(env.Stderr, ":\n%s\n", p.Text)
+		if p.Kind == emulator.PromptSignMessage || p.Kind == emulator.PromptAddress {
+			fmt.Fprintln(env.Stderr, "[emulator approves]")
+		}
+	})
+	h, err := hub.New(hub.Options{Emulators: true, EmulatorMnemonic: mnemonic, EmulatorBehaviour: b, NoUSB: env.NoUSB})
+	if err != nil {
+		return nil, usagef(err.Error())
+	}
+	return h, nil
+}
+
+// open opens c.device, or the only hardware wallet plugged in when empty.
+func (c *common) open(ctx context.Context, h *hub.Hub, env Env) (hwwallet.Wallet, error) {
+	id := c.device
+	if id == "" {
+		if !env.NoUSB {
+			if err := usbhid.Available(); err != nil {
+				return nil, err
+			}
+		}
+		devs, err := h.Devices(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var usb []hwwallet.DeviceInfo
+		for _, d := range devs {
+			if !d.Emulated {
+				usb = append(usb, d)
+			}
+		}
+		switch len(usb) {
+		case 0:
+			return nil, fmt.Errorf("no device plugged in (or use --device emulator:ledger): %w", hwwallet.ErrNoDevice)
+		case 1:
+			id = usb[0].ID
+		default:
+			return nil, usagef(fmt.Sprintf("%d hardware wallets are plugged in: pick one with --device (see 'litsigner wallet list')", len(usb)))
+		}
+	}
+	return h.Open(ctx, id, &terminalPrompter{in: env.Stdin, out: env.Stderr})
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func runList(ctx context.Context, args []string, env Env) error {
+	c := newCommon("list", env)
+	emulators := c.fs.Bool("emulators", false, "also list emulator:ledger and emulator:trezor")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	h, err := hub.New(hub.Options{Emulators: *emulators, NoUSB: env.NoUSB})
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	devs, err := h.Devices(ctx)
+	if err != nil {
+		return err
+	}
+	if devs == nil {
+		devs = []hwwallet.DeviceInfo{}
+	}
+	if c.asJSON {
+		return printJSON(env.Stdout, devs)
+	}
+	if len(devs) == 0 {
+		fmt.Fprintln(env.Stderr, "no hardware wallet found (plug it in and unlock it; --emulators lists the emulators)")
+		return nil
+	}
+	for _, d := range devs {
+		line := fmt.Sprintf("%-28s %-7s %s", d.ID, d.Vendor, d.Model)
+		if d.Product == "" && !d.Emulated {
+			line += "  (cannot read its name: udev rules missing?)"
+		}
+		fmt.Fprintln(env.Stdout, strings.TrimRight(line, " "))
+	}
+	return nil
+}
+
+// pathList is a repeatable --path flag.
+type pathList []accounts.DerivationPath
+
+func (p *pathList) String() string { return fmt.Sprint(*p) }
+
+func (p *pathList) Set(s string) error {
+	path, err := accounts.ParseDerivationPath(s)
+	if err != nil {
+		return err
+	}
+	*p = append(*p, path)
+	return nil
+}
+
+// Account is one line of 'wallet accounts'.
+type Account struct {
+	Path    string `json:"path"`
+	Address string `json:"address"`
+}
+
+func runAccounts(ctx context.Context, args []string, env Env) error {
+	c := newCommon("accounts", env)
+	c.fs.StringVar(&c.device, "device", "", "device ID (default: the only one plugged in)")
+	var paths pathList
+	c.fs.Var(&paths, "path", "derivation path, repeatable (default m/44'/60'/0'/0/i for i < count)")
+	count := c.fs.Int("count", 5, "number of default-path accounts")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		if *count < 1 || *count > 100 {
+			return usagef("--count must be between 1 and 100")
+		}
+		for i := range *count {
+			p := append(accounts.DerivationPath(nil), accounts.DefaultBaseDerivationPath...)
+			p[len(p)-1] = uint32(i)
+			paths = append(paths, p)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	h, err := c.hub(env)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	w, err := c.open(ctx, h, env)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	var out []Account
+	for _, p := range paths {
+		addr, err := w.Address(ctx, p)
+		if err != nil {
+			return err
+		}
+		out = append(out, Account{Path: p.String(), Address: addr.Hex()})
+	}
+	if c.asJSON {
+		return printJSON(env.Stdout, out)
+	}
+	for _, a := range out {
+		fmt.Fprintf(env.Stdout, "%-22s %s\n", a.Path, a.Address)
+	}
+	return nil
+}
+
+// Signature is the output of 'wallet sign-message'.
+type Signature struct {
+	Device    string `json:"device"`
+	Path      string `json:"path"`
+	Address   string `json:"address"`
+	Signature string `json:"signature"`
+}
+
+func runSign(ctx context.Context, args []string, env Env) error {
+	c := newCommon("sign-message", env)
+	c.fs.StringVar(&c.device, "device", "", "device ID (required)")
+	pathFlag := c.fs.String("path", hwwallet.DefaultPath.String(), "derivation path")
+	text := c.fs.String("message", "", "message text (UTF-8)")
+	hexMsg := c.fs.String("message-hex", "", "message bytes in hex (0x optional)")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if c.device == "" {
+		return usagef("--device is required (see 'litsigner wallet list', or emulator:ledger)")
+	}
+	path, err := accounts.ParseDerivationPath(*pathFlag)
+	if err != nil {
+		return usagef(fmt.Sprintf("--path: %v", err))
+	}
+	var msg []byte
+	switch hasText, hasHex := isSet(c.fs, "message"), isSet(c.fs, "message-hex"); {
+	case hasText == hasHex:
+		return usagef("give exactly one of --message and --message-hex")
+	case hasText:
+		msg = []byte(*text)
+	default:
+		msg, err = hex.DecodeString(strings.TrimPrefix(strings.TrimPrefix(*hexMsg, "0x"), "0X"))
+		if err != nil {
+			return usagef(fmt.Sprintf("--message-hex: %v", err))
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	h, err := c.hub(env)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	w, err := c.open(ctx, h, env)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if !w.Info().Emulated {
+		fmt.Fprintln(env.Stderr, "Check the message on the device and approve it there.")
+	}
+	sig, signer, err := w.SignPersonalMessage(ctx, path, msg)
+	if err != nil {
+		return err
+	}
+	out := Signature{Device: w.Info().ID, Path: path.String(), Address: signer.Hex(), Signature: hexutil.Encode(sig)}
+	if c.asJSON {
+		return printJSON(env.Stdout, out)
+	}
+	fmt.Fprintf(env.Stdout, "address:   %s\nsignature: %s\n", out.Address, out.Signature)
+	return nil
+}
+
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}

@@ -1,0 +1,200 @@
+package walletcli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/litsigner/litsigner/hwwallet"
+	"github.com/litsigner/litsigner/hwwallet/internal/leaktest"
+)
+
+type vectors struct {
+	Mnemonics map[string]string `json:"mnemonics"`
+	Addresses []struct {
+		Mnemonic, Path, Address string
+	} `json:"addresses"`
+	LedgerPersonalSign []struct {
+		Mnemonic, Path, Message string
+		V                       byte
+		R, S                    string
+	} `json:"ledger_personal_sign"`
+	TrezorSignMessage []struct {
+		Mnemonic, Path, Message, Signature string
+	} `json:"trezor_sign_message"`
+}
+
+func loadVectors(t *testing.T) vectors {
+	b, err := os.ReadFile("../testdata/vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v vectors
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func run(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Run(context.Background(), args, Env{
+		Stdin:  strings.NewReader(""),
+		Stdout: &out,
+		Stderr: &errb,
+		Getenv: func(k string) string { return env[k] },
+		NoUSB:  true,
+	})
+	return code, out.String(), errb.String()
+}
+
+// TestSignMessageReproducesPublishedVector is the CLI end of the Ledger
+// vector: 'wallet sign-message --device emulator:ledger ...'.
+func TestSignMessageReproducesPublishedVector(t *testing.T) {
+	defer leaktest.Check(t)()
+	v := loadVectors(t)
+	tc := v.LedgerPersonalSign[0]
+	code, out, errOut := run(t, nil, "sign-message", "--device", "emulator:ledger", "--path", tc.Path, "--message", tc.Message)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	want := fmt.Sprintf("address:   %s\nsignature: 0x%s%s%02x\n", v.Addresses[0].Address, tc.R, tc.S, tc.V)
+	if out != want {
+		t.Fatalf("stdout\n%s\nwant\n%s", out, want)
+	}
+	if !strings.Contains(errOut, tc.Message) {
+		t.Errorf("the emulator's screen was not printed: %q", errOut)
+	}
+}
+
+func TestSignMessageJSONAndEnvMnemonic(t *testing.T) {
+	v := loadVectors(t)
+	for _, tc := range v.TrezorSignMessage {
+		env := map[string]string{"LITSIGNER_EMULATOR_MNEMONIC": v.Mnemonics[tc.Mnemonic]}
+		hexMsg := "0x" + fmt.Sprintf("%x", tc.Message)
+		for _, dev := range []string{"emulator:trezor", "emulator:ledger"} {
+			code, out, errOut := run(t, env, "sign-message", "--json", "--device", dev, "--path", tc.Path, "--message-hex", hexMsg)
+			if code != ExitOK {
+				t.Fatalf("%s: exit %d: %s", dev, code, errOut)
+			}
+			var got Signature
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Address != v.Addresses[2].Address || got.Device != dev {
+				t.Errorf("%s: %+v", dev, got)
+			}
+			// Both vendors sign with RFC 6979, so both give trezor-firmware's signature.
+			if got.Signature != "0x"+tc.Signature {
+				t.Errorf("%s %q: signature %s, want 0x%s", dev, tc.Message, got.Signature, tc.Signature)
+			}
+		}
+	}
+}
+
+func TestAccounts(t *testing.T) {
+	v := loadVectors(t)
+	code, out, errOut := run(t, nil, "accounts", "--device", "emulator:ledger", "--path", v.Addresses[0].Path, "--path", v.Addresses[1].Path)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, a := range v.Addresses[:2] {
+		if !strings.Contains(out, a.Path) || !strings.Contains(out, a.Address) {
+			t.Errorf("missing %s %s in\n%s", a.Path, a.Address, out)
+		}
+	}
+	code, out, _ = run(t, nil, "accounts", "--device", "emulator:ledger", "--count", "3", "--json")
+	var list []Account
+	if code != ExitOK || json.Unmarshal([]byte(out), &list) != nil || len(list) != 3 || list[2].Path != "m/44'/60'/0'/0/2" {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+}
+
+func TestList(t *testing.T) {
+	code, out, _ := run(t, nil, "list", "--emulators", "--json")
+	var devs []hwwallet.DeviceInfo
+	if code != ExitOK || json.Unmarshal([]byte(out), &devs) != nil || len(devs) != 2 || devs[0].ID != "emulator:ledger" || devs[1].ID != "emulator:trezor" {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	code, out, _ = run(t, nil, "list", "--json")
+	if code != ExitOK || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("exit %d: %q", code, out)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"frobnicate"},
+		{"sign-message", "--message", "x"},
+		{"sign-message", "--device", "emulator:ledger"},
+		{"sign-message", "--device", "emulator:ledger", "--message", "x", "--message-hex", "00"},
+		{"sign-message", "--device", "emulator:ledger", "--message-hex", "zz"},
+		{"sign-message", "--device", "emulator:ledger", "--path", "m/x", "--message", "x"},
+		{"sign-message", "--device", "emulator:ledger", "--mnemonic", "too short", "--message", "x"},
+		{"accounts", "--count", "0", "--device", "emulator:ledger"},
+		{"list", "extra"},
+		{"list", "--bogus"},
+		{"sign-message", "--device", "emulator:ledger", "--message-hex", strings.Repeat("00", 32767)},
+	} {
+		if code, _, errOut := run(t, nil, args...); code != ExitUsage {
+			t.Errorf("%q: exit %d, want %d (%s)", args, code, ExitUsage, errOut)
+		}
+	}
+	if code, out, _ := run(t, nil, "--help"); code != ExitOK || !strings.Contains(out, "sign-message") {
+		t.Errorf("--help: %d", code)
+	}
+}
+
+func TestDeviceErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"sign-message", "--device", "ledger:1-1:1.0", "--message", "x"},
+		{"sign-message", "--device", "nonsense", "--message", "x"},
+		{"accounts"}, // nothing plugged in
+	} {
+		code, _, errOut := run(t, nil, args...)
+		if code != ExitDevice || !strings.Contains(errOut, "no hardware wallet found") {
+			t.Errorf("%q: exit %d, want %d (%s)", args, code, ExitDevice, errOut)
+		}
+	}
+}
+
+func TestExitCodeMapping(t *testing.T) {
+	wrap := func(err error) error { return fmt.Errorf("ledger: sign message: %w", err) }
+	for _, tc := range []struct {
+		err  error
+		code int
+	}{
+		{nil, ExitOK},
+		{usagef("bad flag"), ExitUsage},
+		{wrap(hwwallet.ErrBadRequest), ExitUsage},
+		{wrap(hwwallet.ErrUserRejected), ExitDevice},
+		{wrap(hwwallet.ErrLocked), ExitDevice},
+		{wrap(hwwallet.ErrAppNotOpen), ExitDevice},
+		{wrap(hwwallet.ErrBusy), ExitDevice},
+		{wrap(hwwallet.ErrPINNeeded), ExitDevice},
+		{wrap(hwwallet.ErrPINInvalid), ExitDevice},
+		{wrap(hwwallet.ErrUnsupportedModel), ExitDevice},
+		{wrap(hwwallet.ErrDisconnected), ExitDevice},
+		{wrap(hwwallet.ErrNoDevice), ExitDevice},
+		{wrap(hwwallet.ErrNoPermission), ExitDevice},
+		{wrap(hwwallet.ErrUSBUnavailable), ExitDevice},
+		{wrap(hwwallet.ErrBadReply), ExitDevice},
+		{wrap(context.DeadlineExceeded), ExitDevice},
+		{wrap(context.Canceled), ExitFailure},
+		{errors.New("disk on fire"), ExitFailure},
+	} {
+		if got := ExitCode(tc.err); got != tc.code {
+			t.Errorf("ExitCode(%v) = %d, want %d", tc.err, got, tc.code)
+		}
+		if tc.err != nil && Describe(tc.err) == "" {
+			t.Errorf("no sentence for %v", tc.err)
+		}
+	}
+}

@@ -1,0 +1,359 @@
+package lit
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// signCode is the seed's action.
+const signCode = `const go = async () => { const sigShare = await LitActions.signEcdsa({ toSign, publicKey, sigName }); }; go();`
+
+func helloParams(pub string) map[string]any {
+	toSign := make([]int, len(helloWorld))
+	for i, b := range helloWorld {
+		toSign[i] = int(b)
+	}
+	return map[string]any{"toSign": toSign, "publicKey": pub, "sigName": "sig1"}
+}
+
+func newTestClient(t *testing.T, n Network, opts ...ClientOption) *Client {
+	t.Helper()
+	c, err := NewClient(n, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// checkSig asserts sig is a valid signature of "Hello World" by pub.
+func checkSig(t *testing.T, sig Signature, pub string) {
+	t.Helper()
+	raw, err := hex.DecodeString(strings.TrimPrefix(sig.Signature, "0x"))
+	if err != nil || len(raw) != 65 {
+		t.Fatalf("signature %q", sig.Signature)
+	}
+	raw[64] -= 27
+	hash := make([]byte, 32)
+	copy(hash[32-len(helloWorld):], helloWorld)
+	got, err := crypto.Ecrecover(hash, raw)
+	if err != nil || hex.EncodeToString(got) != strings.TrimPrefix(pub, "0x") {
+		t.Fatalf("signature does not recover to the PKP: %v", err)
+	}
+}
+
+func TestExecuteJSHappyPath(t *testing.T) {
+	n := newTestNet(t, 10, 6)
+	c := newTestClient(t, n.network())
+	s := newTestSession(t, SessionOptions{})
+	info, err := c.Connect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.ServerPublicKey != "key-1" && info.ServerPublicKey != "key-0" || info.NetworkPublicKeySet != "set" || len(info.ConnectedNodes) < 6 {
+		t.Fatalf("info %+v", info)
+	}
+	res, err := c.ExecuteJS(context.Background(), s, ExecuteJSRequest{Code: signCode, JSParams: helloParams(n.pkpHex())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSig(t, res.Signatures["sig1"], n.pkpHex())
+	if m, ok := res.Response.(map[string]any); !ok || m["ok"] != true {
+		t.Fatalf("response %#v", res.Response)
+	}
+	if res.Logs != "hello from the action\n" {
+		t.Fatalf("logs %q", res.Logs)
+	}
+	// One request id per logical call, the same on every node.
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.requests) != 2 {
+		t.Fatalf("%d request ids for 2 calls", len(n.requests))
+	}
+	for id, nodes := range n.requests {
+		if len(id) != len("lit_")+13 || len(nodes) < 6 {
+			t.Fatalf("request %s reached %d nodes", id, len(nodes))
+		}
+	}
+}
+
+func TestExecuteJSFaults(t *testing.T) {
+	tests := []struct {
+		name   string
+		faults map[int]testFault
+		// signers overrides the signing set.
+		signers []int
+		check   func(t *testing.T, n *testNet, res *ExecuteJSResult, err error)
+	}{
+		{
+			name:   "4 non-signers malformed",
+			faults: map[int]testFault{6: {Malformed: true}, 7: {Malformed: true}, 8: {HTTP500: true}, 9: {Malformed: true}},
+			check:  wantSig,
+		},
+		{
+			name:    "signing set answers after non-signers",
+			signers: []int{4, 5, 6, 7, 8, 9},
+			faults:  map[int]testFault{4: {Latency: 50 * time.Millisecond}, 5: {Latency: 50 * time.Millisecond}, 9: {Latency: 100 * time.Millisecond}},
+			check:   wantSig,
+		},
+		{
+			name:   "2 inconsistent non-signers",
+			faults: map[int]testFault{8: {OtherData: true}, 9: {OtherData: true}},
+			check:  wantSig,
+		},
+		{
+			name:   "5 inconsistent nodes",
+			faults: map[int]testFault{5: {OtherData: true}, 6: {OtherData: true}, 7: {OtherData: true}, 8: {OtherData: true}, 9: {OtherData: true}},
+			check: func(t *testing.T, n *testNet, res *ExecuteJSResult, err error) {
+				var te *ThresholdError
+				if !errors.As(err, &te) || !errors.Is(err, ErrInconsistent) || te.Got != 5 {
+					t.Fatalf("err = %v", err)
+				}
+			},
+		},
+		{
+			name:   "wrong share from a signer",
+			faults: map[int]testFault{2: {WrongShare: true}},
+			check: func(t *testing.T, n *testNet, res *ExecuteJSResult, err error) {
+				var se *ShareError
+				if !errors.Is(err, ErrBadShares) || !errors.As(err, &se) || se.SigName != "sig1" {
+					t.Fatalf("err = %v", err)
+				}
+			},
+		},
+		{
+			name:   "5 nodes malformed",
+			faults: map[int]testFault{0: {Malformed: true}, 1: {Malformed: true}, 2: {Malformed: true}, 3: {Malformed: true}, 4: {Malformed: true}},
+			check: func(t *testing.T, n *testNet, res *ExecuteJSResult, err error) {
+				var te *ThresholdError
+				if !errors.As(err, &te) || !errors.Is(err, ErrBelowThreshold) || !errors.Is(err, ErrBadReply) || te.Got >= 6 || te.Needed != 6 || len(te.Reasons)+te.Got != 10 {
+					t.Fatalf("err = %v", err)
+				}
+			},
+		},
+		{
+			name:   "5 nodes HTTP 500",
+			faults: map[int]testFault{0: {HTTP500: true}, 1: {HTTP500: true}, 2: {HTTP500: true}, 3: {HTTP500: true}, 4: {HTTP500: true}},
+			check: func(t *testing.T, n *testNet, res *ExecuteJSResult, err error) {
+				var ne *NodeError
+				if !errors.Is(err, ErrBelowThreshold) || !errors.As(err, &ne) || ne.Status != 500 {
+					t.Fatalf("err = %v", err)
+				}
+			},
+		},
+		{
+			name:   "oversized replies",
+			faults: map[int]testFault{0: {Huge: true}, 1: {Huge: true}, 2: {Huge: true}, 3: {Huge: true}, 4: {Huge: true}},
+			check: func(t *testing.T, n *testNet, res *ExecuteJSResult, err error) {
+				if !errors.Is(err, ErrBelowThreshold) || !errors.Is(err, ErrBadReply) {
+					t.Fatalf("err = %v", err)
+				}
+			},
+		},
+		{
+			name:   "3 slow nodes are not waited for and are cancelled",
+			faults: map[int]testFault{7: {Latency: time.Minute}, 8: {Latency: time.Minute}, 9: {Latency: time.Minute}},
+			check: func(t *testing.T, n *testNet, res *ExecuteJSResult, err error) {
+				wantSig(t, n, res, err)
+				deadline := time.Now().Add(10 * time.Second)
+				for {
+					n.mu.Lock()
+					c := n.cancelled
+					n.mu.Unlock()
+					if c == 3 {
+						return
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("%d slow requests cancelled, want 3", c)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := newTestNet(t, 10, 6)
+			if tt.signers != nil {
+				n.signers = tt.signers
+			}
+			c := newTestClient(t, n.network())
+			if _, err := c.Connect(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			for i, f := range tt.faults {
+				n.setFault(i, f)
+			}
+			s := newTestSession(t, SessionOptions{})
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			res, err := c.ExecuteJS(ctx, s, ExecuteJSRequest{Code: signCode, JSParams: helloParams(n.pkpHex())})
+			tt.check(t, n, res, err)
+		})
+	}
+}
+
+func wantSig(t *testing.T, n *testNet, res *ExecuteJSResult, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSig(t, res.Signatures["sig1"], n.pkpHex())
+}
+
+func TestExecuteJSActionError(t *testing.T) {
+	n := newTestNet(t, 10, 6)
+	c := newTestClient(t, n.network())
+	s := newTestSession(t, SessionOptions{})
+	_, err := c.ExecuteJS(context.Background(), s, ExecuteJSRequest{Code: `throw new Error("boom")`})
+	var ae *ActionError
+	if !errors.As(err, &ae) || ae.Message != "Error: boom" || ae.Code != "NodeJsExecutionError" || ae.Node == "" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestExecuteJSSessionRefused(t *testing.T) {
+	n := newTestNet(t, 10, 6)
+	// The client's clock is an hour behind: its session signatures are
+	// already expired for the nodes.
+	past := func() time.Time { return time.Now().Add(-time.Hour) }
+	c := newTestClient(t, n.network(), WithClock(past))
+	s := newTestSession(t, SessionOptions{Now: past})
+	_, err := c.ExecuteJS(context.Background(), s, ExecuteJSRequest{Code: signCode, JSParams: helloParams(n.pkpHex())})
+	var ne *NodeError
+	if !errors.Is(err, ErrBelowThreshold) || !errors.As(err, &ne) || ne.Status != 401 || !strings.Contains(ne.Message, "expired") {
+		t.Fatalf("err = %v", err)
+	}
+	// A session past its expiration is refused before anything is sent.
+	later := func() time.Time { return time.Now().Add(25 * time.Hour) }
+	c2 := newTestClient(t, n.network(), WithClock(later))
+	s2 := newTestSession(t, SessionOptions{})
+	if _, err := c2.ExecuteJS(context.Background(), s2, ExecuteJSRequest{Code: signCode}); !errors.Is(err, ErrSessionExpired) {
+		t.Fatalf("expired: %v", err)
+	}
+	// A wiped session cannot be used.
+	s.Wipe()
+	if _, err := c.ExecuteJS(context.Background(), s, ExecuteJSRequest{Code: signCode}); !errors.Is(err, ErrSessionWiped) {
+		t.Fatalf("wiped: %v", err)
+	}
+}
+
+func TestExecuteJSTimeout(t *testing.T) {
+	n := newTestNet(t, 4, 3)
+	for i := 0; i < 4; i++ {
+		n.setFault(i, testFault{Latency: time.Minute})
+	}
+	net := n.network()
+	c := newTestClient(t, net)
+	s := newTestSession(t, SessionOptions{})
+	c.info = &NetworkInfo{} // skip the handshake: every node is slow
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := c.ExecuteJS(ctx, s, ExecuteJSRequest{Code: signCode})
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrBelowThreshold) {
+		t.Fatalf("err = %v", err)
+	}
+	// Per-node timeout: nodes time out individually.
+	net.NodeTimeout = 100 * time.Millisecond
+	c2 := newTestClient(t, net)
+	c2.info = &NetworkInfo{}
+	_, err = c2.ExecuteJS(context.Background(), s, ExecuteJSRequest{Code: signCode})
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, ErrBelowThreshold) {
+		t.Fatalf("per-node: err = %v", err)
+	}
+	timedOut := 0
+	for _, st := range c2.NodeStatus() {
+		if !st.Up && strings.Contains(st.LastError, "timeout") {
+			timedOut++
+		}
+	}
+	if timedOut < 2 { // the call stops once 3 of 4 cannot be reached
+		t.Fatalf("status %+v", c2.NodeStatus())
+	}
+}
+
+func TestExecuteJSInvalidParams(t *testing.T) {
+	n := newTestNet(t, 3, 2)
+	c := newTestClient(t, n.network(), WithMaxCodeSize(100))
+	s := newTestSession(t, SessionOptions{})
+	tests := []struct {
+		name string
+		req  ExecuteJSRequest
+	}{
+		{"nothing", ExecuteJSRequest{}},
+		{"both", ExecuteJSRequest{Code: "x", IPFSID: "QmYQ9nqo3srTPdEEpv3MwZ5dyZr4gq8vy5DH7MXkaeXLQs"}},
+		{"bad cid", ExecuteJSRequest{IPFSID: "QmNope"}},
+		{"too big", ExecuteJSRequest{Code: strings.Repeat("x", 101)}},
+		{"not UTF-8", ExecuteJSRequest{Code: "\xff"}},
+		{"params not JSON", ExecuteJSRequest{Code: "x", JSParams: map[string]any{"f": func() {}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := c.ExecuteJS(context.Background(), s, tt.req); !errors.Is(err, ErrInvalidParams) {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+	if _, err := c.ExecuteJS(context.Background(), nil, ExecuteJSRequest{Code: "x"}); !errors.Is(err, ErrInvalidParams) {
+		t.Fatalf("nil session: %v", err)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.requests) != 0 {
+		t.Fatalf("invalid requests reached the nodes")
+	}
+}
+
+func TestConnect(t *testing.T) {
+	n := newTestNet(t, 10, 6)
+	for i := 0; i < 4; i++ {
+		n.setFault(i, testFault{HandshakeERR: true})
+	}
+	c := newTestClient(t, n.network())
+	info, err := c.Connect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(info.ConnectedNodes) != 6 || info.ServerPublicKey == "ERR" {
+		t.Fatalf("info %+v", info)
+	}
+	n.setFault(4, testFault{HTTP500: true})
+	_, err = newTestClient(t, n.network()).Connect(context.Background())
+	var te *ThresholdError
+	if !errors.As(err, &te) || te.Got >= 6 || len(te.Reasons)+te.Got != 10 {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestNewClientValidates(t *testing.T) {
+	bad := []Network{
+		{},
+		{NodeURLs: []string{"ftp://x"}},
+		{NodeURLs: []string{"http://x/path"}},
+		{NodeURLs: []string{"http://x", "http://x/"}},
+		{NodeURLs: []string{"http://x"}, Threshold: 2},
+		{NodeURLs: []string{"http://x"}, Threshold: -1},
+	}
+	for _, n := range bad {
+		if _, err := NewClient(n); !errors.Is(err, ErrInvalidParams) {
+			t.Errorf("%+v: %v", n, err)
+		}
+	}
+	c, err := NewClient(LocalhostNetwork())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.Network()
+	if len(n.NodeURLs) != 10 || n.NodeURLs[9] != "http://localhost:7479" || n.Threshold != 6 || n.NodeTimeout == 0 || n.CallTimeout == 0 {
+		t.Fatalf("%+v", n)
+	}
+	if st := c.NodeStatus(); len(st) != 10 || st[0].URL != "http://localhost:7470" || st[0].Up {
+		t.Fatalf("%+v", st)
+	}
+}

@@ -1,0 +1,272 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts"
+)
+
+const testPub = "0x04aabbcc"
+
+// recordingEnv is a node-like Env: it accepts requests for known keys only.
+type recordingEnv struct {
+	keys  map[string]bool
+	calls int
+}
+
+func (e *recordingEnv) SignEcdsa(_ context.Context, req SignRequest) error {
+	e.calls++
+	if !e.keys[req.PublicKey] {
+		return errors.New("unknown PKP public key " + req.PublicKey)
+	}
+	return nil
+}
+
+func TestRun(t *testing.T) {
+	seedParams := map[string]any{
+		"toSign":    []any{72, 101, 108, 108, 111, 32, 87, 111, 114, 108, 100},
+		"publicKey": testPub,
+		"sigName":   "sig1",
+	}
+	tests := []struct {
+		name     string
+		src      string
+		params   map[string]any
+		limits   Limits
+		wantErr  error  // errors.Is target
+		wantThr  string // substring of ThrowError.Message, "" = no ThrowError expected
+		inPromis bool
+		response string
+		logs     string
+		sigs     []SignRequest
+	}{
+		{
+			name: "seed action",
+			src: `const go = async () => {
+  const sigShare = await LitActions.signEcdsa({ toSign, publicKey, sigName });
+  LitActions.setResponse({response: sigShare});
+};
+go();`,
+			params:   seedParams,
+			response: "success",
+			sigs:     []SignRequest{{Kind: KindSignEcdsa, SigName: "sig1", ToSign: []byte("Hello World"), PublicKey: testPub}},
+		},
+		{
+			name:   "Lit.Actions is LitActions, Uint8Array toSign",
+			src:    `if (Lit.Actions !== LitActions) throw new Error("different"); Lit.Actions.signEcdsa({toSign: new Uint8Array([1,2,3]), publicKey, sigName: "a"});`,
+			params: seedParams,
+			sigs:   []SignRequest{{Kind: KindSignEcdsa, SigName: "a", ToSign: []byte{1, 2, 3}, PublicKey: testPub}},
+		},
+		{
+			name: "personal sign of a string",
+			src:  `(async () => { await LitActions.ethPersonalSignMessageEcdsa({message: "hello ☃", publicKey: "` + testPub + `", sigName: "p"}); })();`,
+			sigs: []SignRequest{{Kind: KindEthPersonalSign, SigName: "p", ToSign: accounts.TextHash([]byte("hello ☃")), PublicKey: testPub, Message: []byte("hello ☃")}},
+		},
+		{
+			name: "personal sign converts non-strings with String() like the node",
+			src:  `LitActions.ethPersonalSignMessageEcdsa({message: new Uint8Array([7,8]), publicKey: "` + testPub + `", sigName: "p"});`,
+			sigs: []SignRequest{{Kind: KindEthPersonalSign, SigName: "p", ToSign: accounts.TextHash([]byte("7,8")), PublicKey: testPub, Message: []byte("7,8")}},
+		},
+		{
+			name:     "jsParams are JSON values",
+			src:      `LitActions.setResponse({response: JSON.stringify({isArr: Array.isArray(list), n: obj.a.b + 1, s: str, nul: nothing})});`,
+			params:   map[string]any{"list": []int{1}, "obj": map[string]any{"a": map[string]any{"b": 41}}, "str": "x", "nothing": nil},
+			response: `{"isArr":true,"n":42,"s":"x","nul":null}`,
+		},
+		{
+			name:     "params cannot shadow the API",
+			src:      `LitActions.setResponse({response: typeof LitActions.signEcdsa});`,
+			params:   map[string]any{"LitActions": 1},
+			response: "function",
+		},
+		{
+			name: "console formatting",
+			src:  `console.log("a", 1, 1.5, {b: "c"}, [1, "x"], null, undefined, true, new Uint8Array([1, 2]), function f() {}); console.error("second"); console.info(); console.warn(10n)`,
+			logs: "a 1 1.5 {\"b\":\"c\"} [1,\"x\"] null undefined true Uint8Array(2) [ 1, 2 ] [Function: f]\nsecond\n\n10n\n",
+		},
+		{
+			name: "console with a cycle does not fail",
+			src:  `const o = {}; o.o = o; console.log(o);`,
+			logs: "[object Object]\n",
+		},
+		{
+			name:     "pubkeyToTokenId",
+			src:      `LitActions.setResponse({response: LitActions.pubkeyToTokenId({publicKey: "0x0400"})});`,
+			response: "0x2b7db1ae7819b329bc6a476594cb78f3643d84ebc0e3cb28528d2c091a497150", // ethers keccak256("0x0400")
+		},
+		{
+			name:    "pubkeyToTokenId rejects non-hex",
+			src:     `LitActions.pubkeyToTokenId({publicKey: "zz"});`,
+			wantThr: "pubkeyToTokenId: publicKey is not hex",
+		},
+		{
+			name:     "uint8array helpers",
+			src:      `const L = LitActions; const b = L.uint8arrayFromString("hello", "utf8"); L.setResponse({response: [L.uint8arrayToString(b, "base16"), L.uint8arrayToString(b, "base64"), L.uint8arrayToString(L.uint8arrayFromString("68656c6c6f", "base16")), L.uint8arrayToString(L.uint8arrayFromString("aGVsbG8=", "base64")), L.uint8arrayToString(b), b instanceof Uint8Array].join(",")});`,
+			response: "68656c6c6f,aGVsbG8,hello,hello,hello,true",
+		},
+		{
+			name:    "uint8array unknown encoding",
+			src:     `LitActions.uint8arrayToString(new Uint8Array([1]), "rot13");`,
+			wantThr: `Unsupported encoding "rot13"`,
+		},
+		{
+			name:    "unsupported function",
+			src:     `(async () => { await LitActions.checkConditions({conditions: []}); })();`,
+			wantThr: "LitActions.checkConditions is not supported on devnet",
+			wantErr: ErrNotSupported, inPromis: true,
+		},
+		{
+			name: "caught unsupported function",
+			src:  `try { Lit.Actions.call({ipfsId: "Qm"}); } catch (e) { console.log(e.message); }`,
+			logs: "LitActions.call is not supported on devnet\n",
+		},
+		{
+			name:    "top-level throw keeps logs",
+			src:     `console.log("before"); throw new Error("boom");`,
+			wantThr: "Error: boom",
+			logs:    "before\n",
+		},
+		{
+			name:    "async throw is an unhandled rejection",
+			src:     `const go = async () => { throw new TypeError("bad"); }; go();`,
+			wantThr: "TypeError: bad", inPromis: true,
+		},
+		{
+			name:     "handled rejection is fine",
+			src:      `Promise.reject(new Error("x")).catch(e => LitActions.setResponse({response: e.message}));`,
+			response: "x",
+		},
+		{
+			name: "never-resolving promise ends the run",
+			src:  `const go = async () => { console.log("start"); await new Promise(() => {}); console.log("never"); }; go();`,
+			logs: "start\n",
+		},
+		{
+			name:    "syntax error",
+			src:     `const go = async () => {`,
+			wantThr: "SyntaxError",
+		},
+		{
+			name:    "deep recursion",
+			src:     `function f(n) { return f(n + 1) + 1; } f(0);`,
+			wantThr: "RangeError",
+		},
+		{
+			name:    "infinite loop times out",
+			src:     `while (true) {}`,
+			limits:  Limits{Timeout: 100 * time.Millisecond},
+			wantErr: ErrTimeout,
+		},
+		{
+			name:    "infinite microtask loop times out",
+			src:     `const go = async () => { for (;;) { await null; } }; go();`,
+			limits:  Limits{Timeout: 100 * time.Millisecond},
+			wantErr: ErrTimeout,
+		},
+		{
+			name:    "code too large",
+			src:     strings.Repeat(" ", 101),
+			limits:  Limits{MaxCodeSize: 100},
+			wantErr: ErrCodeTooLarge,
+		},
+		{
+			name:    "setResponse needs a string",
+			src:     `LitActions.setResponse({response: {a: 1}});`,
+			wantThr: "TypeError: setResponse: response must be a string",
+		},
+		{
+			name:    "setResponse size limit",
+			src:     `LitActions.setResponse({response: "x".repeat(11)});`,
+			limits:  Limits{MaxResponseSize: 10},
+			wantThr: "Response is too long",
+		},
+		{
+			name:    "missing argument object",
+			src:     `LitActions.signEcdsa();`,
+			wantThr: "TypeError",
+		},
+		{
+			name:    "empty toSign",
+			src:     `(async () => { await LitActions.signEcdsa({toSign: [], publicKey: "` + testPub + `", sigName: "s"}); })();`,
+			wantThr: "toSign is empty", inPromis: true,
+		},
+		{
+			name:    "toSign over 32 bytes",
+			src:     `(async () => { await LitActions.signEcdsa({toSign: new Uint8Array(33), publicKey: "` + testPub + `", sigName: "s"}); })();`,
+			wantThr: "at most 32", inPromis: true,
+		},
+		{
+			name:    "blank sigName",
+			src:     `(async () => { await LitActions.signEcdsa({toSign: [1], publicKey: "` + testPub + `"}); })();`,
+			wantThr: "sigName is blank", inPromis: true,
+		},
+		{
+			name:    "duplicate sigName",
+			src:     `(async () => { const p = {toSign: [1], publicKey: "` + testPub + `", sigName: "s"}; await LitActions.signEcdsa(p); await LitActions.signEcdsa(p); })();`,
+			wantThr: `sigName "s" already used`, inPromis: true,
+			sigs: []SignRequest{{Kind: KindSignEcdsa, SigName: "s", ToSign: []byte{1}, PublicKey: testPub}},
+		},
+		{
+			name:    "env refuses an unknown key",
+			src:     `(async () => { await LitActions.signEcdsa({toSign: [1], publicKey: "0x04dead", sigName: "s"}); })();`,
+			wantThr: "unknown PKP public key 0x04dead", inPromis: true,
+		},
+		{
+			name:   "logs are capped",
+			src:    `for (let i = 0; i < 100; i++) console.log("0123456789");`,
+			limits: Limits{MaxLogSize: 30},
+			logs:   "0123456789\n0123456789\n[logs truncated]\n",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := &recordingEnv{keys: map[string]bool{testPub: true}}
+			res, err := Run(context.Background(), tc.src, tc.params, env, tc.limits)
+			if res == nil {
+				t.Fatal("nil Result")
+			}
+			var te *ThrowError
+			switch {
+			case tc.wantThr != "":
+				if !errors.As(err, &te) {
+					t.Fatalf("err = %v, want a ThrowError with %q", err, tc.wantThr)
+				}
+				if !strings.Contains(te.Message, tc.wantThr) {
+					t.Errorf("message = %q, want it to contain %q", te.Message, tc.wantThr)
+				}
+				if te.InPromise != tc.inPromis {
+					t.Errorf("InPromise = %v, want %v", te.InPromise, tc.inPromis)
+				}
+				if tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+					t.Errorf("err = %v, want errors.Is %v", err, tc.wantErr)
+				}
+			case tc.wantErr != nil:
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tc.wantErr)
+				}
+			case err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			}
+			if res.Response != tc.response {
+				t.Errorf("response = %q, want %q", res.Response, tc.response)
+			}
+			if tc.logs != "" && res.Logs != tc.logs {
+				t.Errorf("logs = %q, want %q", res.Logs, tc.logs)
+			}
+			if len(res.SignRequests) != len(tc.sigs) {
+				t.Fatalf("sign requests = %+v, want %+v", res.SignRequests, tc.sigs)
+			}
+			for i, want := range tc.sigs {
+				got := res.SignRequests[i]
+				if got.Kind != want.Kind || got.SigName != want.SigName || got.PublicKey != want.PublicKey ||
+					string(got.ToSign) != string(want.ToSign) || string(got.Message) != string(want.Message) {
+					t.Errorf("sign request %d = %+v, want %+v", i, got, want)
+				}
+			}
+		})
+	}
+}

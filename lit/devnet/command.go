@@ -1,0 +1,137 @@
+package devnet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Announcement is the one JSON line RunCommand prints on stdout once every
+// node listens.
+type Announcement struct {
+	Nodes     []string `json:"nodes"`
+	Threshold int      `json:"threshold"`
+	PKPs      []PKP    `json:"pkps"`
+}
+
+// RunCommand is `litsigner devnet`: it parses args, starts the network,
+// prints the Announcement as one JSON line on stdout, and serves until ctx
+// is done (the caller cancels it on SIGINT/SIGTERM), then shuts down
+// gracefully. Usage errors wrap ErrBadConfig; -h returns flag.ErrHelp.
+func RunCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := ParseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	n, err := Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	line, err := json.Marshal(Announcement{Nodes: n.NodeURLs(), Threshold: n.Threshold(), PKPs: n.PKPs()})
+	if err != nil {
+		return fmt.Errorf("devnet: announce: %w", err)
+	}
+	if _, err := fmt.Fprintf(stdout, "%s\n", line); err != nil {
+		return fmt.Errorf("devnet: announce: %w", err)
+	}
+	fmt.Fprintf(stderr, "devnet: %d nodes, threshold %d, serving until interrupted (simulation with a trusted dealer: never use its keys for value)\n",
+		len(n.NodeURLs()), n.Threshold())
+	<-ctx.Done()
+	if err := n.Close(); err != nil {
+		return fmt.Errorf("devnet: shut down: %w", err)
+	}
+	return nil
+}
+
+// ParseFlags turns the devnet command line into a Config. Flags: --nodes,
+// --threshold, --host, --port (0: random ports), --seed, --pkps,
+// --actions-dir, --action-timeout, and the fault knobs --slow 2=2s,3=500ms,
+// --down 4, --wrong-share 5, --malformed 6, --http500 7 (node indexes,
+// comma-separated).
+func ParseFlags(args []string, stderr io.Writer) (Config, error) {
+	var cfg Config
+	fs := flag.NewFlagSet("litsigner devnet", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&cfg.Nodes, "nodes", DefaultNodes, "number of nodes")
+	fs.IntVar(&cfg.Threshold, "threshold", 0, "signature shares needed (default 2/3 of the nodes: 6 of 10)")
+	fs.StringVar(&cfg.Host, "host", DefaultHost, "IPv4 loopback address to listen on ([::1] is added when available)")
+	fs.IntVar(&cfg.BasePort, "port", DefaultBasePort, "port of node 0; node i listens on port+i (0: random free ports)")
+	fs.StringVar(&cfg.Seed, "seed", "", "make PKP keys and nonces deterministic (empty: random)")
+	fs.IntVar(&cfg.PKPs, "pkps", DefaultPKPs, "number of PKP keys")
+	fs.StringVar(&cfg.ActionsDir, "actions-dir", "", "directory of *.js actions served by their CIDv0 (ipfsId)")
+	fs.DurationVar(&cfg.ActionTimeout, "action-timeout", 0, "wall-clock limit of one action (0: runtime default)")
+	faults := map[int]Fault{}
+	set := func(name, usage string, apply func(*Fault)) {
+		fs.Func(name, usage, func(v string) error {
+			idx, err := parseIndexes(v)
+			if err != nil {
+				return err
+			}
+			for _, i := range idx {
+				f := faults[i]
+				apply(&f)
+				faults[i] = f
+			}
+			return nil
+		})
+	}
+	fs.Func("slow", "per-node added latency, e.g. 2=2s,3=500ms", func(v string) error {
+		for _, item := range strings.Split(v, ",") {
+			k, d, ok := strings.Cut(strings.TrimSpace(item), "=")
+			if !ok {
+				return fmt.Errorf("want node=duration, got %q", item)
+			}
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 0 {
+				return fmt.Errorf("bad node index %q", k)
+			}
+			lat, err := time.ParseDuration(d)
+			if err != nil || lat < 0 {
+				return fmt.Errorf("bad duration %q", d)
+			}
+			f := faults[i]
+			f.Latency = lat
+			faults[i] = f
+		}
+		return nil
+	})
+	set("down", "nodes that refuse connections, e.g. 4 or 4,5", func(f *Fault) { f.Down = true })
+	set("wrong-share", "nodes that return a garbage signature share", func(f *Fault) { f.WrongShare = true })
+	set("malformed", "nodes that answer with invalid JSON", func(f *Fault) { f.Malformed = true })
+	set("http500", "nodes that answer HTTP 500", func(f *Fault) { f.HTTP500 = true })
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, err
+		}
+		return cfg, fmt.Errorf("%w: %v", ErrBadConfig, err)
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("%w: unexpected argument %q", ErrBadConfig, fs.Arg(0))
+	}
+	if cfg.Nodes < 1 || cfg.PKPs < 1 || cfg.Threshold < 0 {
+		return cfg, fmt.Errorf("%w: --nodes and --pkps must be positive, --threshold non-negative", ErrBadConfig)
+	}
+	if len(faults) > 0 {
+		cfg.Faults = faults
+	}
+	return cfg, nil
+}
+
+func parseIndexes(v string) ([]int, error) {
+	var out []int
+	for _, s := range strings.Split(v, ",") {
+		i, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || i < 0 {
+			return nil, fmt.Errorf("bad node index %q", s)
+		}
+		out = append(out, i)
+	}
+	return out, nil
+}

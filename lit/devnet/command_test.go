@@ -1,0 +1,131 @@
+package devnet
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/litsigner/litsigner/lit"
+)
+
+func TestDeterministicWithSeed(t *testing.T) {
+	a := startNet(t, Config{Nodes: 3, Threshold: 2, PKPs: 2, Seed: "same"})
+	b := startNet(t, Config{Nodes: 3, Threshold: 2, PKPs: 2, Seed: "same"})
+	c := startNet(t, Config{Nodes: 3, Threshold: 2, PKPs: 2, Seed: "other"})
+	r := startNet(t, Config{Nodes: 3, Threshold: 2, PKPs: 2})
+	if !reflect.DeepEqual(a.PKPs(), b.PKPs()) {
+		t.Fatalf("same seed, different PKPs:\n%v\n%v", a.PKPs(), b.PKPs())
+	}
+	if a.PKPs()[0] == a.PKPs()[1] || reflect.DeepEqual(a.PKPs(), c.PKPs()) || reflect.DeepEqual(a.PKPs(), r.PKPs()) {
+		t.Fatal("PKPs repeat across keys or seeds")
+	}
+	if a.nodes[1].handshake != b.nodes[1].handshake || a.nodes[1].handshake == c.nodes[1].handshake {
+		t.Fatal("handshake keys do not follow the seed")
+	}
+	s := newSession(t, lit.Capability{})
+	sa := toShares(executeAll(t, a, s, signHello, helloParams(a), "lit_det"), "sig1")
+	sb := toShares(executeAll(t, b, s, signHello, helloParams(b), "lit_det"), "sig1")
+	if !reflect.DeepEqual(sa, sb) {
+		t.Fatal("same seed and request id gave different shares")
+	}
+	p := a.PKPs()[0]
+	if !strings.HasPrefix(p.PublicKey, "04") || len(p.PublicKey) != 130 || len(p.TokenID) != 66 || len(p.EthAddress) != 42 {
+		t.Fatalf("PKP %+v", p)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want Config
+		err  error
+	}{
+		{"defaults", nil, Config{Nodes: 10, Host: "127.0.0.1", BasePort: 7470, PKPs: 1}, nil},
+		{"all", []string{"--nodes", "5", "--threshold", "3", "--port", "0", "--seed", "s", "--pkps", "2",
+			"--actions-dir", "/x", "--action-timeout", "2s",
+			"--slow", "2=2s,3=500ms", "--down", "4", "--wrong-share", "1,2", "--malformed", "0", "--http500", "3"},
+			Config{Nodes: 5, Threshold: 3, Host: "127.0.0.1", Seed: "s", PKPs: 2, ActionsDir: "/x", ActionTimeout: 2 * time.Second,
+				Faults: map[int]Fault{
+					0: {Malformed: true}, 1: {WrongShare: true}, 2: {Latency: 2 * time.Second, WrongShare: true},
+					3: {Latency: 500 * time.Millisecond, HTTP500: true}, 4: {Down: true},
+				}}, nil},
+		{"bad slow", []string{"--slow", "2:2s"}, Config{}, ErrBadConfig},
+		{"bad index", []string{"--down", "x"}, Config{}, ErrBadConfig},
+		{"negative index", []string{"--down", "-1"}, Config{}, ErrBadConfig},
+		{"unknown flag", []string{"--nope"}, Config{}, ErrBadConfig},
+		{"argument", []string{"extra"}, Config{}, ErrBadConfig},
+		{"help", []string{"-h"}, Config{}, flag.ErrHelp},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseFlags(tc.args, io.Discard)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("error %v, want %v", err, tc.err)
+			}
+			if tc.err == nil && !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRunCommand(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- RunCommand(ctx, []string{"--port", "0", "--nodes", "4", "--threshold", "3", "--seed", "cmd", "--down", "3"}, outW, io.Discard)
+		outW.Close()
+	}()
+	lines := bufio.NewScanner(outR)
+	if !lines.Scan() {
+		t.Fatalf("no announcement: %v", <-done)
+	}
+	var a Announcement
+	dec := json.NewDecoder(strings.NewReader(lines.Text()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&a); err != nil {
+		t.Fatalf("announcement %q: %v", lines.Text(), err)
+	}
+	if len(a.Nodes) != 4 || a.Threshold != 3 || len(a.PKPs) != 1 || !strings.HasPrefix(a.PKPs[0].PublicKey, "04") {
+		t.Fatalf("announcement %+v", a)
+	}
+	status, _, err := handshake(ctx, a.Nodes[0])
+	if err != nil || status != 200 {
+		t.Fatalf("node 0: %d %v", status, err)
+	}
+	if _, _, err := handshake(ctx, a.Nodes[3]); err == nil {
+		t.Fatal("node 3 (--down 3) answered")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("RunCommand: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("RunCommand did not return after cancel")
+	}
+	if lines.Scan() {
+		t.Fatalf("more than one line on stdout: %q", lines.Text())
+	}
+	if _, _, err := handshake(context.Background(), a.Nodes[0]); err == nil {
+		t.Fatal("node still answering after shutdown")
+	}
+}
+
+func TestRunCommandBadConfig(t *testing.T) {
+	err := RunCommand(context.Background(), []string{"--port", "0", "--nodes", "3", "--threshold", "4"}, io.Discard, io.Discard)
+	if !errors.Is(err, ErrBadConfig) {
+		t.Fatalf("threshold above nodes: %v", err)
+	}
+}

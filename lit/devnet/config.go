@@ -1,0 +1,137 @@
+package devnet
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Defaults of Config and of the devnet command, those of the Lit
+// "localhost" network.
+const (
+	DefaultNodes       = 10
+	DefaultBasePort    = 7470
+	DefaultHost        = "127.0.0.1"
+	DefaultPKPs        = 1
+	DefaultMaxBodySize = 4 << 20
+)
+
+// MaxNodes bounds Config.Nodes.
+const MaxNodes = 100
+
+// ErrBadConfig is wrapped by Start and RunCommand errors caused by an
+// invalid Config or command line.
+var ErrBadConfig = errors.New("devnet: bad configuration")
+
+// Config describes a devnet. The zero value of a field means its default;
+// for BasePort, zero means random free ports.
+type Config struct {
+	// Nodes is the number of nodes (default 10).
+	Nodes int
+	// Threshold is the number of signature shares a signature needs
+	// (default: 2/3 of Nodes rounded down, at least 1; 6 for 10 nodes).
+	Threshold int
+	// Host is the IPv4 loopback address the nodes listen on (default
+	// 127.0.0.1). Each node also listens on [::1] at the same port when IPv6
+	// loopback is available, because Node.js may resolve localhost to ::1.
+	Host string
+	// BasePort is the port of node 0; node i listens on BasePort+i. Zero
+	// makes every node listen on a free port chosen by the kernel (tests
+	// use it); the command's default is DefaultBasePort (7470), the port of
+	// the SDK's "localhost" network.
+	BasePort int
+	// Seed makes the PKP keys and the signature nonces deterministic.
+	// Empty means fresh randomness.
+	Seed string
+	// PKPs is the number of PKP keys to generate (default 1).
+	PKPs int
+	// ActionsDir is a directory of Lit Action files; each file is served
+	// under its CIDv0 for requests that name an ipfsId.
+	ActionsDir string
+	// ActionTimeout is the wall-clock limit of one action run (0: the
+	// action runtime's default).
+	ActionTimeout time.Duration
+	// MaxCodeSize is the largest action source accepted, in bytes (0: the
+	// action runtime's default).
+	MaxCodeSize int
+	// MaxBodySize is the largest request body accepted (default 4 MiB).
+	MaxBodySize int64
+	// AdvertiseURLs, when AdvertiseURLs[i] is non-empty, replaces the set of
+	// URLs node i accepts as a session signature's nodeAddress (by default
+	// http://localhost:P, http://127.0.0.1:P and http://[::1]:P). Tests use
+	// it to replay captured SDK requests addressed to fixed ports.
+	AdvertiseURLs [][]string
+	// Faults are the initial per-node faults, by node index.
+	Faults map[int]Fault
+	// Now is the nodes' clock (default time.Now).
+	Now func() time.Time
+}
+
+// Fault is a misbehaviour of one node, for tests and benchmarks.
+type Fault struct {
+	// Latency is added before the node answers any request.
+	Latency time.Duration
+	// Down closes the node's listeners: connections are refused until the
+	// fault is cleared.
+	Down bool
+	// WrongShare makes the node return a garbage signature share.
+	WrongShare bool
+	// Malformed makes the node answer 200 with invalid JSON.
+	Malformed bool
+	// HTTP500 makes the node answer every request with HTTP 500.
+	HTTP500 bool
+}
+
+// live reports whether a node with this fault answers executeJs
+// successfully (possibly slowly or with a wrong share).
+func (f Fault) live() bool { return !f.Down && !f.Malformed && !f.HTTP500 }
+
+// withDefaults returns cfg with defaults applied, or an error wrapping
+// ErrBadConfig.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Nodes == 0 {
+		cfg.Nodes = DefaultNodes
+	}
+	if cfg.Nodes < 1 || cfg.Nodes > MaxNodes {
+		return cfg, fmt.Errorf("%w: nodes must be 1..%d, got %d", ErrBadConfig, MaxNodes, cfg.Nodes)
+	}
+	if cfg.Threshold == 0 {
+		cfg.Threshold = max(1, cfg.Nodes*2/3)
+	}
+	if cfg.Threshold < 1 || cfg.Threshold > cfg.Nodes {
+		return cfg, fmt.Errorf("%w: threshold must be 1..%d, got %d", ErrBadConfig, cfg.Nodes, cfg.Threshold)
+	}
+	if cfg.Host == "" {
+		cfg.Host = DefaultHost
+	}
+	if cfg.BasePort < 0 || cfg.BasePort+cfg.Nodes-1 > 65535 {
+		return cfg, fmt.Errorf("%w: ports %d..%d out of range", ErrBadConfig, cfg.BasePort, cfg.BasePort+cfg.Nodes-1)
+	}
+	if cfg.PKPs == 0 {
+		cfg.PKPs = DefaultPKPs
+	}
+	if cfg.PKPs < 1 || cfg.PKPs > 1000 {
+		return cfg, fmt.Errorf("%w: pkps must be 1..1000, got %d", ErrBadConfig, cfg.PKPs)
+	}
+	if cfg.MaxBodySize == 0 {
+		cfg.MaxBodySize = DefaultMaxBodySize
+	}
+	if cfg.MaxBodySize < 1024 {
+		return cfg, fmt.Errorf("%w: max body size %d too small", ErrBadConfig, cfg.MaxBodySize)
+	}
+	if cfg.ActionTimeout < 0 || cfg.MaxCodeSize < 0 {
+		return cfg, fmt.Errorf("%w: negative action limits", ErrBadConfig)
+	}
+	if len(cfg.AdvertiseURLs) > cfg.Nodes {
+		return cfg, fmt.Errorf("%w: %d advertise URL sets for %d nodes", ErrBadConfig, len(cfg.AdvertiseURLs), cfg.Nodes)
+	}
+	for i := range cfg.Faults {
+		if i < 0 || i >= cfg.Nodes {
+			return cfg, fmt.Errorf("%w: fault for node %d of %d", ErrBadConfig, i, cfg.Nodes)
+		}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return cfg, nil
+}

@@ -1,0 +1,247 @@
+package devnet
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/litsigner/litsigner/lit/devnet/action"
+)
+
+// shutdownTimeout bounds the graceful part of Close.
+const shutdownTimeout = 5 * time.Second
+
+// Network is a running devnet. Its methods are safe for concurrent use.
+type Network struct {
+	cfg     Config
+	nodes   []*node
+	servers []*nodeServer
+	pkps    []pkpKey
+	byKey   map[string]int // lower-case uncompressed hex public key -> PKP index
+	dealer  *dealer
+	actions *action.Dir
+	limits  action.Limits
+
+	// baseCtx is the parent of every request context; Close cancels it so
+	// that running actions stop.
+	baseCtx    context.Context
+	cancelBase context.CancelFunc
+	stopWatch  func() bool
+
+	mu        sync.Mutex
+	faults    []Fault
+	closed    bool
+	closeOnce sync.Once
+	wg        sync.WaitGroup // serving goroutines
+}
+
+// Start deals the PKP keys, loads the actions directory and starts every
+// node listening. The network runs until Close is called or ctx is done.
+func Start(ctx context.Context, cfg Config) (*Network, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("devnet: start: %w", err)
+	}
+	n := &Network{
+		cfg:    cfg,
+		byKey:  map[string]int{},
+		faults: make([]Fault, cfg.Nodes),
+		limits: action.Limits{Timeout: cfg.ActionTimeout, MaxCodeSize: cfg.MaxCodeSize},
+	}
+	for i, f := range cfg.Faults {
+		n.faults[i] = f
+	}
+	if cfg.ActionsDir != "" {
+		if n.actions, err = action.LoadDir(cfg.ActionsDir); err != nil {
+			return nil, fmt.Errorf("devnet: start: %w", err)
+		}
+	}
+	if err := n.deal(); err != nil {
+		return nil, err
+	}
+	n.baseCtx, n.cancelBase = context.WithCancel(context.WithoutCancel(ctx))
+	if err := n.listenAll(); err != nil {
+		n.cancelBase()
+		n.closeServers()
+		return nil, err
+	}
+	n.stopWatch = context.AfterFunc(ctx, func() { _ = n.Close() })
+	return n, nil
+}
+
+// deal creates the nodes, their key shares and handshake keys, and the
+// dealer's nonce key.
+func (n *Network) deal() error {
+	cfg := n.cfg
+	keys := newEntropy(cfg.Seed, "pkp")
+	n.nodes = make([]*node, cfg.Nodes)
+	for i := range n.nodes {
+		n.nodes[i] = &node{net: n, index: i}
+	}
+	for p := 0; p < cfg.PKPs; p++ {
+		key, shares, err := dealPKP(keys, cfg.Nodes, cfg.Threshold)
+		if err != nil {
+			return err
+		}
+		n.byKey[key.info.PublicKey] = p
+		n.pkps = append(n.pkps, key)
+		for i, nd := range n.nodes {
+			nd.keyShares = append(nd.keyShares, shares[i])
+		}
+	}
+	d, err := newDealer(newEntropy(cfg.Seed, "nonce"), cfg.Nodes, cfg.Threshold, cfg.Now)
+	if err != nil {
+		return err
+	}
+	n.dealer = d
+	hk := newEntropy(cfg.Seed, "handshake")
+	hexOf := func(size int) (string, error) {
+		b := make([]byte, size)
+		if _, err := hk.Read(b); err != nil {
+			return "", fmt.Errorf("devnet: handshake keys: %w", err)
+		}
+		return hex.EncodeToString(b), nil
+	}
+	// BLS12-381 G1 public keys are 48 bytes; the key set is the commitment
+	// of the threshold polynomial. Their values are never used by executeJs.
+	subnet, err := hexOf(48)
+	if err != nil {
+		return err
+	}
+	keySet, err := hexOf(48 * cfg.Threshold)
+	if err != nil {
+		return err
+	}
+	for _, nd := range n.nodes {
+		server, err := hexOf(32)
+		if err != nil {
+			return err
+		}
+		nd.handshake = handshakeReply{
+			ServerPublicKey:     server,
+			SubnetPublicKey:     subnet,
+			NetworkPublicKey:    subnet,
+			NetworkPublicKeySet: keySet,
+		}
+	}
+	return nil
+}
+
+// NodeURLs returns each node's base URL (http://Host:port), in node order.
+func (n *Network) NodeURLs() []string {
+	out := make([]string, len(n.servers))
+	for i, s := range n.servers {
+		out[i] = s.url
+	}
+	return out
+}
+
+// Threshold is the number of signature shares a signature needs.
+func (n *Network) Threshold() int { return n.cfg.Threshold }
+
+// PKPs returns the public descriptions of the network's PKP keys.
+func (n *Network) PKPs() []PKP {
+	out := make([]PKP, len(n.pkps))
+	for i, k := range n.pkps {
+		out[i] = k.info
+	}
+	return out
+}
+
+// Fault returns node i's current fault (the zero Fault for a bad index).
+func (n *Network) Fault(i int) Fault {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if i < 0 || i >= len(n.faults) {
+		return Fault{}
+	}
+	return n.faults[i]
+}
+
+// SetFault replaces node i's fault. Setting Down closes the node's
+// listeners and connections; clearing it listens again on the same port.
+func (n *Network) SetFault(i int, f Fault) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return errors.New("devnet: set fault: network closed")
+	}
+	if i < 0 || i >= len(n.faults) {
+		return fmt.Errorf("devnet: set fault: no node %d (%d nodes)", i, len(n.faults))
+	}
+	old := n.faults[i]
+	n.faults[i] = f
+	switch {
+	case f.Down && !old.Down:
+		n.servers[i].stop()
+	case !f.Down && old.Down:
+		if err := n.servers[i].start(n); err != nil {
+			n.faults[i].Down = true
+			return fmt.Errorf("devnet: set fault: reopen node %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// ClearFaults makes every node healthy again.
+func (n *Network) ClearFaults() error {
+	var errs []error
+	for i := range n.cfg.Nodes {
+		if err := n.SetFault(i, Fault{}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close stops every node: it stops accepting connections, waits up to 5 s
+// for requests in flight, then cancels running actions and closes what is
+// left. It is safe to call more than once and concurrently: every call
+// returns once the network is down.
+func (n *Network) Close() error {
+	n.closeOnce.Do(n.shutdown)
+	return nil
+}
+
+func (n *Network) shutdown() {
+	n.mu.Lock()
+	n.closed = true
+	n.mu.Unlock()
+	if n.stopWatch != nil {
+		n.stopWatch()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, s := range n.servers {
+		wg.Go(func() { s.shutdown(ctx) })
+	}
+	wg.Wait()
+	n.cancelBase()
+	n.closeServers()
+	n.wg.Wait()
+}
+
+func (n *Network) closeServers() {
+	for _, s := range n.servers {
+		s.stop()
+	}
+}
+
+// lookupPKP finds a PKP by public key: uncompressed hex, with or without
+// 0x.
+func (n *Network) lookupPKP(publicKey string) (int, pkpKey, bool) {
+	k := strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(publicKey, "0x"), "0X"))
+	i, ok := n.byKey[k]
+	if !ok {
+		return 0, pkpKey{}, false
+	}
+	return i, n.pkps[i], true
+}

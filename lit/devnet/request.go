@@ -1,0 +1,118 @@
+package devnet
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/litsigner/litsigner/lit"
+)
+
+// maxRequestIDLength bounds the X-Request-Id header value used as a key.
+const maxRequestIDLength = 128
+
+// executeRequest is a parsed POST /web/execute body.
+type executeRequest struct {
+	AuthSig  lit.AuthSig
+	JSParams map[string]any
+	// Code is the decoded JavaScript source ("" when IPFSID is set).
+	Code   string
+	IPFSID string
+}
+
+// parseExecuteRequest decodes and validates an execute body as the SDK
+// sends it: {authSig, jsParams, code (base64) | ipfsId, authMethods?,
+// targetNodeRange?}. Unknown fields are ignored, as the nodes do.
+func parseExecuteRequest(body []byte) (*executeRequest, *NodeError) {
+	var raw struct {
+		AuthSig  *lit.AuthSig    `json:"authSig"`
+		JSParams json.RawMessage `json:"jsParams"`
+		Code     *string         `json:"code"`
+		IPFSID   *string         `json:"ipfsId"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&raw); err != nil {
+		return nil, invalid("the request body is not a JSON object", err.Error())
+	}
+	if dec.More() {
+		return nil, invalid("the request body has data after the JSON object")
+	}
+	if raw.AuthSig == nil {
+		return nil, invalid("authSig is missing: send the session signature for this node")
+	}
+	req := &executeRequest{AuthSig: *raw.AuthSig, JSParams: map[string]any{}}
+	if len(raw.JSParams) > 0 && !bytes.Equal(bytes.TrimSpace(raw.JSParams), []byte("null")) {
+		if err := json.Unmarshal(raw.JSParams, &req.JSParams); err != nil {
+			return nil, invalid("jsParams must be a JSON object", err.Error())
+		}
+	}
+	hasCode := raw.Code != nil && *raw.Code != ""
+	hasIPFS := raw.IPFSID != nil && *raw.IPFSID != ""
+	switch {
+	case hasCode && hasIPFS:
+		return nil, invalid("send either code or ipfsId, not both")
+	case hasCode:
+		src, err := decodeBase64(*raw.Code)
+		if err != nil {
+			return nil, invalid("code must be the base64 of the action's UTF-8 source", err.Error())
+		}
+		if !utf8.Valid(src) {
+			return nil, invalid("code is not valid UTF-8 once base64-decoded")
+		}
+		req.Code = string(src)
+	case hasIPFS:
+		if !strings.HasPrefix(*raw.IPFSID, "Qm") || len(*raw.IPFSID) != 46 {
+			return nil, invalid("ipfsId must be a CIDv0 (Qm..., 46 characters)", "got "+fmt.Sprintf("%q", truncate(*raw.IPFSID, 64)))
+		}
+		req.IPFSID = *raw.IPFSID
+	default:
+		return nil, invalid("code or ipfsId is required")
+	}
+	return req, nil
+}
+
+func decodeBase64(s string) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err == nil {
+		return b, nil
+	}
+	if b2, err2 := base64.RawStdEncoding.DecodeString(s); err2 == nil {
+		return b2, nil
+	}
+	return nil, err
+}
+
+func invalid(message string, details ...string) *NodeError {
+	return nodeError(http.StatusBadRequest, KindValidation, CodeInvalidRequest, message, details...)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// requestKey identifies one logical request across nodes: the SDK's
+// X-Request-Id (identical on every node for one executeJs call). Without
+// the header it falls back to a hash of what every node receives alike (the
+// action and its parameters; the authSig differs per node).
+func requestKey(r *http.Request, req *executeRequest) string {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= maxRequestIDLength {
+		return "id:" + id
+	}
+	params, err := json.Marshal(req.JSParams) // map keys are sorted: canonical
+	if err != nil {
+		params = nil
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%d:%s|%d:%s|", len(req.Code), req.Code, len(req.IPFSID), req.IPFSID)
+	h.Write(params)
+	return "body:" + hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,248 @@
+package lit
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+)
+
+// wireV2 is the Lit v2 ("serrano"/2.2.x SDK) node API.
+type wireV2 struct{}
+
+func (wireV2) handshakePath() string { return "/web/handshake" }
+func (wireV2) handshakeBody() []byte { return []byte(`{"clientPublicKey":"test"}`) }
+func (wireV2) executePath() string   { return "/web/execute" }
+
+// v2Handshake is the handshake reply; fields are kept as raw JSON so a
+// non-string value is treated like a missing one instead of failing.
+type v2Handshake struct {
+	ServerPublicKey     json.RawMessage `json:"serverPublicKey"`
+	SubnetPublicKey     json.RawMessage `json:"subnetPublicKey"`
+	NetworkPublicKey    json.RawMessage `json:"networkPublicKey"`
+	NetworkPublicKeySet json.RawMessage `json:"networkPublicKeySet"`
+}
+
+func rawString(m json.RawMessage) string {
+	var s string
+	if json.Unmarshal(m, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+func (wireV2) parseHandshake(body []byte) (handshakeReply, error) {
+	var h v2Handshake
+	if err := json.Unmarshal(body, &h); err != nil {
+		return handshakeReply{}, fmt.Errorf("handshake reply: %v: %w", err, ErrBadReply)
+	}
+	r := handshakeReply{
+		ServerPublicKey:     rawString(h.ServerPublicKey),
+		SubnetPublicKey:     rawString(h.SubnetPublicKey),
+		NetworkPublicKey:    rawString(h.NetworkPublicKey),
+		NetworkPublicKeySet: rawString(h.NetworkPublicKeySet),
+	}
+	// The SDK ignores a node that answers "ERR" for any key.
+	for _, v := range []string{r.ServerPublicKey, r.SubnetPublicKey, r.NetworkPublicKey, r.NetworkPublicKeySet} {
+		if v == "ERR" {
+			return handshakeReply{}, fmt.Errorf("handshake reply: node answered ERR: %w", ErrBadReply)
+		}
+	}
+	return r, nil
+}
+
+// v2ExecuteRequest is the body of POST /web/execute (SDK key order).
+type v2ExecuteRequest struct {
+	Code            string         `json:"code,omitempty"`
+	IPFSID          string         `json:"ipfsId,omitempty"`
+	AuthSig         AuthSig        `json:"authSig"`
+	JSParams        map[string]any `json:"jsParams"`
+	TargetNodeRange int            `json:"targetNodeRange"`
+}
+
+func (wireV2) executeBody(sessionSig AuthSig, req ExecuteJSRequest) ([]byte, error) {
+	body := v2ExecuteRequest{AuthSig: sessionSig, IPFSID: req.IPFSID, JSParams: req.JSParams}
+	if req.Code != "" {
+		body.Code = base64.StdEncoding.EncodeToString([]byte(req.Code))
+	}
+	if body.JSParams == nil {
+		body.JSParams = map[string]any{}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(body); err != nil {
+		return nil, fmt.Errorf("encode execute request: %v: %w", err, ErrInvalidParams)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// v2ExecuteReply is a node's executeJs reply. Response and logs are kept
+// raw: a node may send a non-string response, which we re-encode as JSON.
+type v2ExecuteReply struct {
+	Success    *bool                      `json:"success"`
+	SignedData map[string]json.RawMessage `json:"signedData"`
+	Response   json.RawMessage            `json:"response"`
+	Logs       json.RawMessage            `json:"logs"`
+	Error      json.RawMessage            `json:"error"`
+	v2ErrorBody
+}
+
+func (w wireV2) parseExecute(body []byte) (executeReply, error) {
+	var r v2ExecuteReply
+	if err := json.Unmarshal(body, &r); err != nil {
+		return executeReply{}, fmt.Errorf("execute reply: %v: %w", err, ErrBadReply)
+	}
+	if r.Success == nil || !*r.Success {
+		if ne := w.errorFrom(r.v2ErrorBody, r.Error, http.StatusOK); ne != nil {
+			return executeReply{}, ne
+		}
+		return executeReply{}, fmt.Errorf("execute reply: success is not true: %w", ErrBadReply)
+	}
+	out := executeReply{Shares: map[string]Share{}, Logs: rawString(r.Logs)}
+	if len(r.Response) > 0 && string(r.Response) != "null" {
+		if s := rawString(r.Response); s != "" || string(r.Response) == `""` {
+			out.Response = s
+		} else {
+			out.Response = string(r.Response)
+		}
+	}
+	for name, raw := range r.SignedData {
+		var sh Share
+		if err := json.Unmarshal(raw, &sh); err != nil {
+			return executeReply{}, fmt.Errorf("execute reply: share %q: %v: %w", name, err, ErrBadReply)
+		}
+		if sh.SigName == "" {
+			sh.SigName = name
+		}
+		if sh.SigName != name {
+			return executeReply{}, fmt.Errorf("execute reply: share under %q names %q: %w", name, sh.SigName, ErrBadReply)
+		}
+		out.Shares[name] = sh
+	}
+	return out, nil
+}
+
+// v2ErrorBody is a node's error object. Real nodes and the SDK use
+// errorKind, errorCode, message and details; details may be a string or a
+// list. All fields are optional.
+type v2ErrorBody struct {
+	ErrorKind json.RawMessage `json:"errorKind"`
+	ErrorCode json.RawMessage `json:"errorCode"`
+	Status    json.RawMessage `json:"status"`
+	Message   json.RawMessage `json:"message"`
+	Details   json.RawMessage `json:"details"`
+}
+
+func (b v2ErrorBody) empty() bool {
+	return len(b.ErrorKind) == 0 && len(b.ErrorCode) == 0 && len(b.Message) == 0 && len(b.Details) == 0
+}
+
+// details flattens a string or a list of anything into strings.
+func details(raw json.RawMessage) []string {
+	if len(raw) == 0 {
+		return nil
+	}
+	if s := rawString(raw); s != "" {
+		return []string{s}
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) != nil {
+		return []string{clip(string(raw))}
+	}
+	var out []string
+	for _, item := range list {
+		if s := rawString(item); s != "" {
+			out = append(out, s)
+		} else if len(item) > 0 && string(item) != "null" {
+			out = append(out, clip(string(item)))
+		}
+	}
+	return out
+}
+
+// errorFrom builds a *NodeError from an error body (or a nested "error"
+// object or string); nil when there is nothing structured.
+func (w wireV2) errorFrom(b v2ErrorBody, nested json.RawMessage, status int) error {
+	if b.empty() && len(nested) > 0 && string(nested) != "null" {
+		if s := rawString(nested); s != "" {
+			return w.classify(&NodeError{Status: status, Message: clip(s)})
+		}
+		var inner v2ErrorBody
+		if json.Unmarshal(nested, &inner) == nil && !inner.empty() {
+			b = inner
+		}
+	}
+	if b.empty() {
+		return nil
+	}
+	ne := &NodeError{
+		Status:  status,
+		Kind:    clip(rawString(b.ErrorKind)),
+		Code:    clip(rawString(b.ErrorCode)),
+		Message: clip(rawString(b.Message)),
+		Details: details(b.Details),
+	}
+	if ne.Kind == "" && ne.Code == "" && ne.Message == "" && len(ne.Details) == 0 {
+		return nil // fields of unexpected types: let the caller show the raw body
+	}
+	var st int
+	if json.Unmarshal(b.Status, &st) == nil && st != 0 && status == http.StatusOK {
+		ne.Status = st
+	}
+	return w.classify(ne)
+}
+
+// classify returns an *ActionError for errors about the action itself
+// (its code threw, timed out, or misused the API), else ne.
+func (wireV2) classify(ne *NodeError) error {
+	key := strings.ToLower(ne.Kind + " " + ne.Code)
+	for _, marker := range []string{"action", "jsexecution", "jstimeout", "nodejs"} {
+		if strings.Contains(key, marker) {
+			msg := ne.Message
+			if msg == "" {
+				msg = strings.Join(ne.Details, "; ")
+			}
+			return &ActionError{Code: ne.Code, Message: msg}
+		}
+	}
+	return ne
+}
+
+func (w wireV2) parseError(status int, body []byte) error {
+	var b v2ErrorBody
+	var nested struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(body, &b) == nil {
+		_ = json.Unmarshal(body, &nested)
+		if err := w.errorFrom(b, nested.Error, status); err != nil {
+			if ne, ok := err.(*NodeError); ok && ne.Status == 0 {
+				ne.Status = status
+			}
+			return err
+		}
+	}
+	return &NodeError{Status: status, Message: clip(strings.TrimSpace(string(body)))}
+}
+
+func (wireV2) combine(shares []Share) (Signature, error) { return CombineECDSAShares(shares) }
+
+// clip keeps node-provided text short and valid UTF-8 for error messages.
+func clip(s string) string {
+	const max = 512
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return s
+}
