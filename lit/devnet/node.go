@@ -170,7 +170,9 @@ func (nd *node) serveExecute(r *http.Request, body []byte) (any, *NodeError) {
 		return reply, nil
 	}
 	key := requestKey(r, req)
-	set := nd.net.dealer.signingSet(key, func(i int) bool { return nd.net.Fault(i).live() })
+	set := nd.net.dealer.signingSet(key,
+		func(i int) bool { return nd.net.Fault(i).live() },
+		func(i int) bool { return nd.net.Fault(i).Latency > 0 })
 	wrong := nd.net.Fault(nd.index).WrongShare
 	for _, sr := range res.SignRequests {
 		share, nerr := nd.share(key, set, sr, wrong)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -53,10 +54,11 @@ func newDealer(r io.Reader, nodes, threshold int, now func() time.Time) (*dealer
 
 // signingSet returns the node indexes that sign for this request: the first
 // threshold live nodes in index order starting at an offset derived from the
-// request key. The first node to ask fixes the set for the request, so every
-// node answering the same logical request agrees even if faults change
-// meanwhile.
-func (d *dealer) signingSet(reqKey string, live func(int) bool) []int {
+// request key, taking prompt nodes before slow ones (as on a real network,
+// where the shares that arrive first are the ones combined). The first node
+// to ask fixes the set for the request, so every node answering the same
+// logical request agrees even if faults change meanwhile.
+func (d *dealer) signingSet(reqKey string, live, slow func(int) bool) []int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.now()
@@ -74,12 +76,15 @@ func (d *dealer) signingSet(reqKey string, live func(int) bool) []int {
 	sum := sha256.Sum256([]byte(reqKey))
 	offset := int(binary.BigEndian.Uint64(sum[:8]) % uint64(d.nodes))
 	members := make([]int, 0, d.threshold)
-	for k := 0; k < d.nodes && len(members) < d.threshold; k++ {
-		i := (offset + k) % d.nodes
-		if live(i) {
-			members = append(members, i)
+	for _, wantSlow := range []bool{false, true} {
+		for k := 0; k < d.nodes && len(members) < d.threshold; k++ {
+			i := (offset + k) % d.nodes
+			if live(i) && slow(i) == wantSlow {
+				members = append(members, i)
+			}
 		}
 	}
+	slices.Sort(members)
 	d.sets[reqKey] = signingSet{members: members, created: now}
 	d.order = append(d.order, reqKey)
 	return members

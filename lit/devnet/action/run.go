@@ -127,11 +127,11 @@ func (r *run) exec(src string, paramsJSON []byte) error {
 
 	prg, err := goja.Compile(scriptName, src, false)
 	if err != nil {
-		var se *goja.CompilerSyntaxError
-		if errors.As(err, &se) {
-			return &ThrowError{Message: "SyntaxError: " + se.Error()}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "SyntaxError") {
+			msg = "SyntaxError: " + msg
 		}
-		return &ThrowError{Message: "SyntaxError: " + err.Error()}
+		return &ThrowError{Message: msg}
 	}
 	// RunProgram also drains the promise job queue before returning, so
 	// every async continuation that can run has run when it returns.
@@ -161,6 +161,11 @@ func (r *run) setParams(paramsJSON []byte) error {
 		return nil
 	}
 	global := r.vm.GlobalObject()
+	// Newer nodes also expose the whole object as jsParams; a param of
+	// that name wins.
+	if err := global.Set("jsParams", obj); err != nil {
+		return fmt.Errorf("%w: set jsParams: %v", ErrInvalidParams, err)
+	}
 	for _, k := range obj.Keys() {
 		if err := global.Set(k, obj.Get(k)); err != nil {
 			return fmt.Errorf("%w: set %q: %v", ErrInvalidParams, k, err)

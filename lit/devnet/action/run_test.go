@@ -148,7 +148,13 @@ go();`,
 		{
 			name:    "syntax error",
 			src:     `const go = async () => {`,
-			wantThr: "SyntaxError",
+			wantThr: "SyntaxError: <action>: Line 1:",
+		},
+		{
+			name:     "jsParams object",
+			src:      `LitActions.setResponse({response: String(jsParams.a + a)});`,
+			params:   map[string]any{"a": 2},
+			response: "4",
 		},
 		{
 			name:    "deep recursion",
