@@ -277,3 +277,70 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestSocketActivation runs litsignerd under Debian's systemd-socket-activate,
+// which binds the socket and execs the daemon on the first connection with
+// the socket as fd 3 (LISTEN_FDS, LISTEN_FDNAMES=rpc).
+func TestSocketActivation(t *testing.T) {
+	sa, err := exec.LookPath("systemd-socket-activate")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("systemd-socket-activate not installed (apt-get install systemd)")
+		}
+		t.Skip("systemd-socket-activate not installed (apt-get install systemd)")
+	}
+	dir := shortDir(t)
+	sock := filepath.Join(dir, "rpc.sock")
+	notify := newNotifyListener(t, dir)
+	var logs syncBuffer
+	d := exec.Command(sa, "-l", sock, "--fdname=rpc", "-E", "NOTIFY_SOCKET="+notify.path, "-E", "XDG_CONFIG_HOME="+dir,
+		filepath.Join(binDir, "litsignerd"), "--dev", "--dev-port", "0", "--notifications=false")
+	d.Stderr = &logs
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- d.Wait() }()
+	defer func() {
+		_ = d.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("log:\n%s", logs.String())
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("systemd-socket-activate did not create the socket")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The first connection starts the daemon; the CLI waits in the backlog.
+	out, code := cliRun(t, sock, "status", "--json")
+	if code != 0 {
+		t.Fatalf("status exit %d", code)
+	}
+	var st cli.StatusResult
+	if err := json.Unmarshal([]byte(out), &st); err != nil || !st.Network.Dev {
+		t.Fatalf("status %q: %v", out, err)
+	}
+	notify.waitMsg(t, "READY=1")
+	if !strings.Contains(logs.String(), "using the socket passed by systemd") {
+		t.Fatal("the daemon did not use the activated socket")
+	}
+	if err := d.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		exited <- err
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no exit after SIGTERM")
+	}
+}

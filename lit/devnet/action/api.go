@@ -59,6 +59,9 @@ func (r *run) installAPI() error {
 	if err := r.vm.Set("Lit", lit); err != nil {
 		return err
 	}
+	if err := r.installTimers(); err != nil {
+		return err
+	}
 	return r.installConsole()
 }
 

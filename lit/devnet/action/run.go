@@ -114,6 +114,9 @@ type run struct {
 	goErrs map[*goja.Object]error
 	// rejected holds promises rejected with no handler yet, in order.
 	rejected []*goja.Promise
+	// timers are the pending setTimeout/setInterval callbacks.
+	timers    []*timer
+	nextTimer int64
 }
 
 func (r *run) exec(src string, paramsJSON []byte) error {
@@ -134,9 +137,15 @@ func (r *run) exec(src string, paramsJSON []byte) error {
 		return &ThrowError{Message: msg}
 	}
 	// RunProgram also drains the promise job queue before returning, so
-	// every async continuation that can run has run when it returns.
+	// every async continuation that can run has run when it returns; then
+	// the timer callbacks run, each followed by its jobs.
 	if _, err := r.vm.RunProgram(prg); err != nil {
 		return r.toError(err, false)
+	}
+	if len(r.rejected) == 0 {
+		if err := r.runTimers(); err != nil {
+			return err
+		}
 	}
 	if len(r.rejected) > 0 {
 		p := r.rejected[0]
