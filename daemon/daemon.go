@@ -18,6 +18,7 @@ import (
 	"github.com/litsigner/litsigner/daemon/securemem"
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
+	"github.com/litsigner/litsigner/hwwallet/hub"
 	"github.com/litsigner/litsigner/ipc"
 	"github.com/litsigner/litsigner/lit"
 	"github.com/litsigner/litsigner/lit/devnet"
@@ -65,8 +66,9 @@ type Daemon struct {
 	listener net.Listener
 	socket   string
 
-	devnet *devnet.Network  // --dev only
-	devLed *emulator.Ledger // --dev only
+	hub    *hub.Hub            // nil when Options.Wallets is set
+	devnet *devnet.Network     // --dev only
+	devB   *emulator.Behaviour // --dev only: the emulated Ledger's user
 }
 
 // New hardens the process, starts the devnet in --dev mode, builds the
@@ -119,18 +121,19 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 		}
 		devURLs = d.devnet.NodeURLs()
 		if d.wallets == nil {
-			if d.devLed, err = newDevLedger(d.log); err != nil {
+			if d.hub, d.devB, err = newDevHub(d.log); err != nil {
 				return nil, err
 			}
-			d.wallets = devWallets{emu: d.devLed}
+			d.wallets = d.hub
 		}
 		d.log.Info("dev mode: in-process devnet and emulated Ledger", "nodes", devURLs,
 			"pkpPublicKey", d.devnet.PKPs()[0].PublicKey, "pkpAddress", d.devnet.PKPs()[0].EthAddress)
 	}
 	if d.wallets == nil {
-		if d.wallets, err = newHardwareWallets(d.log); err != nil {
+		if d.hub, err = newWalletHub(cfg, d.log); err != nil {
 			return nil, err
 		}
+		d.wallets = d.hub
 	}
 	network, err := cfg.LitNetwork(devURLs)
 	if err != nil {
@@ -155,7 +158,7 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 		AllowUnlockedMemory: cfg.AllowUnlockedMemory,
 	}
 	if cfg.Dev && scfg.Device == "" {
-		scfg.Device = "emulator:ledger"
+		scfg.Device = hub.EmulatorLedgerID
 	}
 	d.sessions = NewSessions(scfg, d.wallets, d.pin, SessionHooks{
 		ApprovalStarted: d.approvalStarted,
@@ -220,8 +223,9 @@ func (d *Daemon) Sessions() *Sessions { return d.sessions }
 // Devnet is the in-process devnet (nil without --dev).
 func (d *Daemon) Devnet() *devnet.Network { return d.devnet }
 
-// DevLedger is the emulated Ledger of --dev (nil otherwise).
-func (d *Daemon) DevLedger() *emulator.Ledger { return d.devLed }
+// DevBehaviour scripts the emulated Ledger of --dev and counts its prompts
+// (nil otherwise).
+func (d *Daemon) DevBehaviour() *emulator.Behaviour { return d.devB }
 
 // Run serves until ctx is done or the listener fails, then stops
 // gracefully: STOPPING=1, stop accepting, cancel in-flight calls (bounded by
@@ -284,8 +288,8 @@ func (d *Daemon) closeResources() {
 	if d.devnet != nil {
 		_ = d.devnet.Close()
 	}
-	if d.devLed != nil {
-		_ = d.devLed.Close()
+	if d.hub != nil {
+		_ = d.hub.Close()
 	}
 	if d.server == nil && d.listener != nil && d.opts.Listener == nil {
 		_ = d.listener.Close()

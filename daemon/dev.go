@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
-	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
-	"github.com/litsigner/litsigner/hwwallet/ledger"
+	"github.com/litsigner/litsigner/hwwallet/hub"
 	"github.com/litsigner/litsigner/lit/devnet"
 )
 
@@ -15,41 +15,30 @@ import (
 // can show its public key.
 const DevSeed = "litsignerd --dev"
 
-// devWallets is the --dev "hardware": one emulated Ledger (Speculos seed)
-// driven through the real Ledger driver over an in-memory USB cable.
-type devWallets struct {
-	emu *emulator.Ledger
+// newWalletHub returns the hardware-wallet hub: USB devices, plus the
+// emulators when the configured device is one (e.g. "emulator:ledger").
+func newWalletHub(cfg Config, log *slog.Logger) (*hub.Hub, error) {
+	h, err := hub.New(hub.Options{Emulators: strings.HasPrefix(cfg.Device, "emulator:"), Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("daemon: wallets: %w", err)
+	}
+	return h, nil
 }
 
-// newDevLedger returns an emulated Ledger that approves everything and
-// logs the text it displays, standing in for the user reading the screen.
-func newDevLedger(log *slog.Logger) (*emulator.Ledger, error) {
+// newDevHub is the --dev "hardware": the emulated Ledger (Speculos seed)
+// driven through the real Ledger driver, no USB. Its behaviour approves
+// everything and logs the text the device displays, standing in for the
+// user reading the screen.
+func newDevHub(log *slog.Logger) (*hub.Hub, *emulator.Behaviour, error) {
 	b := emulator.NewBehaviour()
 	b.OnPrompt(func(p emulator.Prompt) {
-		log.Info("emulated Ledger shows a prompt and approves it", "title", p.Title, "kind", string(p.Kind), "text", p.Text)
+		log.Info("emulated device shows a prompt and approves it", "title", p.Title, "kind", string(p.Kind), "text", p.Text)
 	})
-	emu, err := emulator.NewLedger(emulator.SpeculosMnemonic, b)
+	h, err := hub.New(hub.Options{Emulators: true, NoUSB: true, EmulatorBehaviour: b, Logger: log})
 	if err != nil {
-		return nil, fmt.Errorf("dev: emulated ledger: %w", err)
+		return nil, nil, fmt.Errorf("dev: emulated ledger: %w", err)
 	}
-	return emu, nil
-}
-
-// Devices lists the emulated Ledger.
-func (d devWallets) Devices(context.Context) ([]hwwallet.DeviceInfo, error) {
-	return []hwwallet.DeviceInfo{d.emu.Info()}, nil
-}
-
-// Open plugs the emulator in and opens it with the Ledger driver.
-func (d devWallets) Open(_ context.Context, id string, _ hwwallet.Prompter) (hwwallet.Wallet, error) {
-	if id != d.emu.Info().ID {
-		return nil, fmt.Errorf("dev: device %q: %w", id, hwwallet.ErrNoDevice)
-	}
-	w, err := ledger.Open(d.emu.Transport(), d.emu.Info())
-	if err != nil {
-		return nil, fmt.Errorf("dev: open emulated ledger: %w", err)
-	}
-	return w, nil
+	return h, b, nil
 }
 
 // startDevnet starts the in-process devnet of --dev.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
+	"github.com/litsigner/litsigner/ipc"
 	"github.com/litsigner/litsigner/lit"
 )
 
@@ -71,7 +73,8 @@ func TestExecuteSeedActionEndToEnd(t *testing.T) {
 		t.Fatalf("status before: %+v, %v", st, err)
 	}
 	var res lit.ExecuteJSResult
-	err := call(t, c, &res, "lit_executeJs", ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)})
+	var err error
+	err = call(t, c, &res, "lit_executeJs", ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,12 +83,16 @@ func TestExecuteSeedActionEndToEnd(t *testing.T) {
 	if err := call(t, c, &st, "lit_sessionStatus"); err != nil {
 		t.Fatal(err)
 	}
-	wantAddr, _ := td.DevLedger().Keyring().Address(td.cfg.Path())
+	keys, err := emulator.NewKeyringFromMnemonic(emulator.SpeculosMnemonic, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAddr, _ := keys.Address(td.cfg.Path())
 	if st.State != "active" || st.Address != wantAddr.Hex() || st.Approvals != 1 || st.Calls != 1 || st.ExpiresAt == nil ||
 		len(st.SessionPublicKey) != 64 {
 		t.Fatalf("status after: %+v", st)
 	}
-	if n := td.DevLedger().Behaviour().PromptsOf(emulator.PromptSignMessage); n != 1 {
+	if n := td.DevBehaviour().PromptsOf(emulator.PromptSignMessage); n != 1 {
 		t.Fatalf("device prompts = %d, want 1", n)
 	}
 }
@@ -124,7 +131,7 @@ func TestConcurrentCallersShareOneApproval(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	if n := td.DevLedger().Behaviour().PromptsOf(emulator.PromptSignMessage); n != 1 {
+	if n := td.DevBehaviour().PromptsOf(emulator.PromptSignMessage); n != 1 {
 		t.Fatalf("device prompts = %d, want exactly 1", n)
 	}
 	st := td.Sessions().Status()
@@ -138,3 +145,27 @@ var errMissingSig = errorString("result has no sig1 signature")
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// TestRejectThroughSocket: a rejection on the device reaches the client as
+// code 4001 with data.kind, and the next call prompts again.
+func TestRejectThroughSocket(t *testing.T) {
+	td := startDaemon(t, devConfig(t), Options{DevNodes: 3})
+	pkp := networkPKP(t, td)
+	c := dial(t, td.sock)
+	params := ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}
+	td.DevBehaviour().SetAction(emulator.Reject)
+	var res lit.ExecuteJSResult
+	err := call(t, c, &res, "lit_executeJs", params)
+	var ie *ipc.Error
+	if !errors.As(err, &ie) || ie.Code != CodeUserRejected || ie.Data.(map[string]any)["kind"] != "user_rejected" {
+		t.Fatalf("got %#v", err)
+	}
+	td.DevBehaviour().SetAction(emulator.Approve)
+	if err := call(t, c, &res, "lit_executeJs", params); err != nil {
+		t.Fatal(err)
+	}
+	checkHello(t, &res, pkp)
+	if n := td.DevBehaviour().PromptsOf(emulator.PromptSignMessage); n != 2 {
+		t.Fatalf("prompts = %d, want 2", n)
+	}
+}

@@ -240,6 +240,11 @@ func TestSessionsExpiryWipesKey(t *testing.T) {
 	if st := s.Status(); st.State != "none" {
 		t.Fatalf("status after expiry: %+v", st)
 	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("lease context not cancelled at expiry")
+	}
 	if !errors.Is(context.Cause(ctx), ErrSessionEnded) {
 		t.Fatalf("lease context cause = %v", context.Cause(ctx))
 	}

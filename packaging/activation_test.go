@@ -188,6 +188,7 @@ func TestPackagedDaemonSocketActivation(t *testing.T) {
 	if s, ok := status["state"].(string); !ok || s == "" {
 		fail("lit_sessionStatus result %s has no state", reply.Result)
 	}
+	t.Logf("lit_sessionStatus: %s", reply.Result)
 
 	if !notify.waitFor("READY=1", 10*time.Second) {
 		fail("no READY=1 on NOTIFY_SOCKET")

@@ -156,11 +156,11 @@ for p in "$@"; do
 done
 `
 
-// udevTest evaluates rulesFile against the devices with the real udevadm
-// and returns each device's output.
-func udevTest(t *testing.T, rulesFile string, systemRules bool, ds []usbDevice) map[string]string {
+// mountNamespace returns the unshare command and arguments that run a
+// command in a private mount namespace (as root, or as root mapped in a
+// user namespace). It skips the test when neither works, except under CI.
+func mountNamespace(t *testing.T) (string, []string) {
 	t.Helper()
-	requireTool(t, "udevadm", "udev")
 	unshare := requireTool(t, "unshare", "util-linux")
 	nsArgs := []string{"--mount", "--propagation=private"}
 	if os.Geteuid() != 0 {
@@ -172,6 +172,15 @@ func udevTest(t *testing.T, rulesFile string, systemRules bool, ds []usbDevice) 
 		}
 		t.Skipf("cannot create a mount namespace (unshare: %v %s)", r.err, r.stderr)
 	}
+	return unshare, nsArgs
+}
+
+// udevTest evaluates rulesFile against the devices with the real udevadm
+// and returns each device's output.
+func udevTest(t *testing.T, rulesFile string, systemRules bool, ds []usbDevice) map[string]string {
+	t.Helper()
+	requireTool(t, "udevadm", "udev")
+	unshare, nsArgs := mountNamespace(t)
 	dir := t.TempDir()
 	fake := filepath.Join(dir, "sys")
 	paths := fakeSysfs(t, fake, ds)

@@ -201,6 +201,7 @@ func TestUnitsUnderUserManager(t *testing.T) {
 	if err != nil || json.Unmarshal(line, &reply) != nil || reply.Result["state"] == nil {
 		t.Fatalf("lit_sessionStatus through the socket unit: %v, reply %q\n%s", err, line, diag())
 	}
+	t.Logf("lit_sessionStatus through the socket unit: %s", strings.TrimSpace(string(line)))
 
 	// Type=notify: "active" only after READY=1.
 	deadline := time.Now().Add(20 * time.Second)

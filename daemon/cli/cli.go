@@ -85,13 +85,13 @@ func run(ctx context.Context, command string, args []string, std IO) error {
 	case "session":
 		fs := newFlagSet("session", "session start [--ttl 1h] | session revoke", std, &c)
 		ttl := fs.String("ttl", "", "session lifetime for start, e.g. 1h (default: the daemon's)")
-		if len(args) == 0 {
+		if err := parse(fs, args, 1); err != nil {
+			return err
+		}
+		sub := fs.Arg(0)
+		if sub == "" {
 			fs.Usage()
 			return &UsageError{Msg: "session: want start or revoke"}
-		}
-		sub := args[0]
-		if err := parse(fs, args[1:], 0); err != nil {
-			return err
 		}
 		switch sub {
 		case "start":

@@ -5,9 +5,10 @@
 // requests, which the node turns into signature shares once the run is over.
 //
 // A run is bounded: code size, wall-clock time (the VM is interrupted), call
-// stack depth, response and log sizes. Promises that never settle do not keep
-// a run alive: there is no event loop (no setTimeout, no fetch), so a run
-// ends when the script and its promise job queue are done.
+// stack depth, response and log sizes. A run ends when the script, its
+// promise jobs and its pending timers (setTimeout/setInterval) are done:
+// a promise that never settles does not keep it alive. There is no network
+// (fetch throws "not supported on devnet").
 //
 // Known limits: memory is not bounded (goja has no heap limit), so an action
 // can allocate until the timeout; and goja cannot interrupt one long

@@ -9,11 +9,15 @@
 //   node run.mjs --public-key 04... --eth-address 0x...
 // Options: --urls http://127.0.0.1:P0,... (litNetwork "custom" instead of "localhost"),
 //          --dump FILE (write the raw node replies and the SDK's signatures as JSON),
+//          --ipfs (also run ./actions/seed.js by ipfsId under a session limited to its CID;
+//                  needs `litsigner devnet --actions-dir lit/devnet/sdkcheck/actions`),
 //          --timeout-ms N (whole run, default 120000).
 // Exit status: 0 all checks passed, 1 a check failed or the SDK threw, 2 usage.
 import { createRequire } from 'node:module';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { importer } from 'ipfs-unixfs-importer';
+import { MemoryBlockstore } from 'blockstore-core/memory';
 
 const require = createRequire(import.meta.url);
 const { LitNodeClient } = require('@lit-protocol/lit-node-client');
@@ -21,17 +25,21 @@ const { LitActionResource, LitAbility } = require('@lit-protocol/auth-helpers');
 const { ethers } = require('ethers');
 const { SiweMessage } = require('siwe');
 
+// cidOf is the CIDv0 `ipfs add` gives data (the SDK's own ipfs-unixfs-importer).
+async function cidOf(data) {
+  for await (const entry of importer([{ content: data }], new MemoryBlockstore(), { cidVersion: 0, rawLeaves: false })) {
+    return entry.cid.toString();
+  }
+  throw new Error('ipfs-unixfs-importer returned nothing');
+}
+
 // The wallet of the seed run that produced the fixtures (address
 // 0x14791697260E4c9A71f18484C9f997B308e59325). A test key: never fund it.
 const WALLET_KEY = '0x0123456789012345678901234567890123456789012345678901234567890123';
 
-// The seed's action, unchanged.
-const SEED_ACTION = `
-const go = async () => {
-  const sigShare = await LitActions.signEcdsa({ toSign, publicKey, sigName });
-};
-go();
-`;
+// The seed's action, unchanged. The devnet serves the same file by its CID
+// when started with --actions-dir pointing at ./actions.
+const SEED_ACTION = readFileSync(new URL('./actions/seed.js', import.meta.url), 'utf8');
 
 // A second action: EIP-191 signing, setResponse (JSON, which the SDK parses)
 // and console output, through Lit.Actions.
@@ -90,6 +98,7 @@ async function main() {
         'token-id': { type: 'string' },
         urls: { type: 'string' },
         dump: { type: 'string' },
+        ipfs: { type: 'boolean', default: false },
         'timeout-ms': { type: 'string', default: '120000' },
       },
     }));
@@ -209,11 +218,43 @@ async function main() {
   }
   console.log(`sdkcheck: thrown action ok: ${thrown.errorCode}: ${thrown.message}`);
 
+  const runs4 = [];
+  if (values.ipfs) {
+    // A session limited to one action (ReCap lit-litaction://<cid>), used by ipfsId.
+    const cid = await cidOf(new TextEncoder().encode(SEED_ACTION));
+    const narrowSigs = await litNodeClient.getSessionSigs({
+      chain: 'ethereum',
+      resourceAbilityRequests: [{ resource: new LitActionResource(cid), ability: LitAbility.LitActionExecution }],
+      authNeededCallback,
+    });
+    const results4 = await litNodeClient.executeJs({
+      ipfsId: cid,
+      sessionSigs: narrowSigs,
+      jsParams: { toSign, publicKey: strip0x(pkp.publicKey), sigName: 'ipfs1' },
+      debug: true,
+    });
+    const s4 = results4.signatures?.ipfs1;
+    if (!s4 || !s4.signature) fail(`ipfsId ${cid}: no signature "ipfs1": ${JSON.stringify(results4.signatures)}`);
+    const who = ethers.utils.recoverAddress(digest, s4.signature);
+    if (who.toLowerCase() !== pkp.ethAddress.toLowerCase()) fail(`ipfsId ${cid}: signature recovers to ${who}, not to the PKP`);
+    runs4.push({ action: `ipfsId ${cid}`, results: results4 });
+    // The same session must not run any other code.
+    let refused;
+    try {
+      await litNodeClient.executeJs({ code: SEED_ACTION + '\n// not the same action\n', sessionSigs: narrowSigs, jsParams: { toSign, publicKey: strip0x(pkp.publicKey), sigName: 'x' } });
+    } catch (e) {
+      refused = e;
+    }
+    if (!refused) fail(`a session limited to ${cid} ran other code`);
+    console.log(`sdkcheck: ipfsId ok: ${cid} signed; other code refused (${refused.errorCode}: ${refused.message})`);
+  }
+
   if (values.dump) {
     const runs = [
       { action: 'signEcdsa', results },
       { action: 'ethPersonalSignMessageEcdsa', results: results2 },
       { action: 'signEcdsa x8', results: results3 },
+      ...runs4,
     ].map(({ action, results: r }) => ({
       action,
       signatures: r.signatures,

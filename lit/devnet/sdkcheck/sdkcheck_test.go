@@ -47,7 +47,10 @@ func TestRealSDK(t *testing.T) {
 	defer cancel()
 
 	// The SDK's "localhost" network is fixed at ports 7470-7479.
-	net, err := devnet.Start(ctx, devnet.Config{Nodes: 10, Threshold: 6, BasePort: devnet.DefaultBasePort, PKPs: 1})
+	net, err := devnet.Start(ctx, devnet.Config{
+		Nodes: 10, Threshold: 6, BasePort: devnet.DefaultBasePort, PKPs: 1,
+		ActionsDir: "actions", // run.mjs --ipfs runs actions/seed.js by its CID
+	})
 	if err != nil {
 		t.Fatalf("start the devnet on ports 7470-7479 (is another devnet running?): %v", err)
 	}
@@ -68,7 +71,7 @@ func TestRealSDK(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.CommandContext(ctx, node, "run.mjs", "--announcement", annFile, "--dump", dumpFile, "--timeout-ms", "150000")
+	cmd := exec.CommandContext(ctx, node, "run.mjs", "--announcement", annFile, "--dump", dumpFile, "--ipfs", "--timeout-ms", "150000")
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -87,7 +90,7 @@ func TestRealSDK(t *testing.T) {
 	if err := json.Unmarshal(raw, &d); err != nil {
 		t.Fatalf("parse dump: %v", err)
 	}
-	if d.PKP.EthAddress != pkp.EthAddress || len(d.Runs) != 3 {
+	if d.PKP.EthAddress != pkp.EthAddress || len(d.Runs) != 4 {
 		t.Fatalf("dump: pkp %+v, %d runs", d.PKP, len(d.Runs))
 	}
 	compared, flipped := 0, 0
@@ -122,8 +125,8 @@ func TestRealSDK(t *testing.T) {
 		}
 	}
 	t.Logf("compared %d signatures with the SDK's; %d needed the low-s flip", compared, flipped)
-	if compared != 10 {
-		t.Errorf("compared %d signatures, want 10", compared)
+	if compared != 11 {
+		t.Errorf("compared %d signatures, want 11", compared)
 	}
 }
 

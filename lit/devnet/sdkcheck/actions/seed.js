@@ -1,0 +1,4 @@
+const go = async () => {
+  const sigShare = await LitActions.signEcdsa({ toSign, publicKey, sigName });
+};
+go();
