@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -19,14 +20,16 @@ const desktopTimeout = 2 * time.Second
 type Desktop struct {
 	log *slog.Logger
 
-	mu      sync.Mutex
-	conn    *dbus.Conn
-	failed  bool // gave up connecting; do not retry
-	closed  bool
-	wg      sync.WaitGroup
-	queue   chan func(context.Context, *dbus.Conn)
-	current uint32 // id of the notification on screen, 0 if none
-	connect func(ctx context.Context) (*dbus.Conn, error)
+	mu     sync.Mutex
+	conn   *dbus.Conn
+	failed bool // gave up connecting; do not retry
+	closed bool
+	wg     sync.WaitGroup
+	queue  chan func(context.Context, *dbus.Conn)
+	// connCancel ends the connection's context (see dial).
+	connCancel context.CancelFunc
+	current    uint32 // id of the notification on screen, 0 if none
+	connect    func(ctx context.Context) (*dbus.Conn, error)
 }
 
 // NewDesktop returns a notifier for the session bus of this process's
@@ -106,23 +109,57 @@ func (d *Desktop) worker(queue <-chan func(context.Context, *dbus.Conn)) {
 		if failed {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), desktopTimeout)
 		if c == nil {
 			var err error
-			if c, err = d.connect(ctx); err != nil {
+			if c, err = d.dial(); err != nil {
 				d.mu.Lock()
 				d.failed = true
 				d.mu.Unlock()
 				d.log.Debug("no session bus: desktop notifications off", "err", err)
-				cancel()
 				continue
 			}
 			d.mu.Lock()
 			d.conn = c
 			d.mu.Unlock()
 		}
+		ctx, cancel := context.WithTimeout(context.Background(), desktopTimeout)
 		f(ctx, c)
 		cancel()
+	}
+}
+
+// dial connects within desktopTimeout. godbus ties a connection's life to
+// the context it was made with, so the context lives until Close.
+func (d *Desktop) dial() (*dbus.Conn, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	type result struct {
+		c   *dbus.Conn
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		c, err := d.connect(ctx)
+		ch <- result{c, err}
+	}()
+	t := time.NewTimer(desktopTimeout)
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			cancel()
+			return nil, r.err
+		}
+		d.mu.Lock()
+		d.connCancel = cancel
+		d.mu.Unlock()
+		return r.c, nil
+	case <-t.C:
+		// Cancelling closes the half-made connection, which ends the dial.
+		cancel()
+		if r := <-ch; r.c != nil {
+			_ = r.c.Close()
+		}
+		return nil, errors.New("session bus did not answer in time")
 	}
 }
 
@@ -145,5 +182,8 @@ func (d *Desktop) Close() {
 	if d.conn != nil {
 		_ = d.conn.Close()
 		d.conn = nil
+	}
+	if d.connCancel != nil {
+		d.connCancel()
 	}
 }

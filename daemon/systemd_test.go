@@ -71,3 +71,41 @@ func TestWatchdogInterval(t *testing.T) {
 		}
 	}
 }
+
+// TestDaemonNotifiesSystemd: READY=1 once listening, STATUS lines for the
+// approval and the session, watchdog pings at half WATCHDOG_USEC, and
+// STOPPING=1 on stop.
+func TestDaemonNotifiesSystemd(t *testing.T) {
+	ns := newNotifySocket(t)
+	t.Setenv("WATCHDOG_USEC", "200000")
+	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
+	td := startDaemon(t, devConfig(t), Options{DevNodes: 3})
+	var got []string
+	expect := func(prefix string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			m := ns.next(time.Second)
+			if m != "" {
+				got = append(got, m)
+			}
+			if strings.HasPrefix(m, prefix) {
+				return
+			}
+		}
+		t.Fatalf("no %q; got %q", prefix, got)
+	}
+	expect("READY=1")
+	expect("WATCHDOG=1")
+	pkp := networkPKP(t, td)
+	var res lit.ExecuteJSResult
+	if err := call(t, dial(t, td.sock), &res, "lit_executeJs", ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}); err != nil {
+		t.Fatal(err)
+	}
+	expect("STATUS=waiting for approval on emulator:ledger")
+	expect("STATUS=session active until ")
+	if err := td.stop(); err != nil {
+		t.Fatal(err)
+	}
+	expect("STOPPING=1")
+}
