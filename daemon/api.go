@@ -42,10 +42,10 @@ type PKPInfo struct {
 
 // NodeInfo is one node's health in lit_networkStatus.
 type NodeInfo struct {
-	URL         string  `json:"url"`
-	Up          bool    `json:"up"`
-	LastLatency float64 `json:"lastLatencyMs"`
-	LastError   string  `json:"lastError,omitempty"`
+	URL           string  `json:"url"`
+	Up            bool    `json:"up"`
+	LastLatencyMs float64 `json:"lastLatencyMs"`
+	LastError     string  `json:"lastError,omitempty"`
 }
 
 // NetworkStatus is lit_networkStatus's result.

@@ -74,7 +74,7 @@ type Config struct {
 	AllowedUIDs []int `json:"allowedUids"`
 	// CapabilityIPFSIDs narrows the session to these actions (empty = all).
 	CapabilityIPFSIDs []string `json:"capabilityIpfsIds"`
-	// Socket is the socket path ("" = $XDG_RUNTIME_DIR/litsigner/rpc.sock;
+	// Socket is the socket path ("" = $XDG_RUNTIME_DIR/litsigner/litsigner.sock;
 	// ignored under socket activation).
 	Socket string `json:"socket"`
 	// MaxRequestBytes caps one JSON-RPC request.
@@ -152,6 +152,11 @@ func LoadConfigFile(c *Config, path string, optional bool) error {
 		}
 		return &ConfigError{Source: path, Err: err}
 	}
+	return decodeConfig(c, path, data)
+}
+
+// decodeConfig overlays the JSON object data onto c; errors name source.
+func decodeConfig(c *Config, path string, data []byte) error {
 	// Decode key by key so that every error, including one from a
 	// Duration's own parser, names its key.
 	var raw map[string]json.RawMessage
@@ -336,7 +341,7 @@ func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
 	var notifications bool
 	fs.StringVar(&fl.ConfigPath, "config", "", "config file (default "+DefaultConfigPath()+" when it exists)")
 	fs.BoolVar(&fl.Version, "version", false, "print the version and exit")
-	fs.StringVar(&f.Socket, "socket", "", "socket path (default $XDG_RUNTIME_DIR/litsigner/rpc.sock)")
+	fs.StringVar(&f.Socket, "socket", "", "socket path (default $XDG_RUNTIME_DIR/litsigner/litsigner.sock)")
 	fs.BoolVar(&f.Dev, "dev", false, "run an in-process devnet and an emulated Ledger (no hardware needed)")
 	fs.IntVar(&f.DevPort, "dev-port", cfg.DevPort, "first devnet port with --dev (0 = random ports)")
 	fs.StringVar(&f.Network, "network", cfg.Network, "Lit network: localhost or custom")

@@ -88,3 +88,24 @@ func TestParseArgsMissingExplicitFile(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// FuzzDecodeConfig: any file content yields a config or a *ConfigError,
+// never a panic.
+func FuzzDecodeConfig(f *testing.F) {
+	for _, s := range []string{`{}`, `{"sessionTtl":"1h","nodeUrls":["http://a:1"]}`, `{"threshold":"x"}`, `[`, `{"a":1}{}`, `{"notifications":null}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg := DefaultConfig()
+		err := decodeConfig(&cfg, "fuzz", data)
+		var ce *ConfigError
+		if err != nil && !errors.As(err, &ce) {
+			t.Fatalf("error %T: %v", err, err)
+		}
+		if err == nil {
+			if verr := cfg.Validate(); verr != nil && !errors.As(verr, &ce) {
+				t.Fatalf("validate error %T: %v", verr, verr)
+			}
+		}
+	})
+}

@@ -291,7 +291,9 @@ func (d *Daemon) closeResources() {
 	if d.hub != nil {
 		_ = d.hub.Close()
 	}
-	if d.server == nil && d.listener != nil && d.opts.Listener == nil {
+	// Shutdown already closed a served listener; this covers a New that
+	// failed or a daemon that never ran (a second Close is harmless).
+	if d.listener != nil && d.opts.Listener == nil {
 		_ = d.listener.Close()
 	}
 }
@@ -300,7 +302,7 @@ func (d *Daemon) networkStatus() NetworkStatus {
 	n := d.client.Network()
 	st := NetworkStatus{Name: n.Name, Threshold: n.Threshold, Dev: d.devnet != nil, Nodes: []NodeInfo{}}
 	for _, ns := range d.client.NodeStatus() {
-		st.Nodes = append(st.Nodes, NodeInfo{URL: ns.URL, Up: ns.Up, LastLatency: float64(ns.LastLatency.Microseconds()) / 1000, LastError: ns.LastError})
+		st.Nodes = append(st.Nodes, NodeInfo{URL: ns.URL, Up: ns.Up, LastLatencyMs: float64(ns.LastLatency.Microseconds()) / 1000, LastError: ns.LastError})
 	}
 	if d.devnet != nil {
 		for _, p := range d.devnet.PKPs() {

@@ -169,3 +169,42 @@ func TestRejectThroughSocket(t *testing.T) {
 		t.Fatalf("prompts = %d, want 2", n)
 	}
 }
+
+func TestWalletMethodsThroughSocket(t *testing.T) {
+	td := startDaemon(t, devConfig(t), Options{DevNodes: 3})
+	c := dial(t, td.sock)
+	var devs []map[string]any
+	if err := call(t, c, &devs, "wallet_devices"); err != nil || len(devs) == 0 || devs[0]["id"] != "emulator:ledger" {
+		t.Fatalf("devices %v, %v", devs, err)
+	}
+	var accts []Account
+	if err := call(t, c, &accts, "wallet_accounts"); err != nil || len(accts) != 1 {
+		t.Fatalf("accounts %v, %v", accts, err)
+	}
+	keys, err := emulator.NewKeyringFromMnemonic(emulator.SpeculosMnemonic, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := keys.Address(td.cfg.Path())
+	if accts[0].Address != want.Hex() || accts[0].Path != "m/44'/60'/0'/0/0" {
+		t.Fatalf("account %+v, want %s", accts[0], want.Hex())
+	}
+}
+
+// TestUnplugThroughSocket: the device going away mid-approval is code 4007
+// for the caller; the daemon carries on and the next call succeeds.
+func TestUnplugThroughSocket(t *testing.T) {
+	td := startDaemon(t, devConfig(t), Options{DevNodes: 3})
+	pkp := networkPKP(t, td)
+	c := dial(t, td.sock)
+	params := ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}
+	td.DevBehaviour().UnplugAfterReports(6) // inside the SIGN_PERSONAL_MESSAGE exchange
+	var res lit.ExecuteJSResult
+	if err := call(t, c, &res, "lit_executeJs", params); codeOf(err) != CodeDeviceGone {
+		t.Fatalf("got %v, want code %d", err, CodeDeviceGone)
+	}
+	if err := call(t, c, &res, "lit_executeJs", params); err != nil {
+		t.Fatalf("after replug: %v", err)
+	}
+	checkHello(t, &res, pkp)
+}

@@ -29,6 +29,7 @@ const (
 	CodeDevicePermission  = 4009   // the device is visible but cannot be opened (udev rules)
 	CodeDeviceBusy        = 4010   // the device is busy or answered garbage
 	CodeNoPINRequest      = 4011   // wallet_unlock while no PIN request is pending
+	CodeUSBUnavailable    = 4012   // USB cannot be used on this machine (no /dev/bus/usb)
 	CodeBelowThreshold    = 4100   // fewer than threshold nodes answered usefully
 	CodeBadShares         = 4101   // signature shares do not combine/verify
 	CodeNetworkTimeout    = 4102   // the network did not answer in time
@@ -61,6 +62,7 @@ var ErrorCodes = []ErrorCodeInfo{
 	{CodeDevicePermission, "device_permission", "the device cannot be opened: install the udev rules"},
 	{CodeDeviceBusy, "device_busy", "the device is busy or sent an invalid reply: retry"},
 	{CodeNoPINRequest, "no_pin_request", "no PIN request is pending"},
+	{CodeUSBUnavailable, "usb_unavailable", "USB is not available on this machine (in a container, pass the devices in)"},
 	{CodeBelowThreshold, "below_threshold", "fewer Lit nodes than the threshold answered"},
 	{CodeBadShares, "bad_shares", "the nodes' signature shares do not combine into a valid signature"},
 	{CodeNetworkTimeout, "network_timeout", "the Lit network did not answer in time"},
@@ -123,8 +125,10 @@ func errorCode(err error) int {
 		return CodeDeviceGone
 	case errors.Is(err, hwwallet.ErrUnsupportedModel):
 		return CodeUnsupportedDevice
-	case errors.Is(err, hwwallet.ErrNoPermission), errors.Is(err, hwwallet.ErrUSBUnavailable):
+	case errors.Is(err, hwwallet.ErrNoPermission):
 		return CodeDevicePermission
+	case errors.Is(err, hwwallet.ErrUSBUnavailable):
+		return CodeUSBUnavailable
 	case errors.Is(err, hwwallet.ErrBusy), errors.Is(err, hwwallet.ErrBadReply):
 		return CodeDeviceBusy
 	case errors.As(err, &ae):

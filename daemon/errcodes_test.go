@@ -31,6 +31,7 @@ func TestRPCErrorCodes(t *testing.T) {
 		{wrap(hwwallet.ErrUnsupportedModel), CodeUnsupportedDevice, "unsupported_device"},
 		{wrap(hwwallet.ErrNoPermission), CodeDevicePermission, "device_permission"},
 		{wrap(hwwallet.ErrBadReply), CodeDeviceBusy, "device_busy"},
+		{wrap(hwwallet.ErrUSBUnavailable), CodeUSBUnavailable, "usb_unavailable"},
 		{ErrNoPINRequest, CodeNoPINRequest, "no_pin_request"},
 		{&lit.ThresholdError{Op: "executeJs", Needed: 6, Got: 2}, CodeBelowThreshold, "below_threshold"},
 		{&lit.ShareError{SigName: "sig1", Reason: "x"}, CodeBadShares, "bad_shares"},
@@ -72,7 +73,7 @@ func TestErrorCodeTableIsComplete(t *testing.T) {
 	}
 	for _, code := range []int{CodeInvalidParams, CodeInternal, CodeUserRejected, CodeDeviceLocked, CodeAppNotOpen,
 		CodeNoDevice, CodePINNeeded, CodeApprovalTimeout, CodeDeviceGone, CodeUnsupportedDevice, CodeDevicePermission,
-		CodeDeviceBusy, CodeNoPINRequest, CodeBelowThreshold, CodeBadShares, CodeNetworkTimeout, CodeActionError,
+		CodeDeviceBusy, CodeNoPINRequest, CodeUSBUnavailable, CodeBelowThreshold, CodeBadShares, CodeNetworkTimeout, CodeActionError,
 		CodeSessionEnded, CodeShuttingDown, CodeCancelled} {
 		if !seen[code] {
 			t.Errorf("code %d missing from ErrorCodes", code)

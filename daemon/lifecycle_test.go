@@ -53,7 +53,7 @@ func setLatency(t *testing.T, n *devnet.Network, d time.Duration) {
 func TestStopDuringCallWipesKey(t *testing.T) {
 	td := startDaemon(t, devConfig(t), Options{DevNodes: 3})
 	wl := &wipeLog{freed: make(chan struct{}, 4)}
-	td.sessions.beforeUnmap = wl.hook
+	td.sessions.beforeRelease = wl.hook
 	pkp := networkPKP(t, td)
 	c := dial(t, td.sock)
 	params := ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts"
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/litsigner/litsigner/daemon/securemem"
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/lit"
@@ -99,9 +98,9 @@ type Sessions struct {
 	closed  bool
 	stats   SessionStatus // counters only
 
-	// beforeUnmap, for tests, sees the key's locked memory after the key
-	// was wiped and before the mapping is released.
-	beforeUnmap func(mem []byte)
+	// beforeRelease, for tests, sees the key's locked memory after the key
+	// was wiped and before the locked pages are released.
+	beforeRelease func(mem []byte)
 }
 
 // approval is one device prompt shared by its waiters.
@@ -125,7 +124,7 @@ type liveSession struct {
 	refs    int  // leases in use
 	retired bool // replaced by a renewal: end when the last lease goes
 	ended   bool // key wiped
-	freed   bool // memory unmapped
+	freed   bool // locked pages released
 }
 
 // NewSessions returns a manager that opens wallets with wallets and answers
@@ -136,45 +135,6 @@ func NewSessions(cfg SessionConfig, wallets WalletOpener, prompter hwwallet.Prom
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Sessions{cfg: cfg, wallets: wallets, prompter: prompter, hooks: hooks, log: log, ctx: ctx, cancel: cancel}
-}
-
-// Lease is a session in use by one call. Release it when the call is over;
-// the key is only unmapped when no lease holds it.
-type Lease struct {
-	s    *Sessions
-	l    *liveSession
-	once sync.Once
-}
-
-// Session is the leased session.
-func (le *Lease) Session() *lit.Session { return le.l.sess }
-
-// Context returns ctx, also cancelled (cause ErrSessionEnded) when the
-// session is revoked, expires or the daemon stops.
-func (le *Lease) Context(ctx context.Context) (context.Context, context.CancelFunc) {
-	c, cancel := context.WithCancelCause(ctx)
-	stop := context.AfterFunc(le.l.ctx, func() { cancel(context.Cause(le.l.ctx)) })
-	return c, func() { stop(); cancel(context.Canceled) }
-}
-
-// Release returns the lease; err is the call's outcome, counted in status.
-func (le *Lease) Release(err error) {
-	le.once.Do(func() {
-		le.s.mu.Lock()
-		defer le.s.mu.Unlock()
-		le.s.stats.Calls++
-		if err != nil {
-			le.s.stats.CallErrors++
-		}
-		l := le.l
-		l.refs--
-		if l.refs == 0 && l.retired {
-			le.s.endLocked(l, ErrSessionEnded)
-		}
-		if l.refs == 0 && l.ended {
-			le.s.freeLocked(l)
-		}
-	})
 }
 
 // Acquire returns a lease on a live session, waiting for a device approval
@@ -195,14 +155,7 @@ func (s *Sessions) Start(ctx context.Context, ttl time.Duration) (SessionStatus,
 	if err != nil {
 		return s.Status(), err
 	}
-	le.once.Do(func() { // not a call: release without counting
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		le.l.refs--
-		if le.l.refs == 0 && le.l.ended {
-			s.freeLocked(le.l)
-		}
-	})
+	le.release(false, nil) // not a call: not counted
 	return s.Status(), nil
 }
 
@@ -401,7 +354,7 @@ func (s *Sessions) expire(l *liveSession) {
 }
 
 // endLocked wipes l's key and cancels calls using it. The memory stays
-// mapped (zeroed) until the last lease is released.
+// locked (zeroed) until the last lease is released.
 func (s *Sessions) endLocked(l *liveSession, cause error) {
 	if l.ended {
 		return
@@ -414,14 +367,14 @@ func (s *Sessions) endLocked(l *liveSession, cause error) {
 	l.sess.Wipe()
 }
 
-// freeLocked unmaps the zeroed key memory.
+// freeLocked unlocks and releases the zeroed key memory.
 func (s *Sessions) freeLocked(l *liveSession) {
 	if l.freed || !l.ended {
 		return
 	}
 	l.freed = true
-	if s.beforeUnmap != nil {
-		s.beforeUnmap(l.mem.Bytes())
+	if s.beforeRelease != nil {
+		s.beforeRelease(l.mem.Bytes())
 	}
 	if err := l.mem.Wipe(); err != nil {
 		s.log.Error("session key memory", "err", err)
@@ -483,7 +436,7 @@ func (s *Sessions) statusLocked() SessionStatus {
 }
 
 // Close cancels a pending approval, wipes the session and waits for the
-// approval goroutine. Leased memory is unmapped when released.
+// approval goroutine. Leased key memory is released with the last lease.
 func (s *Sessions) Close() {
 	s.mu.Lock()
 	s.closed = true
@@ -497,26 +450,4 @@ func (s *Sessions) Close() {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
-}
-
-// walletSigner adapts a hardware wallet account to lit.PersonalSigner.
-type walletSigner struct {
-	w    hwwallet.Wallet
-	path accounts.DerivationPath
-	addr common.Address
-}
-
-// Address is the account address.
-func (w walletSigner) Address() common.Address { return w.addr }
-
-// SignPersonalMessage asks the device to approve.
-func (w walletSigner) SignPersonalMessage(ctx context.Context, msg []byte) ([]byte, error) {
-	sig, signer, err := w.w.SignPersonalMessage(ctx, w.path, msg)
-	if err != nil {
-		return nil, err
-	}
-	if signer != w.addr {
-		return nil, fmt.Errorf("device signed with %s, want %s: %w", signer.Hex(), w.addr.Hex(), hwwallet.ErrBadReply)
-	}
-	return sig, nil
 }

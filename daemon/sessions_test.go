@@ -75,7 +75,7 @@ func newTestSessions(t *testing.T, mutate func(*SessionConfig)) (*Sessions, *emu
 	}
 	s := NewSessions(scfg, devWallets{emu: emu}, &PINBroker{}, SessionHooks{}, testLogger(t))
 	wl := &wipeLog{freed: make(chan struct{}, 8)}
-	s.beforeUnmap = wl.hook
+	s.beforeRelease = wl.hook
 	t.Cleanup(func() {
 		s.Close()
 		_ = emu.Close()

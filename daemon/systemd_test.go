@@ -7,8 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/litsigner/litsigner/lit"
 )
 
 // notifySocket is a fake NOTIFY_SOCKET: a unixgram listener in a temp dir.

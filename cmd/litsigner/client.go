@@ -26,8 +26,3 @@ func runSession(args []string) int { return runDaemonCommand("session", args) }
 
 // runExec runs 'litsigner exec'.
 func runExec(args []string) int { return runDaemonCommand("exec", args) }
-
-// walletUnlock runs 'litsigner wallet unlock [POSITIONS]'. wallet.go's
-// runWalletUnlock should call it (its placeholder is the hwwallet
-// engineer's file).
-func walletUnlock(args []string) int { return runDaemonCommand("wallet-unlock", args) }

@@ -10,11 +10,11 @@ import (
 )
 
 // runWallet runs 'litsigner wallet list|accounts|sign-message|unlock'. The
-// logic lives in hwwallet/walletcli; "unlock" talks to the daemon and is
-// client.go's (walletUnlock).
+// logic lives in hwwallet/walletcli; "unlock" talks to the daemon (see
+// client.go).
 func runWallet(args []string) int {
 	if len(args) > 0 && args[0] == "unlock" {
-		return runWalletUnlock(args[1:])
+		return runDaemonCommand("wallet-unlock", args[1:])
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -25,6 +25,3 @@ func runWallet(args []string) int {
 		Getenv: os.Getenv,
 	})
 }
-
-// runWalletUnlock runs 'litsigner wallet unlock' through the daemon.
-func runWalletUnlock(args []string) int { return walletUnlock(args) }

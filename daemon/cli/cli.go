@@ -183,7 +183,10 @@ func isBoolFlag(name string) bool { return name == "json" || name == "h" || name
 
 type multiFlag []string
 
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+// String joins the values (flag.Value).
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+
+// Set appends one value (flag.Value).
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // withClient dials the daemon and runs f under the --timeout.

@@ -47,7 +47,7 @@ func Status(ctx context.Context, c Caller, w io.Writer, asJSON bool) error {
 		state := "not contacted yet"
 		switch {
 		case nd.Up:
-			state = fmt.Sprintf("up, %.1f ms", nd.LastLatency)
+			state = fmt.Sprintf("up, %.1f ms", nd.LastLatencyMs)
 		case nd.LastError != "":
 			state = "down: " + nd.LastError
 		}

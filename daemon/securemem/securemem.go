@@ -127,6 +127,12 @@ func HardenProcess() error {
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		return fmt.Errorf("securemem: prctl PR_SET_DUMPABLE: %w", err)
 	}
+	// Already 0 under systemd's LimitCORE=0: nothing to ask a seccomp
+	// filter for.
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_CORE, &rl); err == nil && rl.Cur == 0 && rl.Max == 0 {
+		return nil
+	}
 	if err := unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{Cur: 0, Max: 0}); err != nil {
 		return fmt.Errorf("securemem: setrlimit RLIMIT_CORE: %w", err)
 	}
