@@ -85,9 +85,12 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 		level, _ := parseLevel(cfg.LogLevel)
 		d.log = NewLogger(io.Discard, level)
 	}
+	// The error returns below reset the named result d to nil: release what
+	// was made through a copy of the pointer.
+	made := d
 	defer func() {
 		if err != nil {
-			d.closeResources()
+			made.closeResources()
 		}
 	}()
 	if !opts.SkipHardening {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -31,7 +32,8 @@ type Client struct {
 // empty). ctx bounds connecting only. Errors meaning the daemon is absent
 // match ErrDaemonUnreachable and read as a sentence for the user.
 func Dial(ctx context.Context, path string) (*Client, error) {
-	if path == "" {
+	defaultPath := path == ""
+	if defaultPath {
 		p, err := DefaultSocketPath()
 		if err != nil {
 			return nil, &UnreachableError{Err: err,
@@ -44,6 +46,12 @@ func Dial(ctx context.Context, path string) (*Client, error) {
 	if err != nil {
 		return nil, dialError(path, err)
 	}
+	if defaultPath {
+		if err := checkServerUID(conn, path); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
 	sn := &sniffer{r: conn, done: make(chan struct{})}
 	rc, err := rpc.DialIO(ctx, sn, deadlineWriter{conn})
 	if err != nil {
@@ -52,6 +60,18 @@ func Dial(ctx context.Context, path string) (*Client, error) {
 			Reason: fmt.Sprintf("cannot talk to litsignerd at %s: %v", path, err)}
 	}
 	return &Client{path: path, conn: conn, rpc: rc, sniff: sn}, nil
+}
+
+// checkServerUID refuses a server of another uid on the default path.
+func checkServerUID(conn net.Conn, path string) error {
+	p, err := peerCredentials(conn)
+	if err != nil {
+		return fmt.Errorf("ipc: dial %s: %w", path, err)
+	}
+	if p.UID != os.Geteuid() {
+		return fmt.Errorf("ipc: dial %s: refusing to talk to a litsignerd of uid %d (you are uid %d): %w", path, p.UID, os.Geteuid(), ErrForeignDaemon)
+	}
+	return nil
 }
 
 func dialError(path string, err error) error {

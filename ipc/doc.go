@@ -8,9 +8,9 @@
 // socket is made 0600, a stale socket of ours is removed, and a socket a live
 // server answers on is never removed (ErrAlreadyRunning). ActivationListener
 // takes the listener passed by systemd socket activation instead. The default
-// path is $XDG_RUNTIME_DIR/litsigner/litsigner.sock; without XDG_RUNTIME_DIR,
-// DefaultSocketPath fails with ErrNoRuntimeDir (there is no fallback: /tmp is
-// shared, so the user must pass a path explicitly).
+// path is $XDG_RUNTIME_DIR/litsigner/litsigner.sock, or
+// $TMPDIR/litsigner-<uid>/litsigner.sock without XDG_RUNTIME_DIR (checked like
+// tmux's: a directory only we can enter, and a server of our own uid).
 //
 // # Connections
 //

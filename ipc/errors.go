@@ -49,8 +49,10 @@ var ErrAlreadyRunning = errors.New("another litsignerd is already listening")
 // file at the socket path could be used by another user.
 var ErrUnsafePath = errors.New("unsafe socket path")
 
-// ErrNoRuntimeDir is returned by DefaultSocketPath when XDG_RUNTIME_DIR is unset.
-var ErrNoRuntimeDir = errors.New("XDG_RUNTIME_DIR is not set")
+// ErrForeignDaemon is returned by Dial when the daemon answering on the
+// default socket path runs under another uid: a client never sends its
+// actions to someone else's daemon by accident or by a planted socket.
+var ErrForeignDaemon = errors.New("the daemon at the default socket runs as another user")
 
 // ErrClientDisconnected is the cause of a CallContext cancelled because the
 // client closed its connection (see context.Cause).

@@ -30,6 +30,7 @@ type helperResult struct {
 	Peer        *Peer  `json:"peer,omitempty"`
 	Activated   bool   `json:"activated,omitempty"`
 	SocketKept  bool   `json:"socketKept,omitempty"`
+	Foreign     bool   `json:"foreign,omitempty"`
 }
 
 func TestHelperProcess(t *testing.T) {
@@ -43,6 +44,8 @@ func TestHelperProcess(t *testing.T) {
 		res = helperRaw(os.Getenv("IPC_HELPER_SOCKET"))
 	case "client":
 		res = helperClient(os.Getenv("IPC_HELPER_SOCKET"))
+	case "default-client":
+		res = helperClient("")
 	case "activated":
 		res = helperActivated()
 	default:
@@ -70,7 +73,7 @@ func helperClient(path string) helperResult {
 	defer cancel()
 	c, err := Dial(ctx, path)
 	if err != nil {
-		return helperResult{Err: err.Error(), Unreachable: errors.Is(err, ErrDaemonUnreachable)}
+		return helperResult{Err: err.Error(), Unreachable: errors.Is(err, ErrDaemonUnreachable), Foreign: errors.Is(err, ErrForeignDaemon)}
 	}
 	defer c.Close()
 	var p Peer

@@ -18,13 +18,17 @@ const maxSocketPath = 107
 // staleDialTimeout bounds the probe that tells a live socket from a stale one.
 const staleDialTimeout = time.Second
 
-// DefaultSocketPath returns $XDG_RUNTIME_DIR/litsigner/litsigner.sock. Without
-// XDG_RUNTIME_DIR it fails with ErrNoRuntimeDir: there is no fallback, since
-// the alternatives (/tmp) are shared with other users.
+// DefaultSocketPath returns $XDG_RUNTIME_DIR/litsigner/litsigner.sock, or,
+// when XDG_RUNTIME_DIR is unset (a root shell in a container, an ssh session
+// without pam_systemd), $TMPDIR/litsigner-<uid>/litsigner.sock. The fallback
+// lives in a shared directory, so it follows tmux's rules: the server creates
+// the directory 0700 and refuses one it does not own or that others can
+// enter (Listen), and a client using the default path talks only to a
+// server running under its own uid (Dial checks SO_PEERCRED).
 func DefaultSocketPath() (string, error) {
 	dir := os.Getenv("XDG_RUNTIME_DIR")
 	if dir == "" {
-		return "", fmt.Errorf("ipc: default socket path: %w; pass the socket path explicitly (--socket)", ErrNoRuntimeDir)
+		return filepath.Join(os.TempDir(), fmt.Sprintf("litsigner-%d", os.Geteuid()), "litsigner.sock"), nil
 	}
 	if !filepath.IsAbs(dir) {
 		return "", fmt.Errorf("ipc: default socket path: XDG_RUNTIME_DIR=%q is not an absolute path", dir)

@@ -81,6 +81,57 @@ func TestOtherUIDRefused(t *testing.T) {
 	}
 }
 
+// TestDefaultPathRefusesForeignDaemon: a client using the default socket
+// path (here under XDG_RUNTIME_DIR) refuses a daemon of another uid, even one
+// that would serve it, so a planted socket cannot collect its actions.
+func TestDefaultPathRefusesForeignDaemon(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run a child process as another uid")
+	}
+	const nobody = 65534
+	bin := helperBinary(t)
+	runtimeDir := shortDir(t)
+	sockDir := filepath.Join(runtimeDir, "litsigner")
+	if err := os.Mkdir(sockDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(runtimeDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(sockDir, "litsigner.sock")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	serveOn(t, l, path, ServerOptions{AllowedUIDs: []int{nobody}})
+
+	for _, tt := range []struct {
+		mode        string
+		wantForeign bool
+	}{
+		{"default-client", true},
+		{"client", false}, // the same socket named explicitly: served
+	} {
+		t.Run(tt.mode, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "-test.run=^TestHelperProcess$")
+			cmd.Env = append(os.Environ(), helperEnv+"="+tt.mode, "IPC_HELPER_SOCKET="+path, "XDG_RUNTIME_DIR="+runtimeDir)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+			r := runHelper(t, cmd)
+			if r.Foreign != tt.wantForeign {
+				t.Fatalf("child result = %+v, want foreign=%v", r, tt.wantForeign)
+			}
+			if !tt.wantForeign && (r.Err != "" || r.Peer == nil) {
+				t.Fatalf("explicit path not served: %+v", r)
+			}
+		})
+	}
+}
+
 // TestActivatedListener passes a listening socket to a child the way
 // systemd does (fd 3, LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES) and talks to the
 // server the child runs on it.

@@ -62,6 +62,7 @@ func TestExitCode(t *testing.T) {
 		{nil, ExitOK},
 		{&UsageError{Msg: "x"}, ExitUsage},
 		{&ipc.UnreachableError{Reason: "gone"}, ExitDaemon},
+		{fmt.Errorf("ipc: dial: %w", ipc.ErrForeignDaemon), ExitDaemon},
 		{fmt.Errorf("exec: %w", &ipc.Error{Code: daemon.CodeUserRejected}), ExitDevice},
 		{&ipc.Error{Code: daemon.CodeApprovalTimeout}, ExitDevice},
 		{&ipc.Error{Code: daemon.CodeNoDevice}, ExitDevice},

@@ -15,7 +15,7 @@ const (
 	ExitUsage   = 2 // bad command line or invalid params
 	ExitDevice  = 3 // hardware wallet: rejected, locked, app closed, PIN, absent, approval timeout
 	ExitNetwork = 4 // Lit network: below threshold, bad shares, timeout
-	ExitDaemon  = 5 // litsignerd not reachable (or stopping)
+	ExitDaemon  = 5 // litsignerd not reachable, stopping, refusing us, or another user's
 	ExitAction  = 6 // the Lit Action itself failed
 )
 
@@ -35,7 +35,7 @@ func ExitCode(err error) int {
 	if errors.As(err, &ue) {
 		return ExitUsage
 	}
-	if errors.Is(err, ipc.ErrDaemonUnreachable) {
+	if errors.Is(err, ipc.ErrDaemonUnreachable) || errors.Is(err, ipc.ErrForeignDaemon) {
 		return ExitDaemon
 	}
 	var ie *ipc.Error
