@@ -74,8 +74,8 @@ type Config struct {
 	AllowedUIDs []int `json:"allowedUids"`
 	// CapabilityIPFSIDs narrows the session to these actions (empty = all).
 	CapabilityIPFSIDs []string `json:"capabilityIpfsIds"`
-	// Socket is the socket path ("" = $XDG_RUNTIME_DIR/litsigner/litsigner.sock;
-	// ignored under socket activation).
+	// Socket is the socket path ("" = ipc.DefaultSocketPath:
+	// $XDG_RUNTIME_DIR/litsigner/litsigner.sock; ignored under socket activation).
 	Socket string `json:"socket"`
 	// MaxRequestBytes caps one JSON-RPC request.
 	MaxRequestBytes int `json:"maxRequestBytes"`
@@ -341,7 +341,7 @@ func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
 	var notifications bool
 	fs.StringVar(&fl.ConfigPath, "config", "", "config file (default "+DefaultConfigPath()+" when it exists)")
 	fs.BoolVar(&fl.Version, "version", false, "print the version and exit")
-	fs.StringVar(&f.Socket, "socket", "", "socket path (default $XDG_RUNTIME_DIR/litsigner/litsigner.sock)")
+	fs.StringVar(&f.Socket, "socket", "", "socket path (default $XDG_RUNTIME_DIR/litsigner/litsigner.sock, or $TMPDIR/litsigner-UID/litsigner.sock)")
 	fs.BoolVar(&f.Dev, "dev", false, "run an in-process devnet and an emulated Ledger (no hardware needed)")
 	fs.IntVar(&f.DevPort, "dev-port", cfg.DevPort, "first devnet port with --dev (0 = random ports)")
 	fs.StringVar(&f.Network, "network", cfg.Network, "Lit network: localhost or custom")

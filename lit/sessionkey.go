@@ -10,37 +10,53 @@ import (
 
 // SessionKey is an ed25519 session key held only in memory. No method
 // returns or serializes the secret; Wipe zeroes it.
+//
+// The secret is the RFC 8032 expanded key (clamped scalar || prefix, see
+// ed25519.go), kept only in the 64 bytes given to NewSessionKeyIn; the
+// seed is never stored. Signing runs on filippo.io/edwards25519 rather than
+// crypto/ed25519, which would copy the expanded key into a cached Go heap
+// object and cannot take key bytes outside the Go heap.
 type SessionKey struct {
 	mu    sync.RWMutex
-	priv  ed25519.PrivateKey // aliases the caller's memory with NewSessionKeyIn
-	pub   ed25519.PublicKey  // separate copy, safe to keep after Wipe
+	priv  []byte            // expanded key; aliases the caller's memory
+	pub   ed25519.PublicKey // separate copy, safe to keep after Wipe
 	wiped bool
 }
 
 // NewSessionKey generates a session key from crypto/rand in Go memory.
 func NewSessionKey() (*SessionKey, error) {
-	return NewSessionKeyIn(make([]byte, ed25519.PrivateKeySize))
+	return NewSessionKeyIn(make([]byte, edExpandedSize))
 }
 
 // NewSessionKeyIn generates a session key inside mem, which must be exactly
-// ed25519.PrivateKeySize bytes (e.g. mlocked memory owned by the caller).
-// The key lives only in mem; Wipe zeroes it. The caller must not reuse mem
-// while the key is in use.
+// 64 bytes (ed25519.PrivateKeySize; e.g. mlocked memory owned by the
+// caller, on or off the Go heap). The secret lives only in mem: the random
+// seed is drawn into mem itself and replaced by the expanded key. Wipe
+// zeroes mem; the caller must not reuse or release mem before Wipe.
 func NewSessionKeyIn(mem []byte) (*SessionKey, error) {
-	if len(mem) != ed25519.PrivateKeySize {
-		return nil, fmt.Errorf("lit: session key: memory is %d bytes, want %d: %w", len(mem), ed25519.PrivateKeySize, ErrInvalidParams)
+	if len(mem) != edExpandedSize {
+		return nil, fmt.Errorf("lit: session key: memory is %d bytes, want %d: %w", len(mem), edExpandedSize, ErrInvalidParams)
 	}
-	seed := mem[:ed25519.SeedSize]
-	if _, err := rand.Read(seed); err != nil {
+	if _, err := rand.Read(mem[:edSeedSize]); err != nil {
+		clear(mem)
 		return nil, fmt.Errorf("lit: session key: random seed: %w", err)
 	}
-	// NewKeyFromSeed allocates; copy into mem and zero the temporary.
-	tmp := ed25519.NewKeyFromSeed(seed)
-	copy(mem, tmp)
-	clear(tmp)
-	pub := make([]byte, ed25519.PublicKeySize)
-	copy(pub, mem[ed25519.SeedSize:])
-	return &SessionKey{priv: ed25519.PrivateKey(mem), pub: pub}, nil
+	return newSessionKeyFromSeed(mem, mem[:edSeedSize])
+}
+
+// newSessionKeyFromSeed derives the key of seed into mem (64 bytes). seed
+// may alias mem.
+func newSessionKeyFromSeed(mem, seed []byte) (*SessionKey, error) {
+	if len(mem) != edExpandedSize || len(seed) != edSeedSize {
+		return nil, fmt.Errorf("lit: session key: memory %d / seed %d bytes, want %d / %d: %w",
+			len(mem), len(seed), edExpandedSize, edSeedSize, ErrInvalidParams)
+	}
+	pub := make([]byte, edPublicKeySize)
+	if err := edExpand(mem, pub, seed); err != nil {
+		clear(mem)
+		return nil, fmt.Errorf("lit: session key: %w", err)
+	}
+	return &SessionKey{priv: mem, pub: pub}, nil
 }
 
 // PublicKey returns a copy of the 32-byte public key.
@@ -52,21 +68,32 @@ func (k *SessionKey) PublicKey() ed25519.PublicKey {
 // writes it in the session URI and the session signatures.
 func (k *SessionKey) PublicKeyHex() string { return hex.EncodeToString(k.pub) }
 
-// Sign signs msg with the session key; nil after Wipe.
+// Sign signs msg with the session key (RFC 8032 Ed25519, identical to
+// crypto/ed25519.Sign); nil after Wipe or if the key memory was corrupted.
 func (k *SessionKey) Sign(msg []byte) []byte {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	if k.wiped {
 		return nil
 	}
-	return ed25519.Sign(k.priv, msg)
+	sig, err := edSign(k.priv, k.pub, msg)
+	if err != nil {
+		return nil
+	}
+	return sig
 }
 
-// Wipe zeroes the secret key. It is idempotent.
+// Wipe zeroes the secret key and drops its memory: after Wipe the key
+// never touches that memory again, so the caller may then unmap it. It is
+// idempotent and waits for signatures in progress.
 func (k *SessionKey) Wipe() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	clear(k.priv)
+	if k.wiped {
+		return
+	}
+	wipeBytes(k.priv)
+	k.priv = nil
 	k.wiped = true
 }
 

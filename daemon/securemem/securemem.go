@@ -1,16 +1,18 @@
 // Package securemem holds secrets in memory that the kernel never swaps out
-// and never writes into a core dump: whole pages, mlocked and marked
-// MADV_DONTDUMP, zeroed, unlocked and released on Wipe. It also hardens the
-// whole process against core dumps and ptrace-style reads by other processes
-// of the same user (PR_SET_DUMPABLE 0, RLIMIT_CORE 0).
+// and never writes into a core dump: whole pages of an anonymous private
+// mapping, mlocked and marked MADV_DONTDUMP (and MADV_WIPEONFORK where the
+// kernel has it, so a forked child sees zeros), zeroed, unlocked and
+// unmapped on Wipe. It also hardens the whole process against core dumps
+// and ptrace-style reads by other processes of the same user
+// (PR_SET_DUMPABLE 0, RLIMIT_CORE 0).
 //
-// The pages are a page-aligned span of a Go heap allocation rather than an
-// mmap'd region: since Go 1.24, crypto/ed25519 looks keys up in a cache
-// keyed by weak pointers to the key's bytes, and the runtime aborts
-// ("getWeakHandle on invalid pointer") when those bytes are not in the Go
-// heap. The Go collector never moves heap objects, so the locked pages stay
-// where they were locked; Wipe unlocks them before the allocation can be
-// reused.
+// The pages come from mmap rather than the Go heap: they are outside the
+// garbage collector's reach (never scanned, moved, copied or reused for
+// other objects), no other object shares them, and munmap returns them to
+// the kernel, which hands them out again only zero-filled. Code keeping a
+// secret there must not pass it to APIs that need Go heap memory
+// (crypto/ed25519 keys, which the runtime aborts on); lit.SessionKey signs
+// without them.
 package securemem
 
 import (
@@ -18,7 +20,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,13 +31,12 @@ var ErrLockFailed = errors.New("securemem: cannot lock memory (raise LimitMEMLOC
 // Region is one or more locked pages holding a secret.
 type Region struct {
 	mu     sync.Mutex
-	buf    []byte // the Go allocation the pages live in
-	mem    []byte // the page-aligned, locked pages
+	mem    []byte // the whole mapping, page-aligned
 	n      int    // bytes handed out
 	locked bool
 	wiped  bool
 	// afterZero, when set by tests, observes the pages after they are
-	// zeroed and before they are unlocked and released.
+	// zeroed and before they are unlocked and unmapped.
 	afterZero func([]byte)
 }
 
@@ -49,19 +49,25 @@ func Alloc(n int, allowUnlocked bool) (*Region, error) {
 		return nil, fmt.Errorf("securemem: alloc %d bytes: size must be positive", n)
 	}
 	page := os.Getpagesize()
+	if n > int(^uint(0)>>1)-page {
+		return nil, fmt.Errorf("securemem: alloc %d bytes: too large", n)
+	}
 	size := (n + page - 1) / page * page
-	// One spare page guarantees a page-aligned span of size bytes that no
-	// other object shares.
-	buf := make([]byte, size+page)
-	off := (page - int(uintptr(unsafe.Pointer(&buf[0]))%uintptr(page))) % page
-	mem := buf[off : off+size : off+size]
-	r := &Region{buf: buf, mem: mem, n: n}
+	mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, fmt.Errorf("securemem: mmap %d bytes: %w", size, err)
+	}
+	r := &Region{mem: mem, n: n}
 	if err := unix.Madvise(mem, unix.MADV_DONTDUMP); err != nil {
+		_ = unix.Munmap(mem)
 		return nil, fmt.Errorf("securemem: madvise MADV_DONTDUMP: %w", err)
 	}
+	// Linux >= 4.14. Older kernels answer EINVAL; a child forked without
+	// CLONE_VM then gets a copy of the pages until it execs.
+	_ = unix.Madvise(mem, unix.MADV_WIPEONFORK)
 	if err := unix.Mlock(mem); err != nil {
 		if !allowUnlocked {
-			_ = unix.Madvise(mem, unix.MADV_DODUMP)
+			_ = unix.Munmap(mem)
 			return nil, fmt.Errorf("%w: mlock %d bytes: %v", ErrLockFailed, size, err)
 		}
 	} else {
@@ -94,8 +100,9 @@ func (r *Region) Wiped() bool {
 	return r.wiped
 }
 
-// Wipe zeroes the pages, unlocks them and gives them back to the Go heap.
-// It is idempotent. Nothing may hold Bytes() across Wipe.
+// Wipe zeroes the pages, unlocks them and unmaps them. It is idempotent.
+// Nothing may hold Bytes() across Wipe: the memory is gone afterwards and
+// touching it faults.
 func (r *Region) Wipe() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -113,10 +120,10 @@ func (r *Region) Wipe() error {
 			errs = append(errs, fmt.Errorf("securemem: munlock: %w", err))
 		}
 	}
-	if err := unix.Madvise(r.mem, unix.MADV_DODUMP); err != nil {
-		errs = append(errs, fmt.Errorf("securemem: madvise MADV_DODUMP: %w", err))
+	if err := unix.Munmap(r.mem); err != nil {
+		errs = append(errs, fmt.Errorf("securemem: munmap: %w", err))
 	}
-	r.buf, r.mem = nil, nil
+	r.mem = nil
 	return errors.Join(errs...)
 }
 

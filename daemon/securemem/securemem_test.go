@@ -1,12 +1,17 @@
 package securemem
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -39,6 +44,69 @@ func TestAllocWipeZeroes(t *testing.T) {
 	}
 	if err := r.Wipe(); err != nil {
 		t.Fatalf("second Wipe: %v", err)
+	}
+}
+
+// vmFlags returns the VmFlags of the mapping starting at addr in
+// /proc/self/smaps, and whether there is one.
+func vmFlags(t *testing.T, addr uintptr) ([]string, bool) {
+	t.Helper()
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		t.Skipf("no smaps: %v", err)
+	}
+	defer f.Close()
+	prefix := fmt.Sprintf("%x-", addr)
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if flags, ok := strings.CutPrefix(line, "VmFlags:"); ok {
+			if in {
+				return strings.Fields(flags), true
+			}
+			continue
+		}
+		if fields := strings.Fields(line); len(fields) > 0 && strings.Contains(fields[0], "-") && !strings.HasSuffix(fields[0], ":") {
+			in = strings.HasPrefix(fields[0], prefix)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return nil, false
+}
+
+// TestAllocIsOwnMapping checks the region is its own anonymous mapping,
+// excluded from core dumps, locked when Locked says so, and unmapped by
+// Wipe.
+func TestAllocIsOwnMapping(t *testing.T) {
+	r, err := Alloc(100, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := r.Bytes()
+	addr := uintptr(unsafe.Pointer(&b[0]))
+	if addr%uintptr(os.Getpagesize()) != 0 {
+		t.Fatalf("region at %#x is not page-aligned", addr)
+	}
+	flags, ok := vmFlags(t, addr)
+	if !ok {
+		t.Fatalf("no mapping starts at %#x", addr)
+	}
+	t.Logf("VmFlags %v, locked %v", flags, r.Locked())
+	if !slices.Contains(flags, "dd") {
+		t.Errorf("VmFlags %v: not excluded from core dumps", flags)
+	}
+	if r.Locked() != slices.Contains(flags, "lo") {
+		t.Errorf("VmFlags %v, Locked() = %v", flags, r.Locked())
+	}
+	b[0] = 1
+	if err := r.Wipe(); err != nil {
+		t.Fatal(err)
+	}
+	if flags, ok := vmFlags(t, addr); ok && slices.Contains(flags, "dd") {
+		t.Errorf("mapping still there after Wipe: %v", flags)
 	}
 }
 

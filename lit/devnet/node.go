@@ -41,23 +41,11 @@ type handshakeReply struct {
 
 // executeReply is the body of a successful POST /web/execute.
 type executeReply struct {
-	Success       bool                  `json:"success"`
-	SignedData    map[string]shareReply `json:"signedData"`
-	DecryptedData map[string]any        `json:"decryptedData"`
-	Response      string                `json:"response"`
-	Logs          string                `json:"logs"`
-}
-
-// shareReply is one ECDSA signature share, as v2 nodes send it.
-type shareReply struct {
-	SigType        string `json:"sigType"`
-	SignatureShare string `json:"signatureShare"`
-	ShareIndex     int    `json:"shareIndex"`
-	LocalX         string `json:"localX"`
-	LocalY         string `json:"localY"`
-	PublicKey      string `json:"publicKey"`
-	DataSigned     string `json:"dataSigned"`
-	SigName        string `json:"sigName"`
+	Success       bool                 `json:"success"`
+	SignedData    map[string]lit.Share `json:"signedData"`
+	DecryptedData map[string]any       `json:"decryptedData"`
+	Response      string               `json:"response"`
+	Logs          string               `json:"logs"`
 }
 
 // ServeHTTP answers one request, applying the node's current fault first.
@@ -161,7 +149,7 @@ func (nd *node) serveExecute(r *http.Request, body []byte) (any, *NodeError) {
 	}
 	reply := executeReply{
 		Success:       true,
-		SignedData:    map[string]shareReply{},
+		SignedData:    map[string]lit.Share{},
 		DecryptedData: map[string]any{},
 		Response:      res.Response,
 		Logs:          res.Logs,
@@ -208,22 +196,22 @@ func (nd *node) verifySession(sig lit.AuthSig, cid string) *NodeError {
 
 // share computes this node's signature share for one signing request, or
 // an empty share when the node is not in the signing set.
-func (nd *node) share(key string, set []int, sr action.SignRequest, wrong bool) (shareReply, *NodeError) {
+func (nd *node) share(key string, set []int, sr action.SignRequest, wrong bool) (lit.Share, *NodeError) {
 	idx, pkp, ok := nd.net.lookupPKP(sr.PublicKey)
 	if !ok {
-		return shareReply{}, nodeError(http.StatusBadRequest, KindValidation, CodeUnknownPKP,
+		return lit.Share{}, nodeError(http.StatusBadRequest, KindValidation, CodeUnknownPKP,
 			"publicKey is not a PKP of this devnet", "publicKey "+truncate(sr.PublicKey, 140))
 	}
 	m, err := messageScalar(sr.ToSign)
 	if err != nil {
-		return shareReply{}, nodeError(http.StatusBadRequest, KindValidation, CodeInvalidRequest, err.Error())
+		return lit.Share{}, nodeError(http.StatusBadRequest, KindValidation, CodeInvalidRequest, err.Error())
 	}
 	p, err := nd.net.dealer.presign(idx, key, sr.SigName, sr.ToSign)
 	if err != nil {
-		return shareReply{}, nodeError(http.StatusInternalServerError, KindUnexpected, CodeSigningUnavailable, err.Error())
+		return lit.Share{}, nodeError(http.StatusInternalServerError, KindUnexpected, CodeSigningUnavailable, err.Error())
 	}
 	defer p.kinv.Zero()
-	out := shareReply{
+	out := lit.Share{
 		SigType:    "ECDSA",
 		ShareIndex: nd.index + 1,
 		LocalX:     hex.EncodeToString(p.rx[:]),
