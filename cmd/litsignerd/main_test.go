@@ -127,25 +127,12 @@ func TestDaemonProcessEndToEnd(t *testing.T) {
 	dir := shortDir(t)
 	sock := filepath.Join(dir, "rpc.sock")
 	notify := newNotifyListener(t, dir)
-	var logs syncBuffer
-	d := exec.Command(filepath.Join(binDir, "litsignerd"), "--dev", "--dev-port", "0", "--socket", sock, "--notifications=false")
-	d.Env = append(os.Environ(), "NOTIFY_SOCKET="+notify.path, "XDG_CONFIG_HOME="+dir)
-	d.Stderr = &logs
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- d.Wait() }()
-	defer func() {
-		_ = d.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", logs.String())
-		}
-	}()
+	cmd := exec.Command(filepath.Join(binDir, "litsignerd"), "--dev", "--dev-port", "0", "--socket", sock, "--notifications=false")
+	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+notify.path, "XDG_CONFIG_HOME="+dir)
+	d := startProc(t, cmd)
 	notify.waitMsg(t, "READY=1")
 
-	limits, err := os.ReadFile(filepath.Join("/proc", itoa(d.Process.Pid), "limits"))
+	limits, err := os.ReadFile(filepath.Join("/proc", itoa(d.cmd.Process.Pid), "limits"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +173,7 @@ func TestDaemonProcessEndToEnd(t *testing.T) {
 	if err != nil || crypto.PubkeyToAddress(*pub) != common.HexToAddress(pkp.EthAddress) {
 		t.Fatalf("signature does not recover to %s: %v", pkp.EthAddress, err)
 	}
-	if !strings.Contains(logs.String(), "wants you to sign in with your Ethereum account") {
+	if !strings.Contains(d.logs.String(), "wants you to sign in with your Ethereum account") {
 		t.Fatal("the daemon did not log the SIWE text the emulated Ledger showed")
 	}
 
@@ -195,19 +182,11 @@ func TestDaemonProcessEndToEnd(t *testing.T) {
 		t.Fatalf("bad publicKey: exit %d, want %d", code, cli.ExitAction)
 	}
 
-	if err := d.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	notify.waitMsg(t, "STOPPING=1")
-	select {
-	case err := <-exited:
-		exited <- err
-		if err != nil {
-			t.Fatalf("daemon exit: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("daemon did not exit after SIGTERM")
-	}
+	d.waitExit(t)
 	if _, err := os.Stat(sock); !os.IsNotExist(err) {
 		t.Fatalf("socket left behind: %v", err)
 	}
@@ -260,6 +239,47 @@ func TestDaemonFlags(t *testing.T) {
 	}
 }
 
+// proc is a started process whose stderr is captured.
+type proc struct {
+	cmd    *exec.Cmd
+	logs   syncBuffer
+	exited chan error // receives cmd.Wait's result once; put back after reading
+}
+
+// startProc starts cmd with its stderr captured. Cleanup kills it, waits for
+// it and, if the test failed, logs its stderr.
+func startProc(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
+	p := &proc{cmd: cmd, exited: make(chan error, 1)}
+	cmd.Stderr = &p.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-p.exited
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", p.logs.String())
+		}
+	})
+	return p
+}
+
+// waitExit fails t unless the process exits with status 0 within 15 s.
+func (p *proc) waitExit(t *testing.T) {
+	t.Helper()
+	select {
+	case err := <-p.exited:
+		p.exited <- err
+		if err != nil {
+			t.Fatalf("daemon exit: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("daemon did not exit after SIGTERM")
+	}
+}
+
 // syncBuffer is a bytes.Buffer safe for the exec copier and the test.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -292,22 +312,8 @@ func TestSocketActivation(t *testing.T) {
 	dir := shortDir(t)
 	sock := filepath.Join(dir, "rpc.sock")
 	notify := newNotifyListener(t, dir)
-	var logs syncBuffer
-	d := exec.Command(sa, "-l", sock, "--fdname=rpc", "-E", "NOTIFY_SOCKET="+notify.path, "-E", "XDG_CONFIG_HOME="+dir,
-		filepath.Join(binDir, "litsignerd"), "--dev", "--dev-port", "0", "--notifications=false")
-	d.Stderr = &logs
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- d.Wait() }()
-	defer func() {
-		_ = d.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("log:\n%s", logs.String())
-		}
-	}()
+	d := startProc(t, exec.Command(sa, "-l", sock, "--fdname=rpc", "-E", "NOTIFY_SOCKET="+notify.path, "-E", "XDG_CONFIG_HOME="+dir,
+		filepath.Join(binDir, "litsignerd"), "--dev", "--dev-port", "0", "--notifications=false"))
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if _, err := os.Stat(sock); err == nil {
@@ -328,19 +334,11 @@ func TestSocketActivation(t *testing.T) {
 		t.Fatalf("status %q: %v", out, err)
 	}
 	notify.waitMsg(t, "READY=1")
-	if !strings.Contains(logs.String(), "using the socket passed by systemd") {
+	if !strings.Contains(d.logs.String(), "using the socket passed by systemd") {
 		t.Fatal("the daemon did not use the activated socket")
 	}
-	if err := d.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-exited:
-		exited <- err
-		if err != nil {
-			t.Fatalf("exit: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("no exit after SIGTERM")
-	}
+	d.waitExit(t)
 }

@@ -5,10 +5,14 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/accounts"
+	"github.com/litsigner/litsigner/hwwallet/internal/vectors"
 )
 
 func TestKeyringPublishedAddresses(t *testing.T) {
-	v := loadVectors(t)
+	v, err := vectors.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if v.Mnemonics["speculos"] != SpeculosMnemonic || v.Mnemonics["trezor_all"] != TrezorTestMnemonic {
 		t.Fatal("mnemonic constants differ from the published vectors")
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/litsigner/litsigner/hwwallet"
+	"github.com/litsigner/litsigner/hwwallet/internal/vectors"
 )
 
 func mustPath(t testing.TB, s string) accounts.DerivationPath {
@@ -25,7 +26,10 @@ func mustPath(t testing.TB, s string) accounts.DerivationPath {
 // exchanges (ledgerjs hw-app-eth replay; hwwallet.md §2.1) and the first HID
 // report against the framing (01 01 05 00 00, length, APDU, zero padding).
 func TestPublishedAPDUs(t *testing.T) {
-	v := loadVectors(t)
+	v, err := vectors.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(v.LedgerAPDUs) == 0 {
 		t.Fatal("no APDU vectors")
 	}

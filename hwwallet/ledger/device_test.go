@@ -12,6 +12,7 @@ import (
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
 	"github.com/litsigner/litsigner/hwwallet/internal/leaktest"
+	"github.com/litsigner/litsigner/hwwallet/internal/vectors"
 )
 
 // newEmulated opens the driver on a fresh emulated Ledger.
@@ -39,7 +40,10 @@ func testCtx(t *testing.T) context.Context {
 }
 
 func TestEmulatedAddresses(t *testing.T) {
-	v := loadVectors(t)
+	v, err := vectors.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range v.Addresses {
 		t.Run(tc.Mnemonic+" "+tc.Path, func(t *testing.T) {
 			d, _ := newEmulated(t, v.Mnemonics[tc.Mnemonic])
@@ -57,7 +61,10 @@ func TestEmulatedAddresses(t *testing.T) {
 // TestPublishedPersonalSign reproduces app-ethereum's test_personal_sign_metamask
 // through the driver and the emulator (RFC 6979 signatures are deterministic).
 func TestPublishedPersonalSign(t *testing.T) {
-	v := loadVectors(t)
+	v, err := vectors.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(v.LedgerPersonalSign) == 0 {
 		t.Fatal("no personal_sign vectors")
 	}

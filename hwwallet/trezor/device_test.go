@@ -3,9 +3,7 @@ package trezor
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -14,32 +12,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
+	"github.com/litsigner/litsigner/hwwallet/internal/vectors"
 )
-
-// vectors is testdata/vectors.json, a copy of the published
-// /shared/vectors/hwwallet.json.
-type vectors struct {
-	Mnemonics map[string]string `json:"mnemonics"`
-	Addresses []struct {
-		Mnemonic, Path, Address string
-	} `json:"addresses"`
-	TrezorSignMessage []struct {
-		Mnemonic, Path, Message, Signature string
-	} `json:"trezor_sign_message"`
-}
-
-func loadVectors(t *testing.T) vectors {
-	t.Helper()
-	b, err := os.ReadFile("testdata/vectors.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v vectors
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
 
 // rig is one emulated Trezor with the driver opened on it.
 type rig struct {
@@ -87,7 +61,10 @@ func testCtx(t *testing.T) context.Context {
 }
 
 func TestVectors(t *testing.T) {
-	v := loadVectors(t)
+	v, err := vectors.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, model := range []string{emulator.TrezorOne, emulator.TrezorT, emulator.TrezorSafe3} {
 		t.Run(model, func(t *testing.T) {
 			r := newRig(t, model, nil, nil)

@@ -173,6 +173,29 @@ func (c *common) open(ctx context.Context, h *hub.Hub, env Env) (hwwallet.Wallet
 	return h.Open(ctx, id, &terminalPrompter{in: env.Stdin, out: env.Stderr})
 }
 
+// openWallet bounds ctx by --timeout, opens a hub and the wallet on it, and
+// returns the bounded context, the wallet and a function that closes the
+// wallet, the hub and the context, in that order.
+func (c *common) openWallet(ctx context.Context, env Env) (context.Context, hwwallet.Wallet, func(), error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	h, err := c.hub(env)
+	if err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
+	w, err := c.open(ctx, h, env)
+	if err != nil {
+		h.Close()
+		cancel()
+		return nil, nil, nil, err
+	}
+	return ctx, w, func() {
+		w.Close()
+		h.Close()
+		cancel()
+	}, nil
+}
+
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -255,18 +278,11 @@ func runAccounts(ctx context.Context, args []string, env Env) error {
 			paths = append(paths, p)
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	h, err := c.hub(env)
+	ctx, w, done, err := c.openWallet(ctx, env)
 	if err != nil {
 		return err
 	}
-	defer h.Close()
-	w, err := c.open(ctx, h, env)
-	if err != nil {
-		return err
-	}
-	defer w.Close()
+	defer done()
 	var out []Account
 	for _, p := range paths {
 		addr, err := w.Address(ctx, p)
@@ -320,18 +336,11 @@ func runSign(ctx context.Context, args []string, env Env) error {
 			return usagef(fmt.Sprintf("--message-hex: %v", err))
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	h, err := c.hub(env)
+	ctx, w, done, err := c.openWallet(ctx, env)
 	if err != nil {
 		return err
 	}
-	defer h.Close()
-	w, err := c.open(ctx, h, env)
-	if err != nil {
-		return err
-	}
-	defer w.Close()
+	defer done()
 	if !w.Info().Emulated {
 		fmt.Fprintln(env.Stderr, "Check the message on the device and approve it there.")
 	}

@@ -6,40 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/internal/leaktest"
+	"github.com/litsigner/litsigner/hwwallet/internal/vectors"
 )
-
-type vectors struct {
-	Mnemonics map[string]string `json:"mnemonics"`
-	Addresses []struct {
-		Mnemonic, Path, Address string
-	} `json:"addresses"`
-	LedgerPersonalSign []struct {
-		Mnemonic, Path, Message string
-		V                       byte
-		R, S                    string
-	} `json:"ledger_personal_sign"`
-	TrezorSignMessage []struct {
-		Mnemonic, Path, Message, Signature string
-	} `json:"trezor_sign_message"`
-}
-
-func loadVectors(t *testing.T) vectors {
-	b, err := os.ReadFile("../testdata/vectors.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v vectors
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
 
 func run(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -58,7 +31,10 @@ func run(t *testing.T, env map[string]string, args ...string) (code int, stdout,
 // vector: 'wallet sign-message --device emulator:ledger ...'.
 func TestSignMessageReproducesPublishedVector(t *testing.T) {
 	defer leaktest.Check(t)()
-	v := loadVectors(t)
+	v, err := vectors.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tc := v.LedgerPersonalSign[0]
 	code, out, errOut := run(t, nil, "sign-message", "--device", "emulator:ledger", "--path", tc.Path, "--message", tc.Message)
 	if code != ExitOK {
@@ -74,7 +50,10 @@ func TestSignMessageReproducesPublishedVector(t *testing.T) {
 }
 
 func TestSignMessageJSONAndEnvMnemonic(t *testing.T) {
-	v := loadVectors(t)
+	v, err := vectors.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range v.TrezorSignMessage {
 		env := map[string]string{"LITSIGNER_EMULATOR_MNEMONIC": v.Mnemonics[tc.Mnemonic]}
 		hexMsg := "0x" + fmt.Sprintf("%x", tc.Message)
@@ -99,7 +78,10 @@ func TestSignMessageJSONAndEnvMnemonic(t *testing.T) {
 }
 
 func TestAccounts(t *testing.T) {
-	v := loadVectors(t)
+	v, err := vectors.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	code, out, errOut := run(t, nil, "accounts", "--device", "emulator:ledger", "--path", v.Addresses[0].Path, "--path", v.Addresses[1].Path)
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
