@@ -3,7 +3,9 @@ package ipc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,11 +32,14 @@ func TestDialUnreachable(t *testing.T) {
 		{"no socket", missing, "/run/user/1000",
 			"litsignerd is not running: no socket at " + missing + "; start it with `litsignerd --dev` or `systemctl --user start litsignerd.socket`"},
 		{"stale socket", stale, "/run/user/1000", "litsignerd is not running: " + stale + " is a stale socket"},
-		{"no runtime dir", "", "", "cannot locate litsignerd's socket"},
+		{"relative runtime dir", "", "relative/dir", "cannot locate litsignerd's socket"},
+		{"no runtime dir: the TMPDIR fallback", "", "",
+			fmt.Sprintf("litsignerd is not running: no socket at %s/litsigner-%d/litsigner.sock;", dir, os.Geteuid())},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("XDG_RUNTIME_DIR", tt.env)
+			t.Setenv("TMPDIR", dir)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			c, err := Dial(ctx, tt.path)
