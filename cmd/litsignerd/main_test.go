@@ -196,6 +196,75 @@ func TestDaemonProcessEndToEnd(t *testing.T) {
 	}
 }
 
+// TestDaemonProcessSIGTERMDuringCall stops the daemon while a call is
+// running at the nodes (an action that never ends): the caller gets
+// "shutting down" (exit code 5), the daemon sends STOPPING=1, wipes the key
+// and exits 0 well before the action's own time limit.
+func TestDaemonProcessSIGTERMDuringCall(t *testing.T) {
+	dir := shortDir(t)
+	sock := filepath.Join(dir, "rpc.sock")
+	notify := newNotifyListener(t, dir)
+	cmd := exec.Command(filepath.Join(binDir, "litsignerd"), "--dev", "--dev-port", "0", "--socket", sock, "--notifications=false")
+	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+notify.path, "XDG_CONFIG_HOME="+dir)
+	d := startProc(t, cmd)
+	notify.waitMsg(t, "READY=1")
+
+	forever := filepath.Join(dir, "forever.js")
+	if err := os.WriteFile(forever, []byte("while (true) {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	call := exec.Command(filepath.Join(binDir, "litsigner"), "exec", forever, "--timeout", "60s")
+	call.Env = append(os.Environ(), cli.SocketEnv+"="+sock)
+	var callErr bytes.Buffer
+	call.Stderr = &callErr
+	if err := call.Start(); err != nil {
+		t.Fatal(err)
+	}
+	callDone := make(chan error, 1)
+	go func() { callDone <- call.Wait() }()
+	t.Cleanup(func() {
+		_ = call.Process.Kill()
+		select {
+		case <-callDone:
+		case <-time.After(5 * time.Second):
+		}
+	})
+
+	// The session is approved inside the exec call, which then goes on to
+	// the nodes: from here on the call is in flight.
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(d.logs.String(), "session approved") {
+		if time.Now().After(deadline) {
+			t.Fatal("the exec call never got its session approved")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stopped := time.Now()
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	notify.waitMsg(t, "STOPPING=1")
+	d.waitExit(t)
+	if !strings.Contains(d.logs.String(), "session key wiped") {
+		t.Fatalf("the daemon did not report the key wiped:\n%s", d.logs.String())
+	}
+	select {
+	case err := <-callDone:
+		callDone <- err
+		ee, ok := err.(*exec.ExitError)
+		if !ok || ee.ExitCode() != cli.ExitDaemon {
+			t.Fatalf("exec during stop: %v (stderr %q), want exit code %d", err, callErr.String(), cli.ExitDaemon)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the exec call did not end when the daemon stopped")
+	}
+	// The devnet's action limit is 10 s: the stop cancelled the call, it did
+	// not wait for the action to time out.
+	if waited := time.Since(stopped); waited >= 10*time.Second {
+		t.Fatalf("stop took %v: the running call was not cancelled", waited)
+	}
+}
+
 func regexpCoreZero(limits string) bool {
 	for _, l := range strings.Split(limits, "\n") {
 		if strings.HasPrefix(l, "Max core file size") {
