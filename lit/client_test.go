@@ -161,16 +161,19 @@ func TestExecuteJSFaults(t *testing.T) {
 			faults: map[int]testFault{7: {Latency: time.Minute}, 8: {Latency: time.Minute}, 9: {Latency: time.Minute}},
 			check: func(t *testing.T, n *testNet, res *ExecuteJSResult, err error) {
 				wantSig(t, n, res, err)
+				// Every slow request that reached its node is cancelled
+				// (on a loaded machine the client may give up on one
+				// before it is even read).
 				deadline := time.Now().Add(10 * time.Second)
 				for {
 					n.mu.Lock()
-					c := n.cancelled
+					seen, c := n.slowExecutes, n.cancelled
 					n.mu.Unlock()
-					if c == 3 {
+					if seen > 0 && seen <= 3 && c == seen {
 						return
 					}
 					if time.Now().After(deadline) {
-						t.Fatalf("%d slow requests cancelled, want 3", c)
+						t.Fatalf("%d of %d slow requests cancelled, want all (at most 3)", c, seen)
 					}
 					time.Sleep(10 * time.Millisecond)
 				}

@@ -43,11 +43,13 @@ type testNet struct {
 	// signers are the node indexes of the signing set, in share order.
 	signers []int
 
-	mu        sync.Mutex
-	faults    []testFault
-	dealt     map[string]dealtSignature // by request id + sigName
-	requests  map[string][]string       // request id -> node URLs that saw it
-	cancelled int                       // /web/execute requests the client cancelled while slowed
+	mu       sync.Mutex
+	faults   []testFault
+	dealt    map[string]dealtSignature // by request id + sigName
+	requests map[string][]string       // request id -> node URLs that saw it
+	// slowExecutes counts /web/execute requests that reached a slowed node,
+	// cancelled those the client then gave up on.
+	slowExecutes, cancelled int
 }
 
 func newTestNet(t testing.TB, nodes, threshold int) *testNet {
@@ -110,6 +112,11 @@ func (n *testNet) serve(i int, w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		return
+	}
+	if f.Latency > 0 && r.URL.Path == "/web/execute" {
+		n.mu.Lock()
+		n.slowExecutes++
+		n.mu.Unlock()
 	}
 	if f.Latency > 0 {
 		select {
