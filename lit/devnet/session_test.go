@@ -1,6 +1,7 @@
 package devnet
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -31,7 +32,14 @@ func TestSessionRefusals(t *testing.T) {
 			a.SignedMessage = strings.Replace(a.SignedMessage, `"issuedAt":"`, `"issuedAt": "`, 1)
 		}), 0, "does not verify"},
 		{"tampered signature", u0, tamper(sessionSig(t, s, u0, "*"), func(a *lit.AuthSig) {
-			a.Sig = "00" + a.Sig[2:]
+			// Flip one bit: a fixed replacement byte would equal the
+			// original in 1 of 256 runs.
+			b, err := hex.DecodeString(a.Sig)
+			if err != nil || len(b) == 0 {
+				t.Fatalf("session signature %q: %v", a.Sig, err)
+			}
+			b[0] ^= 0x01
+			a.Sig = hex.EncodeToString(b)
 		}), 0, "does not verify"},
 		{"wallet signature instead of session signature", u0, s.AuthSig(), 0, "malformed"},
 	}
