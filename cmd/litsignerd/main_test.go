@@ -120,17 +120,25 @@ func cliRun(t *testing.T, sock string, args ...string) (string, int) {
 	return out.String(), code
 }
 
+// startDevDaemon starts the built litsignerd --dev (random devnet ports) on
+// a socket in a fresh directory and waits for READY=1.
+func startDevDaemon(t *testing.T) (dir, sock string, notify *notifyListener, d *proc) {
+	t.Helper()
+	dir = shortDir(t)
+	sock = filepath.Join(dir, "rpc.sock")
+	notify = newNotifyListener(t, dir)
+	cmd := exec.Command(filepath.Join(binDir, "litsignerd"), "--dev", "--dev-port", "0", "--socket", sock, "--notifications=false")
+	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+notify.path, "XDG_CONFIG_HOME="+dir)
+	d = startProc(t, cmd)
+	notify.waitMsg(t, "READY=1")
+	return dir, sock, notify, d
+}
+
 // TestDaemonProcessEndToEnd runs the built binaries: litsignerd --dev, then
 // litsigner status/exec; the signature recovers to the PKP; SIGTERM makes
 // the daemon send STOPPING=1 and exit 0.
 func TestDaemonProcessEndToEnd(t *testing.T) {
-	dir := shortDir(t)
-	sock := filepath.Join(dir, "rpc.sock")
-	notify := newNotifyListener(t, dir)
-	cmd := exec.Command(filepath.Join(binDir, "litsignerd"), "--dev", "--dev-port", "0", "--socket", sock, "--notifications=false")
-	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+notify.path, "XDG_CONFIG_HOME="+dir)
-	d := startProc(t, cmd)
-	notify.waitMsg(t, "READY=1")
+	_, sock, notify, d := startDevDaemon(t)
 
 	limits, err := os.ReadFile(filepath.Join("/proc", itoa(d.cmd.Process.Pid), "limits"))
 	if err != nil {
@@ -201,13 +209,7 @@ func TestDaemonProcessEndToEnd(t *testing.T) {
 // "shutting down" (exit code 5), the daemon sends STOPPING=1, wipes the key
 // and exits 0 well before the action's own time limit.
 func TestDaemonProcessSIGTERMDuringCall(t *testing.T) {
-	dir := shortDir(t)
-	sock := filepath.Join(dir, "rpc.sock")
-	notify := newNotifyListener(t, dir)
-	cmd := exec.Command(filepath.Join(binDir, "litsignerd"), "--dev", "--dev-port", "0", "--socket", sock, "--notifications=false")
-	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+notify.path, "XDG_CONFIG_HOME="+dir)
-	d := startProc(t, cmd)
-	notify.waitMsg(t, "READY=1")
+	dir, sock, notify, d := startDevDaemon(t)
 
 	forever := filepath.Join(dir, "forever.js")
 	if err := os.WriteFile(forever, []byte("while (true) {}\n"), 0o600); err != nil {
