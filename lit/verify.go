@@ -93,6 +93,15 @@ func requestsCover(reqs []ResourceAbilityRequest, resource string) bool {
 
 // verifyCapability checks the wallet's SIWE authSig for session key
 // sessionKeyHex.
+// VerifyCapability checks a wallet capability (the SIWE authSig inside a
+// session signature) the way a node does, for both wire protocols: its
+// EIP-191 signature recovers to the SIWE address, it is valid at now, its
+// URI is lit:session:<sessionKeyHex>, and its ReCap grants Lit Action
+// execution of resource ("*" or a CID). Errors are *SessionSigError.
+func VerifyCapability(c AuthSig, sessionKeyHex string, now time.Time, resource string) error {
+	return verifyCapability(c, sessionKeyHex, now, resource)
+}
+
 func verifyCapability(c AuthSig, sessionKeyHex string, now time.Time, resource string) error {
 	fail := func(reason error, format string, a ...any) error {
 		return &SessionSigError{Reason: reason, Detail: fmt.Sprintf(format, a...)}
