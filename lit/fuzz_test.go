@@ -26,14 +26,14 @@ func FuzzParseExecute(f *testing.F) {
 	f.Add([]byte(`{"success":true,"signedData":{"a":{"sigName":"b"}},"response":{"x":[1,2]}}`))
 	f.Add([]byte(`{"success":true,"signedData":{"a":{"shareIndex":"x"}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		rep, err := wireV2{}.parseExecute(body)
+		rep, err := protoV2{}.decode(nil, nil, 200, body)
 		if err != nil {
 			return
 		}
 		// Whatever parsed must survive aggregation.
 		_ = consistencyKey(rep)
-		for _, sh := range rep.Shares {
-			_, _ = CombineECDSAShares([]Share{sh})
+		for name, sh := range rep.Shares {
+			_, _ = combineECDSA(name, []ecdsaShare{sh})
 		}
 		_ = parseResponse(rep.Response)
 	})

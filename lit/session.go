@@ -35,6 +35,9 @@ type SessionOptions struct {
 	Expiration time.Time
 	// Capability limits which actions the session may run.
 	Capability Capability
+	// Nonce is the SIWE nonce (default: random). Naga nodes expect the
+	// latest blockhash they announced: pass Client.SessionNonce's value.
+	Nonce string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -85,9 +88,13 @@ func NewSession(ctx context.Context, key *SessionKey, signer PersonalSigner, opt
 		return nil, fmt.Errorf("lit: new session: %w", err)
 	}
 	rc := capab.toRecap()
-	nonce, err := newNonce()
-	if err != nil {
-		return nil, err
+	nonce := opts.Nonce
+	if nonce == "" {
+		if nonce, err = newNonce(); err != nil {
+			return nil, err
+		}
+	} else if len(nonce) < 8 || strings.TrimLeft(nonce, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		return nil, fmt.Errorf("lit: new session: nonce %q must be at least 8 letters and digits: %w", clip(nonce), ErrInvalidParams)
 	}
 	addr := signer.Address()
 	text, err := buildSIWE(siweFields{
