@@ -18,6 +18,7 @@ const shutdownTimeout = 5 * time.Second
 // Network is a running devnet. Its methods are safe for concurrent use.
 type Network struct {
 	cfg     Config
+	proto   protocol
 	nodes   []*node
 	servers []*nodeServer
 	pkps    []pkpKey
@@ -51,6 +52,7 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 	}
 	n := &Network{
 		cfg:    cfg,
+		proto:  v2Protocol{},
 		byKey:  map[string]int{},
 		faults: make([]Fault, cfg.Nodes),
 		limits: action.Limits{Timeout: cfg.ActionTimeout, MaxCodeSize: cfg.MaxCodeSize},

@@ -17,13 +17,19 @@ import (
 // maxRequestIDLength bounds the X-Request-Id header value used as a key.
 const maxRequestIDLength = 128
 
-// executeRequest is a parsed POST /web/execute body.
-type executeRequest struct {
-	AuthSig  lit.AuthSig
+// actionCall is what both protocols' execute requests name: the action and
+// its parameters.
+type actionCall struct {
 	JSParams map[string]any
 	// Code is the decoded JavaScript source ("" when IPFSID is set).
 	Code   string
 	IPFSID string
+}
+
+// executeRequest is a parsed v2 POST /web/execute body.
+type executeRequest struct {
+	AuthSig lit.AuthSig
+	actionCall
 }
 
 // parseExecuteRequest decodes and validates an execute body as the SDK
@@ -46,7 +52,7 @@ func parseExecuteRequest(body []byte) (*executeRequest, *NodeError) {
 	if raw.AuthSig == nil {
 		return nil, invalid("authSig is missing: send the session signature for this node")
 	}
-	req := &executeRequest{AuthSig: *raw.AuthSig, JSParams: map[string]any{}}
+	req := &executeRequest{AuthSig: *raw.AuthSig, actionCall: actionCall{JSParams: map[string]any{}}}
 	if len(raw.JSParams) > 0 && !bytes.Equal(bytes.TrimSpace(raw.JSParams), []byte("null")) {
 		if err := json.Unmarshal(raw.JSParams, &req.JSParams); err != nil {
 			return nil, invalid("jsParams must be a JSON object", err.Error())
