@@ -160,6 +160,9 @@ func (c *Client) Network() Network {
 // Close stops a handshake in progress and releases idle connections.
 func (c *Client) Close() {
 	c.lifeDone()
+	if cl, ok := c.proto.(interface{ close() }); ok {
+		cl.close()
+	}
 	c.http.CloseIdleConnections()
 }
 

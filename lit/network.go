@@ -84,7 +84,3 @@ func (n Network) withDefaults() (Network, protocol, error) {
 	return n, nil, fmt.Errorf("lit: network: unknown protocol %q (want %q or %q): %w", n.Protocol, ProtocolV2, ProtocolNaga, ErrInvalidParams)
 }
 
-// nagaDefaults validates a Naga network.
-func nagaDefaults(n Network) (Network, protocol, error) {
-	return n, nil, fmt.Errorf("lit: network %q: the Naga protocol is not built yet: %w", n.Name, ErrInvalidParams)
-}
