@@ -133,7 +133,9 @@ func retryable(err error) bool {
 	var ae *ActionError
 	switch {
 	case errors.As(err, &ae), errors.Is(err, ErrInvalidParams), errors.Is(err, ErrSessionExpired),
-		errors.Is(err, ErrSessionWiped), errors.Is(err, context.Canceled), errors.Is(err, errStaleState):
+		errors.Is(err, ErrSessionWiped), errors.Is(err, context.Canceled), errors.Is(err, errStaleState),
+		errors.Is(err, ErrNoPaymentBalance), errors.Is(err, ErrBadShares):
+		// ErrBadShares: additive shares cannot tell which node was wrong.
 		return false
 	}
 	return true
@@ -269,7 +271,9 @@ func (c *Client) runAttempt(ctx context.Context, st *netState, a *attempt) attem
 		urls[i] = call.url
 	}
 	err := agg.failure(ctx, urls)
-	failed := a.stillPending()
+	// Nodes still pending were cancelled when the outcome was certain:
+	// only nodes that gave a reason failed.
+	var failed []string
 	for _, r := range agg.reasons {
 		failed = append(failed, r.Node)
 	}
@@ -436,6 +440,10 @@ func (a *execAggregator) failure(ctx context.Context, urls []string) error {
 	if len(best) > 0 && (len(best) >= a.need || 2*len(best) > a.total || 2*len(best) >= len(a.reasons)) {
 		return a.actionError(ctx, best, urls)
 	}
+	// Every node that answered refused payment: say so first, with the hint.
+	if pe := a.paymentRefusal(); pe != nil {
+		return pe
+	}
 	// Below threshold: report the largest consistent group as "got".
 	var largest *replyGroup
 	for _, key := range sortedKeys(a.groups) {
@@ -491,4 +499,23 @@ func (a *execAggregator) actionError(ctx context.Context, errs []*ActionError, u
 	}
 	sort.Slice(ae.Reasons, func(i, j int) bool { return ae.Reasons[i].Node < ae.Reasons[j].Node })
 	return ae
+}
+
+// paymentRefusal is the payment error when every node that answered
+// refused payment for the same reason, else nil.
+func (a *execAggregator) paymentRefusal() error {
+	var first *PaymentError
+	for _, r := range a.reasons {
+		var pe *PaymentError
+		if !errors.As(r.Err, &pe) || (first != nil && pe.Reason != first.Reason) {
+			return nil
+		}
+		if first == nil {
+			first = pe
+		}
+	}
+	if first == nil || len(a.groups) > 0 {
+		return nil
+	}
+	return fmt.Errorf("%d of %d nodes refused payment: %s: %w", len(a.reasons), a.total, a.reasons[0].Node, first)
 }

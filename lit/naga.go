@@ -218,7 +218,6 @@ func (p *protoNaga) readChain(ctx context.Context, c *Client) (*chainNodes, erro
 			cn.prices[nagachain.NodeURL(c.net.NodeScheme, np.Validator)] = new(big.Int).Set(np.Prices[col])
 		}
 	}
-	sort.Strings(cn.urls)
 	return cn, nil
 }
 
