@@ -117,7 +117,9 @@ func (n *nagaTestNet) setFault(i int, f nagaFault) {
 	n.faults[i] = f
 }
 
-func (n *nagaTestNet) pkpHex() string { return hex.EncodeToString(crypto.FromECDSAPub(&n.pkp.PublicKey)) }
+func (n *nagaTestNet) pkpHex() string {
+	return hex.EncodeToString(crypto.FromECDSAPub(&n.pkp.PublicKey))
+}
 
 func (n *nagaTestNet) validator(i int) nagachain.Validator {
 	u, err := url.Parse(n.urls[i])

@@ -83,4 +83,3 @@ func (n Network) withDefaults() (Network, protocol, error) {
 	}
 	return n, nil, fmt.Errorf("lit: network: unknown protocol %q (want %q or %q): %w", n.Protocol, ProtocolV2, ProtocolNaga, ErrInvalidParams)
 }
-
