@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -403,3 +404,7 @@ func newNagaTestClient(t testing.TB, n *nagaTestNet, net Network) (*Client, *Ses
 }
 
 func bigInt(v int64) *big.Int { return big.NewInt(v) }
+
+func base64Decode(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
