@@ -13,14 +13,14 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/litsigner/litsigner/lit/internal/nagachain"
-	"golang.org/x/crypto/curve25519"
+	"github.com/litsigner/litsigner/lit/internal/nagawire"
 )
 
 // nagaNode is a node's Naga identity.
 type nagaNode struct {
-	// identityPublic/identitySecret are the node's x25519 key pair: the
-	// E2EE key the handshake announces as nodeIdentityKey.
-	identityPublic, identitySecret [32]byte
+	// identity is the node's x25519 key pair: the E2EE key the handshake
+	// announces as nodeIdentityKey.
+	identity nagawire.KeyPair
 	// stakerAddress is the node's address in the Staking contract.
 	stakerAddress common.Address
 	// serverPublicKey is the handshake's (unused) serverPublicKey.
@@ -44,14 +44,11 @@ func (n *Network) dealNaga() error {
 	}
 	for i, nd := range n.nodes {
 		nn := &nagaNode{}
-		if _, err := io.ReadFull(ent, nn.identitySecret[:]); err != nil {
-			return fmt.Errorf("devnet: naga identity key %d: %w", i, err)
-		}
-		pub, err := curve25519.X25519(nn.identitySecret[:], curve25519.Basepoint)
+		kp, err := nagawire.GenerateKeyPair(ent)
 		if err != nil {
 			return fmt.Errorf("devnet: naga identity key %d: %w", i, err)
 		}
-		copy(nn.identityPublic[:], pub)
+		nn.identity = kp
 		nn.stakerAddress = common.BytesToAddress(crypto.Keccak256(n.netKey[:], []byte("staker"), binary.BigEndian.AppendUint32(nil, uint32(i)))[12:])
 		nn.serverPublicKey = hex.EncodeToString(n.derive("server", uint64(i)))
 		nd.naga = nn
@@ -187,7 +184,7 @@ func (n *Network) NodeIdentityKeys() []string {
 	}
 	out := make([]string, len(n.nodes))
 	for i, nd := range n.nodes {
-		out[i] = hex.EncodeToString(nd.naga.identityPublic[:])
+		out[i] = hex.EncodeToString(nd.naga.identity.Public[:])
 	}
 	return out
 }
