@@ -48,11 +48,18 @@ func TestParseFlags(t *testing.T) {
 		want Config
 		err  error
 	}{
-		{"defaults", nil, Config{Nodes: 10, Host: "127.0.0.1", BasePort: 7470, PKPs: 1}, nil},
+		{"defaults", nil, Config{Protocol: "v2", Nodes: 10, Host: "127.0.0.1", BasePort: 7470, PKPs: 1}, nil},
+		{"naga defaults", []string{"--protocol", "naga"},
+			Config{Protocol: "naga", Nodes: 10, Host: "127.0.0.1", BasePort: 7470, ChainPort: 8545, PKPs: 1}, nil},
+		{"naga", []string{"--protocol", "naga", "--nodes", "4", "--chain-port", "0", "--prices", "5,6,7,8", "--refuse-payment", "2"},
+			Config{Protocol: "naga", Nodes: 4, Host: "127.0.0.1", BasePort: 7470, PKPs: 1, Prices: []uint64{5, 6, 7, 8},
+				Faults: map[int]Fault{2: {RefusePayment: true}}}, nil},
+		{"chain port on v2", []string{"--chain-port", "9000"}, Config{}, ErrBadConfig},
+		{"bad price", []string{"--protocol", "naga", "--prices", "1,x"}, Config{}, ErrBadConfig},
 		{"all", []string{"--nodes", "5", "--threshold", "3", "--port", "0", "--seed", "s", "--pkps", "2",
 			"--actions-dir", "/x", "--action-timeout", "2s",
 			"--slow", "2=2s,3=500ms", "--down", "4", "--wrong-share", "1,2", "--malformed", "0", "--http500", "3"},
-			Config{Nodes: 5, Threshold: 3, Host: "127.0.0.1", Seed: "s", PKPs: 2, ActionsDir: "/x", ActionTimeout: 2 * time.Second,
+			Config{Protocol: "v2", Nodes: 5, Threshold: 3, Host: "127.0.0.1", Seed: "s", PKPs: 2, ActionsDir: "/x", ActionTimeout: 2 * time.Second,
 				Faults: map[int]Fault{
 					0: {Malformed: true}, 1: {WrongShare: true}, 2: {Latency: 2 * time.Second, WrongShare: true},
 					3: {Latency: 500 * time.Millisecond, HTTP500: true}, 4: {Down: true},

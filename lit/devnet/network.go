@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,13 @@ type Network struct {
 	actions *action.Dir
 	limits  action.Limits
 
+	// Naga only.
+	chain    *chain
+	hostAddr netip.Addr     // cfg.Host, IPv4
+	bySocket map[string]int // "ip:port" (nodeSet socketAddress) -> node index
+	netKey   [32]byte       // derives the network's stable values
+	nagaKeys nagaHandshakeKeys
+
 	// baseCtx is the parent of every request context; Close cancels it so
 	// that running actions stop.
 	baseCtx    context.Context
@@ -35,6 +43,7 @@ type Network struct {
 
 	mu        sync.Mutex
 	faults    []Fault
+	prices    []uint64 // Naga: current price of each node, wei
 	closed    bool
 	closeOnce sync.Once
 	wg        sync.WaitGroup // serving goroutines
@@ -56,6 +65,11 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 		byKey:  map[string]int{},
 		faults: make([]Fault, cfg.Nodes),
 		limits: action.Limits{Timeout: cfg.ActionTimeout, MaxCodeSize: cfg.MaxCodeSize},
+		prices: cfg.Prices,
+	}
+	if cfg.Protocol == ProtocolNaga {
+		n.proto = nagaProtocol{}
+		n.hostAddr = netip.MustParseAddr(cfg.Host) // checked by withDefaults
 	}
 	for i, f := range cfg.Faults {
 		n.faults[i] = f
@@ -73,6 +87,14 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 		n.cancelBase()
 		n.closeServers()
 		return nil, err
+	}
+	if cfg.Protocol == ProtocolNaga {
+		if err := n.startChain(); err != nil {
+			n.cancelBase()
+			n.closeServers()
+			n.wg.Wait()
+			return nil, err
+		}
 	}
 	n.stopWatch = context.AfterFunc(ctx, func() { _ = n.Close() })
 	return n, nil
@@ -103,6 +125,9 @@ func (n *Network) deal() error {
 		return err
 	}
 	n.dealer = d
+	if cfg.Protocol == ProtocolNaga {
+		return n.dealNaga()
+	}
 	hk := newEntropy(cfg.Seed, "handshake")
 	hexOf := func(size int) (string, error) {
 		b := make([]byte, size)
@@ -144,6 +169,9 @@ func (n *Network) NodeURLs() []string {
 	}
 	return out
 }
+
+// Protocol is the network's node API, ProtocolV2 or ProtocolNaga.
+func (n *Network) Protocol() string { return n.cfg.Protocol }
 
 // Threshold is the number of signature shares a signature needs.
 func (n *Network) Threshold() int { return n.cfg.Threshold }
@@ -224,6 +252,9 @@ func (n *Network) shutdown() {
 	var wg sync.WaitGroup
 	for _, s := range n.servers {
 		wg.Go(func() { s.shutdown(ctx) })
+	}
+	if n.chain != nil {
+		wg.Go(func() { n.chain.shutdown(ctx) })
 	}
 	wg.Wait()
 	n.cancelBase()
