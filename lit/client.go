@@ -301,7 +301,12 @@ func (c *Client) markSlow(url string, waited time.Duration) {
 	}
 }
 
-// nodeHealth is what node selection needs to know about url.
+// avoidFor is how long node selection puts a node that failed or missed
+// a deadline last; afterwards it is tried again like any other.
+const avoidFor = 30 * time.Second
+
+// nodeHealth is what node selection needs to know about url: its last
+// latency, and whether it failed or was slow within avoidFor.
 func (c *Client) nodeHealth(url string) (latency time.Duration, bad bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -309,7 +314,8 @@ func (c *Client) nodeHealth(url string) (latency time.Duration, bad bool) {
 	if st == nil {
 		return 0, false
 	}
-	return st.LastLatency, st.Slow || st.State == NodeDown
+	recent := c.now().Sub(st.LastSeen) < avoidFor
+	return st.LastLatency, (st.Slow || st.State == NodeDown) && recent
 }
 
 // noteReissue counts a re-issued call for the status.

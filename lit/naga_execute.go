@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -297,11 +298,12 @@ func nagaResultError(status int, res nagawire.Result) error {
 		ne.Status = status
 	}
 	text := strings.ToLower(ne.Kind + " " + ne.Code + " " + ne.Message + " " + strings.Join(ne.Details, " "))
+	payment := strings.EqualFold(ne.Kind, "Payment") || status == http.StatusPaymentRequired ||
+		strings.Contains(text, "balance") || strings.Contains(text, "delegation") || strings.Contains(text, "payment")
 	switch {
-	case strings.Contains(text, "maxprice") || strings.Contains(text, "max price") || strings.Contains(text, "price too high"):
+	case strings.Contains(text, "maxprice") || strings.Contains(text, "max price") || (payment && strings.Contains(text, "price")):
 		return &PaymentError{Reason: ErrPriceTooHigh, Detail: ne.Error(), Hint: hintPrice}
-	case strings.Contains(text, "balance") || strings.Contains(text, "delegation") || strings.Contains(text, "payment") ||
-		strings.Contains(text, "insufficient funds"):
+	case payment:
 		return &PaymentError{Reason: ErrNoPaymentBalance, Detail: ne.Error(), Hint: hintBalance}
 	case strings.Contains(text, "epoch"):
 		return fmt.Errorf("%w: %w", errStaleState, ne)
