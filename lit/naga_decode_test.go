@@ -75,9 +75,13 @@ func TestNagaDecodeErrors(t *testing.T) {
 				return errors.As(err, &ae) && ae.Message == "Error: boom" && err.Error() == "Lit Action failed: Error: boom"
 			}},
 		{"max price", 402, sealedReply(t, node, client.Public, errObj("maxPrice 1 wei is below this node's price 1000 wei", `{"errorKind":"Payment","errorCode":"NodeMaxPriceTooLow"}`)),
-			func(err error) bool { return errors.Is(err, ErrPriceTooHigh) && strings.Contains(err.Error(), hintPrice) }},
+			func(err error) bool {
+				return errors.Is(err, ErrPriceTooHigh) && strings.Contains(err.Error(), hintPrice)
+			}},
 		{"no payer", 402, sealedReply(t, node, client.Public, errObj("no payer covers this request", `{"errorKind":"Payment","errorCode":"NodePaymentRefused"}`)),
-			func(err error) bool { return errors.Is(err, ErrNoPaymentBalance) && strings.Contains(err.Error(), hintBalance) }},
+			func(err error) bool {
+				return errors.Is(err, ErrNoPaymentBalance) && strings.Contains(err.Error(), hintBalance)
+			}},
 		{"stale epoch", 400, sealedReply(t, node, client.Public, errObj("the request is for epoch 1; this node is in epoch 3", `{"errorKind":"Validation","errorCode":"NodeInvalidEpoch"}`)),
 			func(err error) bool { return errors.Is(err, errStaleState) }},
 		{"errorObject not JSON", 500, sealedReply(t, node, client.Public, errObj("boom", `not json`)), func(err error) bool {
