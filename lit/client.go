@@ -45,6 +45,8 @@ type Client struct {
 	order      []string // status keys in display order
 	reissues   int
 	lastReiss  string
+	// execLatency is each node's smoothed executeJs latency.
+	execLatency map[string]time.Duration
 }
 
 // connectCall is one handshake that concurrent callers share.
@@ -129,6 +131,7 @@ func NewClient(n Network, opts ...ClientOption) (*Client, error) {
 		now:         time.Now,
 		log:         slog.Default(),
 		status:      map[string]*NodeStatus{},
+		execLatency: map[string]time.Duration{},
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {
@@ -318,6 +321,24 @@ func (c *Client) nodeHealth(url string) (latency time.Duration, bad bool) {
 	return st.LastLatency, (st.Slow || st.State == NodeDown) && recent
 }
 
+// noteExecLatency folds one good execute's latency into the node's
+// smoothed execute latency (weight 1/4 for the new sample).
+func (c *Client) noteExecLatency(url string, d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.execLatency[url]; ok {
+		d = (3*old + d) / 4
+	}
+	c.execLatency[url] = d
+}
+
+// execLatencyOf is the node's smoothed execute latency (0: unknown).
+func (c *Client) execLatencyOf(url string) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.execLatency[url]
+}
+
 // noteReissue counts a re-issued call for the status.
 func (c *Client) noteReissue(why string) {
 	c.mu.Lock()
@@ -335,8 +356,9 @@ func newRequestID() string {
 
 // nodeResult is one node's answer in a fan-out.
 type nodeResult struct {
-	call   *nodeCall
-	status int
+	call    *nodeCall
+	latency time.Duration
+	status  int
 	body   []byte
 	err    error // transport error (no HTTP reply)
 }
@@ -375,7 +397,8 @@ func (c *Client) post(ctx context.Context, call *nodeCall, reqID string) nodeRes
 		return res
 	}
 	res.body = data
-	c.record(call.url, time.Since(start), nil)
+	res.latency = time.Since(start)
+	c.record(call.url, res.latency, nil)
 	return res
 }
 

@@ -261,6 +261,9 @@ func (c *Client) runAttempt(ctx context.Context, st *netState, a *attempt) attem
 	agg := &execAggregator{c: c, st: st, need: a.plan.need, total: len(a.plan.calls), groups: map[string]*replyGroup{}, actionErrs: map[string][]*ActionError{}}
 	c.fanOut(ctx, newRequestID(), a.plan.calls, func(r nodeResult) bool {
 		a.answered(r.call.url)
+		if r.err == nil && r.status >= 200 && r.status <= 299 {
+			c.noteExecLatency(r.call.url, r.latency)
+		}
 		return agg.add(r)
 	})
 	if agg.result != nil {

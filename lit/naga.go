@@ -31,11 +31,11 @@ const (
 	// DefaultReissueAfter is how long a Naga call waits for its chosen
 	// nodes before it re-issues the call on another node set, when nothing
 	// is known of their latency yet. Once latencies are known the deadline
-	// is four times the slowest chosen node's, within [MinReissueAfter,
-	// DefaultReissueAfter].
+	// is four times the slowest chosen node's execute latency, within
+	// [MinReissueAfter, DefaultReissueAfter].
 	DefaultReissueAfter = 1500 * time.Millisecond
 	// MinReissueAfter is the shortest adaptive re-issue deadline.
-	MinReissueAfter = 250 * time.Millisecond
+	MinReissueAfter = 500 * time.Millisecond
 	// nagaStateTTL bounds how long a handshake is trusted when the chain
 	// gives no usable epoch end.
 	nagaStateTTL = 5 * time.Minute

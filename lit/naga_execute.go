@@ -162,15 +162,16 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 }
 
 // reissueAfter is the deadline after which a call on urls is re-issued:
-// Network.ReissueAfter when set, else four times the slowest node's last
-// latency within [MinReissueAfter, DefaultReissueAfter].
+// Network.ReissueAfter when set, else four times the slowest node's
+// smoothed execute latency within [MinReissueAfter, DefaultReissueAfter]
+// (DefaultReissueAfter while a node's execute latency is unknown).
 func (*protoNaga) reissueAfter(c *Client, urls []string) time.Duration {
 	if c.net.ReissueAfter > 0 {
 		return c.net.ReissueAfter
 	}
 	var slowest time.Duration
 	for _, u := range urls {
-		lat, _ := c.nodeHealth(u)
+		lat := c.execLatencyOf(u)
 		if lat == 0 {
 			return DefaultReissueAfter
 		}

@@ -53,7 +53,7 @@ func TestNagaSlowNodeIsReissuedAndAvoided(t *testing.T) {
 	n.setFault(2, nagaFault{Latency: time.Minute})
 	var logs bytes.Buffer
 	net := n.network()
-	net.ReissueAfter = 200 * time.Millisecond
+	net.ReissueAfter = 2 * time.Second // the slow node answers after a minute
 	c, err := NewClient(net, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)

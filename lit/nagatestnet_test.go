@@ -109,7 +109,10 @@ var (
 func (n *nagaTestNet) network() Network {
 	return Network{Name: "naga-test-net", Protocol: ProtocolNaga, ChainRPCURL: n.chain.URL, ChainID: 31337,
 		Staking: testStaking, PriceFeed: testPriceFeed, NodeScheme: "http",
-		NodeTimeout: 20 * time.Second, CallTimeout: 30 * time.Second}
+		NodeTimeout: 20 * time.Second, CallTimeout: 30 * time.Second,
+		// No re-issue for slowness unless a test asks: load must not
+		// change what a test sees.
+		ReissueAfter: 25 * time.Second}
 }
 
 func (n *nagaTestNet) setFault(i int, f nagaFault) {
