@@ -157,6 +157,9 @@ func NewClient(n Network, opts ...ClientOption) (*Client, error) {
 func (c *Client) Network() Network {
 	n := c.net
 	n.NodeURLs = append([]string(nil), n.NodeURLs...)
+	if n.MaxPrice != nil {
+		n.MaxPrice = new(big.Int).Set(n.MaxPrice)
+	}
 	return n
 }
 
@@ -359,8 +362,8 @@ type nodeResult struct {
 	call    *nodeCall
 	latency time.Duration
 	status  int
-	body   []byte
-	err    error // transport error (no HTTP reply)
+	body    []byte
+	err     error // transport error (no HTTP reply)
 }
 
 // post sends one request to one node with the per-node timeout.
