@@ -195,7 +195,11 @@ type NodeStatus struct {
 	// Price is the node's current price for a Lit Action in wei (Naga;
 	// nil for v2).
 	Price *big.Int
-	// Slow is set while the node is avoided after it missed a deadline.
+	// ExecLatency is the node's smoothed executeJs latency (0: none yet);
+	// Naga's re-issue deadline is derived from it.
+	ExecLatency time.Duration
+	// Slow is set when the node missed a re-issue deadline; node selection
+	// puts it last for 30 s.
 	Slow bool
 }
 
@@ -224,6 +228,7 @@ func (c *Client) NodeStatus() []NodeStatus {
 	out := make([]NodeStatus, 0, len(c.order))
 	for _, u := range c.order {
 		ns := *c.status[u]
+		ns.ExecLatency = c.execLatency[u]
 		if ns.Price != nil {
 			ns.Price = new(big.Int).Set(ns.Price)
 		}

@@ -279,7 +279,8 @@ func (p *protoNaga) handshake(ctx context.Context, c *Client, cn *chainNodes) (s
 	for i, u := range cn.urls {
 		calls[i] = &nodeCall{url: u, path: nagawire.HandshakePath, header: hdr, body: body}
 	}
-	need := max(nagachain.MinimumThreshold, len(cn.urls)*2/3, cn.minNodes)
+	// As the SDK: enough nodes for max(3, floor(2n/3)) of the n listed.
+	need := max(nagachain.MinimumThreshold, len(cn.urls)*2/3)
 	var good []nagaHello
 	var reasons []NodeReason
 	hctx, cancel := context.WithCancel(ctx)
