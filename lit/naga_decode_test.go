@@ -114,3 +114,46 @@ func TestNagaDecodeErrors(t *testing.T) {
 		t.Fatalf("good reply: %+v %v", rep, err)
 	}
 }
+
+func TestNagaHandshakeReplyErrors(t *testing.T) {
+	data := func(mod func(m map[string]any)) string {
+		m := map[string]any{"serverPublicKey": "s", "subnetPublicKey": "a", "networkPublicKey": "b", "networkPublicKeySet": "c",
+			"clientSdkVersion": "8", "hdRootPubkeys": []string{}, "latestBlockhash": "0xab", "nodeIdentityKey": strings.Repeat("11", 32),
+			"nodeVersion": "1", "epoch": 3}
+		mod(m)
+		b, _ := json.Marshal(map[string]any{"ok": true, "data": m})
+		return string(b)
+	}
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   error
+	}{
+		{"plain-text 503", 503, "unavailable", nil},
+		{"not JSON", 200, "<html>", ErrBadReply},
+		{"ok false", 500, `{"ok":false,"error":"node is syncing","errorObject":null,"data":null}`, nil},
+		{"data not an object", 200, `{"ok":true,"data":[1]}`, ErrBadReply},
+		{"identity key short", 200, data(func(m map[string]any) { m["nodeIdentityKey"] = "1111" }), ErrBadReply},
+		{"identity key missing", 200, data(func(m map[string]any) { delete(m, "nodeIdentityKey") }), ErrBadReply},
+		{"blockhash not hex", 200, data(func(m map[string]any) { m["latestBlockhash"] = "latest" }), ErrBadReply},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := decodeHandshake("http://n", tt.status, []byte(tt.body))
+			var ne *NodeError
+			switch {
+			case err == nil:
+				t.Fatal("no error")
+			case tt.want != nil && !errors.Is(err, tt.want):
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			case tt.want == nil && (!errors.As(err, &ne) || ne.Status != tt.status):
+				t.Fatalf("err = %v, want a *NodeError with status %d", err, tt.status)
+			}
+		})
+	}
+	h, err := decodeHandshake("http://n", 200, []byte(data(func(map[string]any) {})))
+	if err != nil || h.data.Epoch != 3 || h.key[0] != 0x11 {
+		t.Fatalf("good handshake: %+v %v", h, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"net/http/httptest"
 	"os"
@@ -291,4 +292,43 @@ func shape(m map[string]any) string {
 		b.WriteString(",")
 	}
 	return b.String()
+}
+
+// TestNagaChainErrors serves chains whose answers a client must refuse.
+func TestNagaChainErrors(t *testing.T) {
+	v := nagachain.Validator{IP: 0x7f000001, Port: 1}
+	tests := []struct {
+		name string
+		set  nagachain.ValidatorSet
+	}{
+		{"minimum node count 0", nagachain.ValidatorSet{MinNodeCount: big.NewInt(0), Validators: []nagachain.Validator{v, v, v}}},
+		{"fewer validators than the minimum", nagachain.ValidatorSet{MinNodeCount: big.NewInt(3), Validators: []nagachain.Validator{v}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reply, err := nagachain.PackValidators(tt.set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc := &replayChain{t: t, replies: map[string]string{
+				hex.EncodeToString(nagachain.PackGetValidators(nagachain.DefaultRealmID)): hexutil.Encode(reply)}}
+			rs := rpc.NewServer()
+			if err := rs.RegisterName("eth", rc); err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(rs)
+			defer srv.Close()
+			defer rs.Stop()
+			net, _ := NagaNetwork("naga-local")
+			net.ChainRPCURL = srv.URL
+			c, err := NewClient(net)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := c.Connect(context.Background()); !errors.Is(err, ErrChain) || strings.Count(err.Error(), "lit:") != 1 {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
 }
