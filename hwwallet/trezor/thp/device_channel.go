@@ -368,6 +368,10 @@ func (ch *deviceChannel) established(ctx context.Context, m Message) error {
 		pass, _ := bytesFields(m.Data, 1)
 		ch.sessions[s] = string(pass[0])
 		return ch.send(ctx, Message{Session: s, Type: TypeSuccess, Data: successMessage("New session created.")})
+	case m.Type == TypeCancel:
+		// Nothing is in progress between requests; the answer lets a host
+		// that gave up on a request find the end of the stream.
+		return ch.failure(ctx, s, failureActionCancelled, "Cancelled")
 	case m.Type >= TypeThpPairingRequest && m.Type <= TypeThpCodeEntrySecret:
 		return ch.unexpected(ctx, s)
 	case ch.d.cfg.App == nil:

@@ -420,6 +420,25 @@ func (h *Host) Call(ctx context.Context, msg Message) (Message, error) {
 	}
 }
 
+// Cancel resynchronises after a call that was abandoned (its context
+// ended): it sends Cancel on session and discards everything up to the
+// device's Failure answer, as the codec v1 driver does. Give it a fresh,
+// bounded context.
+func (h *Host) Cancel(ctx context.Context, session byte) error {
+	if err := h.Send(ctx, Message{Session: session, Type: TypeCancel}); err != nil {
+		return fmt.Errorf("thp: cancel: %w", err)
+	}
+	for {
+		m, err := h.Receive(ctx)
+		if err != nil {
+			return fmt.Errorf("thp: cancel: %w", err)
+		}
+		if m.Type == TypeFailure && m.Session == session {
+			return nil
+		}
+	}
+}
+
 // Send encrypts and sends one application message and waits for its ACK.
 func (h *Host) Send(ctx context.Context, msg Message) error {
 	if h.err != nil {

@@ -53,19 +53,34 @@ type link struct {
 	rand        io.Reader // busy back-off; nil on the device
 
 	sendSeq, recvSeq byte
+	inflight         *frame // sent, not yet acknowledged
+	attempt          int    // retransmissions of inflight so far
 	stash            *frame // a message that arrived while an ACK was awaited
 }
 
 // send delivers one sequenced message (kind is a data control byte
-// without the sequence bit) and waits for its ACK.
+// without the sequence bit) and waits for its ACK. A message whose
+// delivery an ended context interrupted is still in flight: it is
+// delivered first, so that the sequence bits stay in step.
 func (l *link) send(ctx context.Context, kind byte, payload []byte) error {
-	f := frame{ctl: kind | l.sendSeq<<4, channel: l.channel, payload: payload}
-	busy := 0
-	for attempt := 0; ; {
-		if err := l.write(ctx, f); err != nil {
+	if l.inflight != nil {
+		if err := l.deliver(ctx); err != nil {
 			return err
 		}
-		acked, err := l.awaitAck(ctx, retransmitAfter(attempt))
+	}
+	l.inflight = &frame{ctl: kind | l.sendSeq<<4, channel: l.channel, payload: payload}
+	l.attempt = 0
+	return l.deliver(ctx)
+}
+
+// deliver (re)sends the message in flight until it is acknowledged.
+func (l *link) deliver(ctx context.Context) error {
+	busy := 0
+	for {
+		if err := l.write(ctx, *l.inflight); err != nil {
+			return err
+		}
+		acked, err := l.awaitAck(ctx, retransmitAfter(l.attempt))
 		switch {
 		case errors.Is(err, ErrTransportBusy) && l.rand != nil && busy < maxBusyRetries:
 			busy++
@@ -75,12 +90,13 @@ func (l *link) send(ctx context.Context, kind byte, payload []byte) error {
 		case err != nil:
 			return err
 		case acked:
+			l.inflight = nil
 			l.sendSeq ^= 1
 			return nil
 		default:
-			attempt++
-			if attempt >= l.maxAttempts {
-				return fmt.Errorf("%w after %d attempts", ErrNoAck, attempt)
+			l.attempt++
+			if l.attempt >= l.maxAttempts {
+				return fmt.Errorf("%w after %d attempts", ErrNoAck, l.attempt)
 			}
 		}
 	}
