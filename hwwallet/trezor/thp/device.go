@@ -280,7 +280,7 @@ func (d *Device) random(n int) ([]byte, error) {
 	defer d.randMu.Unlock()
 	b := make([]byte, n)
 	if _, err := io.ReadFull(d.cfg.Rand, b); err != nil {
-		return nil, fmt.Errorf("thp: device random: %w", err)
+		return nil, fmt.Errorf("random: %w", err)
 	}
 	return b, nil
 }

@@ -20,7 +20,7 @@ const (
 )
 
 // errChannelDone ends a channel's goroutine after it reported why.
-var errChannelDone = errors.New("thp: channel done")
+var errChannelDone = errors.New("channel done")
 
 // deviceChannel is one channel on the device, served by its own goroutine.
 type deviceChannel struct {
@@ -379,7 +379,7 @@ func (ch *deviceChannel) established(ctx context.Context, m Message) error {
 	}
 	ex := &Exchange{ch: ch, session: s}
 	if err := ch.d.cfg.App.Handle(ctx, ex, m); err != nil {
-		return fmt.Errorf("thp: device app: %w", err)
+		return fmt.Errorf("app: %w", err)
 	}
 	return nil
 }

@@ -32,15 +32,15 @@ const (
 func (c ErrorCode) Error() string {
 	switch c {
 	case ErrTransportBusy:
-		return "thp: device busy with another channel"
+		return "device busy with another channel"
 	case ErrUnallocatedChannel:
-		return "thp: channel not allocated on the device"
+		return "channel not allocated on the device"
 	case ErrDecryptionFailed:
-		return "thp: device could not decrypt the message"
+		return "device could not decrypt the message"
 	case ErrDeviceLocked:
-		return "thp: device is locked"
+		return "device is locked"
 	}
-	return fmt.Sprintf("thp: transport error %d", byte(c))
+	return fmt.Sprintf("transport error %d", byte(c))
 }
 
 // Is lets the codes match the hwwallet sentinels a caller of the driver
@@ -59,19 +59,19 @@ func (c ErrorCode) Is(target error) bool {
 var (
 	// ErrNoAck: the peer did not acknowledge a message after every
 	// retransmission.
-	ErrNoAck = errors.New("thp: no acknowledgement from the peer")
+	ErrNoAck = errors.New("no acknowledgement from the peer")
 	// ErrHandshake: a handshake message did not parse or authenticate.
-	ErrHandshake = errors.New("thp: handshake failed")
+	ErrHandshake = errors.New("handshake failed")
 	// ErrDecrypt: an encrypted message did not authenticate.
-	ErrDecrypt = errors.New("thp: message does not decrypt")
+	ErrDecrypt = errors.New("message does not decrypt")
 	// ErrUnexpected: the peer sent a message the protocol does not allow
 	// at this point.
-	ErrUnexpected = errors.New("thp: unexpected message")
+	ErrUnexpected = errors.New("unexpected message")
 	// ErrPairing: pairing failed (wrong code, or a device that does not
 	// prove it knows the code).
-	ErrPairing = errors.New("thp: pairing failed")
+	ErrPairing = errors.New("pairing failed")
 	// ErrWrongCode: the code typed does not match the one on the device.
-	ErrWrongCode = errors.New("thp: wrong pairing code")
+	ErrWrongCode = errors.New("wrong pairing code")
 	// ErrClosed: the channel was closed.
-	ErrClosed = errors.New("thp: channel closed")
+	ErrClosed = errors.New("channel closed")
 )

@@ -101,9 +101,6 @@ func (h *Host) Properties() DeviceProperties { return h.props }
 // Channel is the channel id the device allocated.
 func (h *Host) Channel() uint16 { return h.link.channel }
 
-// HandshakeHash is the channel's Noise handshake hash (it binds pairing).
-func (h *Host) HandshakeHash() []byte { return bytes.Clone(h.hh) }
-
 // NewCredential returns the credential the device issued while pairing on
 // this connection, to be stored with the host static key; false when the
 // connection used a stored credential (or SkipPairing).
@@ -232,7 +229,7 @@ func (h *Host) handshake(ctx context.Context, props []byte, tryToUnlock bool) (b
 func (h *Host) newKey() (*ecdh.PrivateKey, error) {
 	b := make([]byte, keySize)
 	if _, err := io.ReadFull(h.cfg.Rand, b); err != nil {
-		return nil, fmt.Errorf("thp: random key: %w", err)
+		return nil, fmt.Errorf("random key: %w", err)
 	}
 	return ecdh.X25519().NewPrivateKey(b)
 }
@@ -368,7 +365,7 @@ func (h *Host) codeEntry(ctx context.Context, sel Message) error {
 // expect calls msg on session 0 and requires a reply of type want, whose
 // body goes to *body; a Failure becomes a *Failure error.
 func (h *Host) expect(ctx context.Context, msg Message, want uint16, body *[]byte) error {
-	reply, err := h.Call(ctx, msg)
+	reply, err := h.call(ctx, msg)
 	if err != nil {
 		return err
 	}
@@ -391,13 +388,22 @@ func (h *Host) expect(ctx context.Context, msg Message, want uint16, body *[]byt
 // Call sends msg and returns the device's answer on the same session. A
 // ButtonRequest on the way is reported to cfg.OnButtonRequest and
 // acknowledged (the device then waits for its user); any other message,
-// Failure included, is returned for the caller to decode.
+// Failure included, is returned for the caller to decode. After Call
+// fails with a context error, call Cancel before the next Call.
 func (h *Host) Call(ctx context.Context, msg Message) (Message, error) {
-	if err := h.Send(ctx, msg); err != nil {
+	reply, err := h.call(ctx, msg)
+	if err != nil {
+		return Message{}, fmt.Errorf("thp: call (message type %d): %w", msg.Type, err)
+	}
+	return reply, nil
+}
+
+func (h *Host) call(ctx context.Context, msg Message) (Message, error) {
+	if err := h.send(ctx, msg); err != nil {
 		return Message{}, err
 	}
 	for {
-		reply, err := h.Receive(ctx)
+		reply, err := h.receive(ctx)
 		if err != nil {
 			return Message{}, err
 		}
@@ -414,7 +420,7 @@ func (h *Host) Call(ctx context.Context, msg Message) (Message, error) {
 		if h.cfg.OnButtonRequest != nil {
 			h.cfg.OnButtonRequest(br)
 		}
-		if err := h.Send(ctx, Message{Session: msg.Session, Type: TypeButtonAck}); err != nil {
+		if err := h.send(ctx, Message{Session: msg.Session, Type: TypeButtonAck}); err != nil {
 			return Message{}, err
 		}
 	}
@@ -425,11 +431,11 @@ func (h *Host) Call(ctx context.Context, msg Message) (Message, error) {
 // device's Failure answer, as the codec v1 driver does. Give it a fresh,
 // bounded context.
 func (h *Host) Cancel(ctx context.Context, session byte) error {
-	if err := h.Send(ctx, Message{Session: session, Type: TypeCancel}); err != nil {
+	if err := h.send(ctx, Message{Session: session, Type: TypeCancel}); err != nil {
 		return fmt.Errorf("thp: cancel: %w", err)
 	}
 	for {
-		m, err := h.Receive(ctx)
+		m, err := h.receive(ctx)
 		if err != nil {
 			return fmt.Errorf("thp: cancel: %w", err)
 		}
@@ -441,6 +447,22 @@ func (h *Host) Cancel(ctx context.Context, session byte) error {
 
 // Send encrypts and sends one application message and waits for its ACK.
 func (h *Host) Send(ctx context.Context, msg Message) error {
+	if err := h.send(ctx, msg); err != nil {
+		return fmt.Errorf("thp: send (message type %d): %w", msg.Type, err)
+	}
+	return nil
+}
+
+// Receive waits for the next application message from the device.
+func (h *Host) Receive(ctx context.Context) (Message, error) {
+	m, err := h.receive(ctx)
+	if err != nil {
+		return Message{}, fmt.Errorf("thp: receive: %w", err)
+	}
+	return m, nil
+}
+
+func (h *Host) send(ctx context.Context, msg Message) error {
 	if h.err != nil {
 		return h.err
 	}
@@ -450,8 +472,7 @@ func (h *Host) Send(ctx context.Context, msg Message) error {
 	return nil
 }
 
-// Receive waits for the next application message from the device.
-func (h *Host) Receive(ctx context.Context) (Message, error) {
+func (h *Host) receive(ctx context.Context) (Message, error) {
 	if h.err != nil {
 		return Message{}, h.err
 	}
@@ -474,7 +495,7 @@ func (h *Host) fail(err error) error {
 		return err
 	}
 	if !errors.Is(err, ErrTransportBusy) {
-		h.err = fmt.Errorf("%w (%w)", ErrClosed, err)
+		h.err = fmt.Errorf("%w after: %w", ErrClosed, err)
 	}
 	return err
 }
@@ -484,10 +505,10 @@ func (h *Host) fail(err error) error {
 // need the seed go on a created session; session 0 serves seedless calls.
 func (h *Host) CreateSession(ctx context.Context, passphrase string) (byte, error) {
 	if h.nextSession == 0 {
-		return 0, fmt.Errorf("thp: create session: all 255 session ids are used")
+		return 0, errors.New("thp: create session: all 255 session ids are used")
 	}
 	id := h.nextSession
-	reply, err := h.Call(ctx, Message{Session: id, Type: TypeThpCreateNewSession, Data: appendString(nil, 1, passphrase)})
+	reply, err := h.call(ctx, Message{Session: id, Type: TypeThpCreateNewSession, Data: appendString(nil, 1, passphrase)})
 	if err != nil {
 		return 0, fmt.Errorf("thp: create session: %w", err)
 	}

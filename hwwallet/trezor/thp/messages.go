@@ -112,8 +112,8 @@ func parseDeviceProperties(b []byte) (DeviceProperties, error) {
 		case 4:
 			p.ProtocolMinor = uint32(v.varint)
 		case 5:
-			if v.packed != nil {
-				for _, m := range v.packed {
+			if v.typ == protowire.BytesType { // packed
+				for _, m := range packedVarints(v.bytes) {
 					p.PairingMethods = append(p.PairingMethods, PairingMethod(m))
 				}
 			} else {
@@ -133,7 +133,6 @@ type field struct {
 	typ    protowire.Type
 	varint uint64
 	bytes  []byte
-	packed []uint64 // a length-delimited field that also parses as packed varints
 }
 
 // walk decodes a protobuf message field by field. Unknown wire types
@@ -152,9 +151,6 @@ func walk(b []byte, fn func(protowire.Number, field) error) error {
 			f.varint, n = protowire.ConsumeVarint(b)
 		case protowire.BytesType:
 			f.bytes, n = protowire.ConsumeBytes(b)
-			if n >= 0 {
-				f.packed = packedVarints(f.bytes)
-			}
 		default:
 			n = protowire.ConsumeFieldValue(num, typ, b)
 		}
@@ -200,8 +196,8 @@ func appendBool(b []byte, num protowire.Number, v bool) []byte {
 	return appendVarint(b, num, protowire.EncodeBool(v))
 }
 
-// bytesField returns field num of a message with only length-delimited
-// fields of interest; absent fields are nil.
+// bytesFields returns the length-delimited fields nums of a message, in
+// that order; absent fields are nil.
 func bytesFields(b []byte, nums ...protowire.Number) ([][]byte, error) {
 	out := make([][]byte, len(nums))
 	err := walk(b, func(num protowire.Number, v field) error {
@@ -239,7 +235,7 @@ type Failure struct {
 
 // Error implements error.
 func (f *Failure) Error() string {
-	return fmt.Sprintf("thp: device failure %d: %q", f.Code, f.Message)
+	return fmt.Sprintf("device failure %d: %q", f.Code, f.Message)
 }
 
 func (f *Failure) marshal() []byte {

@@ -32,7 +32,7 @@ func noiseHKDF(ck, ikm []byte) (k1, k2 []byte, err error) {
 func newAEAD(key []byte) (cipher.AEAD, error) {
 	b, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, fmt.Errorf("thp: cipher: %w", err)
+		return nil, fmt.Errorf("cipher: %w", err)
 	}
 	return cipher.NewGCM(b)
 }

@@ -56,9 +56,9 @@ const (
 // exported for tests and fuzzing of callers.
 var (
 	// ErrBadPacket: a packet that does not parse (size, control byte, length).
-	ErrBadPacket = errors.New("thp: malformed packet")
+	ErrBadPacket = errors.New("malformed THP packet")
 	// ErrBadChecksum: a reassembled payload whose CRC-32 does not match.
-	ErrBadChecksum = errors.New("thp: checksum mismatch")
+	ErrBadChecksum = errors.New("THP checksum mismatch")
 )
 
 // frame is one transport payload: its control byte, channel and payload
@@ -118,7 +118,7 @@ func checksum(header, payload []byte) []byte {
 func (f frame) packets() ([][]byte, error) {
 	length := len(f.payload) + crcLen
 	if length > maxLength {
-		return nil, fmt.Errorf("thp: message of %d bytes exceeds %d", len(f.payload), maxLength-crcLen)
+		return nil, fmt.Errorf("message of %d bytes exceeds %d", len(f.payload), maxLength-crcLen)
 	}
 	header := make([]byte, initHeaderLen)
 	header[0] = f.ctl
