@@ -202,11 +202,64 @@ func (ch *deviceChannel) confirmScreen(ctx context.Context, session byte, name s
 	if !ok || err != nil {
 		return false, err
 	}
-	approved, err := ch.d.cfg.UI.Confirm(ctx, Screen{Name: name, HostName: ch.hostName, AppName: ch.appName})
-	if err != nil {
-		return false, err
+	screen := Screen{Name: name, HostName: ch.hostName, AppName: ch.appName}
+	return ch.awaitUser(ctx, session, func(ctx context.Context) (bool, error) {
+		return ch.d.cfg.UI.Confirm(ctx, screen)
+	})
+}
+
+// awaitUser runs decide (the user looking at a screen) while it watches
+// the channel: a Cancel from the host ends decide's context and is
+// answered Failure(ActionCancelled), as is a refusal; other messages that
+// arrive meanwhile are dropped, as the firmware does during a dialog. It
+// reports true only when the user approved.
+func (ch *deviceChannel) awaitUser(ctx context.Context, session byte, decide func(context.Context) (bool, error)) (bool, error) {
+	type result struct {
+		ok  bool
+		err error
 	}
-	if !approved {
+	dctx, cancelDecide := context.WithCancel(ctx)
+	defer cancelDecide()
+	done := make(chan result, 1)
+	go func() {
+		ok, err := decide(dctx)
+		done <- result{ok, err}
+	}()
+	wctx, stopWatching := context.WithCancel(ctx)
+	cancelled := make(chan error, 1)
+	go func() {
+		for {
+			m, err := ch.receive(wctx)
+			if err != nil || m.Type == TypeCancel {
+				cancelled <- err
+				return
+			}
+		}
+	}()
+	var r result
+	select {
+	case r = <-done:
+		stopWatching()
+		switch err := <-cancelled; {
+		case err == nil:
+			// A Cancel came in just as the user answered: it wins.
+			r = result{false, nil}
+		case !errors.Is(err, context.Canceled) || ctx.Err() != nil:
+			return false, err // the channel failed while the user decided
+		}
+	case err := <-cancelled:
+		stopWatching()
+		cancelDecide()
+		<-done
+		if err != nil {
+			return false, err
+		}
+		r = result{false, nil}
+	}
+	if r.err != nil {
+		return false, r.err
+	}
+	if !r.ok {
 		return false, ch.failure(ctx, session, failureActionCancelled, "Cancelled")
 	}
 	return true, nil
@@ -420,4 +473,13 @@ func (ex *Exchange) Fail(ctx context.Context, code uint64, text string) error {
 // else, in which case the host has been answered with a Failure already.
 func (ex *Exchange) ButtonRequest(ctx context.Context, code uint64, name string) (bool, error) {
 	return ex.ch.buttonRequest(ctx, ex.session, code, name)
+}
+
+// AwaitUser runs decide (the user reading the screen, after ButtonRequest)
+// and reports whether the user approved. Meanwhile a Cancel from the host
+// ends decide's context; a refusal or a Cancel is answered
+// Failure(ActionCancelled) here, so on false the App has nothing left to
+// send.
+func (ex *Exchange) AwaitUser(ctx context.Context, decide func(context.Context) (bool, error)) (bool, error) {
+	return ex.ch.awaitUser(ctx, ex.session, decide)
 }

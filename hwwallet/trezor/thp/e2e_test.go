@@ -141,10 +141,16 @@ type testApp struct{ release chan struct{} }
 func (a testApp) Handle(ctx context.Context, ex *Exchange, req Message) error {
 	switch req.Type {
 	case 65:
-		select {
-		case <-a.release:
-		case <-ctx.Done():
-			return ctx.Err()
+		ok, err := ex.AwaitUser(ctx, func(ctx context.Context) (bool, error) {
+			select {
+			case <-a.release:
+				return true, nil
+			case <-ctx.Done():
+				return false, ctx.Err()
+			}
+		})
+		if !ok || err != nil {
+			return err
 		}
 		return ex.Reply(ctx, 66, []byte("late"))
 	case 55:
@@ -614,8 +620,10 @@ func TestCodecV1AndPing(t *testing.T) {
 	})
 }
 
-// A call abandoned by its context (slow user, or no ACK) leaves the
-// channel usable after Cancel: the late reply is discarded.
+// A call abandoned by its context leaves the channel usable after
+// Cancel, whether the device still waited for its user (the Cancel ends
+// the dialog), had already answered (the late answer is discarded) or
+// never got the request.
 func TestCancelAfterAbandonedCall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, CodeEntry)
@@ -624,20 +632,35 @@ func TestCancelAfterAbandonedCall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The device waits for its user; the host gives up.
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err = h.Call(ctx, Message{Type: 65})
-		cancel()
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("got %v", err)
+		abandon := func(msg Message) {
+			t.Helper()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			if _, err := h.Call(ctx, msg); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("got %v", err)
+			}
 		}
-		close(r.dev.cfg.App.(testApp).release)
-		if err := h.Cancel(context.Background(), 0); err != nil {
-			t.Fatal(err)
+		resync := func() {
+			t.Helper()
+			if err := h.Cancel(context.Background(), 0); err != nil {
+				t.Fatal(err)
+			}
+			if reply, err := h.Call(context.Background(), Message{Type: 55}); err != nil || reply.Type != 17 {
+				t.Fatalf("after cancel: %+v %v", reply, err)
+			}
 		}
-		if reply, err := h.Call(context.Background(), Message{Type: 55}); err != nil || reply.Type != 17 {
-			t.Fatalf("after cancel: %+v %v", reply, err)
-		}
+
+		// The device waits for its user; the Cancel ends the dialog.
+		abandon(Message{Type: 65})
+		resync()
+
+		// The user answers after the host gave up: a late reply.
+		app := r.dev.cfg.App.(testApp)
+		abandon(Message{Type: 65})
+		close(app.release)
+		synctest.Wait()
+		resync()
+
 		// The request itself is lost before it reaches the device.
 		r.pipe.setFault(func(toDevice bool, p []byte) []byte {
 			if toDevice {
@@ -645,16 +668,9 @@ func TestCancelAfterAbandonedCall(t *testing.T) {
 			}
 			return p
 		})
-		ctx, cancel = context.WithTimeout(context.Background(), time.Second)
-		_, err = h.Call(ctx, Message{Type: 55})
-		cancel()
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("got %v", err)
-		}
+		abandon(Message{Type: 55})
 		r.pipe.setFault(nil)
-		if err := h.Cancel(context.Background(), 0); err != nil {
-			t.Fatal(err)
-		}
+		resync()
 		signOnNewSession(t, h)
 	})
 }

@@ -22,6 +22,8 @@ const (
 	TypeCancel                         uint16 = 20
 	TypeButtonRequest                  uint16 = 26
 	TypeButtonAck                      uint16 = 27
+	TypeGetFeatures                    uint16 = 55
+	TypeFeatures                       uint16 = 17
 	TypeThpCreateNewSession            uint16 = 1000
 	TypeThpPairingRequest              uint16 = 1008
 	TypeThpPairingRequestApproved      uint16 = 1009
