@@ -97,6 +97,7 @@ type testUI struct {
 	mu      sync.Mutex
 	reject  bool
 	locked  bool
+	noPIN   bool // the user does not enter the PIN
 	unlocks int
 	screens []string
 	codes   chan string
@@ -122,9 +123,25 @@ func (u *testUI) Locked() bool {
 func (u *testUI) Unlock(context.Context) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	if u.noPIN {
+		return errors.New("PIN entry cancelled")
+	}
 	u.unlocks++
 	u.locked = false
 	return nil
+}
+
+// set changes the script under the lock, as the device reads it.
+func (u *testUI) set(change func(*testUI)) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	change(u)
+}
+
+func (u *testUI) unlockCount() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.unlocks
 }
 
 func (u *testUI) seen() []string {
@@ -343,7 +360,7 @@ func TestPairingRejectedOnDevice(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, CodeEntry)
 		defer r.stop()
-		r.ui.reject = true
+		r.ui.set(func(u *testUI) { u.reject = true })
 		_, err := Connect(context.Background(), r.pipe.host(), r.host)
 		var f *Failure
 		if !errors.As(err, &f) || f.Code != failureActionCancelled {
@@ -381,7 +398,7 @@ func TestLockedDevice(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, CodeEntry)
 		defer r.stop()
-		r.ui.locked = true
+		r.ui.set(func(u *testUI) { u.locked = true })
 		_, err := Connect(context.Background(), r.pipe.host(), r.host)
 		if !errors.Is(err, ErrDeviceLocked) || !errors.Is(err, hwwallet.ErrLocked) {
 			t.Fatalf("got %v, want ErrDeviceLocked", err)
@@ -394,10 +411,48 @@ func TestLockedDevice(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if told != 1 || r.ui.unlocks != 1 || r.ui.Locked() {
-			t.Fatalf("told %d, unlocks %d", told, r.ui.unlocks)
+		if n := r.ui.unlockCount(); told != 1 || n != 1 || r.ui.Locked() {
+			t.Fatalf("told %d, unlocks %d", told, n)
 		}
 		signOnNewSession(t, h)
+	})
+}
+
+// A user who does not enter the PIN: the retry is refused too.
+func TestLockedDeviceNotUnlocked(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, CodeEntry)
+		defer r.stop()
+		r.ui.set(func(u *testUI) { u.locked, u.noPIN = true, true })
+		cfg := r.host
+		cfg.TryToUnlock = true
+		if _, err := Connect(context.Background(), r.pipe.host(), cfg); !errors.Is(err, ErrDeviceLocked) {
+			t.Fatalf("got %v, want ErrDeviceLocked", err)
+		}
+	})
+}
+
+// A device that locked itself after the channel was established asks for
+// the PIN when a session is created.
+func TestLockedBeforeSession(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, CodeEntry)
+		defer r.stop()
+		h, err := Connect(context.Background(), r.pipe.host(), r.host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.ui.set(func(u *testUI) { u.locked = true })
+		signOnNewSession(t, h)
+		if n := r.ui.unlockCount(); n != 1 {
+			t.Fatalf("%d unlocks", n)
+		}
+		r.ui.set(func(u *testUI) { u.locked, u.noPIN = true, true })
+		_, err = h.CreateSession(context.Background(), "")
+		var f *Failure
+		if !errors.As(err, &f) || f.Code != failureActionCancelled {
+			t.Fatalf("got %v, want Failure(ActionCancelled)", err)
+		}
 	})
 }
 
