@@ -196,14 +196,21 @@ type rig struct {
 
 func newRig(t *testing.T, methods ...PairingMethod) *rig {
 	t.Helper()
+	return newRigWith(t, func(*DeviceConfig) {}, methods...)
+}
+
+func newRigWith(t *testing.T, change func(*DeviceConfig), methods ...PairingMethod) *rig {
+	t.Helper()
 	ui := newTestUI()
-	dev, err := NewDevice(DeviceConfig{
+	cfg := DeviceConfig{
 		StaticKey:     mustKey(t, randomBytes(t, 32)),
 		CredentialKey: randomBytes(t, 32),
 		Properties:    DeviceProperties{InternalModel: "T3W1", PairingMethods: methods},
 		UI:            ui,
 		App:           testApp{release: make(chan struct{})},
-	})
+	}
+	change(&cfg)
+	dev, err := NewDevice(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -577,9 +584,8 @@ func TestUnallocatedChannel(t *testing.T) {
 // Eviction: the least recently used channel goes when the table is full.
 func TestChannelEviction(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := newRig(t, CodeEntry)
+		r := newRigWith(t, func(c *DeviceConfig) { c.MaxChannels = 2 }, CodeEntry)
 		defer r.stop()
-		r.dev.cfg.MaxChannels = 2
 		cfg := r.host
 		cfg.PairingMethods = nil
 		ctx := context.Background()
