@@ -475,7 +475,7 @@ func TestRetransmission(t *testing.T) {
 			t.Fatal(err)
 		}
 		var dropped []string
-		drops := map[string]bool{"host message": true, "device ack": true, "device message": true}
+		drops := map[string]bool{"host message": true, "host ack": true, "device ack": true, "device message": true}
 		r.pipe.setFault(func(toDevice bool, p []byte) []byte {
 			kind := "device "
 			if toDevice {

@@ -126,10 +126,13 @@ func (l *link) awaitAck(ctx context.Context, d time.Duration) (bool, error) {
 			return false, transportError(f.payload)
 		}
 		if _, seq, ok := f.isData(); ok {
+			if seq == l.recvSeq && l.stash != nil {
+				continue // no room: left unacknowledged, the peer resends it
+			}
 			if err := l.ack(ctx, seq); err != nil {
 				return false, err
 			}
-			if seq == l.recvSeq && l.stash == nil {
+			if seq == l.recvSeq {
 				l.recvSeq ^= 1
 				l.stash = f
 				return true, nil
