@@ -45,8 +45,10 @@ const (
 
 // App answers the application messages of an established channel
 // (GetFeatures, EthereumSignMessage, …). Handle must answer req with
-// ex.Reply (after any ex.ButtonRequest); ctx ends when the channel is
-// dropped or the device stops.
+// ex.Reply or ex.Fail, after any ex.ButtonRequest and ex.AwaitUser; a
+// message that needs the seed on a session that was not created
+// (ex.SessionCreated) gets Failure(InvalidSession = 14). ctx ends when the
+// channel is dropped or the device stops; an error ends the channel.
 type App interface {
 	Handle(ctx context.Context, ex *Exchange, req Message) error
 }
@@ -145,7 +147,8 @@ func (d *Device) DropChannels() {
 }
 
 // Serve runs the device over t until ctx ends or t fails; it returns that
-// error after every channel's goroutine has stopped.
+// error after every channel's goroutine has stopped. One Serve at a time;
+// a later Serve (the cable plugged in again) starts with no channels.
 func (d *Device) Serve(ctx context.Context, t PacketTransport) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup

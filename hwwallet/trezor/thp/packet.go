@@ -52,13 +52,12 @@ const (
 	crcLen        = 4
 )
 
-// Errors of the packet layer. A receiver drops such input; they are
-// exported for tests and fuzzing of callers.
+// Errors of the packet layer; a receiver drops such input.
 var (
-	// ErrBadPacket: a packet that does not parse (size, control byte, length).
-	ErrBadPacket = errors.New("malformed THP packet")
-	// ErrBadChecksum: a reassembled payload whose CRC-32 does not match.
-	ErrBadChecksum = errors.New("THP checksum mismatch")
+	// errBadPacket: a packet that does not parse (size, control byte, length).
+	errBadPacket = errors.New("malformed THP packet")
+	// errBadChecksum: a reassembled payload whose CRC-32 does not match.
+	errBadChecksum = errors.New("THP checksum mismatch")
 )
 
 // frame is one transport payload: its control byte, channel and payload
@@ -164,7 +163,7 @@ type reassembler struct {
 // drops the payload).
 func (r *reassembler) push(p []byte) (*frame, error) {
 	if len(p) != PacketSize {
-		return nil, fmt.Errorf("%w: %d bytes, want %d", ErrBadPacket, len(p), PacketSize)
+		return nil, fmt.Errorf("%w: %d bytes, want %d", errBadPacket, len(p), PacketSize)
 	}
 	if isContinuation(p) {
 		if !r.active || packetChannel(p) != r.channel {
@@ -174,11 +173,11 @@ func (r *reassembler) push(p []byte) (*frame, error) {
 	}
 	r.active = false
 	if !validControl(p[0]) {
-		return nil, fmt.Errorf("%w: control byte %#02x", ErrBadPacket, p[0])
+		return nil, fmt.Errorf("%w: control byte %#02x", errBadPacket, p[0])
 	}
 	length := int(binary.BigEndian.Uint16(p[3:5]))
 	if length < crcLen || length > maxLength {
-		return nil, fmt.Errorf("%w: length %d", ErrBadPacket, length)
+		return nil, fmt.Errorf("%w: length %d", errBadPacket, length)
 	}
 	copy(r.header[:], p[:initHeaderLen])
 	r.channel = packetChannel(p)
@@ -200,7 +199,7 @@ func (r *reassembler) add(chunk []byte) (*frame, error) {
 	r.active = false
 	payload, crc := r.buf[:r.want-crcLen], r.buf[r.want-crcLen:]
 	if string(checksum(r.header[:], payload)) != string(crc) {
-		return nil, ErrBadChecksum
+		return nil, errBadChecksum
 	}
 	return &frame{ctl: r.header[0], channel: r.channel, payload: payload}, nil
 }

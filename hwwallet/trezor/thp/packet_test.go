@@ -109,7 +109,7 @@ func TestReassembly(t *testing.T) {
 		{"stray continuation first", append([][]byte{pkts[2]}, pkts...), nil, true},
 		{"restart drops the half payload", append([][]byte{pkts[0], pkts[1]}, pkts...), nil, true},
 		{"other channel's continuation ignored", [][]byte{pkts[0], withChannel(pkts[1], 7), pkts[1], pkts[2], pkts[3]}, nil, true},
-		{"damaged", [][]byte{pkts[0], pkts[1], flip(pkts[2], 10), pkts[3]}, ErrBadChecksum, false},
+		{"damaged", [][]byte{pkts[0], pkts[1], flip(pkts[2], 10), pkts[3]}, errBadChecksum, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -149,7 +149,7 @@ func TestMalformedPackets(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var r reassembler
-			if f, err := r.push(tc.p); !errors.Is(err, ErrBadPacket) || f != nil {
+			if f, err := r.push(tc.p); !errors.Is(err, errBadPacket) || f != nil {
 				t.Fatalf("got %v, %v", f, err)
 			}
 		})
