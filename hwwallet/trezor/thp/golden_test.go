@@ -445,3 +445,103 @@ func TestGoldenDevice(t *testing.T) {
 		})
 	}
 }
+
+// loggedDraws returns, in order, the random values the study device drew
+// in a run with real randomness (its log keeps every one of them).
+func loggedDraws(t *testing.T, name string) *bytes.Buffer {
+	t.Helper()
+	f, err := os.Open("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var draws bytes.Buffer
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var e map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatal(err)
+		}
+		switch e["ev"] {
+		case "handshake1":
+			draws.Write(mustHex(e["dev_e_priv"].(string)))
+		case "code_entry": // the secret is drawn at method selection, before the CPace key
+			draws.Write(mustHex(e["secret"].(string)))
+			draws.Write(mustHex(e["cpace_trezor_priv"].(string)))
+		}
+	}
+	return &draws
+}
+
+// lockedUntilAsked is a device locked until a handshake asks to unlock it
+// (the study device's -locked mode).
+type lockedUntilAsked struct {
+	approvingUI
+	unlocked bool
+}
+
+func (u *lockedUntilAsked) Locked() bool { u.mu.Lock(); defer u.mu.Unlock(); return !u.unlocked }
+func (u *lockedUntilAsked) Unlock(context.Context) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.unlocked = true
+	return nil
+}
+
+// TestGoldenDeviceConnect replays what @trezor/connect 9.7.3 itself (its
+// public API, random keys) exchanged with the study device: pairing,
+// getFeatures and ethereumSignMessage, a second process reconnecting with
+// the saved credential, and a locked device (DEVICE_LOCKED, then a new
+// channel with try_to_unlock). Given the device's logged randomness, ours
+// answers byte for byte.
+func TestGoldenDeviceConnect(t *testing.T) {
+	for _, tc := range []struct {
+		file    string
+		locked  bool
+		screens []string
+	}{
+		{"04-connect-pair-reconnect.jsonl", false, []string{ScreenPairingRequest, ScreenConnectionRequest}},
+		{"05-connect-locked.jsonl", true, []string{ScreenPairingRequest}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			tr := loadTranscript(t, tc.file)
+			synctest.Test(t, func(t *testing.T) {
+				s := newScript(tr.packets, false)
+				plain := &approvingUI{}
+				locked := &lockedUntilAsked{}
+				var ui DeviceUI = plain
+				if tc.locked {
+					ui = locked
+				}
+				credKey := sha256.Sum256(append([]byte("thpstub credential key"), fixtureDeviceStatic...))
+				d, err := NewDevice(DeviceConfig{
+					StaticKey:     mustKey(t, fixtureDeviceStatic),
+					CredentialKey: credKey[:],
+					Properties:    fixtureProperties,
+					UI:            ui,
+					App:           newRecordedApp(t, tr.app),
+					FirstChannel:  0x1234,
+					Rand:          loggedDraws(t, tc.file),
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := d.Serve(context.Background(), s); !errors.Is(err, errScriptEnd) {
+					t.Fatalf("serve: %v", err)
+				}
+				s.check(t)
+				screens := plain.screens
+				if tc.locked {
+					screens = locked.screens
+					if !locked.unlocked {
+						t.Error("the device was never unlocked")
+					}
+				}
+				if strings.Join(screens, ",") != strings.Join(tc.screens, ",") {
+					t.Errorf("screens %v, want %v", screens, tc.screens)
+				}
+			})
+		})
+	}
+}
