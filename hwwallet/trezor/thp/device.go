@@ -17,13 +17,15 @@ import (
 type DeviceUI interface {
 	// Confirm shows a THP screen (pairing request, connection request,
 	// autoconnect credential) once the host has acknowledged its
-	// ButtonRequest, and returns whether the user approved.
+	// ButtonRequest, and returns whether the user approved. It must return
+	// when ctx ends (the host cancelled, or the channel went away).
 	Confirm(ctx context.Context, s Screen) (bool, error)
 	// ShowPairingCode displays the 6-digit CodeEntry code.
 	ShowPairingCode(code string)
 	// Locked reports whether the device is PIN-locked.
 	Locked() bool
-	// Unlock shows PIN entry on the device; nil once it is unlocked.
+	// Unlock shows PIN entry on the device; nil once it is unlocked. It
+	// must return when ctx ends.
 	Unlock(ctx context.Context) error
 }
 

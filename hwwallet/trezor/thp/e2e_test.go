@@ -370,7 +370,7 @@ func TestPairingRejectedOnDevice(t *testing.T) {
 		r.ui.set(func(u *testUI) { u.reject = true })
 		_, err := Connect(context.Background(), r.pipe.host(), r.host)
 		var f *Failure
-		if !errors.As(err, &f) || f.Code != failureActionCancelled {
+		if !errors.As(err, &f) || f.Code != failureActionCancelled || !errors.Is(err, hwwallet.ErrUserRejected) {
 			t.Fatalf("got %v, want Failure(ActionCancelled)", err)
 		}
 	})

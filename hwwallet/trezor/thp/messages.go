@@ -3,6 +3,8 @@ package thp
 import (
 	"fmt"
 
+	"github.com/litsigner/litsigner/hwwallet"
+
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -71,6 +73,7 @@ const (
 	failureUnexpectedMessage uint64 = 1
 	failureDataError         uint64 = 3
 	failureActionCancelled   uint64 = 4
+	failurePinCancelled      uint64 = 6
 	failureInvalidSession    uint64 = 14
 )
 
@@ -238,6 +241,12 @@ type Failure struct {
 // Error implements error.
 func (f *Failure) Error() string {
 	return fmt.Sprintf("device failure %d: %q", f.Code, f.Message)
+}
+
+// Is matches hwwallet.ErrUserRejected for a refusal on the device
+// (ActionCancelled, PinCancelled), e.g. of the pairing request.
+func (f *Failure) Is(target error) bool {
+	return target == hwwallet.ErrUserRejected && (f.Code == failureActionCancelled || f.Code == failurePinCancelled)
 }
 
 func (f *Failure) marshal() []byte {
