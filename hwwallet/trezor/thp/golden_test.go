@@ -545,3 +545,33 @@ func TestGoldenDeviceConnect(t *testing.T) {
 		})
 	}
 }
+
+// The first packets with try_to_unlock set, as @trezor/protocol 1.3.1
+// encodes them (fixtures 06-first-packets).
+func TestFirstPacketsTryToUnlock(t *testing.T) {
+	tr := loadTranscript(t, "01-codeentry.jsonl")
+	pad := func(h string) []byte {
+		p := make([]byte, PacketSize)
+		copy(p, mustHex(h))
+		return p
+	}
+	events := []event{
+		{in: true, pkt: pad("40ffff000c001122334455667796643c6c")},
+		tr.packets[3], // the allocation response: channel 0x1234, the fixture's properties
+		{in: true, pkt: pad("001234002504bcd2e0d00f2cce5fe8f1c6c2fbec5c07fa56e3aa5c88a5689975d88b3fce05013c33a9e2")},
+	}
+	if events[1].in || events[1].pkt[0] != ctlAllocResp {
+		t.Fatal("the transcript's fourth packet is not the allocation response")
+	}
+	synctest.Test(t, func(t *testing.T) {
+		s := newScript(events, true)
+		var rnd bytes.Buffer
+		rnd.Write(fixtureNonce)
+		rnd.Write(fixtureHostE)
+		_, err := Connect(context.Background(), s, HostConfig{StaticKey: mustKey(t, fixtureHostStatic), TryToUnlock: true, Rand: &rnd})
+		if !errors.Is(err, errScriptEnd) {
+			t.Fatalf("connect: %v", err)
+		}
+		s.check(t)
+	})
+}
