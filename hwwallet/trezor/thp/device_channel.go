@@ -128,7 +128,11 @@ func (ch *deviceChannel) handshake(ctx context.Context) error {
 			state = statePaired
 			ch.phase = phaseCredential
 			ch.hostName, ch.appName = meta.HostName, meta.AppName
-			ch.confirm = meta.Autoconnect == nil || !*meta.Autoconnect
+			if meta.Autoconnect != nil && *meta.Autoconnect {
+				state = statePairedAutoconnect // no connection dialog
+			} else {
+				ch.confirm = true
+			}
 		}
 	}
 	return ch.link.send(ctx, ctlHandshakeCompResp, completionResponse(c, state))

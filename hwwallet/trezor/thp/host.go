@@ -57,6 +57,7 @@ type Host struct {
 	props DeviceProperties
 	link  *link
 	c     *transportCipher
+	hs    *hostHandshake
 	hh    []byte
 
 	credential  *Credential // issued during this connection's pairing
@@ -214,7 +215,7 @@ func (h *Host) handshake(ctx context.Context, props []byte, tryToUnlock bool) (b
 	if err != nil {
 		return false, err
 	}
-	h.c, h.hh = c, hh
+	h.c, h.hs, h.hh = c, hs, hh
 	switch state {
 	case stateUnpaired:
 		return false, nil

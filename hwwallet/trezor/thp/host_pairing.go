@@ -45,6 +45,10 @@ func (h *Host) pair(ctx context.Context) error {
 	if len(f[0]) != keySize || len(f[1]) == 0 || len(f[1]) > maxCredential {
 		return fmt.Errorf("credential: %w: malformed ThpCredentialResponse", ErrUnexpected)
 	}
+	if !h.hs.isDevice(f[0]) {
+		// The key must be the one this handshake authenticated (masked).
+		return fmt.Errorf("credential: %w: issued for a static key that is not the device's", ErrPairing)
+	}
 	h.credential = &Credential{TrezorStaticPublicKey: bytes.Clone(f[0]), Credential: bytes.Clone(f[1])}
 	return h.expect(ctx, Message{Type: TypeThpEndRequest}, TypeThpEndResponse, nil)
 }
