@@ -2,8 +2,10 @@ package thp
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"testing"
 
@@ -235,4 +237,31 @@ func FuzzMessages(f *testing.F) {
 		_, _ = bytesFields(b, 1, 2)
 		_, _, _ = varintField(b, 1)
 	})
+}
+
+func TestCheckRevealedSecret(t *testing.T) {
+	hh := mustHex("5934b3e4b1a69e3a1e3c32a9bd635da2f4d2a5fb75b9112965558ad965ba6404")
+	secret := mustHex("da219b6fde58a1331a4a03bf54c238d1")
+	challenge := mustHex("09c8c5a74e49e686b022d42a7437f4afa7f0a740802a62f6b0f6f67cf6065843")
+	commitment := mustHex("6c9990467f8697f76dcc40ce4eace033d9473eaf379b599e5f5416ad4209b5d6") // transcript 01
+	other := bytes.Clone(secret)
+	other[0] ^= 1
+	otherSum := sha256.Sum256(other)
+	for _, tc := range []struct {
+		name       string
+		commitment []byte
+		secret     []byte
+		code       string
+		ok         bool
+	}{
+		{"transcript 01", commitment, secret, "383726", true},
+		{"secret changed after the commitment", commitment, other, "383726", false},
+		{"consistent but another code", otherSum[:], other, "383726", false},
+		{"code typed differs", commitment, secret, "383727", false},
+	} {
+		err := checkRevealedSecret(hh, tc.commitment, challenge, tc.secret, tc.code)
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrPairing)) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
 }

@@ -122,9 +122,20 @@ func (h *Host) codeEntry(ctx context.Context, sel Message) error {
 	if err != nil || secret[0] == nil {
 		return fmt.Errorf("%w: malformed ThpCodeEntrySecret", ErrUnexpected)
 	}
-	sum := sha256.Sum256(secret[0])
-	if !bytes.Equal(sum[:], commitment[0]) || pairingCode(h.hh, secret[0], challenge) != code {
-		return fmt.Errorf("%w: the device's secret does not match its commitment and code", ErrPairing)
+	return checkRevealedSecret(h.hh, commitment[0], challenge, secret[0], code)
+}
+
+// checkRevealedSecret is the host's end of commit-then-reveal: the secret
+// must hash to the commitment sent before the challenge, and give the
+// code the user typed. A device (or a man in the middle) that picked its
+// secret after seeing the challenge fails here.
+func checkRevealedSecret(hh, commitment, challenge, secret []byte, code string) error {
+	sum := sha256.Sum256(secret)
+	if !bytes.Equal(sum[:], commitment) {
+		return fmt.Errorf("%w: the device's secret does not match its commitment", ErrPairing)
+	}
+	if pairingCode(hh, secret, challenge) != code {
+		return fmt.Errorf("%w: the device's secret does not give the code shown", ErrPairing)
 	}
 	return nil
 }
