@@ -268,7 +268,7 @@ func (a *TestAuthority) AttestSpoiled(s Spoil, challenge [32]byte, externalAddr 
 		return nil, fmt.Errorf("test authority: unknown spoil %d", int(s))
 	}
 	reportData := ReportData(att.Noonce, att.Data, att.Signatures)
-	report, err := a.signReport(reportData)
+	report, err := a.signReport(reportData, testPolicy)
 	if err != nil {
 		return nil, err
 	}
@@ -279,8 +279,12 @@ func (a *TestAuthority) AttestSpoiled(s Spoil, challenge [32]byte, externalAddr 
 	return att, nil
 }
 
+// testPolicy is the guest policy of the fake VM: the must-be-one reserved
+// bit and SMT allowed; no debugging, no migration agent.
+const testPolicy = 1<<17 | 1<<16
+
 // signReport builds a version 3 Milan report carrying reportData and signs it.
-func (a *TestAuthority) signReport(reportData [64]byte) ([]byte, error) {
+func (a *TestAuthority) signReport(reportData [64]byte, policy uint64) ([]byte, error) {
 	reportID := make([]byte, abi.ReportIDSize)
 	if _, err := rand.Read(reportID); err != nil {
 		return nil, fmt.Errorf("test authority: %w", err)
@@ -288,7 +292,7 @@ func (a *TestAuthority) signReport(reportData [64]byte) ([]byte, error) {
 	noMA := []byte(strings.Repeat("\xff", abi.ReportIDMASize))
 	rep := &spb.Report{
 		Version:         abi.ReportVersion3,
-		Policy:          1<<17 | 1<<16, // reserved bit, SMT allowed; no debug
+		Policy:          policy,
 		FamilyId:        make([]byte, abi.FamilyIDSize),
 		ImageId:         make([]byte, abi.ImageIDSize),
 		SignatureAlgo:   abi.SignEcdsaP384Sha384,
