@@ -56,6 +56,9 @@ func ParseAttestation(raw []byte) (*Attestation, error) {
 	}
 	var a Attestation
 	if err := json.Unmarshal(raw, &a); err != nil {
+		if !errors.Is(err, ErrAttestationMalformed) {
+			err = fmt.Errorf("%w: %v", ErrAttestationMalformed, err)
+		}
 		return nil, err
 	}
 	return &a, nil

@@ -308,6 +308,11 @@ func (v *verifier) check(vcek *x509.Certificate, raw []byte, rep *spb.Report) *E
 	if line := kds.ProductLine(product); line != ProductLine {
 		return &Error{Reason: ErrAttestationPolicy, Err: fmt.Errorf("VCEK of a %s chip, only %s is accepted", line, ProductLine)}
 	}
+	// Trust before time: a VCEK of a foreign chain is a chain error even
+	// when it would also be out of date here.
+	if err := vcek.CheckSignatureFrom(v.roots.ASK); err != nil {
+		return &Error{Reason: ErrAttestationChain, Err: fmt.Errorf("VCEK is not signed by the trusted ASK: %v", err)}
+	}
 	now := v.now()
 	for _, c := range []struct {
 		name string
