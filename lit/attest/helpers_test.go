@@ -88,3 +88,4 @@ func rootsOnly(a *TestAuthority) *Roots {
 }
 
 var ctx = context.Background()
+
