@@ -88,4 +88,3 @@ func rootsOnly(a *TestAuthority) *Roots {
 }
 
 var ctx = context.Background()
-
