@@ -88,3 +88,10 @@ func rootsOnly(a *TestAuthority) *Roots {
 }
 
 var ctx = context.Background()
+
+// noNetwork is a Getter for tests that must not fetch.
+type noNetwork struct{}
+
+func (noNetwork) Get(context.Context, string) ([]byte, error) {
+	return nil, errors.New("no network in this test")
+}

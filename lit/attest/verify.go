@@ -111,6 +111,9 @@ func Verify(ctx context.Context, att *Attestation, challenge [32]byte, node stri
 	if v.roots == nil {
 		v.roots = AMDRoots()
 	}
+	if v.roots.ARK == nil || v.roots.ASK == nil {
+		return nil, refuse(node, ErrAttestationChain, "no trusted ARK and ASK given")
+	}
 	if opts.Now != nil {
 		v.now = opts.Now
 	}
