@@ -3,6 +3,7 @@ package attest
 import (
 	"crypto/sha512"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -161,4 +162,16 @@ func ReportData(noonce []byte, data map[string][]byte, signatures [][]byte) [64]
 	var out [64]byte
 	h.Sum(out[:0])
 	return out
+}
+
+// ParseChallenge reads the handshake request's challenge: 64 hex
+// characters (the SDK sends lowercase), the bytes a node must echo as noonce.
+func ParseChallenge(s string) ([32]byte, error) {
+	var c [32]byte
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != len(c) {
+		return c, fmt.Errorf("challenge %q is not 64 hex characters", s)
+	}
+	copy(c[:], b)
+	return c, nil
 }

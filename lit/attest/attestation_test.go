@@ -112,3 +112,15 @@ func TestAttestationJSONRoundTrip(t *testing.T) {
 		t.Fatalf("round trip %s -> %+v", raw, out)
 	}
 }
+
+func TestParseChallenge(t *testing.T) {
+	c, err := ParseChallenge("1c0801ed" + "00000000000000000000000000000000000000000000000000000001")
+	if err != nil || c[0] != 0x1c || c[31] != 1 {
+		t.Fatalf("ParseChallenge = %x, %v", c, err)
+	}
+	for _, bad := range []string{"", "1c", "zz" + "00000000000000000000000000000000000000000000000000000000000000"} {
+		if _, err := ParseChallenge(bad); err == nil {
+			t.Errorf("ParseChallenge(%q) accepted", bad)
+		}
+	}
+}
