@@ -49,57 +49,69 @@ type attestationJSON struct {
 }
 
 // ParseAttestation decodes the handshake's `attestation` JSON object.
-// A JSON null is ErrAttestationMissing (as an unwrapped sentinel, since the
-// node is not known here); the caller wraps errors in an *Error.
+// JSON null (or nothing) is ErrAttestationMissing, anything else that does
+// not parse wraps ErrAttestationMalformed. VerifyJSON does this and names
+// the node in the error.
 func ParseAttestation(raw []byte) (*Attestation, error) {
-	if s := strings.TrimSpace(string(raw)); s == "" || s == "null" {
+	if isNull(raw) {
 		return nil, ErrAttestationMissing
 	}
-	var a Attestation
-	if err := json.Unmarshal(raw, &a); err != nil {
-		if !errors.Is(err, ErrAttestationMalformed) {
-			err = fmt.Errorf("%w: %v", ErrAttestationMalformed, err)
-		}
-		return nil, err
+	a, err := decodeAttestation(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrAttestationMalformed, err)
 	}
-	return &a, nil
+	return a, nil
 }
 
-// UnmarshalJSON decodes the wire form. Base64 is accepted padded or not, in
-// the standard or URL alphabet, as the SDK's Buffer.from(…, 'base64') does.
+func isNull(raw []byte) bool {
+	s := strings.TrimSpace(string(raw))
+	return s == "" || s == "null"
+}
+
+// UnmarshalJSON decodes the wire form (see decodeAttestation).
 func (a *Attestation) UnmarshalJSON(raw []byte) error {
-	var w attestationJSON
-	if err := json.Unmarshal(raw, &w); err != nil {
+	out, err := decodeAttestation(raw)
+	if err != nil {
 		return fmt.Errorf("%w: %v", ErrAttestationMalformed, err)
 	}
+	*a = *out
+	return nil
+}
+
+// decodeAttestation reads the wire form. Base64 is accepted padded or not,
+// in the standard or URL alphabet, as the SDK's Buffer.from(…, 'base64') does.
+func decodeAttestation(raw []byte) (*Attestation, error) {
+	var w attestationJSON
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, err
+	}
 	if w.Noonce == nil {
-		return fmt.Errorf("%w: no noonce", ErrAttestationMalformed)
+		return nil, errors.New("no noonce")
 	}
 	if w.Report == nil {
-		return fmt.Errorf("%w: no report", ErrAttestationMalformed)
+		return nil, errors.New("no report")
 	}
-	out := Attestation{Type: w.Type, Data: make(map[string][]byte, len(w.Data))}
+	out := &Attestation{Type: w.Type, Data: make(map[string][]byte, len(w.Data))}
 	var err error
 	if out.Noonce, err = decodeBase64(*w.Noonce); err != nil {
-		return fmt.Errorf("%w: noonce: %v", ErrAttestationMalformed, err)
+		return nil, fmt.Errorf("noonce: %v", err)
 	}
 	if out.Report, err = decodeBase64(*w.Report); err != nil {
-		return fmt.Errorf("%w: report: %v", ErrAttestationMalformed, err)
+		return nil, fmt.Errorf("report: %v", err)
 	}
 	for k, v := range w.Data {
 		if out.Data[k], err = decodeBase64(v); err != nil {
-			return fmt.Errorf("%w: data %q: %v", ErrAttestationMalformed, k, err)
+			return nil, fmt.Errorf("data %q: %v", k, err)
 		}
 	}
 	for i, s := range w.Signatures {
 		sig, err := decodeBase64(s)
 		if err != nil {
-			return fmt.Errorf("%w: signature %d: %v", ErrAttestationMalformed, i, err)
+			return nil, fmt.Errorf("signature %d: %v", i, err)
 		}
 		out.Signatures = append(out.Signatures, sig)
 	}
-	*a = out
-	return nil
+	return out, nil
 }
 
 // MarshalJSON encodes the wire form a Lit node sends (padded standard base64).

@@ -145,6 +145,19 @@ func Verify(ctx context.Context, att *Attestation, challenge [32]byte, node stri
 	return out, nil
 }
 
+// VerifyJSON is Verify on the raw `attestation` value of a handshake reply
+// (JSON null or absent is ErrAttestationMissing); every error is an *Error.
+func VerifyJSON(ctx context.Context, raw []byte, challenge [32]byte, node string, opts *Options) (*Verified, error) {
+	if isNull(raw) {
+		return nil, refuse(node, ErrAttestationMissing, "")
+	}
+	att, err := decodeAttestation(raw)
+	if err != nil {
+		return nil, &Error{Node: node, Reason: ErrAttestationMalformed, Err: err}
+	}
+	return Verify(ctx, att, challenge, node, opts)
+}
+
 // parseReport parses and sanity-checks the raw report with go-sev-guest.
 func parseReport(raw []byte) (*spb.Report, error) {
 	if len(raw) != abi.ReportSize {

@@ -88,6 +88,9 @@ func TestVerifyRefusals(t *testing.T) {
 		{name: "signature added before the last", att: func() *Attestation { x := good(); x.Signatures = [][]byte{{1}, {2}}; return x }(), reason: ErrAttestationReportData},
 		{name: "tampered report", att: func() *Attestation { x := good(); x.Report[0x90] ^= 1; return x }(), reason: ErrAttestationSignature},
 		{name: "broken signature", att: spoiled(SpoilSignature), reason: ErrAttestationSignature},
+		{name: "VLEK-signed", att: func() *Attestation { x := good(); x.Report[0x48] = 1 << 2; return x }(), reason: ErrAttestationPolicy},
+		{name: "signature algorithm 2", att: func() *Attestation { x := good(); x.Report[0x34] = 2; return x }(), reason: ErrAttestationPolicy},
+		{name: "Genoa chip", att: func() *Attestation { x := good(); x.Report[0x189] = 0x11; return x }(), reason: ErrAttestationPolicy},
 		{name: "short report", att: func() *Attestation { x := good(); x.Report = x.Report[:100]; return x }(), reason: ErrAttestationMalformed},
 		{name: "report version 9", att: func() *Attestation { x := good(); x.Report[0] = 9; return x }(), reason: ErrAttestationMalformed},
 		{name: "foreign chain", att: func() *Attestation {
@@ -171,5 +174,24 @@ func TestAddressIPv6(t *testing.T) {
 	}
 	if err := checkAddress([]byte("::1:7470"), "http://[::1]:7470"); err == nil {
 		t.Fatal("unbracketed IPv6 accepted")
+	}
+}
+
+func TestVerifyJSON(t *testing.T) {
+	a, _ := authorities(t)
+	ch := newChallenge(t)
+	att, err := a.Attest(ch, testNodeAddr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(att)
+	if _, err := VerifyJSON(ctx, raw, ch, testNode, &Options{Roots: a.Roots()}); err != nil {
+		t.Fatal(err)
+	}
+	wantReason(t, func() error { _, err := VerifyJSON(ctx, []byte("null"), ch, testNode, nil); return err }(), testNode, ErrAttestationMissing)
+	_, err = VerifyJSON(ctx, []byte(`{"type":"AMD_SEV_SNP"}`), ch, testNode, nil)
+	wantReason(t, err, testNode, ErrAttestationMalformed)
+	if got, want := err.Error(), "node "+testNode+" attestation: malformed attestation: no noonce"; got != want {
+		t.Fatalf("error %q, want %q", got, want)
 	}
 }
