@@ -54,7 +54,8 @@ type Verified struct {
 	Data map[string][]byte
 	// ReleaseID is the RELEASE_ID data field as text ("" when absent).
 	ReleaseID string
-	// ReportVersion, Policy, Measurement, ChipID and ReportedTCB are report fields.
+	// ReportVersion, Policy, Measurement, ChipID and ReportedTCB are the
+	// report's fields; Debug is the policy's debug bit.
 	ReportVersion uint32
 	Policy        uint64
 	Debug         bool
