@@ -223,7 +223,7 @@ func TestNagaMatchesCapture(t *testing.T) {
 			t.Fatalf("maxPrice %s nodeAddress %s, SDK %s %s", ourMsg.MaxPrice, ourMsg.NodeAddress, sdkMsg.MaxPrice, sdkMsg.NodeAddress)
 		}
 		maxPrice, _ := new(big.Int).SetString(strings.TrimPrefix(ourMsg.MaxPrice, "0x"), 16)
-		m := nagaSessionSigMessage(sdkMsg.SessionKey, AuthSig(sdkMsg.WalletCapability()), []ResourceAbilityRequest{ra},
+		m := nagaSessionSigMessage(sdkMsg.SessionKey, nil, AuthSig(sdkMsg.WalletCapability()), []ResourceAbilityRequest{ra},
 			sdkMsg.IssuedAt, sdkMsg.Expiration, call.url, maxPrice)
 		b, err := m.Marshal()
 		if err != nil {

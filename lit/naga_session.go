@@ -28,11 +28,16 @@ func (s *Session) sigWindow(now time.Time) (issued, exp string, err error) {
 
 // nagaSessionSigMessage is the Naga session-signature message for one
 // node: the v2 fields plus maxPrice (hex wei), nodeAddress the node's full
-// URL, and the wallet's SIWE signature as the last capability.
-func nagaSessionSigMessage(sessionKey string, wallet AuthSig, reqs []ResourceAbilityRequest, issued, exp, nodeURL string, maxPrice *big.Int) nagawire.SessionSigMessage {
+// URL, and the capabilities: payment delegations first, the wallet's SIWE
+// signature last.
+func nagaSessionSigMessage(sessionKey string, delegations []AuthSig, wallet AuthSig, reqs []ResourceAbilityRequest, issued, exp, nodeURL string, maxPrice *big.Int) nagawire.SessionSigMessage {
+	caps := make([]nagawire.AuthSig, 0, len(delegations)+1)
+	for _, d := range delegations {
+		caps = append(caps, nagawire.AuthSig(d))
+	}
 	m := nagawire.SessionSigMessage{
 		SessionKey:   sessionKey,
-		Capabilities: []nagawire.AuthSig{nagawire.AuthSig(wallet)},
+		Capabilities: append(caps, nagawire.AuthSig(wallet)),
 		IssuedAt:     issued,
 		Expiration:   exp,
 		NodeAddress:  nodeURL,
@@ -56,7 +61,7 @@ func (s *Session) signNaga(urls []string, maxPrices []*big.Int, reqs []ResourceA
 	}
 	out := make([]nagawire.AuthSig, len(urls))
 	for i, u := range urls {
-		msg, err := nagaSessionSigMessage(s.key.PublicKeyHex(), s.authSig, reqs, issued, exp, u, maxPrices[i]).Marshal()
+		msg, err := nagaSessionSigMessage(s.key.PublicKeyHex(), s.delegations, s.authSig, reqs, issued, exp, u, maxPrices[i]).Marshal()
 		if err != nil {
 			return nil, fmt.Errorf("session signature: %v: %w", err, ErrInvalidParams)
 		}

@@ -340,3 +340,38 @@ func TestNagaNetworks(t *testing.T) {
 		}
 	}
 }
+
+func TestNagaPaymentDelegationGoesFirst(t *testing.T) {
+	n := newNagaTestNet(t, 3)
+	c, err := NewClient(n.network())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	nonce, err := c.SessionNonce(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	del := AuthSig{Sig: "0x01", DerivedVia: WalletSigDerivedVia, SignedMessage: "delegation", Address: "0x0000000000000000000000000000000000000001"}
+	s := newTestSession(t, SessionOptions{Nonce: nonce, PaymentDelegations: []AuthSig{del}})
+	st, err := c.state(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.proto.plan(c, st, s, LitActionRequest("*"), nagaReq(n), nil, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := n.openPlan(t, p)
+	for _, m := range msgs {
+		if len(m.Capabilities) != 2 || AuthSig(m.Capabilities[0]) != del || m.WalletCapability().SignedMessage != s.SIWEMessage() {
+			t.Fatalf("capabilities %+v", m.Capabilities)
+		}
+	}
+	// The nodes accept it: the wallet's capability is the last.
+	res, err := c.ExecuteJS(context.Background(), s, nagaReq(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSig(t, res.Signatures["sig1"], n.pkpHex())
+}

@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -411,3 +412,31 @@ func bigInt(v int64) *big.Int { return big.NewInt(v) }
 func base64Decode(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// openPlan opens every call of p with the test nodes' keys and returns
+// the session-signature messages.
+func (n *nagaTestNet) openPlan(t testing.TB, p *callPlan) []nagawire.SessionSigMessage {
+	t.Helper()
+	var out []nagawire.SessionSigMessage
+	for _, call := range p.calls {
+		i := slices.Index(n.urls, call.url)
+		var env nagawire.Envelope
+		if err := json.Unmarshal(call.body, &env); err != nil {
+			t.Fatal(err)
+		}
+		plain, _, err := nagawire.Open(n.keys[i], env.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := nagawire.ParseExecuteRequest(plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := nagawire.ParseSessionSigMessage([]byte(req.AuthSig.SignedMessage))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
+}

@@ -38,6 +38,11 @@ type SessionOptions struct {
 	// Nonce is the SIWE nonce (default: random). Naga nodes expect the
 	// latest blockhash they announced: pass Client.SessionNonce's value.
 	Nonce string
+	// PaymentDelegations are payment delegation signatures (Naga: a
+	// payer's auth sig for resource prefix lit-paymentdelegation) sent
+	// ahead of the wallet's signature in every session signature's
+	// capabilities, as the SDK's capabilityAuthSigs. v2 ignores them.
+	PaymentDelegations []AuthSig
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -51,6 +56,8 @@ type Session struct {
 	capability Capability
 	resources  []string
 	now        func() time.Time
+	// delegations go before authSig in Naga capabilities.
+	delegations []AuthSig
 
 	mu    sync.RWMutex
 	wiped bool
@@ -134,11 +141,12 @@ func NewSession(ctx context.Context, key *SessionKey, signer PersonalSigner, opt
 			SignedMessage: text,
 			Address:       addr.Hex(),
 		},
-		address:    addr,
-		expiration: opts.Expiration.Truncate(time.Millisecond),
-		capability: capab,
-		resources:  rc.resourceKeys(),
-		now:        now,
+		address:     addr,
+		expiration:  opts.Expiration.Truncate(time.Millisecond),
+		capability:  capab,
+		resources:   rc.resourceKeys(),
+		now:         now,
+		delegations: append([]AuthSig(nil), opts.PaymentDelegations...),
 	}, nil
 }
 
