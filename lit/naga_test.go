@@ -375,3 +375,47 @@ func TestNagaPaymentDelegationGoesFirst(t *testing.T) {
 	}
 	checkSig(t, res.Signatures["sig1"], n.pkpHex())
 }
+
+func TestNagaReissueStaysWithinBudget(t *testing.T) {
+	n := newNagaTestNet(t, 10)
+	net := n.network()
+	// The six cheapest cost 1000+…+1500 = 7500: room for one set only.
+	net.MaxPrice = bigInt(10000)
+	c, s := newNagaTestClient(t, n, net)
+	n.setFault(0, nagaFault{HTTP500: true})
+	_, err := c.ExecuteJS(context.Background(), s, nagaReq(n))
+	var ne *NodeError
+	if !errors.Is(err, ErrBelowThreshold) || !errors.As(err, &ne) || ne.Status != 500 {
+		t.Fatalf("err = %v", err)
+	}
+	if n.executesAt(6) != 0 || c.Status().Reissues != 0 {
+		t.Fatalf("re-issued beyond the budget: %+v", c.Status())
+	}
+}
+
+func TestNagaConcurrentFirstCallsShareOneConnect(t *testing.T) {
+	n := newNagaTestNet(t, 4)
+	c, err := NewClient(n.network())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := newTestSession(t, SessionOptions{Nonce: "0xfeedbeef00112233"})
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			_, err := c.ExecuteJS(context.Background(), s, nagaReq(n))
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.chainRead != 2 { // one getActiveUnkickedValidatorStructsAndCounts, one getNodesForRequest
+		t.Fatalf("%d chain reads for 4 concurrent first calls", n.chainRead)
+	}
+}
