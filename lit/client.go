@@ -201,6 +201,10 @@ type NodeStatus struct {
 	// Slow is set when the node missed a re-issue deadline; node selection
 	// puts it last for 30 s.
 	Slow bool
+	// BadShares counts the node's sets (since it was last in a set whose
+	// shares combined) whose shares did not combine; node selection puts
+	// such nodes after the others, least suspect first.
+	BadShares int
 }
 
 // NetworkStatus is the client's view of the network.
@@ -317,16 +321,17 @@ func (c *Client) markSlow(url string, waited time.Duration) {
 const avoidFor = 30 * time.Second
 
 // nodeHealth is what node selection needs to know about url: its last
-// latency, and whether it failed or was slow within avoidFor.
-func (c *Client) nodeHealth(url string) (latency time.Duration, bad bool) {
+// latency, whether it failed or was slow within avoidFor, and how suspect
+// its shares are.
+func (c *Client) nodeHealth(url string) (latency time.Duration, bad bool, badShares int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := c.status[url]
 	if st == nil {
-		return 0, false
+		return 0, false, 0
 	}
 	recent := c.now().Sub(st.LastSeen) < avoidFor
-	return st.LastLatency, (st.Slow || st.State == NodeDown) && recent
+	return st.LastLatency, (st.Slow || st.State == NodeDown) && recent, st.BadShares
 }
 
 // noteExecLatency folds one good execute's latency into the node's

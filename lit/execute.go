@@ -134,8 +134,7 @@ func retryable(err error) bool {
 	switch {
 	case errors.As(err, &ae), errors.Is(err, ErrInvalidParams), errors.Is(err, ErrSessionExpired),
 		errors.Is(err, ErrSessionWiped), errors.Is(err, context.Canceled), errors.Is(err, errStaleState),
-		errors.Is(err, ErrNoPaymentBalance), errors.Is(err, ErrBadShares):
-		// ErrBadShares: additive shares cannot tell which node was wrong.
+		errors.Is(err, ErrNoPaymentBalance):
 		return false
 	}
 	return true
@@ -206,6 +205,7 @@ func (c *Client) execute(ctx context.Context, st *netState, s *Session, ra Resou
 		select {
 		case r := <-results:
 			running = slices.DeleteFunc(running, func(a *attempt) bool { return a == r.a })
+			c.noteShareOutcome(r.a.plan, r.err)
 			if r.err == nil {
 				if r.a.n > 1 {
 					c.log.Info("lit: re-issued call succeeded", "network", c.net.Name, "attempt", r.a.n)
@@ -254,6 +254,28 @@ func (c *Client) execute(ctx context.Context, st *netState, s *Session, ra Resou
 		}
 	}
 	return nil, lastErr
+}
+
+// noteShareOutcome updates the nodes' share suspicion after an attempt:
+// additive shares cannot tell which node of a set sent a wrong one, so
+// every node of a set whose shares did not combine becomes more suspect,
+// and every node of a set whose shares combined is cleared. The culprit
+// is the node that is never cleared; node selection puts suspects last.
+func (c *Client) noteShareOutcome(p *callPlan, err error) {
+	if !p.reissuable || (err != nil && !errors.Is(err, ErrBadShares)) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, call := range p.calls {
+		if st := c.status[call.url]; st != nil {
+			if err == nil {
+				st.BadShares = 0
+			} else {
+				st.BadShares++
+			}
+		}
+	}
 }
 
 // runAttempt fans one plan out and aggregates its replies.

@@ -52,23 +52,24 @@ const (
 	hintBalance = "deposit funds for this account in the network's Ledger contract, or have a payer delegate payment to it"
 )
 
-// plan chooses the threshold best nodes not in avoid (healthy first, then
-// by price, then by measured latency), signs a Naga session signature for
+// plan chooses the threshold best nodes not in avoid (healthy first,
+// least suspect of bad shares, then by price, then by measured latency), signs a Naga session signature for
 // each with its share of the budget as maxPrice, and seals the execute
 // request to each node's identity key.
 func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbilityRequest, req ExecuteJSRequest, avoid map[string]bool, budget *big.Int, now time.Time) (*callPlan, error) {
 	type cand struct {
-		n       nodeState
-		latency time.Duration
-		bad     bool
+		n         nodeState
+		latency   time.Duration
+		bad       bool
+		badShares int
 	}
 	var cands []cand
 	for _, n := range st.nodes {
 		if avoid[n.url] {
 			continue
 		}
-		lat, bad := c.nodeHealth(n.url)
-		cands = append(cands, cand{n: n, latency: lat, bad: bad})
+		lat, bad, badShares := c.nodeHealth(n.url)
+		cands = append(cands, cand{n: n, latency: lat, bad: bad, badShares: badShares})
 	}
 	t := st.threshold
 	if len(cands) < t {
@@ -84,6 +85,9 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 		a, b := cands[i], cands[j]
 		if a.bad != b.bad {
 			return !a.bad
+		}
+		if a.badShares != b.badShares {
+			return a.badShares < b.badShares
 		}
 		if c := price(a.n).Cmp(price(b.n)); c != 0 {
 			return c < 0

@@ -171,9 +171,9 @@ func TestNagaErrors(t *testing.T) {
 					t.Fatal("a call over budget was sent")
 				}
 			}},
-		{name: "wrong share", faults: func(n *nagaTestNet) {
+		{name: "wrong shares everywhere", faults: func(n *nagaTestNet) {
 			for i := range n.urls {
-				n.setFault(i, nagaFault{WrongShare: i == 1})
+				n.setFault(i, nagaFault{WrongShare: true})
 			}
 		}, check: func(t *testing.T, n *nagaTestNet, err error) {
 			if !errors.Is(err, ErrBadShares) {
@@ -417,5 +417,33 @@ func TestNagaConcurrentFirstCallsShareOneConnect(t *testing.T) {
 	defer n.mu.Unlock()
 	if n.chainRead != 2 { // one getActiveUnkickedValidatorStructsAndCounts, one getNodesForRequest
 		t.Fatalf("%d chain reads for 4 concurrent first calls", n.chainRead)
+	}
+}
+
+// TestNagaWrongShareIsLocated: one node sends a wrong share. Additive
+// shares cannot say which node of the set it was, so the client re-issues
+// on sets that leave out the most suspect nodes until one combines; the
+// culprit stays suspect and later calls leave it out.
+func TestNagaWrongShareIsLocated(t *testing.T) {
+	n := newNagaTestNet(t, 10)
+	n.setFault(1, nagaFault{WrongShare: true})
+	c, s := newNagaTestClient(t, n, n.network())
+	res, err := c.ExecuteJS(context.Background(), s, nagaReq(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSig(t, res.Signatures["sig1"], n.pkpHex())
+	st := c.Status()
+	if st.Reissues == 0 || st.Nodes[1].BadShares == 0 {
+		t.Fatalf("status %+v", st)
+	}
+	before := n.executesAt(1)
+	for range 3 {
+		if _, err := c.ExecuteJS(context.Background(), s, nagaReq(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n.executesAt(1) != before {
+		t.Fatalf("the node with wrong shares was asked again")
 	}
 }
