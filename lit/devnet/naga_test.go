@@ -2,11 +2,13 @@ package devnet
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -527,4 +529,48 @@ func flipHexDigit(s string, i int) string {
 		b[i] = '0'
 	}
 	return string(b)
+}
+
+// TestNagaStartStopNoLeak starts and stops a Naga network the way another
+// package's test does (in-process, free ports), uses every server, and
+// requires every goroutine it started to be gone; cancelling Start's
+// context stops it too.
+func TestNagaStartStopNoLeak(t *testing.T) {
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	before := runtime.NumGoroutine()
+	for _, viaCtx := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		n, err := Start(ctx, Config{Protocol: ProtocolNaga, Nodes: 3, Seed: "leak"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range append(n.NodeURLs(), n.ChainURL()) {
+			resp, err := client.Post(u+nagawire.HandshakePath, "application/json", strings.NewReader(`{"challenge":"ab"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		if viaCtx {
+			cancel()
+		} else {
+			if err := n.Close(); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+		}
+		_ = n.Close() // returns once the network is down, whoever started closing it
+		if _, err := client.Post(n.ChainURL(), "application/json", strings.NewReader(`{}`)); err == nil {
+			t.Fatal("chain still answering after Close")
+		}
+	}
+	// One bounded wait: goroutines of closed connections end asynchronously.
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := runtime.NumGoroutine(); got > before {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines before, %d after:\n%s", before, got, buf[:runtime.Stack(buf, true)])
+	}
 }
