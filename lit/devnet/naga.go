@@ -118,11 +118,25 @@ func (n *Network) ChainURL() string {
 	return n.chain.url
 }
 
-// Contracts are the addresses the Naga fake chain serves: the SDK's
-// naga-local Staking and PriceFeed (and the Ledger and PaymentDelegation
-// addresses, which have no code on the fake chain).
-func (n *Network) Contracts() nagachain.Contracts {
+// contracts are the addresses the Naga fake chain serves: the SDK's
+// naga-local Staking and PriceFeed (the Ledger and PaymentDelegation
+// addresses have no code on the fake chain).
+func (n *Network) contracts() nagachain.Contracts {
 	return nagachain.Networks[nagachain.NagaLocal].Contracts
+}
+
+// Chain describes the Naga fake chain (nil on v2): its RPC URL, chain id
+// and the Staking and PriceFeed addresses, as the announcement prints them.
+func (n *Network) Chain() *ChainInfo {
+	if n.chain == nil {
+		return nil
+	}
+	c := n.contracts()
+	return &ChainInfo{
+		RPCURL:    n.chain.url,
+		ChainID:   ChainID,
+		Contracts: ChainContracts{Staking: c.Staking.Hex(), PriceFeed: c.PriceFeed.Hex()},
+	}
 }
 
 // Epoch is the Naga chain's current epoch number (0 on v2).
