@@ -128,6 +128,7 @@ type nagaCall struct {
 type nagaReply struct {
 	status int
 	raw    []byte // the HTTP body
+	plain  []byte // the opened result
 	result nagawire.Result
 	resp   nagawire.ExecuteResponse // when result.OK
 	object NodeError                // when !result.OK
@@ -206,6 +207,7 @@ func openReply(t *testing.T, n *Network, node int, kp nagawire.KeyPair, status i
 		}
 		plain, r.sealed = p, true
 	}
+	r.plain = plain
 	if err := json.Unmarshal(plain, &r.result); err != nil {
 		t.Fatalf("node %d: reply %q is not a result: %v", node, plain, err)
 	}
