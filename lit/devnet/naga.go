@@ -125,6 +125,22 @@ func (n *Network) contracts() nagachain.Contracts {
 	return nagachain.Networks[nagachain.NagaLocal].Contracts
 }
 
+// Contracts are the contract addresses of a Naga devnet: the SDK's
+// naga-local addresses. The fake chain serves Staking and PriceFeed; Ledger
+// and PaymentDelegation have no code there.
+type Contracts struct {
+	Staking, PriceFeed, Ledger, PaymentDelegation common.Address
+}
+
+// Contracts returns the Naga contract addresses (the zero value on v2).
+func (n *Network) Contracts() Contracts {
+	if n.cfg.Protocol != ProtocolNaga {
+		return Contracts{}
+	}
+	c := n.contracts()
+	return Contracts{Staking: c.Staking, PriceFeed: c.PriceFeed, Ledger: c.Ledger, PaymentDelegation: c.PaymentDelegation}
+}
+
 // Chain describes the Naga fake chain (nil on v2): its RPC URL, chain id
 // and the Staking and PriceFeed addresses, as the announcement prints them.
 func (n *Network) Chain() *ChainInfo {

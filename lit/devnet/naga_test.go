@@ -399,7 +399,7 @@ func TestNagaChain(t *testing.T) {
 	if res, err := rpcCall(t, url, "eth_blockNumber"); err != nil || str(res) != "0x1" {
 		t.Fatalf("eth_blockNumber %s %v", res, err)
 	}
-	c := n.contracts()
+	c := n.Contracts()
 	if ch := n.Chain(); ch.RPCURL != url || ch.ChainID != 31337 || ch.Contracts.Staking != c.Staking.Hex() || ch.Contracts.PriceFeed != "0xAA292E8611aDF267e563f334Ee42320aC96D0463" {
 		t.Fatalf("Chain() %+v", ch)
 	}
