@@ -130,7 +130,7 @@ func (c *chain) validators() []nagachain.Validator {
 		ip, _ := nagachain.IPv4(c.net.hostAddr)
 		out[i] = nagachain.Validator{
 			IP:              ip,
-			Port:            uint32(s.port),
+			Port:            uint32(s.portNow()),
 			NodeAddress:     c.net.nodes[i].naga.stakerAddress,
 			OperatorAddress: c.net.nodes[i].naga.stakerAddress,
 			LastRealmID:     big.NewInt(nagachain.DefaultRealmID),

@@ -87,24 +87,17 @@ func (n *Network) derive(label string, i uint64) []byte {
 
 // startChain indexes the nodes' socket addresses and starts the fake chain.
 func (n *Network) startChain() error {
-	n.bySocket = map[string]int{}
+	bySocket := map[string]int{}
 	for i, nd := range n.nodes {
 		for _, u := range nd.urls {
 			if sock, ok := strings.CutPrefix(u, "http://"); ok {
-				n.bySocket[sock] = i
+				bySocket[sock] = i
 			}
 		}
-		n.bySocket[strings.TrimPrefix(n.servers[i].url, "http://")] = i
+		bySocket[strings.TrimPrefix(n.servers[i].url, "http://")] = i
 	}
-	c, err := newChain(n)
-	if err != nil {
-		return err
-	}
-	if err := c.listen(n.cfg.Host, n.cfg.ChainPort); err != nil {
-		return err
-	}
-	n.chain = c
-	return nil
+	n.bySocket.Store(&bySocket)
+	return n.chain.listen(n.cfg.Host, n.cfg.ChainPort)
 }
 
 // errNotNaga is returned by the Naga-only methods on a v2 network.
