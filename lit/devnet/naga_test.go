@@ -368,6 +368,14 @@ func TestNagaFaults(t *testing.T) {
 	if status != 500 || json.Unmarshal(body, &res) != nil || res.OK || !strings.Contains(*res.ErrorObject, CodeSimulatedHTTP500) {
 		t.Fatalf("http500: %d %q", status, body)
 	}
+	// Latency: the reply still comes, sealed and valid.
+	if err := n.SetFault(1, Fault{Latency: time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	replies = runNaga(t, n, s, multiSign, params, set)
+	if _, _, _, err := combineNaga(t, replies, "sig1"); err != nil {
+		t.Fatalf("slow node: %v", err)
+	}
 	if err := n.ClearFaults(); err != nil {
 		t.Fatal(err)
 	}
