@@ -104,3 +104,16 @@ func TestLedgerGetAddressChainID(t *testing.T) {
 		t.Fatalf("4 trailing bytes: sw %04x, want 6a80", sw)
 	}
 }
+
+// FuzzParseGetAddress feeds host bytes to the GetAddress decoder: no
+// panic, and a path element never exceeds 32 bits.
+func FuzzParseGetAddress(f *testing.F) {
+	f.Add([]byte{0x08, 0xac, 0x80, 0x80, 0x80, 0x08, 0x12, 0x07, 'T', 'e', 's', 't', 'n', 'e', 't'})
+	f.Add([]byte{0x0a, 0x02, 0x01, 0x02, 0x28, 0x03})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		req, ok := parseGetAddress(b)
+		if ok && len(req.path) > len(b) {
+			t.Fatalf("%d path elements from %d bytes", len(req.path), len(b))
+		}
+	})
+}
