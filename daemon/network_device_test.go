@@ -78,7 +78,7 @@ func startNetworkEmulator(t *testing.T, kind string, b *emulator.Behaviour) stri
 			t.Fatal(err)
 		}
 		id, closeDev = "trezor-udp:"+pc.LocalAddr().String(), tz.Close
-		go func() { done <- serve.ServeUDP(ctx, pc, tz, t.Logf) }()
+		go func() { done <- serve.ServeUDP(ctx, pc, tz.Transport(), t.Logf) }()
 	}
 	t.Cleanup(func() {
 		cancel()

@@ -36,7 +36,7 @@ func serveEmulators(t *testing.T, mnemonic string) (speculosAddr, udpAddr string
 	ctx, cancel := context.WithCancel(context.Background())
 	errs := make(chan error, 2)
 	go func() { errs <- serve.ServeSpeculos(ctx, ln, l, nil, t.Logf) }()
-	go func() { errs <- serve.ServeUDP(ctx, pc, tz, t.Logf) }()
+	go func() { errs <- serve.ServeUDP(ctx, pc, tz.Transport(), t.Logf) }()
 	t.Cleanup(func() {
 		cancel()
 		for range 2 {

@@ -198,7 +198,7 @@ func Run(ctx context.Context, args []string, env Env) error {
 		pc.Close()
 		return fmt.Errorf("emulator: %w", err)
 	}
-	return ServeUDP(ctx, pc, t, logf)
+	return ServeUDP(ctx, pc, t.Transport(), logf)
 }
 
 // isLoopback reports whether host names only loopback addresses.

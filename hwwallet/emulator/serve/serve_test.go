@@ -96,7 +96,7 @@ func udpTrezor(t *testing.T, mnemonic string, b *emulator.Behaviour) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- ServeUDP(ctx, pc, tz, t.Logf) }()
+	go func() { done <- ServeUDP(ctx, pc, tz.Transport(), t.Logf) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -392,5 +392,29 @@ func TestRunUsage(t *testing.T) {
 	}
 	if err := Run(context.Background(), []string{"--help"}, Env{Stdout: io.Discard}); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("--help: %v", err)
+	}
+}
+
+// TestUDPDeviceStops: when the device behind the UDP port stops (here:
+// the emulated Trezor is closed), ServeUDP returns why.
+func TestUDPDeviceStops(t *testing.T) {
+	tz, err := emulator.NewTrezor(emulator.TrezorTestMnemonic, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- ServeUDP(context.Background(), pc, tz.Transport(), t.Logf) }()
+	tz.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, hwwallet.ErrDisconnected) {
+			t.Fatalf("ServeUDP = %v, want the device's disconnection", err)
+		}
+	case <-ctxFor(t, 10*time.Second).Done():
+		t.Fatal("ServeUDP kept running after the device stopped")
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/litsigner/litsigner/hwwallet"
-	"github.com/litsigner/litsigner/hwwallet/emulator"
 )
 
 // The emulator's liveness check (trezorlib transport/udp.py).
@@ -17,14 +16,20 @@ var (
 	udpPong = []byte("PONGPONG")
 )
 
-// ServeUDP puts the emulated Trezor on pc the way trezor-firmware's
-// emulator listens on UDP: every 64-byte datagram is one packet for the
-// device, the device's packets go to the address that sent the last
-// packet (others are dropped while nobody has written yet), and
-// "PINGPING" is answered "PONGPONG" at once. Datagrams of other sizes are
-// dropped (and reported to logf, which may be nil). It runs until ctx ends
-// (then it closes pc and returns nil) or the device stops.
-func ServeUDP(ctx context.Context, pc net.PacketConn, t *emulator.Trezor, logf func(format string, args ...any)) error {
+// ServeUDP puts a device on pc the way trezor-firmware's emulator listens
+// on UDP: every 64-byte datagram is one packet for the device, the
+// device's packets go to the address that sent the last packet (they are
+// dropped while nobody has written yet), and "PINGPING" is answered
+// "PONGPONG" at once. Datagrams of other sizes are dropped and reported to
+// logf (which may be nil).
+//
+// dev is the host end of the device's cable, e.g. emulator.Trezor's
+// Transport(). ServeUDP only moves packets, so any framing the device
+// speaks inside them (codec v1 today, THP tomorrow) is served the same way.
+//
+// It runs until ctx ends (then it closes pc and returns nil) or the device
+// stops answering on dev (then it returns that error).
+func ServeUDP(ctx context.Context, pc net.PacketConn, dev hwwallet.Transport, logf func(format string, args ...any)) error {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
@@ -34,19 +39,24 @@ func ServeUDP(ctx context.Context, pc net.PacketConn, t *emulator.Trezor, logf f
 	stop := context.AfterFunc(ctx, func() { pc.Close() })
 	defer stop()
 
-	host := t.Transport()
 	var (
-		mu   sync.Mutex
-		peer net.Addr // where the device's packets go
-		wg   sync.WaitGroup
+		mu     sync.Mutex
+		peer   net.Addr // where the device's packets go
+		devErr error    // why the device stopped, set before cancel
+		wg     sync.WaitGroup
 	)
 	wg.Add(1)
 	go func() { // device -> host
 		defer wg.Done()
-		defer cancel() // the device stopped: stop reading too
 		for {
-			r, err := host.ReadReport(ctx)
+			r, err := dev.ReadReport(ctx)
 			if err != nil {
+				if ctx.Err() == nil {
+					mu.Lock()
+					devErr = err
+					mu.Unlock()
+					cancel()
+				}
 				return
 			}
 			mu.Lock()
@@ -58,18 +68,26 @@ func ServeUDP(ctx context.Context, pc net.PacketConn, t *emulator.Trezor, logf f
 		}
 	}()
 	defer wg.Wait()
+	stopped := func(err error) error {
+		cancel()
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case parent.Err() != nil:
+			return nil
+		case devErr != nil:
+			return fmt.Errorf("serve: udp: the device stopped: %w", devErr)
+		default:
+			return fmt.Errorf("serve: udp: %w", err)
+		}
+	}
 
 	buf := make([]byte, 2048)
 	for {
 		n, from, err := pc.ReadFrom(buf)
 		if err != nil {
-			if parent.Err() != nil {
-				return nil
-			}
-			if isCut(t) {
-				return fmt.Errorf("serve: udp: the emulated Trezor stopped: %w", t.Pipe().Err())
-			}
-			return fmt.Errorf("serve: udp: read: %w", err)
+			return stopped(err)
 		}
 		switch {
 		case bytes.Equal(buf[:n], udpPing):
@@ -78,17 +96,11 @@ func ServeUDP(ctx context.Context, pc net.PacketConn, t *emulator.Trezor, logf f
 			mu.Lock()
 			peer = from
 			mu.Unlock()
-			if err := host.WriteReport(ctx, bytes.Clone(buf[:n])); err != nil {
-				if parent.Err() != nil {
-					return nil
-				}
-				return fmt.Errorf("serve: udp: the emulated Trezor stopped: %w", err)
+			if err := dev.WriteReport(ctx, bytes.Clone(buf[:n])); err != nil {
+				return stopped(err)
 			}
 		default:
 			logf("udp: %s: dropped a datagram of %d bytes (packets are %d bytes)", from, n, hwwallet.ReportSize)
 		}
 	}
 }
-
-// isCut reports whether the emulated Trezor's cable is gone.
-func isCut(t *emulator.Trezor) bool { return t.Pipe().Err() != nil }
