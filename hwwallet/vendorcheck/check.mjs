@@ -127,6 +127,11 @@ async function runLedger() {
 			const a = await eth.getAddress(path.replace(/^m\//, ''), false, true, '1');
 			out.addresses.push({ path, address: a.address, publicKey: a.publicKey, chainCode: a.chainCode });
 		}
+		// Once on screen too: the confirmation flow of a shown address.
+		if (paths.length > 0) {
+			const a = await eth.getAddress(paths[0].replace(/^m\//, ''), true);
+			out.addresses.push({ path: paths[0], address: a.address, shown: true });
+		}
 		for (const m of messages) {
 			const s = await eth.signPersonalMessage(m.path.replace(/^m\//, ''), m.hex);
 			const v = (typeof s.v === 'number' ? s.v : Number.parseInt(s.v, 16)).toString(16).padStart(2, '0');
@@ -201,6 +206,9 @@ async function runTrezor() {
 		}
 	}
 
+	// The firmware revision check needs no network for the version the
+	// emulator reports (2.8.9, bundled in @trezor/connect-common); connect
+	// notes a revision mismatch and "firmware outdated" and carries on.
 	await TrezorConnect.init({
 		manifest: { appName: 'litsigner vendorcheck', email: 'vendorcheck@litsigner.invalid', appUrl: 'http://127.0.0.1/' },
 		transports: [AddressedUdpTransport],
@@ -209,6 +217,9 @@ async function runTrezor() {
 		lazyLoad: false,
 		popup: false,
 		debug: process.env.VENDORCHECK_DEBUG === '1',
+		// The firmware hash check downloads the release binary to compare
+		// hashes with the device: never here (no network, and an emulator
+		// runs no released binary).
 		enableFirmwareHashCheck: false,
 	});
 	try {

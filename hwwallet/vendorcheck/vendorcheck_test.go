@@ -20,6 +20,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/litsigner/litsigner/hwwallet"
+	"github.com/litsigner/litsigner/hwwallet/emulator"
 	"github.com/litsigner/litsigner/hwwallet/emulator/serve"
 	"github.com/litsigner/litsigner/hwwallet/internal/vectors"
 	"github.com/litsigner/litsigner/hwwallet/ledger"
@@ -304,8 +305,9 @@ func TestLedgerHWAppEth(t *testing.T) {
 				extra = []string{"--long-hex", hex.EncodeToString(long)}
 			}
 			res := runCheck(t, node, "ledger", emu.addr, mnemonic, extra...)
-			if res.AppConfig == nil || res.AppConfig.Version == "" {
-				t.Errorf("no app configuration: %+v", res.AppConfig)
+			av := emulator.LedgerAppVersion
+			if want := fmt.Sprintf("%d.%d.%d", av[0], av[1], av[2]); res.AppConfig == nil || res.AppConfig.Version != want {
+				t.Errorf("app configuration %+v, want version %s", res.AppConfig, want)
 			}
 			checkResults(t, res, expect(t, v, mnemonic), messageCount(v, len(extra)/2))
 
