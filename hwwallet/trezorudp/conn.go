@@ -12,8 +12,10 @@
 // USB and UDP) by taking the same hwwallet.Transport. The contract a
 // framing can rely on: one WriteReport is one datagram, one ReadReport
 // returns one 64-byte datagram from the emulator (late PONGPONG answers are
-// skipped), reads and writes honour their context, and a vanished
-// emulator is an error wrapping hwwallet.ErrDisconnected.
+// skipped), reads and writes honour their context, a ReadReport that ends
+// with its context never consumes a packet (THP reads with short
+// deadlines while it waits for ACKs; thp.Reports adapts a Conn), and a
+// vanished emulator is an error wrapping hwwallet.ErrDisconnected.
 package trezorudp
 
 import (

@@ -178,3 +178,31 @@ func TestPeerGoesAway(t *testing.T) {
 		t.Fatalf("after the emulator left: write %v, read %v; want ErrDisconnected", werr, rerr)
 	}
 }
+
+// TestTimedOutReadLosesNothing: a packet that arrives after a read gave up
+// on its context is there for the next read.
+func TestTimedOutReadLosesNothing(t *testing.T) {
+	send := make(chan struct{})
+	addr := peer(t, pinging(func(req []byte) [][]byte {
+		<-send
+		return [][]byte{req}
+	}))
+	c, err := Dial(ctxFor(t, 5*time.Second), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.WriteReport(ctxFor(t, 5*time.Second), packet('?')); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := c.ReadReport(ctxFor(t, 10*time.Millisecond)); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("ReadReport = %v, want DeadlineExceeded", err)
+		}
+	}
+	close(send)
+	got, err := c.ReadReport(ctxFor(t, 5*time.Second))
+	if err != nil || !bytes.Equal(got, packet('?')) {
+		t.Fatalf("ReadReport = %q, %v", got, err)
+	}
+}
