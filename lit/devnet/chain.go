@@ -108,7 +108,7 @@ func (c *chain) advanceEpoch() uint64 {
 	c.block++
 	data := make([]byte, 32) // newState = 0 (Active)
 	c.logs = append(c.logs, types.Log{
-		Address:     nagachain.Networks[nagachain.NagaLocal].Contracts.Staking,
+		Address:     c.net.contracts().Staking,
 		Topics:      []common.Hash{nagachain.StateChangedTopic},
 		Data:        data,
 		BlockNumber: c.block,
@@ -130,7 +130,7 @@ func (c *chain) validators() []nagachain.Validator {
 		ip, _ := nagachain.IPv4(c.net.hostAddr)
 		out[i] = nagachain.Validator{
 			IP:              ip,
-			Port:            uint32(s.port),
+			Port:            uint32(s.portNow()),
 			NodeAddress:     c.net.nodes[i].naga.stakerAddress,
 			OperatorAddress: c.net.nodes[i].naga.stakerAddress,
 			LastRealmID:     big.NewInt(nagachain.DefaultRealmID),
@@ -141,7 +141,7 @@ func (c *chain) validators() []nagachain.Validator {
 
 // call answers eth_call data sent to one of the contracts.
 func (c *chain) call(to common.Address, data []byte) ([]byte, error) {
-	contracts := nagachain.Networks[nagachain.NagaLocal].Contracts
+	contracts := c.net.contracts()
 	if to != contracts.Staking && to != contracts.PriceFeed {
 		// No code at this address: a real node returns empty data.
 		return []byte{}, nil

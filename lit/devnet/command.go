@@ -40,13 +40,8 @@ type ChainContracts struct {
 func (n *Network) Announcement() Announcement {
 	a := Announcement{Nodes: n.NodeURLs(), Threshold: n.Threshold(), PKPs: n.PKPs()}
 	if n.cfg.Protocol == ProtocolNaga {
-		c := n.Contracts()
 		a.Protocol = ProtocolNaga
-		a.Chain = &ChainInfo{
-			RPCURL:    n.ChainURL(),
-			ChainID:   ChainID,
-			Contracts: ChainContracts{Staking: c.Staking.Hex(), PriceFeed: c.PriceFeed.Hex()},
-		}
+		a.Chain = n.Chain()
 	}
 	return a
 }

@@ -136,3 +136,45 @@ func TestRunCommandBadConfig(t *testing.T) {
 		t.Fatalf("threshold above nodes: %v", err)
 	}
 }
+
+func TestRunCommandNaga(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- RunCommand(ctx, []string{"--protocol", "naga", "--port", "0", "--chain-port", "0", "--nodes", "4", "--seed", "cmd"}, outW, io.Discard)
+		outW.Close()
+	}()
+	lines := bufio.NewScanner(outR)
+	if !lines.Scan() {
+		t.Fatalf("no announcement: %v", <-done)
+	}
+	line := lines.Text()
+	if !strings.HasPrefix(line, `{"protocol":"naga","nodes":["http://127.0.0.1:`) {
+		t.Fatalf("announcement %s", line)
+	}
+	var a Announcement
+	dec := json.NewDecoder(strings.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&a); err != nil {
+		t.Fatalf("announcement %q: %v", line, err)
+	}
+	if len(a.Nodes) != 4 || a.Threshold != 3 || len(a.PKPs) != 1 || a.Chain == nil || a.Chain.ChainID != 31337 ||
+		a.Chain.Contracts.Staking != "0xa82fF9aFd8f496c3d6ac40E2a0F282E47488CFc9" || !strings.HasPrefix(a.Chain.RPCURL, "http://127.0.0.1:") {
+		t.Fatalf("announcement %+v", a)
+	}
+	res, rerr := rpcCall(t, a.Chain.RPCURL, "eth_chainId")
+	if rerr != nil || string(res) != `"0x7a69"` {
+		t.Fatalf("chain: %s %v", res, rerr)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("RunCommand: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("RunCommand did not return after cancel")
+	}
+}

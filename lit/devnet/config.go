@@ -59,7 +59,9 @@ type Config struct {
 	Nodes int
 	// Threshold is the number of signature shares a signature needs
 	// (default: 2/3 of Nodes rounded down, at least 1; 6 for 10 nodes; on
-	// Naga max(3, floor(2n/3)), the number of nodes the SDK contacts).
+	// Naga max(3, floor(2n/3)), the number of nodes the SDK contacts; a
+	// Naga node refuses a request whose nodeSet is smaller than Threshold,
+	// so a larger value makes the SDK's requests fail).
 	Threshold int
 	// Host is the IPv4 loopback address the nodes listen on (default
 	// 127.0.0.1). Each node also listens on [::1] at the same port when IPv6

@@ -87,24 +87,17 @@ func (n *Network) derive(label string, i uint64) []byte {
 
 // startChain indexes the nodes' socket addresses and starts the fake chain.
 func (n *Network) startChain() error {
-	n.bySocket = map[string]int{}
+	bySocket := map[string]int{}
 	for i, nd := range n.nodes {
 		for _, u := range nd.urls {
 			if sock, ok := strings.CutPrefix(u, "http://"); ok {
-				n.bySocket[sock] = i
+				bySocket[sock] = i
 			}
 		}
-		n.bySocket[strings.TrimPrefix(n.servers[i].url, "http://")] = i
+		bySocket[strings.TrimPrefix(n.servers[i].url, "http://")] = i
 	}
-	c, err := newChain(n)
-	if err != nil {
-		return err
-	}
-	if err := c.listen(n.cfg.Host, n.cfg.ChainPort); err != nil {
-		return err
-	}
-	n.chain = c
-	return nil
+	n.bySocket.Store(&bySocket)
+	return n.chain.listen(n.cfg.Host, n.cfg.ChainPort)
 }
 
 // errNotNaga is returned by the Naga-only methods on a v2 network.
@@ -118,11 +111,41 @@ func (n *Network) ChainURL() string {
 	return n.chain.url
 }
 
-// Contracts are the addresses the Naga fake chain serves: the SDK's
-// naga-local Staking and PriceFeed (and the Ledger and PaymentDelegation
-// addresses, which have no code on the fake chain).
-func (n *Network) Contracts() nagachain.Contracts {
+// contracts are the addresses the Naga fake chain serves: the SDK's
+// naga-local Staking and PriceFeed (the Ledger and PaymentDelegation
+// addresses have no code on the fake chain).
+func (n *Network) contracts() nagachain.Contracts {
 	return nagachain.Networks[nagachain.NagaLocal].Contracts
+}
+
+// Contracts are the contract addresses of a Naga devnet: the SDK's
+// naga-local addresses. The fake chain serves Staking and PriceFeed; Ledger
+// and PaymentDelegation have no code there.
+type Contracts struct {
+	Staking, PriceFeed, Ledger, PaymentDelegation common.Address
+}
+
+// Contracts returns the Naga contract addresses (the zero value on v2).
+func (n *Network) Contracts() Contracts {
+	if n.cfg.Protocol != ProtocolNaga {
+		return Contracts{}
+	}
+	c := n.contracts()
+	return Contracts{Staking: c.Staking, PriceFeed: c.PriceFeed, Ledger: c.Ledger, PaymentDelegation: c.PaymentDelegation}
+}
+
+// Chain describes the Naga fake chain (nil on v2): its RPC URL, chain id
+// and the Staking and PriceFeed addresses, as the announcement prints them.
+func (n *Network) Chain() *ChainInfo {
+	if n.chain == nil {
+		return nil
+	}
+	c := n.contracts()
+	return &ChainInfo{
+		RPCURL:    n.chain.url,
+		ChainID:   ChainID,
+		Contracts: ChainContracts{Staking: c.Staking.Hex(), PriceFeed: c.PriceFeed.Hex()},
+	}
 }
 
 // Epoch is the Naga chain's current epoch number (0 on v2).

@@ -49,7 +49,7 @@ type nagaSession struct {
 // newNagaSession builds the SIWE message the SDK builds (domain localhost,
 // chain id 1, URI lit:session:<key>, a ReCap granting Threshold/Execution on
 // each of grants: "*" or CIDs) and signs it with the test wallet.
-func newNagaSession(t *testing.T, now time.Time, grants ...string) *nagaSession {
+func newNagaSession(t testing.TB, now time.Time, grants ...string) *nagaSession {
 	t.Helper()
 	if len(grants) == 0 {
 		grants = []string{"*"}
@@ -102,7 +102,7 @@ func (s *nagaSession) sessionMsg(nodeURL string, now time.Time) nagawire.Session
 }
 
 // sign signs m with the session key.
-func (s *nagaSession) sign(t *testing.T, m nagawire.SessionSigMessage) nagawire.AuthSig {
+func (s *nagaSession) sign(t testing.TB, m nagawire.SessionSigMessage) nagawire.AuthSig {
 	t.Helper()
 	raw, err := m.Marshal()
 	if err != nil {
@@ -128,6 +128,7 @@ type nagaCall struct {
 type nagaReply struct {
 	status int
 	raw    []byte // the HTTP body
+	plain  []byte // the opened result
 	result nagawire.Result
 	resp   nagawire.ExecuteResponse // when result.OK
 	object NodeError                // when !result.OK
@@ -145,7 +146,7 @@ func nodeSetOf(n *Network, nodes ...int) []nagawire.NodeSetEntry {
 
 // nagaRequest is an execute request of code with params over nodes, with a
 // session signature for the node being called.
-func nagaRequest(t *testing.T, n *Network, s *nagaSession, node int, code string, params any, nodes []int) nagawire.ExecuteRequest {
+func nagaRequest(t testing.TB, n *Network, s *nagaSession, node int, code string, params any, nodes []int) nagawire.ExecuteRequest {
 	t.Helper()
 	raw, err := json.Marshal(params)
 	if err != nil {
@@ -206,6 +207,7 @@ func openReply(t *testing.T, n *Network, node int, kp nagawire.KeyPair, status i
 		}
 		plain, r.sealed = p, true
 	}
+	r.plain = plain
 	if err := json.Unmarshal(plain, &r.result); err != nil {
 		t.Fatalf("node %d: reply %q is not a result: %v", node, plain, err)
 	}

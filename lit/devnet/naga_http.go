@@ -262,10 +262,14 @@ func (nd *node) checkEpoch(e *uint64) *NodeError {
 // set; a smaller set cannot reconstruct the key). sockets are the entries'
 // addresses, sorted.
 func (nd *node) signingSetOf(ns []nagawire.NodeSetEntry) ([]int, []string, *NodeError) {
+	bySocket := nd.net.bySocket.Load()
+	if bySocket == nil {
+		return nil, nil, nodeError(http.StatusServiceUnavailable, KindUnexpected, CodeInternalError, "the network is still starting; try again")
+	}
 	var set []int
 	var sockets []string
 	for _, e := range ns {
-		i, ok := nd.net.bySocket[e.SocketAddress]
+		i, ok := (*bySocket)[e.SocketAddress]
 		if !ok {
 			return nil, nil, invalid("nodeSet names a node that is not part of this network",
 				"socketAddress "+strconv.Quote(truncate(e.SocketAddress, 64)))

@@ -2,11 +2,13 @@ package devnet
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -366,6 +368,14 @@ func TestNagaFaults(t *testing.T) {
 	if status != 500 || json.Unmarshal(body, &res) != nil || res.OK || !strings.Contains(*res.ErrorObject, CodeSimulatedHTTP500) {
 		t.Fatalf("http500: %d %q", status, body)
 	}
+	// Latency: the reply still comes, sealed and valid.
+	if err := n.SetFault(1, Fault{Latency: time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	replies = runNaga(t, n, s, multiSign, params, set)
+	if _, _, _, err := combineNaga(t, replies, "sig1"); err != nil {
+		t.Fatalf("slow node: %v", err)
+	}
 	if err := n.ClearFaults(); err != nil {
 		t.Fatal(err)
 	}
@@ -398,6 +408,9 @@ func TestNagaChain(t *testing.T) {
 		t.Fatalf("eth_blockNumber %s %v", res, err)
 	}
 	c := n.Contracts()
+	if ch := n.Chain(); ch.RPCURL != url || ch.ChainID != 31337 || ch.Contracts.Staking != c.Staking.Hex() || ch.Contracts.PriceFeed != "0xAA292E8611aDF267e563f334Ee42320aC96D0463" {
+		t.Fatalf("Chain() %+v", ch)
+	}
 	logFilter := map[string]any{"fromBlock": "0x0", "toBlock": "latest", "address": strings.ToLower(c.Staking.Hex()), "topics": []any{nagachain.StateChangedTopic.Hex()}}
 	if res, err := rpcCall(t, url, "eth_getLogs", logFilter); err != nil || string(res) != "[]" {
 		t.Fatalf("eth_getLogs %s %v", res, err)
@@ -527,4 +540,48 @@ func flipHexDigit(s string, i int) string {
 		b[i] = '0'
 	}
 	return string(b)
+}
+
+// TestNagaStartStopNoLeak starts and stops a Naga network the way another
+// package's test does (in-process, free ports), uses every server, and
+// requires every goroutine it started to be gone; cancelling Start's
+// context stops it too.
+func TestNagaStartStopNoLeak(t *testing.T) {
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	before := runtime.NumGoroutine()
+	for _, viaCtx := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		n, err := Start(ctx, Config{Protocol: ProtocolNaga, Nodes: 3, Seed: "leak"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range append(n.NodeURLs(), n.ChainURL()) {
+			resp, err := client.Post(u+nagawire.HandshakePath, "application/json", strings.NewReader(`{"challenge":"ab"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		if viaCtx {
+			cancel()
+		} else {
+			if err := n.Close(); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+		}
+		_ = n.Close() // returns once the network is down, whoever started closing it
+		if _, err := client.Post(n.ChainURL(), "application/json", strings.NewReader(`{}`)); err == nil {
+			t.Fatal("chain still answering after Close")
+		}
+	}
+	// One bounded wait: goroutines of closed connections end asynchronously.
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := runtime.NumGoroutine(); got > before {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines before, %d after:\n%s", before, got, buf[:runtime.Stack(buf, true)])
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/litsigner/litsigner/lit/devnet/action"
@@ -30,9 +31,9 @@ type Network struct {
 
 	// Naga only.
 	chain    *chain
-	hostAddr netip.Addr     // cfg.Host, IPv4
-	bySocket map[string]int // "ip:port" (nodeSet socketAddress) -> node index
-	netKey   [32]byte       // derives the network's stable values
+	hostAddr netip.Addr                     // cfg.Host, IPv4
+	bySocket atomic.Pointer[map[string]int] // "ip:port" (nodeSet socketAddress) -> node index, once all listen
+	netKey   [32]byte                       // derives the network's stable values
 	nagaKeys nagaHandshakeKeys
 
 	// baseCtx is the parent of every request context; Close cancels it so
@@ -83,6 +84,12 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 		return nil, err
 	}
 	n.baseCtx, n.cancelBase = context.WithCancel(context.WithoutCancel(ctx))
+	if cfg.Protocol == ProtocolNaga {
+		if n.chain, err = newChain(n); err != nil {
+			n.cancelBase()
+			return nil, err
+		}
+	}
 	if err := n.listenAll(); err != nil {
 		n.cancelBase()
 		n.closeServers()
