@@ -121,7 +121,18 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 		urls[i] = ch.n.url
 		maxPrices[i] = new(big.Int).Add(price(ch.n), extra)
 	}
-	sigs, err := s.signNaga(urls, maxPrices, []ResourceAbilityRequest{ra}, now)
+	reqs := []ResourceAbilityRequest{ra}
+	priceKeys := make([]string, len(maxPrices))
+	for i, p := range maxPrices {
+		priceKeys[i] = p.Text(16)
+	}
+	sigs, err := s.cachedSigsNaga(st, urls, priceKeys, reqs, func(missing []string, idx []int) ([]nagawire.AuthSig, error) {
+		prices := make([]*big.Int, len(idx))
+		for j, i := range idx {
+			prices[j] = maxPrices[i]
+		}
+		return s.signNaga(missing, prices, reqs, now)
+	}, now)
 	if err != nil {
 		return nil, err
 	}

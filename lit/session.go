@@ -61,6 +61,10 @@ type Session struct {
 
 	mu    sync.RWMutex
 	wiped bool
+
+	// sigs are the per-node session signatures made for reuse (see
+	// sigcache.go).
+	sigs sigCache
 }
 
 // NewSession builds the SIWE message for key, asks signer to sign it
@@ -180,6 +184,7 @@ func (s *Session) Wipe() {
 	s.wiped = true
 	s.mu.Unlock()
 	s.key.Wipe()
+	s.sigs.clear()
 }
 
 // Wiped reports whether the session key was wiped.
@@ -223,16 +228,10 @@ func (s *Session) SignForNode(nodeURL string, reqs []ResourceAbilityRequest, now
 
 // signForNodes signs the same template for every node URL.
 func (s *Session) signForNodes(nodeURLs []string, reqs []ResourceAbilityRequest, now time.Time) ([]AuthSig, error) {
-	if s.Wiped() {
-		return nil, fmt.Errorf("lit: session signature: %w", ErrSessionWiped)
+	if err := s.canSignV2(now); err != nil {
+		return nil, err
 	}
-	if !now.Before(s.expiration) {
-		return nil, fmt.Errorf("lit: session signature: expired at %s: %w", s.expiration.UTC().Format(time.RFC3339), ErrSessionExpired)
-	}
-	exp := now.Add(SessionSigTTL)
-	if exp.After(s.expiration) {
-		exp = s.expiration
-	}
+	exp := s.sigExpiration(now)
 	p := SessionSigPayload{
 		SessionKey:              s.key.PublicKeyHex(),
 		ResourceAbilityRequests: reqs,
@@ -261,4 +260,15 @@ func (s *Session) signForNodes(nodeURLs []string, reqs []ResourceAbilityRequest,
 		out[i] = sig
 	}
 	return out, nil
+}
+
+// canSignV2 reports why s cannot sign a v2 session signature at now.
+func (s *Session) canSignV2(now time.Time) error {
+	if s.Wiped() {
+		return fmt.Errorf("lit: session signature: %w", ErrSessionWiped)
+	}
+	if !now.Before(s.expiration) {
+		return fmt.Errorf("lit: session signature: expired at %s: %w", s.expiration.UTC().Format(time.RFC3339), ErrSessionExpired)
+	}
+	return nil
 }

@@ -136,7 +136,7 @@ func (protoV2) plan(c *Client, st *netState, s *Session, ra ResourceAbilityReque
 	if len(avoid) > 0 {
 		return nil, errNoAlternative
 	}
-	sigs, err := s.signForNodes(c.net.NodeURLs, []ResourceAbilityRequest{ra}, now)
+	sigs, err := s.cachedSigsV2(st, c.net.NodeURLs, []ResourceAbilityRequest{ra}, now)
 	if err != nil {
 		return nil, err
 	}

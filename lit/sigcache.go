@@ -1,0 +1,216 @@
+package lit
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/litsigner/litsigner/lit/internal/nagawire"
+)
+
+// Per-node session signatures are valid for SessionSigTTL (5 min), and the
+// SDK signs them once per session and reuses them; signing ten per call
+// (one per node) was the largest client cost per executeJs. A Session
+// therefore keeps the signatures it made for the network state they were
+// made for, and reuses one while it is young.
+//
+// The cached signatures are bearer tokens (with the session key they
+// stand for, anyone holding one may run actions at that node until it
+// expires): they live only in this in-memory map, are never logged nor
+// returned by any accessor, and are dropped on Wipe.
+
+// sigReuseFor is how long after its issuedAt a cached signature is still
+// handed out: half its lifetime, so a node always receives one with at
+// least SessionSigTTL/2 left (or the session's own end, when nearer).
+const sigReuseFor = SessionSigTTL / 2
+
+// maxCachedSigs bounds one session's cache (a node set changing under a
+// long session adds keys; past the bound the cache starts afresh).
+const maxCachedSigs = 1024
+
+// sigCache is a session's per-node signatures for one network state.
+type sigCache struct {
+	mu sync.Mutex
+	// owner is the *netState the entries were signed for; another state
+	// (a new epoch, a new node set, another client) empties the cache.
+	owner *netState
+	m     map[string]cachedSig
+}
+
+// cachedSig is one signature and its reuse window.
+type cachedSig struct {
+	v2     AuthSig
+	naga   nagawire.AuthSig
+	issued time.Time // reuse from here...
+	until  time.Time // ...to here (exclusive)
+}
+
+// sigKey is the cache key of one node's signature: everything the signed
+// message depends on besides the time.
+func sigKey(proto, url string, reqs []ResourceAbilityRequest, maxPrice string) string {
+	var b strings.Builder
+	b.WriteString(proto)
+	b.WriteByte(0)
+	b.WriteString(url)
+	for _, r := range reqs {
+		b.WriteByte(0)
+		b.WriteString(r.Resource.Resource)
+		b.WriteByte(0)
+		b.WriteString(r.Resource.ResourcePrefix)
+		b.WriteByte(0)
+		b.WriteString(r.Ability)
+	}
+	b.WriteByte(0)
+	b.WriteString(maxPrice)
+	return b.String()
+}
+
+// lookup returns the entries for st at now (ok false for a key that is
+// missing or too old), switching the cache to st first.
+func (c *sigCache) lookup(st *netState, keys []string, now time.Time) ([]cachedSig, []bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.owner != st {
+		c.owner, c.m = st, nil
+	}
+	out := make([]cachedSig, len(keys))
+	ok := make([]bool, len(keys))
+	for i, k := range keys {
+		e, found := c.m[k]
+		if found && !now.Before(e.issued) && now.Before(e.until) {
+			out[i], ok[i] = e, true
+		}
+	}
+	return out, ok
+}
+
+// store remembers entries signed for st (unless the cache moved on to
+// another state meanwhile).
+func (c *sigCache) store(st *netState, keys []string, entries []cachedSig, fresh []bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.owner != st {
+		return
+	}
+	if c.m == nil || len(c.m)+len(keys) > maxCachedSigs {
+		c.m = make(map[string]cachedSig, len(keys))
+	}
+	for i, k := range keys {
+		if fresh[i] {
+			c.m[k] = entries[i]
+		}
+	}
+}
+
+// clear drops every cached signature.
+func (c *sigCache) clear() {
+	c.mu.Lock()
+	c.owner, c.m = nil, nil
+	c.mu.Unlock()
+}
+
+// reuseWindow is the window in which a signature issued at issued and
+// expiring at exp may be reused.
+func reuseWindow(issued, exp time.Time) time.Time {
+	until := issued.Add(sigReuseFor)
+	if exp.Before(until) {
+		until = exp
+	}
+	return until
+}
+
+// cachedSigsV2 returns the v2 session signatures for urls at now for
+// network state st, reusing the cached ones that are young enough and
+// signing the rest.
+func (s *Session) cachedSigsV2(st *netState, urls []string, reqs []ResourceAbilityRequest, now time.Time) ([]AuthSig, error) {
+	if err := s.canSignV2(now); err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(urls))
+	for i, u := range urls {
+		keys[i] = sigKey(ProtocolV2, u, reqs, "")
+	}
+	entries, ok := s.sigs.lookup(st, keys, now)
+	var missing []string
+	for i, u := range urls {
+		if !ok[i] {
+			missing = append(missing, u)
+		}
+	}
+	out := make([]AuthSig, len(urls))
+	if len(missing) > 0 {
+		signed, err := s.signForNodes(missing, reqs, now)
+		if err != nil {
+			return nil, err
+		}
+		until := reuseWindow(now, s.sigExpiration(now))
+		j := 0
+		fresh := make([]bool, len(urls))
+		for i := range urls {
+			if !ok[i] {
+				entries[i] = cachedSig{v2: signed[j], issued: now, until: until}
+				fresh[i] = true
+				j++
+			}
+		}
+		s.sigs.store(st, keys, entries, fresh)
+	}
+	for i := range entries {
+		out[i] = entries[i].v2
+	}
+	return out, nil
+}
+
+// cachedSigsNaga is cachedSigsV2 for Naga's signatures, which also sign
+// each node's maxPrice.
+func (s *Session) cachedSigsNaga(st *netState, urls []string, maxPrices []string, reqs []ResourceAbilityRequest, sign func(urls []string, idx []int) ([]nagawire.AuthSig, error), now time.Time) ([]nagawire.AuthSig, error) {
+	if err := s.canSign(now); err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(urls))
+	for i, u := range urls {
+		keys[i] = sigKey(ProtocolNaga, u, reqs, maxPrices[i])
+	}
+	entries, ok := s.sigs.lookup(st, keys, now)
+	var missing []string
+	var idx []int
+	for i, u := range urls {
+		if !ok[i] {
+			missing = append(missing, u)
+			idx = append(idx, i)
+		}
+	}
+	if len(missing) > 0 {
+		signed, err := sign(missing, idx)
+		if err != nil {
+			return nil, err
+		}
+		until := reuseWindow(now, s.sigExpiration(now))
+		fresh := make([]bool, len(urls))
+		for j, i := range idx {
+			entries[i] = cachedSig{naga: signed[j], issued: now, until: until}
+			fresh[i] = true
+		}
+		s.sigs.store(st, keys, entries, fresh)
+	}
+	out := make([]nagawire.AuthSig, len(urls))
+	for i := range entries {
+		out[i] = entries[i].naga
+	}
+	return out, nil
+}
+
+// canSign reports why s cannot sign at now (wiped, expired), or nil.
+func (s *Session) canSign(now time.Time) error {
+	_, _, err := s.sigWindow(now)
+	return err
+}
+
+// sigExpiration is the expiration of a signature issued at now.
+func (s *Session) sigExpiration(now time.Time) time.Time {
+	exp := now.Add(SessionSigTTL)
+	if exp.After(s.expiration) {
+		exp = s.expiration
+	}
+	return exp
+}

@@ -1,0 +1,190 @@
+package lit
+
+import (
+	"errors"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/litsigner/litsigner/lit/internal/nagawire"
+)
+
+var cacheURLs = []string{"http://127.0.0.1:7470", "http://127.0.0.1:7471", "http://127.0.0.1:7472"}
+
+// issuedOf is the issuedAt of a v2 signature (which nodes check).
+func issuedOf(t *testing.T, sig AuthSig) string {
+	t.Helper()
+	p, err := ParseSessionSig(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.IssuedAt
+}
+
+func TestSigCacheV2(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	s := newTestSession(t, SessionOptions{Now: func() time.Time { return t0 }, Expiration: t0.Add(time.Hour)})
+	st := &netState{threshold: 2}
+	reqs := []ResourceAbilityRequest{LitActionRequest("*")}
+	first, err := s.cachedSigsV2(st, cacheURLs, reqs, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, sig := range first {
+		if err := VerifySessionSig(sig, cacheURLs[i], t0, "*"); err != nil {
+			t.Fatalf("node %d: %v", i, err)
+		}
+	}
+	same := func(a, b []AuthSig) bool {
+		for i := range a {
+			if a[i] != b[i] {
+				return false
+			}
+		}
+		return len(a) == len(b)
+	}
+	tests := []struct {
+		name  string
+		st    *netState
+		urls  []string
+		reqs  []ResourceAbilityRequest
+		now   time.Time
+		reuse bool
+	}{
+		{"hit", st, cacheURLs, reqs, t0.Add(time.Minute), true},
+		{"hit just before half the lifetime", st, cacheURLs, reqs, t0.Add(sigReuseFor - time.Millisecond), true},
+		{"expired: half the lifetime", st, cacheURLs, reqs, t0.Add(sigReuseFor), false},
+		{"clock went back", st, cacheURLs, reqs, t0.Add(-time.Second), false},
+		{"other resource", st, cacheURLs, []ResourceAbilityRequest{LitActionRequest("QmX")}, t0, false},
+		{"epoch/node-set change", &netState{threshold: 2, epoch: 7}, cacheURLs, reqs, t0.Add(time.Second), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Start each case from a cache holding first's signatures.
+			s.sigs.clear()
+			keys := make([]string, len(cacheURLs))
+			for i, u := range cacheURLs {
+				keys[i] = sigKey(ProtocolV2, u, reqs, "")
+			}
+			s.sigs.lookup(st, keys, t0)
+			entries := make([]cachedSig, len(first))
+			fresh := make([]bool, len(first))
+			for i := range first {
+				entries[i] = cachedSig{v2: first[i], issued: t0, until: reuseWindow(t0, t0.Add(SessionSigTTL))}
+				fresh[i] = true
+			}
+			s.sigs.store(st, keys, entries, fresh)
+
+			got, err := s.cachedSigsV2(tt.st, tt.urls, tt.reqs, tt.now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if same(got, first) != tt.reuse {
+				t.Fatalf("reused = %v, want %v", same(got, first), tt.reuse)
+			}
+			for i, sig := range got {
+				if err := VerifySessionSig(sig, tt.urls[i], tt.now, resourceOf(tt.reqs)); err != nil {
+					t.Fatalf("node %d: %v", i, err)
+				}
+				if !tt.reuse && sig == first[i] {
+					t.Fatalf("node %d: signature reused", i)
+				}
+			}
+		})
+	}
+}
+
+// resourceOf is the resource of the first request.
+func resourceOf(reqs []ResourceAbilityRequest) string { return reqs[0].Resource.Resource }
+
+func TestSigCacheNewNodeSignsOnlyIt(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	s := newTestSession(t, SessionOptions{Now: func() time.Time { return t0 }, Expiration: t0.Add(time.Hour)})
+	st := &netState{}
+	reqs := []ResourceAbilityRequest{LitActionRequest("*")}
+	a, err := s.cachedSigsV2(st, cacheURLs[:2], reqs, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.cachedSigsV2(st, cacheURLs, reqs, t0.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a[0] != b[0] || a[1] != b[1] {
+		t.Fatal("known nodes re-signed")
+	}
+	if got := issuedOf(t, b[2]); got != formatJSTime(t0.Add(time.Second)) {
+		t.Fatalf("new node's signature issued at %s", got)
+	}
+}
+
+func TestSigCacheSessionEnd(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	end := t0.Add(time.Minute)
+	s := newTestSession(t, SessionOptions{Now: func() time.Time { return t0 }, Expiration: end})
+	st := &netState{}
+	reqs := []ResourceAbilityRequest{LitActionRequest("*")}
+	if _, err := s.cachedSigsV2(st, cacheURLs, reqs, t0); err != nil {
+		t.Fatal(err)
+	}
+	// The cached signatures end with the session: past it, no reuse.
+	if _, err := s.cachedSigsV2(st, cacheURLs, reqs, end); !errors.Is(err, ErrSessionExpired) {
+		t.Fatalf("after the session's end: %v, want ErrSessionExpired", err)
+	}
+	if _, err := s.cachedSigsV2(st, cacheURLs, reqs, t0.Add(30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	s.Wipe()
+	if _, err := s.cachedSigsV2(st, cacheURLs, reqs, t0.Add(time.Second)); !errors.Is(err, ErrSessionWiped) {
+		t.Fatalf("after Wipe: %v, want ErrSessionWiped", err)
+	}
+	if s.sigs.m != nil || s.sigs.owner != nil {
+		t.Fatal("Wipe left cached signatures in memory")
+	}
+}
+
+func TestSigCacheNaga(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	s := newTestSession(t, SessionOptions{Now: func() time.Time { return t0 }, Expiration: t0.Add(time.Hour)})
+	st := &netState{epoch: 3}
+	reqs := []ResourceAbilityRequest{LitActionRequest("*")}
+	signed := 0
+	get := func(st *netState, prices []string, now time.Time) []nagawire.AuthSig {
+		t.Helper()
+		sigs, err := s.cachedSigsNaga(st, cacheURLs, prices, reqs, func(urls []string, idx []int) ([]nagawire.AuthSig, error) {
+			signed += len(urls)
+			ps := make([]*big.Int, len(idx))
+			for j, i := range idx {
+				ps[j], _ = new(big.Int).SetString(prices[i], 16)
+			}
+			return s.signNaga(urls, ps, reqs, now)
+		}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sigs
+	}
+	p := []string{"10", "10", "10"}
+	a := get(st, p, t0)
+	b := get(st, p, t0.Add(time.Minute))
+	if signed != 3 || a[1] != b[1] {
+		t.Fatalf("second call signed again (%d signatures)", signed)
+	}
+	get(st, []string{"10", "11", "10"}, t0.Add(time.Minute))
+	if signed != 4 {
+		t.Fatalf("a new maxPrice signed %d signatures, want 1 more", signed-3)
+	}
+	st4 := &netState{epoch: 4}
+	get(st4, p, t0.Add(time.Minute))
+	if signed != 7 {
+		t.Fatalf("a new epoch signed %d signatures, want 3 more", signed-4)
+	}
+	get(st4, p, t0.Add(sigReuseFor))
+	if signed != 7 {
+		t.Fatalf("a hit signed %d signatures", signed-7)
+	}
+	get(st4, p, t0.Add(sigReuseFor+time.Minute))
+	if signed != 10 {
+		t.Fatalf("after half the lifetime: %d signatures, want 3 more", signed-7)
+	}
+}
