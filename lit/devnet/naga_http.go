@@ -391,7 +391,7 @@ func (nd *node) verifyNagaSession(sig nagawire.AuthSig, cid string) *NodeError {
 		return unauthorized(fmt.Sprintf("the last capability must be the wallet's SIWE signature (derivedVia %q)", nagawire.WalletSigDerivedVia),
 			"derivedVia "+strconv.Quote(truncate(capSig.DerivedVia, 64)))
 	}
-	err = lit.VerifyCapability(lit.AuthSig{
+	err = nd.verified.VerifyCapability(lit.AuthSig{
 		Sig: capSig.Sig, DerivedVia: capSig.DerivedVia, SignedMessage: capSig.SignedMessage, Address: capSig.Address, Algo: capSig.Algo,
 	}, strings.ToLower(sig.Address), now, cid)
 	if err != nil {

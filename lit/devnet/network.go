@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/litsigner/litsigner/lit"
 	"github.com/litsigner/litsigner/lit/devnet/action"
 )
 
@@ -114,7 +115,7 @@ func (n *Network) deal() error {
 	keys := newEntropy(cfg.Seed, "pkp")
 	n.nodes = make([]*node, cfg.Nodes)
 	for i := range n.nodes {
-		n.nodes[i] = &node{net: n, index: i}
+		n.nodes[i] = &node{net: n, index: i, verified: lit.NewVerifyCache(0)}
 	}
 	for p := 0; p < cfg.PKPs; p++ {
 		key, shares, err := dealPKP(keys, cfg.Nodes, cfg.Threshold)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+	"github.com/litsigner/litsigner/lit"
 	"github.com/litsigner/litsigner/lit/devnet/action"
 )
 
@@ -25,6 +26,10 @@ type node struct {
 	keyShares []secp256k1.ModNScalar
 	handshake handshakeReply // v2
 	naga      *nagaNode      // Naga: identity key and prices; nil on v2
+	// verified caches the session signatures and wallet capabilities this
+	// node has already verified (a session sends the same ones with
+	// every request).
+	verified *lit.VerifyCache
 }
 
 // protocol is one wire protocol's HTTP codec: its endpoints and how it

@@ -135,7 +135,7 @@ func (nd *node) verifyV2Session(sig lit.AuthSig, cid string) *NodeError {
 	if p, err := lit.ParseSessionSig(sig); err == nil && slices.Contains(nd.urls, p.NodeAddress) {
 		nodeURL = p.NodeAddress
 	}
-	err := lit.VerifySessionSig(sig, nodeURL, nd.net.cfg.Now(), cid)
+	err := nd.verified.VerifySessionSig(sig, nodeURL, nd.net.cfg.Now(), cid)
 	if err == nil {
 		return nil
 	}
