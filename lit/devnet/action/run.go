@@ -128,13 +128,9 @@ func (r *run) exec(src string, paramsJSON []byte) error {
 	}
 	r.vm.SetPromiseRejectionTracker(r.trackRejection)
 
-	prg, err := goja.Compile(scriptName, src, false)
+	prg, err := compile(src)
 	if err != nil {
-		msg := err.Error()
-		if !strings.HasPrefix(msg, "SyntaxError") {
-			msg = "SyntaxError: " + msg
-		}
-		return &ThrowError{Message: msg}
+		return err
 	}
 	// RunProgram also drains the promise job queue before returning, so
 	// every async continuation that can run has run when it returns; then
