@@ -51,7 +51,7 @@ func TestSessionOnNetworkEmulators(t *testing.T) {
 
 // startNetworkEmulator serves an emulated Ledger (Speculos TCP) or Trezor
 // (UDP) with the Speculos seed on loopback and returns its device ID.
-func startNetworkEmulator(t *testing.T, kind string, b *emulator.Behaviour) string {
+func startNetworkEmulator(t testing.TB, kind string, b *emulator.Behaviour) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -128,6 +128,9 @@ type nagaNode struct {
 type nagaCall struct {
 	key      nagawire.KeyPair
 	identity [32]byte
+	// shared, when set, is the box key between key and identity: it
+	// sealed the request and opens the reply.
+	shared *nagawire.SharedKey
 }
 
 // nagaHeader is the SDK 8.x request headers for network name.

@@ -164,13 +164,14 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 			return nil, fmt.Errorf("request nonce: %w", err)
 		}
 		identity := ch.n.ext.(nagaNode).identity
-		env := nagawire.Envelope{Version: nagawire.EnvelopeVersion, Payload: nagawire.Seal(key, identity, plain, random, now), Epoch: &epoch}
+		shared := nagawire.NewSharedKey(key, identity)
+		env := nagawire.Envelope{Version: nagawire.EnvelopeVersion, Payload: shared.Seal(plain, random, now), Epoch: &epoch}
 		body, err := json.Marshal(env)
 		if err != nil {
 			return nil, fmt.Errorf("execute envelope: %w", err)
 		}
 		plan.calls = append(plan.calls, &nodeCall{url: ch.n.url, path: nagawire.ExecutePath, header: hdr, body: body,
-			ext: nagaCall{key: key, identity: identity}})
+			ext: nagaCall{key: key, identity: identity, shared: shared}})
 	}
 	c.log.Debug("lit: node set chosen", "network", c.net.Name, "nodes", strings.Join(urls, ","), "price", sum.String())
 	return plan, nil
@@ -212,7 +213,14 @@ func (*protoNaga) decode(_ *netState, call *nodeCall, status int, body []byte) (
 	if !strings.EqualFold(strings.TrimPrefix(env.Payload.VerificationKey, "0x"), hex.EncodeToString(nc.identity[:])) {
 		return executeReply{}, fmt.Errorf("execute reply: sealed by %q, not the node's identity key: %w", clip(env.Payload.VerificationKey), ErrBadReply)
 	}
-	plain, sender, err := nagawire.Open(nc.key, env.Payload)
+	var plain []byte
+	var err error
+	sender := nc.identity
+	if nc.shared != nil {
+		plain, err = nc.shared.Open(env.Payload)
+	} else {
+		plain, sender, err = nagawire.Open(nc.key, env.Payload)
+	}
 	if err != nil {
 		return executeReply{}, fmt.Errorf("execute reply: %v: %w", err, ErrBadReply)
 	}

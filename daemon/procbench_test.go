@@ -1,0 +1,429 @@
+package daemon
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/litsigner/litsigner/hwwallet/emulator"
+	"github.com/litsigner/litsigner/ipc"
+	"github.com/litsigner/litsigner/lit"
+	"github.com/litsigner/litsigner/lit/devnet"
+)
+
+// soakCalls is the number of calls after which the daemon's resident
+// memory is reported.
+const soakCalls = 10000
+
+// BenchmarkCPUPerCall is the issue-11 benchmark: the seed action through
+// the whole stack with the 10-node devnet in another process
+// (`litsigner devnet`, built once), so that the client's and the devnet's
+// CPU can be told apart. It reports, per protocol and for 1, 8 and 64
+// concurrent clients:
+//
+//   - client-ms/call: CPU time of the client process per call. v2: the
+//     litsignerd process (also built once, with its device a Speculos-
+//     protocol emulator in this process), called through its socket. Naga:
+//     this process running lit.Client (the daemon does not speak Naga yet).
+//   - devnet-ms/call: CPU time of the devnet process per call (10 node runs).
+//   - calls/s, p50-ms, p99-ms.
+//
+// and, for v2, litsignerd's startup to READY=1 (sd_notify), its resident
+// memory when idle and after soakCalls calls. CPU times are the kernel's
+// per-process CPU time (/proc/PID/stat), so they hold on a busy machine;
+// wall-clock figures do not. Run it as
+//
+//	go test -run '^$' -bench CPUPerCall -benchtime 400x ./daemon/
+func BenchmarkCPUPerCall(b *testing.B) {
+	bins := buildBinaries(b)
+	b.Run("proto=v2", func(b *testing.B) { benchV2Process(b, bins) })
+	b.Run("proto=naga", func(b *testing.B) { benchNagaClient(b, bins) })
+}
+
+// binaries are the built commands.
+type binaries struct{ litsigner, litsignerd string }
+
+var (
+	buildOnce sync.Once
+	built     binaries
+	buildErr  error
+)
+
+// buildBinaries builds litsigner and litsignerd once per test binary.
+func buildBinaries(b *testing.B) binaries {
+	b.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "litsigner-bench")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", dir+"/", "github.com/litsigner/litsigner/cmd/litsigner", "github.com/litsigner/litsigner/cmd/litsignerd")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		built = binaries{litsigner: filepath.Join(dir, "litsigner"), litsignerd: filepath.Join(dir, "litsignerd")}
+	})
+	if buildErr != nil {
+		b.Fatal(buildErr)
+	}
+	return built
+}
+
+// child is a started process stopped at cleanup.
+type child struct {
+	cmd    *exec.Cmd
+	stderr bytes.Buffer
+}
+
+func startChild(b *testing.B, name string, args []string, env []string) *child {
+	b.Helper()
+	c := &child{cmd: exec.Command(name, args...)}
+	c.cmd.Env = append(os.Environ(), env...)
+	c.cmd.Stderr = &c.stderr
+	return c
+}
+
+func (c *child) stop(b *testing.B) {
+	if c.cmd.Process == nil {
+		return
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- c.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-done
+		b.Errorf("%s did not stop on SIGTERM", c.cmd.Path)
+	}
+}
+
+// startDevnetProcess runs `litsigner devnet` on free ports and returns its
+// announcement.
+func startDevnetProcess(b *testing.B, bins binaries, protocol string) (*child, devnet.Announcement) {
+	b.Helper()
+	args := []string{"devnet", "--port", "0", "--protocol", protocol, "--seed", "bench"}
+	if protocol == devnet.ProtocolNaga {
+		args = append(args, "--chain-port", "0")
+	}
+	c := startChild(b, bins.litsigner, args, nil)
+	out, err := c.cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.stop(b) })
+	line := make(chan []byte, 1)
+	go func() {
+		l, _ := bufio.NewReader(out).ReadBytes('\n')
+		line <- l
+		_, _ = bufio.NewReader(out).WriteTo(discard{}) // keep the pipe drained
+	}()
+	var ann devnet.Announcement
+	select {
+	case l := <-line:
+		if err := json.Unmarshal(l, &ann); err != nil {
+			b.Fatalf("devnet announcement %q: %v (stderr: %s)", l, err, c.stderr.String())
+		}
+	case <-time.After(time.Minute):
+		b.Fatalf("devnet did not announce itself within a minute (stderr: %s)", c.stderr.String())
+	}
+	return c, ann
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// procCPU is the CPU time the process has used (utime+stime of all its
+// threads, in clock ticks of 10 ms: a run of a few hundred calls makes
+// the rounding negligible).
+func procCPU(b *testing.B, pid int) time.Duration {
+	b.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields after the parenthesised command name: state is field 3,
+	// utime 14 and stime 15.
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		b.Fatalf("/proc/%d/stat: %q", pid, raw)
+	}
+	return time.Duration(utime+stime) * (time.Second / clockTicks)
+}
+
+// clockTicks is USER_HZ, 100 on Linux.
+const clockTicks = 100
+
+// procRSS is the process's resident memory in MB.
+func procRSS(b *testing.B, pid int) float64 {
+	b.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, err := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return kb / 1024
+		}
+	}
+	b.Fatal("no VmRSS")
+	return 0
+}
+
+// load runs n calls spread over workers and returns each call's latency
+// and the wall time.
+func load(n, workers int, call func(worker int) error) ([]time.Duration, time.Duration, error) {
+	var next atomic.Int64
+	lat := make([][]time.Duration, workers)
+	var failed atomic.Pointer[error]
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(n) {
+				t0 := time.Now()
+				if err := call(w); err != nil {
+					failed.CompareAndSwap(nil, &err)
+					return
+				}
+				lat[w] = append(lat[w], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if err := failed.Load(); err != nil {
+		return nil, 0, *err
+	}
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	return all, elapsed, nil
+}
+
+// measured runs b.N calls with clients workers and reports the figures;
+// clientCPU reads the client process's CPU time.
+func measured(b *testing.B, clients int, devnetPID int, clientCPU func() time.Duration, call func(worker int) error) {
+	b.Helper()
+	c0, d0 := clientCPU(), procCPU(b, devnetPID)
+	b.ResetTimer()
+	all, elapsed, err := load(b.N, clients, call)
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c1, d1 := clientCPU(), procCPU(b, devnetPID)
+	n := float64(len(all))
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(ms(c1-c0)/n, "client-ms/call")
+	b.ReportMetric(ms(d1-d0)/n, "devnet-ms/call")
+	b.ReportMetric(n/elapsed.Seconds(), "calls/s")
+	b.ReportMetric(ms(all[len(all)/2]), "p50-ms")
+	b.ReportMetric(ms(all[(len(all)*99)/100]), "p99-ms")
+}
+
+// benchV2Process measures litsignerd (a child process) against a v2 devnet
+// process.
+func benchV2Process(b *testing.B, bins binaries) {
+	dn, ann := startDevnetProcess(b, bins, devnet.ProtocolV2)
+	dir := shortTempDir(b)
+	sock := filepath.Join(dir, "rpc.sock")
+	notify := filepath.Join(dir, "notify")
+	ready, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: notify, Net: "unixgram"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ready.Close()
+	device := startNetworkEmulator(b, "speculos", emulator.NewBehaviour())
+	d := startChild(b, bins.litsignerd, []string{
+		"--network", "custom", "--node-urls", strings.Join(ann.Nodes, ","), "--threshold", strconv.Itoa(ann.Threshold),
+		"--device", device, "--socket", sock, "--notifications=false", "--log-level", "error", "--allow-unlocked-memory",
+	}, []string{"NOTIFY_SOCKET=" + notify, "XDG_CONFIG_HOME=" + dir, "XDG_RUNTIME_DIR=" + dir})
+	t0 := time.Now()
+	if err := d.cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { d.stop(b) })
+	if err := waitReady(ready); err != nil {
+		b.Fatalf("litsignerd: %v (stderr: %s)", err, d.stderr.String())
+	}
+	startup := time.Since(t0)
+	time.Sleep(200 * time.Millisecond) // let the runtime settle before reading idle memory
+	idle := procRSS(b, d.cmd.Process.Pid)
+
+	conns := make([]*ipc.Client, 64)
+	for i := range conns {
+		conns[i] = dial(b, sock)
+	}
+	params := ExecuteJsParams{Code: readSeed(b), JSParams: helloParams(ann.PKPs[0].PublicKey)}
+	calls := 0
+	call := func(w int) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		var r lit.ExecuteJSResult
+		return conns[w].Call(ctx, &r, "lit_executeJs", params)
+	}
+	if err := call(0); err != nil { // approves the session
+		b.Fatalf("first call: %v (daemon stderr: %s)", err, d.stderr.String())
+	}
+	calls++
+	daemonCPU := func() time.Duration { return procCPU(b, d.cmd.Process.Pid) }
+	for _, clients := range []int{1, 8, 64} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			measured(b, clients, dn.cmd.Process.Pid, daemonCPU, call)
+			calls += b.N
+		})
+	}
+	b.Run(fmt.Sprintf("memory-after-%d-calls", soakCalls), func(b *testing.B) {
+		if rest := soakCalls - calls; rest > 0 {
+			if _, _, err := load(rest, 64, call); err != nil {
+				b.Fatal(err)
+			}
+			calls += rest
+		}
+		b.ReportMetric(float64(startup.Microseconds())/1000, "startup-ms")
+		b.ReportMetric(idle, "idle-rss-MB")
+		b.ReportMetric(procRSS(b, d.cmd.Process.Pid), "rss-MB")
+	})
+}
+
+// waitReady waits (bounded) for READY=1 on the notify socket.
+func waitReady(c *net.UnixConn) error {
+	if err := c.SetReadDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		return err
+	}
+	buf := make([]byte, 4096)
+	for {
+		n, err := c.Read(buf)
+		if err != nil {
+			return fmt.Errorf("no READY=1 within 30 s: %w", err)
+		}
+		for _, l := range strings.Split(string(buf[:n]), "\n") {
+			if l == "READY=1" {
+				return nil
+			}
+		}
+	}
+}
+
+// benchNagaClient measures lit.Client in this process against a Naga
+// devnet process.
+func benchNagaClient(b *testing.B, bins binaries) {
+	dn, ann := startDevnetProcess(b, bins, devnet.ProtocolNaga)
+	if ann.Chain == nil {
+		b.Fatal("Naga devnet announced no chain")
+	}
+	network, err := lit.NagaNetwork("naga-local")
+	if err != nil {
+		b.Fatal(err)
+	}
+	network.ChainRPCURL = ann.Chain.RPCURL
+	network.Staking, network.PriceFeed = common.HexToAddress(ann.Chain.Contracts.Staking), common.HexToAddress(ann.Chain.Contracts.PriceFeed)
+	client, err := lit.NewClient(network)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	ctx := context.Background()
+	nonce, err := client.SessionNonce(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	wk, err := crypto.GenerateKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	key, err := lit.NewSessionKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := lit.NewSession(ctx, key, benchSigner{wk}, lit.SessionOptions{Nonce: nonce})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Wipe()
+	digest := make([]int, 32)
+	for i := range digest {
+		digest[i] = 7 * (i + 1) % 256
+	}
+	req := lit.ExecuteJSRequest{Code: `(async () => {
+  await Lit.Actions.signEcdsa({ toSign: new Uint8Array(jsParams.toSign), publicKey, sigName: "sig1" });
+})();`, JSParams: map[string]any{"toSign": digest, "publicKey": "0x" + ann.PKPs[0].PublicKey}}
+	call := func(int) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		res, err := client.ExecuteJS(ctx, s, req)
+		if err == nil && res.Signatures["sig1"].Signature == "" {
+			err = errors.New("no signature sig1")
+		}
+		return err
+	}
+	if err := call(0); err != nil {
+		b.Fatal(err)
+	}
+	for _, clients := range []int{1, 8, 64} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			measured(b, clients, dn.cmd.Process.Pid, selfCPU(b), call)
+		})
+	}
+}
+
+// selfCPU reads this process's CPU time.
+func selfCPU(b *testing.B) func() time.Duration {
+	return func() time.Duration {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			b.Fatal(err)
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+}
+
+// benchSigner is a wallet key signing personal messages (EIP-191).
+type benchSigner struct{ key *ecdsa.PrivateKey }
+
+func (w benchSigner) Address() common.Address { return crypto.PubkeyToAddress(w.key.PublicKey) }
+
+func (w benchSigner) SignPersonalMessage(_ context.Context, msg []byte) ([]byte, error) {
+	sig, err := crypto.Sign(accounts.TextHash(msg), w.key)
+	if err != nil {
+		return nil, err
+	}
+	sig[64] += 27
+	return sig, nil
+}
