@@ -48,7 +48,9 @@ const soakCalls = 10000
 //   - devnet-ms/call: CPU time of the devnet process per call (10 node runs).
 //   - calls/s, p50-ms, p99-ms.
 //
-// and, for v2, litsignerd's startup to READY=1 (sd_notify), its resident
+// (The Naga client runs in this process, so its figures measure this
+// checkout's lit package whatever LITSIGNER_BENCH_SRC says.) It also
+// reports, for v2, litsignerd's startup to READY=1 (sd_notify), its resident
 // memory when idle and after soakCalls calls. CPU times are the kernel's
 // per-process CPU time (/proc/PID/stat), so they hold on a busy machine;
 // wall-clock figures do not. Run it as
@@ -78,7 +80,13 @@ func buildBinaries(b *testing.B) binaries {
 			buildErr = err
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", dir+"/", "github.com/litsigner/litsigner/cmd/litsigner", "github.com/litsigner/litsigner/cmd/litsignerd")
+		// LITSIGNER_BENCH_SRC builds the processes from another checkout
+		// (e.g. the previous commit's worktree) for before/after figures.
+		cmd := exec.Command("go", "build", "-o", dir+"/", "./cmd/litsigner", "./cmd/litsignerd")
+		cmd.Dir = ".."
+		if src := os.Getenv("LITSIGNER_BENCH_SRC"); src != "" {
+			cmd.Dir = src
+		}
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 			return
