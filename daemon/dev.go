@@ -44,11 +44,33 @@ func newDevHub(log *slog.Logger) (*hub.Hub, *emulator.Behaviour, error) {
 	return h, b, nil
 }
 
+// devnetConfig is the --dev devnet for cfg: a Naga devnet (nodes from
+// DevPort, its chain on DefaultChainPort, or both on free ports when
+// DevPort is 0) for network naga-local, a v2 devnet otherwise.
+func devnetConfig(cfg Config, nodes int) devnet.Config {
+	dc := devnet.Config{BasePort: cfg.DevPort, Seed: DevSeed, Nodes: nodes}
+	if cfg.Network == NetworkNagaLocal {
+		dc.Protocol = devnet.ProtocolNaga
+		if cfg.DevPort != 0 {
+			dc.ChainPort = devnet.DefaultChainPort
+		}
+	}
+	return dc
+}
+
 // startDevnet starts the in-process devnet of --dev.
-func startDevnet(ctx context.Context, port, nodes int) (*devnet.Network, error) {
-	n, err := devnet.Start(ctx, devnet.Config{BasePort: port, Seed: DevSeed, Nodes: nodes})
+func startDevnet(ctx context.Context, dc devnet.Config) (*devnet.Network, error) {
+	n, err := devnet.Start(ctx, dc)
 	if err != nil {
-		return nil, fmt.Errorf("dev: devnet on port %d: %w", port, err)
+		if dc.Protocol == devnet.ProtocolNaga {
+			return nil, fmt.Errorf("dev: Naga devnet on port %d, chain on port %d: %w", dc.BasePort, dc.ChainPort, err)
+		}
+		return nil, fmt.Errorf("dev: devnet on port %d: %w", dc.BasePort, err)
 	}
 	return n, nil
+}
+
+// endpoints is where n listens.
+func endpoints(n *devnet.Network) *devnetEndpoints {
+	return &devnetEndpoints{NodeURLs: n.NodeURLs(), Threshold: n.Threshold(), Chain: n.Chain()}
 }
