@@ -7,7 +7,7 @@ import (
 )
 
 // balanceUnknown says why lit_networkStatus shows no payment balance.
-const balanceUnknown = "litsigner does not read the Ledger contract's balance yet: a node that finds no balance or delegation refuses the call (code 4103)"
+const balanceUnknown = "litsigner does not read the Ledger contract's balance yet: a node that finds no balance or delegation refuses the call with code 4103"
 
 // networkStatus maps lit's view of the network to lit_networkStatus's
 // result; account is the session's wallet address ("" without one).
