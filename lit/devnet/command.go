@@ -52,7 +52,7 @@ func RunCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // ParseFlags turns the devnet command line into a Config. Flags: --nodes,
 // --threshold, --host, --port (0: random ports), --seed, --pkps,
-// --actions-dir, --action-timeout, and the fault knobs --slow 2=2s,3=500ms,
+// --actions-dir, --action-timeout, --action-memory, and the fault knobs --slow 2=2s,3=500ms,
 // --down 4, --wrong-share 5, --malformed 6, --http500 7 (node indexes,
 // comma-separated).
 func ParseFlags(args []string, stderr io.Writer) (Config, error) {
@@ -67,6 +67,14 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.PKPs, "pkps", DefaultPKPs, "number of PKP keys")
 	fs.StringVar(&cfg.ActionsDir, "actions-dir", "", "directory of *.js actions served by their CIDv0 (ipfsId)")
 	fs.DurationVar(&cfg.ActionTimeout, "action-timeout", 0, "wall-clock limit of one action (0: runtime default)")
+	fs.Func("action-memory", "memory limit of one action run, e.g. 256MiB or 64MB (default 256MiB)", func(v string) error {
+		n, err := parseSize(v)
+		if err != nil {
+			return err
+		}
+		cfg.ActionMemory = n
+		return nil
+	})
 	faults := map[int]Fault{}
 	set := func(name, usage string, apply func(*Fault)) {
 		fs.Func(name, usage, func(v string) error {
@@ -134,4 +142,26 @@ func parseIndexes(v string) ([]int, error) {
 		out = append(out, i)
 	}
 	return out, nil
+}
+
+// parseSize reads a byte count: a number with an optional unit B, KB, MB,
+// GB (powers of 1000) or KiB, MiB, GiB (powers of 1024).
+func parseSize(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = strings.TrimSpace(num), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("bad size %q: want a positive number of bytes, e.g. 256MiB", v)
+	}
+	return n * mult, nil
 }

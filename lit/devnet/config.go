@@ -54,6 +54,10 @@ type Config struct {
 	// MaxCodeSize is the largest action source accepted, in bytes (0: the
 	// action runtime's default).
 	MaxCodeSize int
+	// ActionMemory is the memory one action run may use, in bytes (0: the
+	// action runtime's default, 256 MiB like real nodes). All runs of the
+	// process also share action.SetMemoryBudget's budget.
+	ActionMemory int64
 	// MaxBodySize is the largest request body accepted (default 4 MiB).
 	MaxBodySize int64
 	// AdvertiseURLs, when AdvertiseURLs[i] is non-empty, replaces the set of
@@ -119,7 +123,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.MaxBodySize < 1024 {
 		return cfg, fmt.Errorf("%w: max body size %d too small", ErrBadConfig, cfg.MaxBodySize)
 	}
-	if cfg.ActionTimeout < 0 || cfg.MaxCodeSize < 0 {
+	if cfg.ActionTimeout < 0 || cfg.MaxCodeSize < 0 || cfg.ActionMemory < 0 {
 		return cfg, fmt.Errorf("%w: negative action limits", ErrBadConfig)
 	}
 	if len(cfg.AdvertiseURLs) > cfg.Nodes {

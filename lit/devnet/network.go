@@ -53,7 +53,7 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 		cfg:    cfg,
 		byKey:  map[string]int{},
 		faults: make([]Fault, cfg.Nodes),
-		limits: action.Limits{Timeout: cfg.ActionTimeout, MaxCodeSize: cfg.MaxCodeSize},
+		limits: action.Limits{Timeout: cfg.ActionTimeout, MaxCodeSize: cfg.MaxCodeSize, MaxMemory: cfg.ActionMemory},
 	}
 	for i, f := range cfg.Faults {
 		n.faults[i] = f
