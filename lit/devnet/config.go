@@ -40,6 +40,10 @@ type Config struct {
 	// use it); the command's default is DefaultBasePort (7470), the port of
 	// the SDK's "localhost" network.
 	BasePort int
+	// Ports, when set, are the nodes' ports one by one (overriding
+	// BasePort); a restarted devnet process uses them to come back on the
+	// ports its predecessor was given.
+	Ports []int
 	// Seed makes the PKP keys and the signature nonces deterministic.
 	// Empty means fresh randomness.
 	Seed string
@@ -110,6 +114,14 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.BasePort < 0 || cfg.BasePort+cfg.Nodes-1 > 65535 {
 		return cfg, fmt.Errorf("%w: ports %d..%d out of range", ErrBadConfig, cfg.BasePort, cfg.BasePort+cfg.Nodes-1)
+	}
+	if len(cfg.Ports) != 0 && len(cfg.Ports) != cfg.Nodes {
+		return cfg, fmt.Errorf("%w: %d ports for %d nodes", ErrBadConfig, len(cfg.Ports), cfg.Nodes)
+	}
+	for _, p := range cfg.Ports {
+		if p < 1 || p > 65535 {
+			return cfg, fmt.Errorf("%w: port %d out of range", ErrBadConfig, p)
+		}
 	}
 	if cfg.PKPs == 0 {
 		cfg.PKPs = DefaultPKPs
