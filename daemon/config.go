@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts"
+	"github.com/litsigner/litsigner/hwwallet/trezor"
 	"github.com/litsigner/litsigner/lit"
 )
 
@@ -59,6 +60,11 @@ type Config struct {
 	Device string `json:"device"`
 	// DerivationPath is the account's BIP-32 path.
 	DerivationPath string `json:"derivationPath"`
+	// TrezorSafetyChecks is "strict" (the device's default: it refuses a
+	// non-standard derivationPath) or "prompt": before each approval a
+	// Trezor is asked, once per power-up and confirmed on the device, to
+	// warn about such paths instead (ApplySettings PromptTemporarily).
+	TrezorSafetyChecks string `json:"trezorSafetyChecks"`
 	// SIWEDomain and SIWEStatement go into the SIWE message shown on the device.
 	SIWEDomain    string `json:"siweDomain"`
 	SIWEStatement string `json:"siweStatement"`
@@ -107,6 +113,8 @@ func DefaultConfig() Config {
 		Notifications:   &on,
 		LogLevel:        "info",
 		DevPort:         7470,
+
+		TrezorSafetyChecks: "strict",
 	}
 }
 
@@ -237,6 +245,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := accounts.ParseDerivationPath(c.DerivationPath); err != nil {
 		return bad("derivationPath", "%v", err)
+	}
+	if _, err := trezor.ParseSafetyChecks(c.TrezorSafetyChecks); err != nil {
+		return bad("trezorSafetyChecks", "%v", err)
 	}
 	if c.SIWEDomain == "" || strings.ContainsAny(c.SIWEDomain, " /\n") {
 		return bad("siweDomain", "must be a bare host[:port]")

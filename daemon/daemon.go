@@ -19,6 +19,7 @@ import (
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
 	"github.com/litsigner/litsigner/hwwallet/hub"
+	"github.com/litsigner/litsigner/hwwallet/trezor"
 	"github.com/litsigner/litsigner/ipc"
 	"github.com/litsigner/litsigner/lit"
 	"github.com/litsigner/litsigner/lit/devnet"
@@ -164,6 +165,7 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 			Capability: lit.Capability{IPFSIDs: cfg.CapabilityIPFSIDs}},
 		AllowUnlockedMemory: cfg.AllowUnlockedMemory,
 	}
+	scfg.TrezorSafetyChecks, _ = trezor.ParseSafetyChecks(cfg.TrezorSafetyChecks) // Validate checked it
 	if cfg.Dev && scfg.Device == "" {
 		scfg.Device = hub.EmulatorLedgerID
 	}
