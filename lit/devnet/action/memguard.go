@@ -45,6 +45,9 @@ const bufferGuard = `(function (announce) {
 	}
 })`
 
+// bufferGuardProgram is bufferGuard compiled once for every run.
+var bufferGuardProgram = goja.MustCompile("<memory guard>", bufferGuard, true)
+
 // installMemoryGuards checks, before they allocate, the built-ins whose
 // allocation follows from their arguments: one call such as
 // "x".repeat(2 ** 40) or new ArrayBuffer(2 ** 40) would otherwise make the
@@ -87,7 +90,7 @@ func (r *run) installMemoryGuards() error {
 			return err
 		}
 	}
-	install, err := r.vm.RunString(bufferGuard)
+	install, err := r.vm.RunProgram(bufferGuardProgram)
 	if err != nil {
 		return err
 	}
