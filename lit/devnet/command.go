@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,38 @@ func RunCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer n.Close()
+	return serve(ctx, n, stdout, stderr)
+}
+
+// RunProcessCommand is RunCommand with the network in a supervised child
+// process under a memory cap (StartProcess), so that Lit Actions cannot
+// swell or crash the command itself; child is the argv that makes this
+// program call RunChild. The child is restarted on the same ports if it
+// dies.
+func RunProcessCommand(ctx context.Context, args, child []string, stdout, stderr io.Writer) error {
+	cfg, err := ParseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	p, err := StartProcess(ctx, ProcessOptions{Command: child, Config: cfg, Log: log})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	return serve(ctx, p, stdout, stderr)
+}
+
+// running is a started devnet, in this process or a child.
+type running interface {
+	NodeURLs() []string
+	Threshold() int
+	PKPs() []PKP
+	Close() error
+}
+
+// serve prints the announcement and serves until ctx is done.
+func serve(ctx context.Context, n running, stdout, stderr io.Writer) error {
 	line, err := json.Marshal(Announcement{Nodes: n.NodeURLs(), Threshold: n.Threshold(), PKPs: n.PKPs()})
 	if err != nil {
 		return fmt.Errorf("devnet: announce: %w", err)

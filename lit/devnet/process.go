@@ -20,6 +20,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/litsigner/litsigner/lit/devnet/action"
 )
 
 // Running the devnet in a child process.
@@ -49,11 +51,11 @@ type ProcessOptions struct {
 	// given these arguments (usually the running binary with a hidden
 	// subcommand).
 	Command []string
-	// Config is the devnet's configuration. Now, Faults and AdvertiseURLs
-	// cannot cross a process boundary and must be zero.
+	// Config is the devnet's configuration. Now cannot cross a process
+	// boundary and must be nil.
 	Config Config
 	// MemoryLimit caps the child's data segment, in bytes (default
-	// DefaultProcessMemory).
+	// DefaultProcessMemory, or more when Config.ActionMemory needs it).
 	MemoryLimit int64
 	// Log receives the child's stderr (at debug level) and its deaths.
 	Log *slog.Logger
@@ -74,6 +76,8 @@ type childConfig struct {
 	MaxCodeSize   int           `json:"maxCodeSize"`
 	ActionMemory  int64         `json:"actionMemory"`
 	MaxBodySize   int64         `json:"maxBodySize"`
+	AdvertiseURLs [][]string    `json:"advertiseUrls,omitempty"`
+	Faults        map[int]Fault `json:"faults,omitempty"`
 	MemoryLimit   int64         `json:"memoryLimit"`
 }
 
@@ -82,6 +86,7 @@ func (c childConfig) config() Config {
 		Nodes: c.Nodes, Threshold: c.Threshold, Host: c.Host, BasePort: c.BasePort, Ports: c.Ports,
 		Seed: c.Seed, PKPs: c.PKPs, ActionsDir: c.ActionsDir, ActionTimeout: c.ActionTimeout,
 		MaxCodeSize: c.MaxCodeSize, ActionMemory: c.ActionMemory, MaxBodySize: c.MaxBodySize,
+		AdvertiseURLs: c.AdvertiseURLs, Faults: c.Faults,
 	}
 }
 
@@ -107,8 +112,8 @@ type Process struct {
 // The child is restarted on the same ports whenever it dies, until Close.
 func StartProcess(ctx context.Context, opts ProcessOptions) (*Process, error) {
 	cfg := opts.Config
-	if cfg.Now != nil || cfg.Faults != nil || cfg.AdvertiseURLs != nil {
-		return nil, fmt.Errorf("%w: Now, Faults and AdvertiseURLs cannot be given to a devnet process", ErrBadConfig)
+	if cfg.Now != nil {
+		return nil, fmt.Errorf("%w: a devnet process keeps its own clock (Now must be nil)", ErrBadConfig)
 	}
 	if len(opts.Command) == 0 {
 		return nil, fmt.Errorf("%w: no command for the devnet process", ErrBadConfig)
@@ -118,7 +123,8 @@ func StartProcess(ctx context.Context, opts ProcessOptions) (*Process, error) {
 	}
 	limit := opts.MemoryLimit
 	if limit == 0 {
-		limit = DefaultProcessMemory
+		// Room for one run at its limit beside the shared budget.
+		limit = max(DefaultProcessMemory, 2*cfg.ActionMemory+128<<20)
 	}
 	if limit < 64<<20 {
 		return nil, fmt.Errorf("%w: devnet process memory limit %d bytes is below 64 MiB", ErrBadConfig, limit)
@@ -141,7 +147,7 @@ func StartProcess(ctx context.Context, opts ProcessOptions) (*Process, error) {
 			Nodes: cfg.Nodes, Threshold: cfg.Threshold, Host: cfg.Host, BasePort: cfg.BasePort, Ports: cfg.Ports,
 			Seed: cfg.Seed, PKPs: cfg.PKPs, ActionsDir: cfg.ActionsDir, ActionTimeout: cfg.ActionTimeout,
 			MaxCodeSize: cfg.MaxCodeSize, ActionMemory: cfg.ActionMemory, MaxBodySize: cfg.MaxBodySize,
-			MemoryLimit: limit,
+			AdvertiseURLs: cfg.AdvertiseURLs, Faults: cfg.Faults, MemoryLimit: limit,
 		},
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
@@ -482,6 +488,9 @@ func RunChild(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	if err := limitMemory(cc.MemoryLimit); err != nil {
 		return err
 	}
+	// A larger per-run limit than the default budget widens the budget, so
+	// that one run can reach its own limit.
+	action.SetMemoryBudget(max(action.DefaultMemoryBudget, cc.ActionMemory))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {

@@ -115,7 +115,8 @@ func TestProcessServesAndRestarts(t *testing.T) {
 func TestProcessBadConfig(t *testing.T) {
 	for _, opts := range []ProcessOptions{
 		{},
-		{Command: []string{"x"}, Config: Config{Faults: map[int]Fault{0: {Down: true}}}},
+		{Command: []string{"x"}, Config: Config{Now: time.Now}},
+		{Command: []string{"x"}, Config: Config{Faults: map[int]Fault{5: {Down: true}}, Nodes: 2}},
 		{Command: []string{"x"}, Config: Config{Nodes: -1}},
 		{Command: []string{"x"}, MemoryLimit: 1 << 20},
 	} {
@@ -173,5 +174,46 @@ func TestProcessTenMemoryBombs(t *testing.T) {
 	status, body, err := tryPost(u+"/web/execute", codeBody(sessionSig(t, s, u, "*"), `LitActions.setResponse({response: "alive"})`, nil))
 	if err != nil || status != http.StatusOK || !bytes.Contains(body, []byte("alive")) {
 		t.Fatalf("after the bombs: %d %s %v", status, body, err)
+	}
+}
+
+// TestRunProcessCommand runs the devnet command with its nodes in a child
+// process, faults included.
+func TestRunProcessCommand(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- RunProcessCommand(ctx, []string{"--port", "0", "--nodes", "3", "--threshold", "2", "--seed", "proc", "--down", "2"},
+			[]string{exe, childArg}, outW, io.Discard)
+		outW.Close()
+	}()
+	var a Announcement
+	if err := json.NewDecoder(outR).Decode(&a); err != nil {
+		t.Fatalf("announcement: %v (%v)", err, <-done)
+	}
+	if len(a.Nodes) != 3 || a.Threshold != 2 {
+		t.Fatalf("announcement %+v", a)
+	}
+	waitHandshake(t, a.Nodes[0])
+	if _, _, err := tryPost(a.Nodes[2]+"/web/handshake", map[string]any{}); err == nil {
+		t.Error("node 2 (--down 2) answered")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("RunProcessCommand did not return after cancel")
+	}
+	if _, _, err := tryPost(a.Nodes[0]+"/web/handshake", map[string]any{}); err == nil {
+		t.Error("node 0 still answers after the command returned")
 	}
 }
