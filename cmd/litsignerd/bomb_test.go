@@ -85,6 +85,9 @@ func (w *rssWatch) end() (self, child int64) {
 // stays under 1 GiB resident, each call fails with an error, the daemon
 // answers status during and after, and signs afterwards.
 func TestDaemonDevMemoryBombs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's memory is not the program's")
+	}
 	if testing.Short() {
 		t.Skip("runs memory bombs")
 	}

@@ -134,6 +134,9 @@ func TestProcessBadConfig(t *testing.T) {
 // the action limits, or dies and comes back), the parent's memory does not
 // move, and the network serves again afterwards.
 func TestProcessTenMemoryBombs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's memory is not the program's")
+	}
 	if testing.Short() {
 		t.Skip("runs memory bombs in a child process")
 	}

@@ -29,6 +29,9 @@ const bombChildEnv = "LITSIGNER_ACTION_BOMB"
 // built-in call (string doubling, a deep JSON.stringify) are not bounded
 // in-process; see memory.go.
 func TestTenMemoryBombsRSS(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's memory is not the program's")
+	}
 	if testing.Short() {
 		t.Skip("runs a child process per bomb")
 	}
