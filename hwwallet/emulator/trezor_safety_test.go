@@ -102,3 +102,17 @@ func TestPathString(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// FuzzSafetyChecksField feeds host bytes to the ApplySettings field
+// reader: it never panics, and a level it reports was encoded in b.
+func FuzzSafetyChecksField(f *testing.F) {
+	f.Add(protowire.AppendVarint(protowire.AppendTag(nil, applySettingsSafetyChecks, protowire.VarintType), 2))
+	f.Add([]byte{0x48, 0xff})
+	f.Add([]byte{0x0a, 0x03, 'a', 'b', 'c', 0x48, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		level, has, err := safetyChecksField(b)
+		if err != nil && has {
+			t.Fatalf("error %v with a level %d", err, level)
+		}
+	})
+}
