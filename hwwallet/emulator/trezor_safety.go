@@ -105,6 +105,12 @@ func (e *Trezor) applySettings(data []byte) error {
 	}
 	p := Prompt{Kind: PromptSafetyChecks}
 	switch {
+	case e.isOne() && level == safetyStrict:
+		p.Title = "Safety checks"
+		p.Text = "Do you really want to enforce strict safety checks?\n(Recommended.)"
+	case e.isOne() && level == safetyPromptTemporarily:
+		p.Title = "Safety checks"
+		p.Text = "Do you really want to be temporarily able to approve some actions which might be unsafe?"
 	case level == safetyStrict:
 		p.Title = "Safety checks"
 		p.Text = "Do you really want to enforce strict safety checks (recommended)?"
