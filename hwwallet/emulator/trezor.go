@@ -291,6 +291,8 @@ func (e *Trezor) handle(m trezorMsg) error {
 		return e.signMessage(m.data)
 	case trezor.Type(&trezor.ApplySettings{}):
 		return e.applySettings(m.data)
+	case msgGetAddress:
+		return e.bitcoinGetAddress(m.data)
 	default:
 		return fail(trezor.Failure_Failure_UnexpectedMessage, "Unexpected message")
 	}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,32 +63,13 @@ type ProcessOptions struct {
 }
 
 // childConfig is what the parent writes as the first line of the child's
-// stdin.
+// stdin: the whole Config (every field JSON can carry), and the memory cap.
 type childConfig struct {
-	Nodes         int           `json:"nodes"`
-	Threshold     int           `json:"threshold"`
-	Host          string        `json:"host"`
-	BasePort      int           `json:"basePort"`
-	Ports         []int         `json:"ports,omitempty"`
-	Seed          string        `json:"seed"`
-	PKPs          int           `json:"pkps"`
-	ActionsDir    string        `json:"actionsDir"`
-	ActionTimeout time.Duration `json:"actionTimeout"`
-	MaxCodeSize   int           `json:"maxCodeSize"`
-	ActionMemory  int64         `json:"actionMemory"`
-	MaxBodySize   int64         `json:"maxBodySize"`
-	AdvertiseURLs [][]string    `json:"advertiseUrls,omitempty"`
-	Faults        map[int]Fault `json:"faults,omitempty"`
-	MemoryLimit   int64         `json:"memoryLimit"`
-}
-
-func (c childConfig) config() Config {
-	return Config{
-		Nodes: c.Nodes, Threshold: c.Threshold, Host: c.Host, BasePort: c.BasePort, Ports: c.Ports,
-		Seed: c.Seed, PKPs: c.PKPs, ActionsDir: c.ActionsDir, ActionTimeout: c.ActionTimeout,
-		MaxCodeSize: c.MaxCodeSize, ActionMemory: c.ActionMemory, MaxBodySize: c.MaxBodySize,
-		AdvertiseURLs: c.AdvertiseURLs, Faults: c.Faults,
-	}
+	Config
+	// Now hides Config.Now, a function JSON cannot carry: the child keeps
+	// its own clock.
+	Now         *struct{} `json:"Now,omitempty"`
+	MemoryLimit int64     `json:"memoryLimit"`
 }
 
 // Process is a devnet running in a supervised child process. Its methods
@@ -115,6 +97,7 @@ func StartProcess(ctx context.Context, opts ProcessOptions) (*Process, error) {
 	if cfg.Now != nil {
 		return nil, fmt.Errorf("%w: a devnet process keeps its own clock (Now must be nil)", ErrBadConfig)
 	}
+
 	if len(opts.Command) == 0 {
 		return nil, fmt.Errorf("%w: no command for the devnet process", ErrBadConfig)
 	}
@@ -143,14 +126,9 @@ func StartProcess(ctx context.Context, opts ProcessOptions) (*Process, error) {
 	p := &Process{
 		command: opts.Command,
 		log:     log,
-		cfg: childConfig{
-			Nodes: cfg.Nodes, Threshold: cfg.Threshold, Host: cfg.Host, BasePort: cfg.BasePort, Ports: cfg.Ports,
-			Seed: cfg.Seed, PKPs: cfg.PKPs, ActionsDir: cfg.ActionsDir, ActionTimeout: cfg.ActionTimeout,
-			MaxCodeSize: cfg.MaxCodeSize, ActionMemory: cfg.ActionMemory, MaxBodySize: cfg.MaxBodySize,
-			AdvertiseURLs: cfg.AdvertiseURLs, Faults: cfg.Faults, MemoryLimit: limit,
-		},
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
+		cfg:     childConfig{Config: cfg, MemoryLimit: limit},
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
 	}
 	c, ann, err := p.spawn(ctx)
 	if err != nil {
@@ -162,8 +140,24 @@ func StartProcess(ctx context.Context, opts ProcessOptions) (*Process, error) {
 		return nil, err
 	}
 	p.ann, p.cfg.Ports, p.child = ann, ports, c
+	if ann.Chain != nil {
+		// A restarted Naga devnet serves its chain on the same port.
+		if p.cfg.ChainPort, err = urlPort(ann.Chain.RPCURL); err != nil {
+			c.kill()
+			return nil, err
+		}
+	}
 	go p.supervise(c)
 	return p, nil
+}
+
+// Announcement describes the network as the child announced it; it stays
+// the same across restarts.
+func (p *Process) Announcement() Announcement {
+	a := p.ann
+	a.Nodes = append([]string(nil), a.Nodes...)
+	a.PKPs = append([]PKP(nil), a.PKPs...)
+	return a
 }
 
 // NodeURLs returns each node's base URL, in node order. They stay the same
@@ -383,27 +377,34 @@ func (p *Process) spawn(ctx context.Context) (*child, Announcement, error) {
 func announcedPorts(a Announcement) ([]int, error) {
 	ports := make([]int, len(a.Nodes))
 	for i, u := range a.Nodes {
-		pu, err := url.Parse(u)
-		if err != nil {
-			return nil, fmt.Errorf("devnet process: node URL %q: %w", u, err)
-		}
-		if ports[i], err = strconv.Atoi(pu.Port()); err != nil {
-			return nil, fmt.Errorf("devnet process: node URL %q has no port", u)
+		var err error
+		if ports[i], err = urlPort(u); err != nil {
+			return nil, err
 		}
 	}
 	return ports, nil
 }
 
+// urlPort is the port of an announced URL.
+func urlPort(u string) (int, error) {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return 0, fmt.Errorf("devnet process: URL %q: %w", u, err)
+	}
+	port, err := strconv.Atoi(pu.Port())
+	if err != nil {
+		return 0, fmt.Errorf("devnet process: URL %q has no port", u)
+	}
+	return port, nil
+}
+
+// sameNodes reports whether a restarted child serves what the first one
+// announced.
 func sameNodes(a, b Announcement) bool {
-	if len(a.Nodes) != len(b.Nodes) {
+	if !slices.Equal(a.Nodes, b.Nodes) || (a.Chain == nil) != (b.Chain == nil) {
 		return false
 	}
-	for i := range a.Nodes {
-		if a.Nodes[i] != b.Nodes[i] {
-			return false
-		}
-	}
-	return true
+	return a.Chain == nil || a.Chain.RPCURL == b.Chain.RPCURL
 }
 
 // firstLine is the child's stdout: it hands over the first line (the
@@ -497,12 +498,12 @@ func RunChild(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 		_, _ = io.Copy(io.Discard, br)
 		cancel()
 	}()
-	n, err := Start(ctx, cc.config())
+	n, err := Start(ctx, cc.Config)
 	if err != nil {
 		return err
 	}
 	defer n.Close()
-	out, err := json.Marshal(Announcement{Nodes: n.NodeURLs(), Threshold: n.Threshold(), PKPs: n.PKPs()})
+	out, err := json.Marshal(n.Announcement())
 	if err != nil {
 		return fmt.Errorf("devnet child: announce: %w", err)
 	}
