@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -218,5 +219,38 @@ func TestRunProcessCommand(t *testing.T) {
 	}
 	if _, _, err := tryPost(a.Nodes[0]+"/web/handshake", map[string]any{}); err == nil {
 		t.Error("node 0 still answers after the command returned")
+	}
+}
+
+// TestProcessNagaRestart: a Naga devnet process comes back with the same
+// node and chain ports after it dies.
+func TestProcessNagaRestart(t *testing.T) {
+	p := startProcess(t, Config{Protocol: ProtocolNaga, Nodes: 3, Seed: "naga-process"}, 0)
+	a := p.Announcement()
+	if a.Protocol != ProtocolNaga || a.Chain == nil || a.Chain.RPCURL == "" {
+		t.Fatalf("announcement %+v", a)
+	}
+	chainID := func() error {
+		status, body, err := tryPost(a.Chain.RPCURL, map[string]any{"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []any{}})
+		if err == nil && (status != http.StatusOK || !bytes.Contains(body, []byte(`"result"`))) {
+			err = fmt.Errorf("eth_chainId: %d %s", status, body)
+		}
+		return err
+	}
+	if err := chainID(); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(p.PID(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for p.Restarts() < 1 || p.PID() == 0 || chainID() != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("no restart with the chain back: restarts %d, %v", p.Restarts(), chainID())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if b := p.Announcement(); b.Chain.RPCURL != a.Chain.RPCURL || !slices.Equal(b.Nodes, a.Nodes) {
+		t.Fatalf("after the restart: %+v, was %+v", b, a)
 	}
 }
