@@ -97,7 +97,6 @@ func StartProcess(ctx context.Context, opts ProcessOptions) (*Process, error) {
 	if cfg.Now != nil {
 		return nil, fmt.Errorf("%w: a devnet process keeps its own clock (Now must be nil)", ErrBadConfig)
 	}
-
 	if len(opts.Command) == 0 {
 		return nil, fmt.Errorf("%w: no command for the devnet process", ErrBadConfig)
 	}
