@@ -44,7 +44,7 @@ func Status(ctx context.Context, c Caller, w io.Writer, asJSON bool) error {
 func printNetwork(w io.Writer, n daemon.NetworkStatus) {
 	mode := ""
 	if n.Dev {
-		mode = " (in-process devnet, --dev)"
+		mode = " (devnet of --dev)"
 	}
 	proto := n.Protocol
 	if proto == "" {

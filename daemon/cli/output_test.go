@@ -40,7 +40,7 @@ func TestPrintNetwork(t *testing.T) {
 			Nodes: []daemon.NodeInfo{
 				{URL: "http://n1", State: "up", Up: &yes, LastLatencyMs: 3, ExecLatencyMs: 20.5, Price: "1000", Slow: true, BadShares: 1, LastError: "bad share"},
 				{URL: "http://n2", State: "down", Up: &no, LastError: "HTTP 500", Price: "1100"}}},
-			[]string{"naga-local (in-process devnet, --dev), protocol naga, threshold 3 of 2 nodes", "epoch 7; chain 31337 at http://127.0.0.1:8545\n",
+			[]string{"naga-local (devnet of --dev), protocol naga, threshold 3 of 2 nodes", "epoch 7; chain 31337 at http://127.0.0.1:8545\n",
 				"2 call(s) re-issued to other nodes; last: attempt 1 failed on http://n1: HTTP 500\n",
 				"payment:  0xabc pays, balance 5000 wei, maxPrice 2000 wei per call\n",
 				"http://n1                    up, 3.0 ms, price 1000 wei, exec 20.5 ms, slow, 1 bad share set(s); last error: bad share\n",
