@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -266,5 +268,32 @@ func TestStatusBeforeFirstCall(t *testing.T) {
 	var chainID hexutil.Uint64
 	if err := call(t, c, &chainID, "eth_chainId"); err != nil || chainID != 1 {
 		t.Fatalf("v2 eth_chainId = %d, %v; want the chainId key (1)", chainID, err)
+	}
+}
+
+// TestNagaChainUnreadable: a Naga network whose chain does not answer
+// fails the session's first step with code 4104, and no prompt is shown.
+func TestNagaChainUnreadable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String()
+	l.Close()
+	cfg := nagaDevConfig(t)
+	cfg.Dev = false
+	cfg.RPCURL = closed
+	cfg.Device = "emulator:ledger"
+	cfg.CallTimeout = Duration(10 * time.Second)
+	td := startDaemon(t, cfg, Options{})
+	c := dial(t, td.sock)
+	err = call(t, c, nil, "lit_executeJs", ExecuteJsParams{Code: readSeed(t)})
+	var ie *ipc.Error
+	if !errors.As(err, &ie) || ie.Code != CodeChainError || !strings.Contains(ie.Message, closed) {
+		t.Fatalf("got %v, want code %d naming %s", err, CodeChainError, closed)
+	}
+	var sst SessionStatus
+	if err := call(t, c, &sst, "lit_sessionStatus"); err != nil || sst.State != "none" || sst.Approvals != 0 {
+		t.Fatalf("session %+v, %v", sst, err)
 	}
 }

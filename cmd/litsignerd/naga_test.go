@@ -82,7 +82,8 @@ func execNagaSeed(t *testing.T, sock string, pkp daemon.PKPInfo) {
 }
 
 // TestDaemonProcessNagaDev runs litsignerd --dev --network naga-local (the
-// Naga devnet and its chain in-process, on free ports) and the CLI: status
+// Naga devnet and its chain in the daemon's supervised child process, on
+// free ports) and the CLI: status
 // in both forms, the seed action, an action error's message and exit code.
 func TestDaemonProcessNagaDev(t *testing.T) {
 	sock, notify, d := startDaemonArgs(t, "--dev", "--dev-port", "0", "--network", "naga-local")
@@ -96,6 +97,9 @@ func TestDaemonProcessNagaDev(t *testing.T) {
 		t.Fatalf("status %q: %v", out, err)
 	}
 	execNagaSeed(t, sock, st.Network.PKPs[0])
+	if logs := d.logs.String(); !strings.Contains(logs, "devnetProcess=true protocol=naga") {
+		t.Fatalf("the Naga devnet did not run as the daemon's child process:\n%s", logs)
+	}
 
 	out, code = cliRun(t, sock, "status")
 	for _, want := range []string{"protocol naga", "threshold 6 of 10 nodes", "epoch 1; chain 31337", "balance unknown", "price 1", "up, "} {
