@@ -168,25 +168,58 @@ type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
-// procCPU is the CPU time the process has used (utime+stime of all its
-// threads, in clock ticks of 10 ms: a run of a few hundred calls makes
-// the rounding negligible).
+// procCPU is the CPU time the process and its descendants have used
+// (utime+stime of all their threads, in clock ticks of 10 ms: a run of a
+// few hundred calls makes the rounding negligible). `litsigner devnet`
+// runs the nodes in a child process it supervises.
 func procCPU(b *testing.B, pid int) time.Duration {
 	b.Helper()
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	dirs, err := os.ReadDir("/proc")
 	if err != nil {
 		b.Fatal(err)
 	}
-	// Fields after the parenthesised command name: state is field 3,
-	// utime 14 and stime 15.
-	s := string(raw)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		b.Fatalf("/proc/%d/stat: %q", pid, raw)
+	type proc struct{ ppid, ticks int64 }
+	procs := map[int64]proc{}
+	for _, d := range dirs {
+		id, err := strconv.ParseInt(d.Name(), 10, 64)
+		if err != nil {
+			continue
+		}
+		raw, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue // gone meanwhile
+		}
+		// Fields after the parenthesised command name: ppid is field 4,
+		// utime 14 and stime 15.
+		s := string(raw)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		ppid, err0 := strconv.ParseInt(f[1], 10, 64)
+		utime, err1 := strconv.ParseInt(f[11], 10, 64)
+		stime, err2 := strconv.ParseInt(f[12], 10, 64)
+		if err0 != nil || err1 != nil || err2 != nil {
+			b.Fatalf("/proc/%d/stat: %q", id, raw)
+		}
+		procs[id] = proc{ppid: ppid, ticks: utime + stime}
 	}
-	return time.Duration(utime+stime) * (time.Second / clockTicks)
+	inTree := func(id int64) bool {
+		for i := 0; i < 64 && id > 1; i++ {
+			if id == int64(pid) {
+				return true
+			}
+			id = procs[id].ppid
+		}
+		return false
+	}
+	var ticks int64
+	for id, p := range procs {
+		if inTree(id) {
+			ticks += p.ticks
+		}
+	}
+	if _, ok := procs[int64(pid)]; !ok {
+		b.Fatalf("process %d is gone", pid)
+	}
+	return time.Duration(ticks) * (time.Second / clockTicks)
 }
 
 // clockTicks is USER_HZ, 100 on Linux.
