@@ -6,9 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 )
 
@@ -37,7 +35,6 @@ func Main(args []string, version string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "litsignerd %s\n", version)
 		return ExitOK
 	}
-	setMemoryLimit()
 	level, _ := parseLevel(cfg.LogLevel)
 	log := NewLogger(stderr, level)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -57,17 +54,4 @@ func Main(args []string, version string, stdout, stderr io.Writer) int {
 		return ExitFailed
 	}
 	return ExitOK
-}
-
-// memoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT sets
-// one. The daemon's live heap is a few MB, but without a limit the
-// runtime kept the garbage of a burst of 64 concurrent calls resident (54
-// MB after 10,000 calls); near the limit the collector runs sooner and
-// returns memory to the system.
-const memoryLimit = 30 << 20
-
-func setMemoryLimit() {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memoryLimit)
-	}
 }
