@@ -296,9 +296,19 @@ func TestNagaNetworks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := NewClient(net); !errors.Is(err, ErrAttestationRequired) || !strings.Contains(err.Error(), "attestation") {
-			t.Errorf("%s: %v", name, err)
+		if !net.RequiresAttestation {
+			t.Errorf("%s: attestation not required", name)
 		}
+		// They start (nothing is contacted before the first call), with
+		// attestation on.
+		c, err := NewClient(net, WithAttestationCache(t.TempDir()))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if p := c.proto.(*protoNaga); p.attest == nil || p.attest.Roots != nil || p.attest.Cache == nil {
+			t.Errorf("%s: attestation options %+v", name, p.attest)
+		}
+		c.Close()
 	}
 	for _, name := range []string{"naga-dev", "naga-local"} {
 		net, err := NagaNetwork(name)

@@ -108,6 +108,16 @@ type Config struct {
 	Prices []uint64
 	// Epoch is the Naga chain's first epoch number (default DefaultEpoch).
 	Epoch uint64
+	// Attestation (Naga) makes every node attach an AMD SEV-SNP attestation
+	// to its handshake, signed by a test ARK → ASK → VCEK chain made at
+	// Start and bound as a real node binds it (to the client's challenge and
+	// the node's host:port). Network.AttestationRoots is the PEM file of
+	// that chain, for clients.
+	Attestation bool
+	// AttestationBad are nodes (by index) whose attestations fail: in the
+	// order given, a wrong challenge, a wrong address, a broken signature,
+	// then again. Needs Attestation.
+	AttestationBad []int
 }
 
 // Fault is a misbehaviour of one node, for tests and benchmarks.
@@ -207,6 +217,9 @@ func (cfg *Config) nagaDefaults() error {
 		if cfg.ChainPort != 0 || len(cfg.Prices) != 0 || cfg.Epoch != 0 {
 			return fmt.Errorf("%w: chain port, prices and epoch are Naga settings (protocol %q)", ErrBadConfig, cfg.Protocol)
 		}
+		if cfg.Attestation || len(cfg.AttestationBad) > 0 {
+			return fmt.Errorf("%w: attestation is a Naga setting (protocol %q)", ErrBadConfig, cfg.Protocol)
+		}
 		for i, f := range cfg.Faults {
 			if f.RefusePayment {
 				return fmt.Errorf("%w: node %d: the payment-refusal fault exists on Naga only", ErrBadConfig, i)
@@ -226,6 +239,17 @@ func (cfg *Config) nagaDefaults() error {
 	if cfg.Epoch == 0 {
 		cfg.Epoch = DefaultEpoch
 	}
+	if len(cfg.AttestationBad) > 0 && !cfg.Attestation {
+		return fmt.Errorf("%w: bad attestations need attestation on", ErrBadConfig)
+	}
+	seen := map[int]bool{}
+	for _, i := range cfg.AttestationBad {
+		if i < 0 || i >= cfg.Nodes || seen[i] {
+			return fmt.Errorf("%w: bad attestation for node %d: want distinct nodes 0..%d", ErrBadConfig, i, cfg.Nodes-1)
+		}
+		seen[i] = true
+	}
+	cfg.AttestationBad = append([]int(nil), cfg.AttestationBad...)
 	switch {
 	case len(cfg.Prices) == 0:
 		cfg.Prices = defaultPrices(cfg.Nodes)
