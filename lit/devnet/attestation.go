@@ -20,7 +20,8 @@ type nodeAttestation struct {
 }
 
 // startAttestation makes the test authority and writes its roots (ARK,
-// ASK and VCEK, PEM) to a fresh temporary directory that Close removes.
+// ASK and VCEK, PEM) to Config.AttestationRootsFile, or to a fresh
+// temporary directory that Close removes.
 func (n *Network) startAttestation() error {
 	auth, err := attest.NewTestAuthority()
 	if err != nil {
@@ -30,17 +31,30 @@ func (n *Network) startAttestation() error {
 	for k, i := range n.cfg.AttestationBad {
 		a.spoil[i] = attest.Spoils[k%len(attest.Spoils)]
 	}
-	dir, err := os.MkdirTemp("", "litsigner-devnet-attestation-")
-	if err != nil {
-		return fmt.Errorf("devnet: attestation roots: %w", err)
+	file, dir := n.cfg.AttestationRootsFile, ""
+	if file == "" {
+		if dir, err = newRootsDir(); err != nil {
+			return err
+		}
+		file = filepath.Join(dir, "roots.pem")
 	}
-	file := filepath.Join(dir, "roots.pem")
 	if err := auth.WriteRoots(file); err != nil {
-		_ = os.RemoveAll(dir)
+		if dir != "" {
+			_ = os.RemoveAll(dir)
+		}
 		return fmt.Errorf("devnet: attestation roots: %w", err)
 	}
 	n.attest, n.rootsDir, n.rootsFile = a, dir, file
 	return nil
+}
+
+// newRootsDir is a fresh private directory for a roots file.
+func newRootsDir() (string, error) {
+	dir, err := os.MkdirTemp("", "litsigner-devnet-attestation-")
+	if err != nil {
+		return "", fmt.Errorf("devnet: attestation roots: %w", err)
+	}
+	return dir, nil
 }
 
 // removeRoots deletes the roots file's directory (Close, or a failed

@@ -2,12 +2,15 @@ package devnet
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -134,5 +137,42 @@ func TestRunCommandNagaAttestation(t *testing.T) {
 	}
 	if _, err := os.Stat(a.AttestationRoots); !os.IsNotExist(err) {
 		t.Errorf("roots file after shutdown: %v", err)
+	}
+}
+
+// A devnet process's roots file is the parent's: the same path across a
+// restart (rewritten with the new child's chain), removed at Close.
+func TestProcessAttestationRoots(t *testing.T) {
+	p := startProcess(t, Config{Protocol: ProtocolNaga, Nodes: 3, Attestation: true, Seed: "attest-process"}, 0)
+	file := p.Announcement().AttestationRoots
+	before, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("roots file %q: %v", file, err)
+	}
+	if err := syscall.Kill(p.PID(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		after, _ := os.ReadFile(file)
+		if p.Restarts() == 1 && p.PID() != 0 && len(after) > 0 && !bytes.Equal(after, before) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no restart with new roots: restarts %d", p.Restarts())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := p.Announcement().AttestationRoots; got != file {
+		t.Fatalf("roots file %q after the restart, was %q", got, file)
+	}
+	if _, err := attest.LoadRoots(file); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Dir(file)); !os.IsNotExist(err) {
+		t.Fatalf("roots directory after Close: %v", err)
 	}
 }

@@ -126,6 +126,11 @@ type Config struct {
 	// order given, a wrong challenge, a wrong address, a broken signature,
 	// then again. Needs Attestation.
 	AttestationBad []int
+	// AttestationRootsFile is where Start writes that PEM file; it is then
+	// the caller's (Close leaves it, a restarted devnet process rewrites it
+	// with its new chain). Empty means a new temporary directory that Close
+	// removes.
+	AttestationRootsFile string
 }
 
 // Fault is a misbehaviour of one node, for tests and benchmarks.
@@ -233,7 +238,7 @@ func (cfg *Config) nagaDefaults() error {
 		if cfg.ChainPort != 0 || len(cfg.Prices) != 0 || cfg.Epoch != 0 {
 			return fmt.Errorf("%w: chain port, prices and epoch are Naga settings (protocol %q)", ErrBadConfig, cfg.Protocol)
 		}
-		if cfg.Attestation || len(cfg.AttestationBad) > 0 {
+		if cfg.Attestation || len(cfg.AttestationBad) > 0 || cfg.AttestationRootsFile != "" {
 			return fmt.Errorf("%w: attestation is a Naga setting (protocol %q)", ErrBadConfig, cfg.Protocol)
 		}
 		for i, f := range cfg.Faults {
@@ -255,8 +260,8 @@ func (cfg *Config) nagaDefaults() error {
 	if cfg.Epoch == 0 {
 		cfg.Epoch = DefaultEpoch
 	}
-	if len(cfg.AttestationBad) > 0 && !cfg.Attestation {
-		return fmt.Errorf("%w: bad attestations need attestation on", ErrBadConfig)
+	if (len(cfg.AttestationBad) > 0 || cfg.AttestationRootsFile != "") && !cfg.Attestation {
+		return fmt.Errorf("%w: bad attestations and a roots file need attestation on", ErrBadConfig)
 	}
 	seen := map[int]bool{}
 	for _, i := range cfg.AttestationBad {
