@@ -60,6 +60,10 @@ type NodeInfo struct {
 	// BadShares counts the node's recent node sets whose shares did not
 	// combine (Naga).
 	BadShares int `json:"badShares,omitempty"`
+	// Attestation is the node's last attestation check, on networks that
+	// verify them: "verified" or "refused: <reason>" (the node is then
+	// down and left out of calls).
+	Attestation string `json:"attestation,omitempty"`
 }
 
 // PaymentInfo is what the daemon knows of the account's Naga payment
