@@ -484,9 +484,13 @@ func TestNagaAttestationRootsRefused(t *testing.T) {
 		{"naga-local", true, roots + ".missing", "attestation roots"},
 		{"naga-local", true, "", ""},
 		{"naga-local", true, roots, ""},
+		{"localhost", true, "", "Naga networks only"},
 	}
 	for _, tc := range cases {
 		net, err := NagaNetwork(tc.network)
+		if tc.network == "localhost" {
+			net, err = LocalhostNetwork(), nil
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

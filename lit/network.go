@@ -86,6 +86,9 @@ func (n Network) withDefaults() (Network, protocol, error) {
 	switch n.Protocol {
 	case "", ProtocolV2:
 		n.Protocol = ProtocolV2
+		if n.RequiresAttestation || n.AttestationRoots != "" {
+			return n, nil, fmt.Errorf("lit: network %q: node attestation applies to Naga networks only: %w", n.Name, ErrInvalidParams)
+		}
 		return v2Defaults(n)
 	case ProtocolNaga:
 		return nagaDefaults(n)

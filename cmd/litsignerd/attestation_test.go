@@ -21,6 +21,9 @@ func TestDaemonProcessNagaAttestation(t *testing.T) {
 	sock, _, _ := startDaemonArgs(t, "--network", "naga-local", "--device", "emulator:ledger", "--rpc-url", ann.Chain.RPCURL,
 		"--require-attestation", "--attestation-roots", ann.AttestationRoots)
 	execNagaSeed(t, sock, daemon.PKPInfo{PublicKey: ann.PKPs[0].PublicKey, EthAddress: ann.PKPs[0].EthAddress})
+	if out, code := cliRun(t, sock, "status"); code != 0 || strings.Count(out, ", attested") < 3 {
+		t.Fatalf("status (exit %d) does not show 3 attested nodes:\n%s", code, out)
+	}
 
 	// 4 nodes: the handshake needs 3 attested; 2 bad leave 2.
 	bad := startDevnetCommand(t, "--protocol", "naga", "--port", "0", "--chain-port", "0", "--nodes", "4", "--attestation-bad", "1,2")
