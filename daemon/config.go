@@ -113,8 +113,10 @@ type Config struct {
 	Notifications *bool `json:"notifications"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"logLevel"`
-	// Dev runs a devnet (a child process) and an emulated Ledger; DevPort is the
-	// devnet's first port (0 = random ports).
+	// Dev runs a devnet (a child process) and an emulated Ledger: a Naga
+	// devnet and its chain for network naga-local, a v2 devnet otherwise.
+	// DevPort is the devnet's first port (0 = random ports, the Naga chain's
+	// too; otherwise the chain listens on 8545).
 	Dev     bool `json:"dev"`
 	DevPort int  `json:"devPort"`
 }
