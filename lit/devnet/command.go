@@ -110,6 +110,9 @@ func announceAndServe(ctx context.Context, n running, stdout, stderr io.Writer) 
 	if a.Chain != nil {
 		chain = ", Naga chain " + a.Chain.RPCURL
 	}
+	if a.AttestationRoots != "" {
+		chain += ", attestation roots " + a.AttestationRoots
+	}
 	fmt.Fprintf(stderr, "devnet: %s, %d nodes, threshold %d%s, serving until interrupted (simulation with a trusted dealer: never use its keys for value)\n",
 		protocol, len(a.Nodes), a.Threshold, chain)
 	<-ctx.Done()
