@@ -218,8 +218,8 @@ func halfClosedCall(ctx context.Context, sock, method string) error {
 // Phases advance on finished calls, not on time.
 func TestChaos(t *testing.T) {
 	const (
-		workers  = 12
-		perPhase = workers // finished lit_executeJs calls per phase
+		workers  = 16
+		perPhase = 2 * workers // finished lit_executeJs calls per phase
 	)
 	// No goroutine outlives the daemon: checked after every cleanup (this
 	// one runs last), once the daemon stopped and the clients closed.
@@ -386,9 +386,9 @@ func TestChaos(t *testing.T) {
 	sampleRSS()
 
 	// Resident memory: the whole test process (daemon, devnet, emulator).
-	limit := int64(1 << 30)
+	limit := int64(512 << 20)
 	if raceDetector {
-		limit = 3 << 30 // the race detector's shadow memory
+		limit = 2 << 30 // the race detector's shadow memory
 	}
 	t.Logf("resident memory: %d MiB at start, %d MiB peak (limit %d MiB)", rssStart>>20, rssPeak>>20, limit>>20)
 	if rssPeak > limit {
