@@ -315,8 +315,7 @@ func TestChaos(t *testing.T) {
 	defer stopWorkers()
 
 	// phase applies faults, waits for perPhase more finished lit_executeJs
-	// calls (and
-	// until want holds), then clears the faults.
+	// calls (and until want holds), then clears the faults.
 	phase := func(name string, faults map[int]devnet.Fault, want func() bool) {
 		t.Helper()
 		for i, f := range faults {
