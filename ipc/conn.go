@@ -39,9 +39,9 @@ type serverConn struct {
 	wmu       sync.Mutex
 	closeOnce sync.Once
 
-	hmu    sync.Mutex
-	hangup *hangupWatch // set while a half-closed peer awaits its replies
-	closed bool
+	hmu       sync.Mutex
+	stopWatch func() // set while a half-closed peer awaits its replies
+	closed    bool
 }
 
 func newServerConn(raw net.Conn, p Peer, cancel context.CancelCauseFunc, limit int64, log *slog.Logger) *serverConn {
@@ -135,12 +135,12 @@ func (c *serverConn) halfClosed() bool {
 	if c.closed {
 		return false
 	}
-	w, err := watchHangup(c.raw, c.peerGone)
+	stop, err := hangups.watch(c.raw, c.peerGone)
 	if err != nil {
 		c.log.Debug("ipc: cannot watch a half-closed connection", "peer", c.addr, "err", err)
 		return false
 	}
-	c.hangup = w
+	c.stopWatch = stop
 	c.log.Debug("ipc: peer closed its write side, answering the calls in flight", "peer", c.addr)
 	return true
 }
@@ -210,8 +210,8 @@ func (c *serverConn) Close() error {
 	c.closeOnce.Do(func() {
 		c.hmu.Lock()
 		c.closed = true
-		if c.hangup != nil {
-			c.hangup.stop()
+		if c.stopWatch != nil {
+			c.stopWatch()
 		}
 		c.hmu.Unlock()
 		c.cancel(ErrClientDisconnected)
