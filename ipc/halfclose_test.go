@@ -218,3 +218,58 @@ func TestHalfCloseTools(t *testing.T) {
 		})
 	}
 }
+
+// TestManyHalfClosedConnections: one poller watches every half-closed
+// connection; the clients that close are cancelled, exactly those, the
+// others get their replies, and the poller's goroutine ends once no
+// connection is left to watch.
+func TestManyHalfClosedConnections(t *testing.T) {
+	const n = 20
+	logs := newLogWatch()
+	ts := startServer(t, ServerOptions{Logger: slog.New(logs)})
+	conns := make([]*rawConn, n)
+	for i := range conns {
+		conns[i] = dialRaw(t, ts.path)
+		conns[i].send(`{"jsonrpc":"2.0","id":1,"method":"test_gate"}`)
+		waitFor(t, ts.svc.started, "gate call")
+		if err := conns[i].conn.(*net.UnixConn).CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		logs.waitLog(t, logHalfClosed)
+	}
+	for _, c := range conns[:n/2] {
+		c.conn.Close()
+	}
+	for range n / 2 {
+		if cause := waitFor(t, ts.svc.ended, "cancelled gate call"); !errors.Is(cause, ErrClientDisconnected) {
+			t.Fatalf("cause = %v, want ErrClientDisconnected", cause)
+		}
+	}
+	close(ts.svc.gate)
+	for _, c := range conns[n/2:] {
+		if r := decodeResponse(t, c.line()); string(r.Result) != `"open"` {
+			t.Fatalf("reply %+v, want \"open\"", r)
+		}
+		if !c.closedByServer() {
+			t.Fatal("server did not close after the reply")
+		}
+	}
+	select {
+	case cause := <-ts.svc.ended:
+		t.Fatalf("a call of a client still reading was cancelled: %v", cause)
+	default:
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		hangups.mu.Lock()
+		running, watched := hangups.running, len(hangups.watches)
+		hangups.mu.Unlock()
+		if !running && watched == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("poller still running with %d watches after every connection ended", watched)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
