@@ -55,7 +55,8 @@ type Config struct {
 	NodeTimeout Duration `json:"nodeTimeout"`
 	CallTimeout Duration `json:"callTimeout"`
 	// Device selects the hardware wallet by hwwallet id ("" = the first one
-	// found, e.g. "ledger:<usb path>", "emulator:ledger").
+	// found, e.g. "ledger:<usb path>", "emulator:ledger", or an emulator on
+	// the network, "speculos:HOST:PORT" / "trezor-udp:HOST:PORT").
 	Device string `json:"device"`
 	// DerivationPath is the account's BIP-32 path.
 	DerivationPath string `json:"derivationPath"`

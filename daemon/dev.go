@@ -16,9 +16,12 @@ import (
 const DevSeed = "litsignerd --dev"
 
 // newWalletHub returns the hardware-wallet hub: USB devices, plus the
-// emulators when the configured device is one (e.g. "emulator:ledger").
+// emulators when the configured device is one (e.g. "emulator:ledger"),
+// or only the network emulator the configured device names.
 func newWalletHub(cfg Config, log *slog.Logger) (*hub.Hub, error) {
-	h, err := hub.New(hub.Options{Emulators: strings.HasPrefix(cfg.Device, "emulator:"), Logger: log})
+	// An emulator on the network (speculos:, trezor-udp:) needs no USB bus,
+	// which CI machines often lack.
+	h, err := hub.New(hub.Options{Emulators: strings.HasPrefix(cfg.Device, "emulator:"), NoUSB: hub.IsNetworkID(cfg.Device), Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("daemon: wallets: %w", err)
 	}

@@ -25,7 +25,8 @@ var DefaultPath = accounts.DefaultBaseDerivationPath
 // DeviceInfo describes one device that can be opened.
 type DeviceInfo struct {
 	// ID identifies the device for Open: "ledger:<usb path>",
-	// "trezor:<usb path>", or "emulator:ledger" / "emulator:trezor".
+	// "trezor:<usb path>", "emulator:ledger" / "emulator:trezor", or an
+	// emulator on the network, "speculos:HOST:PORT" / "trezor-udp:HOST:PORT".
 	ID string `json:"id"`
 	// Vendor is the maker.
 	Vendor Vendor `json:"vendor"`

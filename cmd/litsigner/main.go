@@ -32,6 +32,7 @@ func commands() []command {
 		{"exec", "run a Lit Action: exec FILE | --ipfs CID [--param k=v]... [--params-json JSON]", runExec},
 		{"wallet", "hardware wallets: wallet list|accounts|sign-message|unlock", runWallet},
 		{"devnet", "run a local Lit-compatible network in the foreground", runDevnet},
+		{"emulator", "run an emulated Ledger (Speculos TCP) or Trezor (UDP): emulator ledger|trezor", runEmulator},
 	}
 }
 

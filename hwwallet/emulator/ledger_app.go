@@ -132,7 +132,9 @@ func (a *ledgerApp) getAddress(p1, p2 byte, data []byte) []byte {
 		return sw(swWrongP1P2)
 	}
 	path, rest, ok := parsePath(data)
-	if !ok || len(rest) != 0 {
+	// An optional 8-byte chain ID may follow (shown on Stax/Flex; ledgerjs
+	// hw-app-eth getAddress sends it when given one).
+	if !ok || (len(rest) != 0 && len(rest) != 8) {
 		return sw(swIncorrectData)
 	}
 	key, chain, err := a.keys.derive(path)

@@ -285,6 +285,8 @@ func (e *Trezor) handle(m trezorMsg) error {
 		return e.getAddress(m.data)
 	case trezor.Type(&trezor.EthereumSignMessage{}):
 		return e.signMessage(m.data)
+	case msgGetAddress:
+		return e.bitcoinGetAddress(m.data)
 	default:
 		return fail(trezor.Failure_Failure_UnexpectedMessage, "Unexpected message")
 	}

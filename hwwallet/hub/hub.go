@@ -147,13 +147,16 @@ func (h *Hub) Subscribe(ctx context.Context, buffer int) <-chan usbhid.Event {
 }
 
 // Open opens the device with this ID ("ledger:<path>", "trezor:<path>" from
-// Devices, or an emulator ID). p answers Trezor PIN and passphrase prompts
+// Devices, an emulator ID, or an emulator on the network:
+// "speculos:HOST:PORT", "trezor-udp:HOST:PORT", see network.go). p answers Trezor PIN and passphrase prompts
 // and may be nil. Close the wallet when done: it holds the device.
 func (h *Hub) Open(ctx context.Context, id string, p hwwallet.Prompter) (hwwallet.Wallet, error) {
 	if err := h.check(); err != nil {
 		return nil, err
 	}
 	switch {
+	case IsNetworkID(id):
+		return h.openNetwork(ctx, id, p)
 	case id == EmulatorLedgerID || id == EmulatorTrezorID:
 		if !h.opts.Emulators {
 			return nil, fmt.Errorf("hub: open %s: emulators are not enabled: %w", id, hwwallet.ErrNoDevice)

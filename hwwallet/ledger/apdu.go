@@ -29,9 +29,13 @@ const (
 	p1First = 0x00
 	p1More  = 0x80
 
-	// chunkSize is the largest APDU payload (Lc is one byte); Ledger's own
-	// Python client (ledger_app_clients/ethereum command_builder.py) uses 255.
-	chunkSize = 255
+	// chunkSize is the APDU payload size of SIGN_PERSONAL_MESSAGE chunks.
+	// The app takes up to 255 (Lc is one byte; Ledger's Python client uses
+	// that), but ledgerjs hw-app-eth, which Ledger Live and most dApps use,
+	// cuts at 150; we send byte for byte what it sends, so a device sees
+	// nothing it has not seen from Ledger's own host code (checked against
+	// hw-app-eth 7.9.0 in hwwallet/vendorcheck).
+	chunkSize = 150
 	// maxPathLen is the app's MAX_BIP32_PATH.
 	maxPathLen = 10
 	// MaxMessageLen is the longest message the current Ethereum app accepts
@@ -70,7 +74,7 @@ func getAddressAPDU(path accounts.DerivationPath) ([]byte, error) {
 	return apdu(claEthereum, insGetAddress, 0x00, 0x00, p), nil
 }
 
-// signPersonalAPDUs cuts path || be32(len) || message into 255-byte APDU
+// signPersonalAPDUs cuts path || be32(len) || message into 150-byte APDU
 // payloads, the first with P1 00, the rest with P1 80 (app-ethereum
 // doc/ethapp.adoc "SIGN ETH PERSONAL MESSAGE").
 func signPersonalAPDUs(path accounts.DerivationPath, message []byte) ([][]byte, error) {

@@ -70,11 +70,11 @@ func TestSignChunking(t *testing.T) {
 	}{
 		{0, 1, 0},
 		{1, 1, 1},
-		{230, 1, 230}, // 255 - 1 - 20 - 4
-		{231, 2, 230},
-		{230 + 255, 2, 230},
-		{230 + 256, 3, 230},
-		{MaxMessageLen, 1 + (MaxMessageLen-230+254)/255, 230},
+		{125, 1, 125}, // 150 - 1 - 20 - 4
+		{126, 2, 125},
+		{125 + 150, 2, 125},
+		{125 + 151, 3, 125},
+		{MaxMessageLen, 1 + (MaxMessageLen-125+149)/150, 125},
 	} {
 		msg := bytes.Repeat([]byte{'a'}, tc.msgLen)
 		apdus, err := signPersonalAPDUs(path, msg)
@@ -91,7 +91,7 @@ func TestSignChunking(t *testing.T) {
 			if i == 0 {
 				p1 = 0
 			}
-			if a[0] != 0xE0 || a[1] != 0x08 || a[2] != p1 || a[3] != 0 || int(a[4]) != len(a)-5 || len(a)-5 > 255 {
+			if a[0] != 0xE0 || a[1] != 0x08 || a[2] != p1 || a[3] != 0 || int(a[4]) != len(a)-5 || len(a)-5 > 150 {
 				t.Fatalf("len %d: APDU %d header % x", tc.msgLen, i, a[:5])
 			}
 			if i == 0 {

@@ -1,6 +1,8 @@
 // Package ledger drives a Ledger (Nano S/S Plus/X, Stax, Flex, ...) running
-// the Ethereum app: APDUs over the Ledger HID framing, on any
-// hwwallet.Transport (USB HID, or the in-memory emulator).
+// the Ethereum app. The driver speaks APDUs over an APDUTransport: the
+// Ledger HID framing on any hwwallet.Transport (USB HID, or the in-memory
+// emulator; see Open), or a transport that carries whole APDUs, such as
+// Speculos' TCP protocol (hwwallet/speculos; see OpenAPDU).
 package ledger
 
 import (
@@ -9,7 +11,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/common"
@@ -20,19 +21,10 @@ import (
 // ErrClosed is returned by a Device used after Close.
 var ErrClosed = errors.New("ledger: device closed")
 
-const (
-	// drainWait bounds each read of the stale-report drain; the transport
-	// has already queued anything the device sent after an abandoned
-	// exchange, so a few milliseconds suffice.
-	drainWait = 3 * time.Millisecond
-	// maxDrain bounds the drain loop (a reply is at most ~1000 reports).
-	maxDrain = 1024
-)
-
 // Device is an open Ledger. It implements hwwallet.Wallet; exchanges are
 // serialized (a caller waiting for its turn gives up when its ctx ends).
 type Device struct {
-	t    hwwallet.Transport
+	t    APDUTransport
 	info hwwallet.DeviceInfo
 
 	lock      chan struct{} // one-slot semaphore held for a whole operation
@@ -43,9 +35,20 @@ type Device struct {
 
 var _ hwwallet.Wallet = (*Device)(nil)
 
-// Open wraps a transport to a Ledger. It does no I/O: a locked device or a
-// closed app is reported by the first call that needs it, with a typed error.
+// Open wraps a report transport to a Ledger (USB HID or the emulator's
+// pipe), speaking the Ledger HID framing over it. It does no I/O: a locked
+// device or a closed app is reported by the first call that needs it, with
+// a typed error.
 func Open(t hwwallet.Transport, info hwwallet.DeviceInfo) (*Device, error) {
+	if t == nil {
+		return nil, fmt.Errorf("ledger: open: nil transport: %w", hwwallet.ErrBadRequest)
+	}
+	return OpenAPDU(NewHIDTransport(t), info)
+}
+
+// OpenAPDU wraps a transport that carries whole APDUs (Speculos' TCP
+// protocol, or the HID framing of NewHIDTransport). Like Open it does no I/O.
+func OpenAPDU(t APDUTransport, info hwwallet.DeviceInfo) (*Device, error) {
 	if t == nil {
 		return nil, fmt.Errorf("ledger: open: nil transport: %w", hwwallet.ErrBadRequest)
 	}
@@ -259,33 +262,11 @@ func (d *Device) exchange(ctx context.Context, cmd []byte) ([]byte, error) {
 	if d.closed.Load() {
 		return nil, ErrClosed
 	}
-	if err := d.drain(ctx); err != nil {
-		return nil, err
-	}
-	reports, err := frameAPDU(cmd)
+	reply, err := d.t.Exchange(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range reports {
-		if err := d.t.WriteReport(ctx, r); err != nil {
-			return nil, err
-		}
-	}
-	a := newAssembler()
-	for {
-		r, err := d.t.ReadReport(ctx)
-		if err != nil {
-			return nil, err
-		}
-		done, err := a.add(r)
-		if err != nil {
-			return nil, err
-		}
-		if done {
-			break
-		}
-	}
-	data, sw, err := splitStatus(a.reply())
+	data, sw, err := splitStatus(reply)
 	if err != nil {
 		return nil, err
 	}
@@ -293,26 +274,4 @@ func (d *Device) exchange(ctx context.Context, cmd []byte) ([]byte, error) {
 		return nil, err
 	}
 	return data, nil
-}
-
-// drain discards reports left over from an abandoned exchange (a reply that
-// arrived after its caller gave up), so they are not taken for the answer
-// to the next request.
-func (d *Device) drain(ctx context.Context) error {
-	for range maxDrain {
-		dctx, cancel := context.WithTimeout(ctx, drainWait)
-		_, err := d.t.ReadReport(dctx)
-		cancel()
-		switch {
-		case err == nil:
-			continue
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case errors.Is(err, context.DeadlineExceeded):
-			return nil
-		default:
-			return err
-		}
-	}
-	return nil
 }

@@ -123,20 +123,20 @@ func TestBehaviours(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		script  func(b *emulator.Behaviour)
-		timeout time.Duration
+		giveUp  bool // cancel the call once the prompt is on screen
 		want    error
 		prompts int
 	}{
-		{"approve", func(b *emulator.Behaviour) {}, 0, nil, 1},
-		{"approve after delay", func(b *emulator.Behaviour) { b.SetDelay(50 * time.Millisecond) }, 0, nil, 1},
-		{"reject", func(b *emulator.Behaviour) { b.SetAction(emulator.Reject) }, 0, hwwallet.ErrUserRejected, 1},
-		{"reject after delay", func(b *emulator.Behaviour) { b.SetAction(emulator.Reject); b.SetDelay(30 * time.Millisecond) }, 0, hwwallet.ErrUserRejected, 1},
-		{"locked", func(b *emulator.Behaviour) { b.SetLocked(true) }, 0, hwwallet.ErrLocked, 0},
-		{"app closed", func(b *emulator.Behaviour) { b.SetAppClosed(true) }, 0, hwwallet.ErrAppNotOpen, 0},
-		{"never answers, ctx ends", func(b *emulator.Behaviour) { b.SetAction(emulator.NeverAnswer) }, 100 * time.Millisecond, context.DeadlineExceeded, 1},
-		{"unplugged after the first report", func(b *emulator.Behaviour) { b.UnplugAfterReports(1) }, 0, hwwallet.ErrDisconnected, 0},
-		{"unplugged mid-exchange", func(b *emulator.Behaviour) { b.UnplugAfterReports(5) }, 0, hwwallet.ErrDisconnected, 0},
-		{"unplugged while prompting", func(b *emulator.Behaviour) { b.SetAction(emulator.NeverAnswer); b.UnplugAfterReports(7) }, 0, hwwallet.ErrDisconnected, 0},
+		{"approve", func(b *emulator.Behaviour) {}, false, nil, 1},
+		{"approve after delay", func(b *emulator.Behaviour) { b.SetDelay(50 * time.Millisecond) }, false, nil, 1},
+		{"reject", func(b *emulator.Behaviour) { b.SetAction(emulator.Reject) }, false, hwwallet.ErrUserRejected, 1},
+		{"reject after delay", func(b *emulator.Behaviour) { b.SetAction(emulator.Reject); b.SetDelay(30 * time.Millisecond) }, false, hwwallet.ErrUserRejected, 1},
+		{"locked", func(b *emulator.Behaviour) { b.SetLocked(true) }, false, hwwallet.ErrLocked, 0},
+		{"app closed", func(b *emulator.Behaviour) { b.SetAppClosed(true) }, false, hwwallet.ErrAppNotOpen, 0},
+		{"never answers, caller gives up", func(b *emulator.Behaviour) { b.SetAction(emulator.NeverAnswer) }, true, context.Canceled, 1},
+		{"unplugged after the first report", func(b *emulator.Behaviour) { b.UnplugAfterReports(1) }, false, hwwallet.ErrDisconnected, 0},
+		{"unplugged mid-exchange", func(b *emulator.Behaviour) { b.UnplugAfterReports(5) }, false, hwwallet.ErrDisconnected, 0},
+		{"unplugged while prompting", func(b *emulator.Behaviour) { b.SetAction(emulator.NeverAnswer); b.UnplugAfterReports(7) }, false, hwwallet.ErrDisconnected, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer leaktest.Check(t)()
@@ -150,10 +150,13 @@ func TestBehaviours(t *testing.T) {
 			d, _ := Open(emu.Transport(), emu.Info())
 			defer d.Close()
 			ctx := testCtx(t)
-			if tc.timeout > 0 {
+			if tc.giveUp {
+				// Give up once the prompt is shown, not after a fixed time
+				// that a loaded machine may need just to get there.
 				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, tc.timeout)
+				ctx, cancel = context.WithCancel(ctx)
 				defer cancel()
+				b.OnPrompt(func(emulator.Prompt) { cancel() })
 			}
 			sig, _, err := d.SignPersonalMessage(ctx, path, []byte("hello"))
 			if !errors.Is(err, tc.want) || (tc.want == nil) != (sig != nil) {

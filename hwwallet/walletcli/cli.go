@@ -43,7 +43,9 @@ commands:
 
 --device takes an ID from 'wallet list', or emulator:ledger / emulator:trezor
 (seed from --mnemonic, $` + hub.EmulatorMnemonicEnv + `, or the Speculos test mnemonic;
-the emulator approves by itself and prints what its screen shows to stderr).
+the emulator approves by itself and prints what its screen shows to stderr),
+or an emulator on the network: speculos:HOST:PORT (Speculos' APDU port) or
+trezor-udp:HOST:PORT (trezor-user-env, or 'litsigner emulator').
 Add --json for machine-readable output. Exit codes: 0 ok, 1 failure,
 2 usage, 3 device (rejected, locked, app closed, PIN, absent, no permission, timeout).`
 

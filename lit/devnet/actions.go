@@ -9,7 +9,7 @@ import (
 
 // actionCID is the CIDv0 of the requested action: the ipfsId as sent, or
 // the CID of the inline code (what a specific ReCap grant must name).
-func actionCID(req *executeRequest) (string, *NodeError) {
+func actionCID(req *actionCall) (string, *NodeError) {
 	if req.IPFSID != "" {
 		return req.IPFSID, nil
 	}
@@ -22,7 +22,7 @@ func actionCID(req *executeRequest) (string, *NodeError) {
 
 // actionCode returns the source to run: the inline code, or the file of the
 // actions directory whose CIDv0 is the ipfsId.
-func (n *Network) actionCode(req *executeRequest) (string, *NodeError) {
+func (n *Network) actionCode(req *actionCall) (string, *NodeError) {
 	if req.IPFSID == "" {
 		return req.Code, nil
 	}

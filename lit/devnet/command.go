@@ -13,11 +13,37 @@ import (
 )
 
 // Announcement is the one JSON line RunCommand prints on stdout once every
-// node listens.
+// node listens. Protocol and Chain are set on Naga only (the v2 line is
+// unchanged).
 type Announcement struct {
-	Nodes     []string `json:"nodes"`
-	Threshold int      `json:"threshold"`
-	PKPs      []PKP    `json:"pkps"`
+	Protocol  string     `json:"protocol,omitempty"`
+	Nodes     []string   `json:"nodes"`
+	Threshold int        `json:"threshold"`
+	PKPs      []PKP      `json:"pkps"`
+	Chain     *ChainInfo `json:"chain,omitempty"`
+}
+
+// ChainInfo is how to reach a Naga devnet's fake chain.
+type ChainInfo struct {
+	RPCURL    string         `json:"rpcUrl"`
+	ChainID   uint64         `json:"chainId"`
+	Contracts ChainContracts `json:"contracts"`
+}
+
+// ChainContracts are the contract addresses the fake chain serves.
+type ChainContracts struct {
+	Staking   string `json:"Staking"`
+	PriceFeed string `json:"PriceFeed"`
+}
+
+// Announcement describes the running network as RunCommand prints it.
+func (n *Network) Announcement() Announcement {
+	a := Announcement{Nodes: n.NodeURLs(), Threshold: n.Threshold(), PKPs: n.PKPs()}
+	if n.cfg.Protocol == ProtocolNaga {
+		a.Protocol = ProtocolNaga
+		a.Chain = n.Chain()
+	}
+	return a
 }
 
 // RunCommand is `litsigner devnet`: it parses args, starts the network,
@@ -34,15 +60,19 @@ func RunCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer n.Close()
-	line, err := json.Marshal(Announcement{Nodes: n.NodeURLs(), Threshold: n.Threshold(), PKPs: n.PKPs()})
+	line, err := json.Marshal(n.Announcement())
 	if err != nil {
 		return fmt.Errorf("devnet: announce: %w", err)
 	}
 	if _, err := fmt.Fprintf(stdout, "%s\n", line); err != nil {
 		return fmt.Errorf("devnet: announce: %w", err)
 	}
-	fmt.Fprintf(stderr, "devnet: %d nodes, threshold %d, serving until interrupted (simulation with a trusted dealer: never use its keys for value)\n",
-		len(n.NodeURLs()), n.Threshold())
+	chain := ""
+	if n.ChainURL() != "" {
+		chain = ", Naga chain " + n.ChainURL()
+	}
+	fmt.Fprintf(stderr, "devnet: %s, %d nodes, threshold %d%s, serving until interrupted (simulation with a trusted dealer: never use its keys for value)\n",
+		n.Protocol(), len(n.NodeURLs()), n.Threshold(), chain)
 	<-ctx.Done()
 	if err := n.Close(); err != nil {
 		return fmt.Errorf("devnet: shut down: %w", err)
@@ -50,15 +80,18 @@ func RunCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// ParseFlags turns the devnet command line into a Config. Flags: --nodes,
-// --threshold, --host, --port (0: random ports), --seed, --pkps,
-// --actions-dir, --action-timeout, and the fault knobs --slow 2=2s,3=500ms,
-// --down 4, --wrong-share 5, --malformed 6, --http500 7 (node indexes,
-// comma-separated).
+// ParseFlags turns the devnet command line into a Config. Flags:
+// --protocol (v2 or naga), --nodes, --threshold, --host, --port (0: random
+// ports), --seed, --pkps, --actions-dir, --action-timeout, the fault knobs
+// --slow 2=2s,3=500ms, --down 4, --wrong-share 5, --malformed 6, --http500 7
+// (node indexes, comma-separated), and for Naga --chain-port (default 8545,
+// 0: a random port), --prices 1000,1200,… (one per node) and
+// --refuse-payment 8.
 func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	var cfg Config
 	fs := flag.NewFlagSet("litsigner devnet", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Protocol, "protocol", ProtocolV2, "node API: v2 (JS SDK 2.2.x) or naga (JS SDK 8.x, with a fake chain)")
 	fs.IntVar(&cfg.Nodes, "nodes", DefaultNodes, "number of nodes")
 	fs.IntVar(&cfg.Threshold, "threshold", 0, "signature shares needed (default 2/3 of the nodes: 6 of 10)")
 	fs.StringVar(&cfg.Host, "host", DefaultHost, "IPv4 loopback address to listen on ([::1] is added when available)")
@@ -67,6 +100,18 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.PKPs, "pkps", DefaultPKPs, "number of PKP keys")
 	fs.StringVar(&cfg.ActionsDir, "actions-dir", "", "directory of *.js actions served by their CIDv0 (ipfsId)")
 	fs.DurationVar(&cfg.ActionTimeout, "action-timeout", 0, "wall-clock limit of one action (0: runtime default)")
+	fs.IntVar(&cfg.ChainPort, "chain-port", DefaultChainPort, "naga: port of the fake chain's JSON-RPC (0: a random free port)")
+	fs.Func("prices", "naga: per-node prices in wei, comma-separated, one per node (default: distinct prices from 1000)", func(v string) error {
+		cfg.Prices = nil
+		for _, item := range strings.Split(v, ",") {
+			p, err := strconv.ParseUint(strings.TrimSpace(item), 10, 64)
+			if err != nil {
+				return fmt.Errorf("bad price %q", item)
+			}
+			cfg.Prices = append(cfg.Prices, p)
+		}
+		return nil
+	})
 	faults := map[int]Fault{}
 	set := func(name, usage string, apply func(*Fault)) {
 		fs.Func(name, usage, func(v string) error {
@@ -106,11 +151,20 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	set("wrong-share", "nodes that return a garbage signature share", func(f *Fault) { f.WrongShare = true })
 	set("malformed", "nodes that answer with invalid JSON", func(f *Fault) { f.Malformed = true })
 	set("http500", "nodes that answer HTTP 500", func(f *Fault) { f.HTTP500 = true })
+	set("refuse-payment", "naga: nodes that refuse every request for payment", func(f *Fault) { f.RefusePayment = true })
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
 		}
 		return cfg, fmt.Errorf("%w: %v", ErrBadConfig, err)
+	}
+	if cfg.Protocol != ProtocolNaga {
+		chainSet := false
+		fs.Visit(func(f *flag.Flag) { chainSet = chainSet || f.Name == "chain-port" })
+		if chainSet {
+			return cfg, fmt.Errorf("%w: --chain-port needs --protocol naga", ErrBadConfig)
+		}
+		cfg.ChainPort = 0
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("%w: unexpected argument %q", ErrBadConfig, fs.Arg(0))

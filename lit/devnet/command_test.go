@@ -48,11 +48,18 @@ func TestParseFlags(t *testing.T) {
 		want Config
 		err  error
 	}{
-		{"defaults", nil, Config{Nodes: 10, Host: "127.0.0.1", BasePort: 7470, PKPs: 1}, nil},
+		{"defaults", nil, Config{Protocol: "v2", Nodes: 10, Host: "127.0.0.1", BasePort: 7470, PKPs: 1}, nil},
+		{"naga defaults", []string{"--protocol", "naga"},
+			Config{Protocol: "naga", Nodes: 10, Host: "127.0.0.1", BasePort: 7470, ChainPort: 8545, PKPs: 1}, nil},
+		{"naga", []string{"--protocol", "naga", "--nodes", "4", "--chain-port", "0", "--prices", "5,6,7,8", "--refuse-payment", "2"},
+			Config{Protocol: "naga", Nodes: 4, Host: "127.0.0.1", BasePort: 7470, PKPs: 1, Prices: []uint64{5, 6, 7, 8},
+				Faults: map[int]Fault{2: {RefusePayment: true}}}, nil},
+		{"chain port on v2", []string{"--chain-port", "9000"}, Config{}, ErrBadConfig},
+		{"bad price", []string{"--protocol", "naga", "--prices", "1,x"}, Config{}, ErrBadConfig},
 		{"all", []string{"--nodes", "5", "--threshold", "3", "--port", "0", "--seed", "s", "--pkps", "2",
 			"--actions-dir", "/x", "--action-timeout", "2s",
 			"--slow", "2=2s,3=500ms", "--down", "4", "--wrong-share", "1,2", "--malformed", "0", "--http500", "3"},
-			Config{Nodes: 5, Threshold: 3, Host: "127.0.0.1", Seed: "s", PKPs: 2, ActionsDir: "/x", ActionTimeout: 2 * time.Second,
+			Config{Protocol: "v2", Nodes: 5, Threshold: 3, Host: "127.0.0.1", Seed: "s", PKPs: 2, ActionsDir: "/x", ActionTimeout: 2 * time.Second,
 				Faults: map[int]Fault{
 					0: {Malformed: true}, 1: {WrongShare: true}, 2: {Latency: 2 * time.Second, WrongShare: true},
 					3: {Latency: 500 * time.Millisecond, HTTP500: true}, 4: {Down: true},
@@ -127,5 +134,47 @@ func TestRunCommandBadConfig(t *testing.T) {
 	err := RunCommand(context.Background(), []string{"--port", "0", "--nodes", "3", "--threshold", "4"}, io.Discard, io.Discard)
 	if !errors.Is(err, ErrBadConfig) {
 		t.Fatalf("threshold above nodes: %v", err)
+	}
+}
+
+func TestRunCommandNaga(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- RunCommand(ctx, []string{"--protocol", "naga", "--port", "0", "--chain-port", "0", "--nodes", "4", "--seed", "cmd"}, outW, io.Discard)
+		outW.Close()
+	}()
+	lines := bufio.NewScanner(outR)
+	if !lines.Scan() {
+		t.Fatalf("no announcement: %v", <-done)
+	}
+	line := lines.Text()
+	if !strings.HasPrefix(line, `{"protocol":"naga","nodes":["http://127.0.0.1:`) {
+		t.Fatalf("announcement %s", line)
+	}
+	var a Announcement
+	dec := json.NewDecoder(strings.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&a); err != nil {
+		t.Fatalf("announcement %q: %v", line, err)
+	}
+	if len(a.Nodes) != 4 || a.Threshold != 3 || len(a.PKPs) != 1 || a.Chain == nil || a.Chain.ChainID != 31337 ||
+		a.Chain.Contracts.Staking != "0xa82fF9aFd8f496c3d6ac40E2a0F282E47488CFc9" || !strings.HasPrefix(a.Chain.RPCURL, "http://127.0.0.1:") {
+		t.Fatalf("announcement %+v", a)
+	}
+	res, rerr := rpcCall(t, a.Chain.RPCURL, "eth_chainId")
+	if rerr != nil || string(res) != `"0x7a69"` {
+		t.Fatalf("chain: %s %v", res, rerr)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("RunCommand: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("RunCommand did not return after cancel")
 	}
 }

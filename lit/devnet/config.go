@@ -1,9 +1,16 @@
 package devnet
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
 	"time"
+
+	"github.com/litsigner/litsigner/lit/internal/nagachain"
 )
 
 // Defaults of Config and of the devnet command, those of the Lit
@@ -16,6 +23,25 @@ const (
 	DefaultMaxBodySize = 4 << 20
 )
 
+// Protocols a devnet speaks (Config.Protocol).
+const (
+	// ProtocolV2 is the Lit v2 node API of JS SDK 2.2.x (the default).
+	ProtocolV2 = "v2"
+	// ProtocolNaga is the Lit Naga node API of JS SDK 8.x, with a fake chain
+	// for discovery and pricing.
+	ProtocolNaga = "naga"
+)
+
+// Naga price defaults: node prices are DefaultBasePrice + rank·DefaultPriceStep
+// wei, the ranks a fixed permutation of the node indexes, so that the
+// cheapest nodes are not simply the first ones.
+const (
+	DefaultBasePrice = 1000
+	DefaultPriceStep = 100
+	// DefaultEpoch is the Naga devnet's first epoch number.
+	DefaultEpoch = 1
+)
+
 // MaxNodes bounds Config.Nodes.
 const MaxNodes = 100
 
@@ -26,10 +52,16 @@ var ErrBadConfig = errors.New("devnet: bad configuration")
 // Config describes a devnet. The zero value of a field means its default;
 // for BasePort, zero means random free ports.
 type Config struct {
-	// Nodes is the number of nodes (default 10).
+	// Protocol is the node API: ProtocolV2 (default, also "") or
+	// ProtocolNaga.
+	Protocol string
+	// Nodes is the number of nodes (default 10; Naga needs at least 3).
 	Nodes int
 	// Threshold is the number of signature shares a signature needs
-	// (default: 2/3 of Nodes rounded down, at least 1; 6 for 10 nodes).
+	// (default: 2/3 of Nodes rounded down, at least 1; 6 for 10 nodes; on
+	// Naga max(3, floor(2n/3)), the number of nodes the SDK contacts; a
+	// Naga node refuses a request whose nodeSet is smaller than Threshold,
+	// so a larger value makes the SDK's requests fail).
 	Threshold int
 	// Host is the IPv4 loopback address the nodes listen on (default
 	// 127.0.0.1). Each node also listens on [::1] at the same port when IPv6
@@ -65,6 +97,17 @@ type Config struct {
 	Faults map[int]Fault
 	// Now is the nodes' clock (default time.Now).
 	Now func() time.Time
+
+	// ChainPort is the Naga fake chain's JSON-RPC port on Host. Zero makes
+	// it listen on a free port (tests use it); the command's default is
+	// DefaultChainPort (8545), the SDK's naga-local RPC URL.
+	ChainPort int
+	// Prices are the Naga nodes' prices in wei, by node index, one price
+	// for every product. Empty means the defaults (DefaultBasePrice +
+	// rank·DefaultPriceStep, distinct); otherwise it needs one per node.
+	Prices []uint64
+	// Epoch is the Naga chain's first epoch number (default DefaultEpoch).
+	Epoch uint64
 }
 
 // Fault is a misbehaviour of one node, for tests and benchmarks.
@@ -80,23 +123,41 @@ type Fault struct {
 	Malformed bool
 	// HTTP500 makes the node answer every request with HTTP 500.
 	HTTP500 bool
+	// RefusePayment (Naga) makes the node refuse every execute request with
+	// a payment error, as a node does when the payer has no balance or
+	// delegation.
+	RefusePayment bool
 }
 
 // live reports whether a node with this fault answers executeJs
 // successfully (possibly slowly or with a wrong share).
-func (f Fault) live() bool { return !f.Down && !f.Malformed && !f.HTTP500 }
+func (f Fault) live() bool { return !f.Down && !f.Malformed && !f.HTTP500 && !f.RefusePayment }
 
 // withDefaults returns cfg with defaults applied, or an error wrapping
 // ErrBadConfig.
 func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Protocol == "" {
+		cfg.Protocol = ProtocolV2
+	}
+	if cfg.Protocol != ProtocolV2 && cfg.Protocol != ProtocolNaga {
+		return cfg, fmt.Errorf("%w: protocol must be %q or %q, got %q", ErrBadConfig, ProtocolV2, ProtocolNaga, cfg.Protocol)
+	}
+	naga := cfg.Protocol == ProtocolNaga
 	if cfg.Nodes == 0 {
 		cfg.Nodes = DefaultNodes
 	}
 	if cfg.Nodes < 1 || cfg.Nodes > MaxNodes {
 		return cfg, fmt.Errorf("%w: nodes must be 1..%d, got %d", ErrBadConfig, MaxNodes, cfg.Nodes)
 	}
+	if naga && cfg.Nodes < nagachain.MinimumThreshold {
+		return cfg, fmt.Errorf("%w: a Naga network needs at least %d nodes (the SDK's minimum threshold), got %d",
+			ErrBadConfig, nagachain.MinimumThreshold, cfg.Nodes)
+	}
 	if cfg.Threshold == 0 {
 		cfg.Threshold = max(1, cfg.Nodes*2/3)
+		if naga {
+			cfg.Threshold = nagachain.Threshold(cfg.Nodes)
+		}
 	}
 	if cfg.Threshold < 1 || cfg.Threshold > cfg.Nodes {
 		return cfg, fmt.Errorf("%w: threshold must be 1..%d, got %d", ErrBadConfig, cfg.Nodes, cfg.Threshold)
@@ -133,5 +194,65 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if err := cfg.nagaDefaults(); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
+}
+
+// nagaDefaults checks and completes the Naga-only fields; on v2 they must
+// be unset.
+func (cfg *Config) nagaDefaults() error {
+	if cfg.Protocol != ProtocolNaga {
+		if cfg.ChainPort != 0 || len(cfg.Prices) != 0 || cfg.Epoch != 0 {
+			return fmt.Errorf("%w: chain port, prices and epoch are Naga settings (protocol %q)", ErrBadConfig, cfg.Protocol)
+		}
+		for i, f := range cfg.Faults {
+			if f.RefusePayment {
+				return fmt.Errorf("%w: node %d: the payment-refusal fault exists on Naga only", ErrBadConfig, i)
+			}
+		}
+		return nil
+	}
+	if addr, err := netip.ParseAddr(cfg.Host); err != nil || !addr.Is4() {
+		return fmt.Errorf("%w: a Naga devnet's host must be an IPv4 address (the chain lists nodes by IPv4), got %q", ErrBadConfig, cfg.Host)
+	}
+	if cfg.ChainPort < 0 || cfg.ChainPort > 65535 {
+		return fmt.Errorf("%w: chain port %d out of range", ErrBadConfig, cfg.ChainPort)
+	}
+	if cfg.ChainPort != 0 && cfg.BasePort != 0 && cfg.ChainPort >= cfg.BasePort && cfg.ChainPort < cfg.BasePort+cfg.Nodes {
+		return fmt.Errorf("%w: chain port %d is one of the node ports %d..%d", ErrBadConfig, cfg.ChainPort, cfg.BasePort, cfg.BasePort+cfg.Nodes-1)
+	}
+	if cfg.Epoch == 0 {
+		cfg.Epoch = DefaultEpoch
+	}
+	switch {
+	case len(cfg.Prices) == 0:
+		cfg.Prices = defaultPrices(cfg.Nodes)
+	case len(cfg.Prices) != cfg.Nodes:
+		return fmt.Errorf("%w: %d prices for %d nodes", ErrBadConfig, len(cfg.Prices), cfg.Nodes)
+	default:
+		cfg.Prices = append([]uint64(nil), cfg.Prices...)
+	}
+	return nil
+}
+
+// defaultPrices gives node i the price DefaultBasePrice + rank(i)·DefaultPriceStep,
+// where the ranks order the nodes by SHA-256 of their index: distinct
+// prices, in an order unrelated to the ports.
+func defaultPrices(n int) []uint64 {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	key := func(i int) [32]byte { return sha256.Sum256([]byte("litsigner devnet price " + strconv.Itoa(i))) }
+	slices.SortFunc(idx, func(a, b int) int {
+		ka, kb := key(a), key(b)
+		return bytes.Compare(ka[:], kb[:])
+	})
+	prices := make([]uint64, n)
+	for rank, i := range idx {
+		prices[i] = DefaultBasePrice + uint64(rank)*DefaultPriceStep
+	}
+	return prices
 }

@@ -12,6 +12,7 @@ const (
 	KindExecution    = "Execution"    // the Lit Action threw
 	KindTimeout      = "Timeout"      // the Lit Action ran out of time
 	KindUnexpected   = "Unexpected"   // the node failed (or simulates failing)
+	KindPayment      = "Payment"      // Naga: the request is not paid for
 )
 
 // Error codes of NodeError.ErrorCode. Clients branch on these.
@@ -28,6 +29,12 @@ const (
 	CodeInternalError      = "NodeInternalError"
 	CodeSimulatedHTTP500   = "NodeSimulatedFailure"
 	CodeSigningUnavailable = "NodeSigningUnavailable"
+	// Naga only.
+	CodeE2EE           = "NodeE2EEError"      // the envelope is malformed or does not decrypt
+	CodeInvalidEpoch   = "NodeInvalidEpoch"   // the request names another epoch
+	CodeNotInNodeSet   = "NodeNotInNodeSet"   // the request's nodeSet does not name this node
+	CodeMaxPriceTooLow = "NodeMaxPriceTooLow" // maxPrice is below the node's price
+	CodePaymentRefused = "NodePaymentRefused" // no payer covers the request
 )
 
 // NodeError is the JSON body of every non-2xx reply. The JS SDK rejects the

@@ -32,7 +32,7 @@ go();
 // would be.
 type walletSigner struct{ key *ecdsa.PrivateKey }
 
-func newWalletSigner(t *testing.T) *walletSigner {
+func newWalletSigner(t testing.TB) *walletSigner {
 	t.Helper()
 	k, err := crypto.HexToECDSA("0123456789012345678901234567890123456789012345678901234567890123")
 	if err != nil {

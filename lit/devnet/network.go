@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/litsigner/litsigner/lit/devnet/action"
@@ -18,6 +20,7 @@ const shutdownTimeout = 5 * time.Second
 // Network is a running devnet. Its methods are safe for concurrent use.
 type Network struct {
 	cfg     Config
+	proto   protocol
 	nodes   []*node
 	servers []*nodeServer
 	pkps    []pkpKey
@@ -25,6 +28,13 @@ type Network struct {
 	dealer  *dealer
 	actions *action.Dir
 	limits  action.Limits
+
+	// Naga only.
+	chain    *chain
+	hostAddr netip.Addr                     // cfg.Host, IPv4
+	bySocket atomic.Pointer[map[string]int] // "ip:port" (nodeSet socketAddress) -> node index, once all listen
+	netKey   [32]byte                       // derives the network's stable values
+	nagaKeys nagaHandshakeKeys
 
 	// baseCtx is the parent of every request context; Close cancels it so
 	// that running actions stop.
@@ -34,6 +44,7 @@ type Network struct {
 
 	mu        sync.Mutex
 	faults    []Fault
+	prices    []uint64 // Naga: current price of each node, wei
 	closed    bool
 	closeOnce sync.Once
 	wg        sync.WaitGroup // serving goroutines
@@ -51,9 +62,15 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 	}
 	n := &Network{
 		cfg:    cfg,
+		proto:  v2Protocol{},
 		byKey:  map[string]int{},
 		faults: make([]Fault, cfg.Nodes),
 		limits: action.Limits{Timeout: cfg.ActionTimeout, MaxCodeSize: cfg.MaxCodeSize},
+		prices: cfg.Prices,
+	}
+	if cfg.Protocol == ProtocolNaga {
+		n.proto = nagaProtocol{}
+		n.hostAddr = netip.MustParseAddr(cfg.Host) // checked by withDefaults
 	}
 	for i, f := range cfg.Faults {
 		n.faults[i] = f
@@ -67,10 +84,24 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 		return nil, err
 	}
 	n.baseCtx, n.cancelBase = context.WithCancel(context.WithoutCancel(ctx))
+	if cfg.Protocol == ProtocolNaga {
+		if n.chain, err = newChain(n); err != nil {
+			n.cancelBase()
+			return nil, err
+		}
+	}
 	if err := n.listenAll(); err != nil {
 		n.cancelBase()
 		n.closeServers()
 		return nil, err
+	}
+	if cfg.Protocol == ProtocolNaga {
+		if err := n.startChain(); err != nil {
+			n.cancelBase()
+			n.closeServers()
+			n.wg.Wait()
+			return nil, err
+		}
 	}
 	n.stopWatch = context.AfterFunc(ctx, func() { _ = n.Close() })
 	return n, nil
@@ -101,6 +132,9 @@ func (n *Network) deal() error {
 		return err
 	}
 	n.dealer = d
+	if cfg.Protocol == ProtocolNaga {
+		return n.dealNaga()
+	}
 	hk := newEntropy(cfg.Seed, "handshake")
 	hexOf := func(size int) (string, error) {
 		b := make([]byte, size)
@@ -142,6 +176,9 @@ func (n *Network) NodeURLs() []string {
 	}
 	return out
 }
+
+// Protocol is the network's node API, ProtocolV2 or ProtocolNaga.
+func (n *Network) Protocol() string { return n.cfg.Protocol }
 
 // Threshold is the number of signature shares a signature needs.
 func (n *Network) Threshold() int { return n.cfg.Threshold }
@@ -222,6 +259,9 @@ func (n *Network) shutdown() {
 	var wg sync.WaitGroup
 	for _, s := range n.servers {
 		wg.Go(func() { s.shutdown(ctx) })
+	}
+	if n.chain != nil {
+		wg.Go(func() { n.chain.shutdown(ctx) })
 	}
 	wg.Wait()
 	n.cancelBase()

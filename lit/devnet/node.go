@@ -3,53 +3,51 @@ package devnet
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
-	"github.com/litsigner/litsigner/lit"
 	"github.com/litsigner/litsigner/lit/devnet/action"
 )
 
 // node is one devnet node: an HTTP handler holding its own key shares.
+// What it speaks on the wire is its network's protocol (v2.go, naga.go);
+// the pipeline verify → run action → signature shares is shared.
 type node struct {
 	net       *Network
 	index     int
 	urls      []string // accepted nodeAddress values
 	keyShares []secp256k1.ModNScalar
-	handshake handshakeReply
+	handshake handshakeReply // v2
+	naga      *nagaNode      // Naga: identity key and prices; nil on v2
 }
 
-// handshakeReply is the body of POST /web/handshake, with the fields the
-// SDK 2.2.x reads. The BLS keys are placeholders: executeJs never uses them,
-// but the SDK refuses to combine signatures while networkPublicKeySet is
-// null.
-type handshakeReply struct {
-	ServerPublicKey     string `json:"serverPublicKey"`
-	SubnetPublicKey     string `json:"subnetPublicKey"`
-	NetworkPublicKey    string `json:"networkPublicKey"`
-	NetworkPublicKeySet string `json:"networkPublicKeySet"`
+// protocol is one wire protocol's HTTP codec: its endpoints and how it
+// writes errors.
+type protocol interface {
+	// route returns the handler of path, or nil.
+	route(path string) endpoint
+	// endpoints names the served paths, for the 404 message.
+	endpoints() string
+	// writeError writes a node error that happened before an endpoint took
+	// over (bad method, content type, body size, simulated failure).
+	writeError(w http.ResponseWriter, reqID string, e *NodeError)
+	// writeMalformed writes the malformed-reply fault: HTTP 200 and a body
+	// that is not valid JSON.
+	writeMalformed(w http.ResponseWriter)
 }
 
-// executeReply is the body of a successful POST /web/execute.
-type executeReply struct {
-	Success       bool                 `json:"success"`
-	SignedData    map[string]lit.Share `json:"signedData"`
-	DecryptedData map[string]any       `json:"decryptedData"`
-	Response      string               `json:"response"`
-	Logs          string               `json:"logs"`
-}
+// endpoint serves one path; body is the whole request body.
+type endpoint func(nd *node, w http.ResponseWriter, r *http.Request, body []byte, reqID string)
 
 // ServeHTTP answers one request, applying the node's current fault first.
 func (nd *node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	proto := nd.net.proto
 	reqID := r.Header.Get("X-Request-Id")
 	if len(reqID) > maxRequestIDLength {
 		reqID = ""
@@ -69,167 +67,102 @@ func (nd *node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case fault.HTTP500:
-		writeError(w, reqID, nodeError(http.StatusInternalServerError, KindUnexpected, CodeSimulatedHTTP500,
+		proto.writeError(w, reqID, nodeError(http.StatusInternalServerError, KindUnexpected, CodeSimulatedHTTP500,
 			"this devnet node is set to fail every request (http500 fault)"))
 		return
 	case fault.Malformed:
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_, _ = io.WriteString(w, `{"success":true,"signedData":{"sig`)
+		proto.writeMalformed(w)
 		return
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, reqID, nodeError(http.StatusMethodNotAllowed, KindValidation, CodeMethodNotAllowed,
+		proto.writeError(w, reqID, nodeError(http.StatusMethodNotAllowed, KindValidation, CodeMethodNotAllowed,
 			"Lit node endpoints accept POST only", "method "+truncate(r.Method, 16)))
 		return
 	}
-	var handle func(*http.Request, []byte) (any, *NodeError)
-	switch r.URL.Path {
-	case "/web/handshake":
-		handle = nd.serveHandshake
-	case "/web/execute":
-		handle = nd.serveExecute
-	default:
-		writeError(w, reqID, nodeError(http.StatusNotFound, KindValidation, CodeNotFound,
-			"unknown endpoint; this devnet serves /web/handshake and /web/execute", "path "+truncate(r.URL.Path, 64)))
+	handle := proto.route(r.URL.Path)
+	if handle == nil {
+		proto.writeError(w, reqID, nodeError(http.StatusNotFound, KindValidation, CodeNotFound,
+			"unknown endpoint; this devnet serves "+proto.endpoints(), "path "+truncate(r.URL.Path, 64)))
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeError(w, reqID, invalid("the request body must be JSON (Content-Type: application/json)",
+		proto.writeError(w, reqID, invalid("the request body must be JSON (Content-Type: application/json)",
 			"content type "+truncate(r.Header.Get("Content-Type"), 64)))
 		return
 	}
 	if readErr != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(readErr, &tooLarge) {
-			writeError(w, reqID, nodeError(http.StatusRequestEntityTooLarge, KindValidation, CodeRequestTooLarge,
+			proto.writeError(w, reqID, nodeError(http.StatusRequestEntityTooLarge, KindValidation, CodeRequestTooLarge,
 				"the request body is too large", "limit "+strconv.FormatInt(tooLarge.Limit, 10)+" bytes"))
 			return
 		}
-		writeError(w, reqID, invalid("cannot read the request body", readErr.Error()))
+		proto.writeError(w, reqID, invalid("cannot read the request body", readErr.Error()))
 		return
 	}
-	reply, nerr := handle(r, body)
-	if nerr != nil {
-		writeError(w, reqID, nerr)
-		return
-	}
-	writeJSON(w, http.StatusOK, reply)
+	handle(nd, w, r, body, reqID)
 }
 
-func (nd *node) serveHandshake(_ *http.Request, body []byte) (any, *NodeError) {
-	var req map[string]json.RawMessage
-	if err := json.Unmarshal(body, &req); err != nil {
-		return nil, invalid("the handshake body must be a JSON object such as {\"clientPublicKey\":\"test\"}", err.Error())
-	}
-	return nd.handshake, nil
-}
-
-func (nd *node) serveExecute(r *http.Request, body []byte) (any, *NodeError) {
-	req, nerr := parseExecuteRequest(body)
+// runAction is the protocol-neutral middle of an execute request: authorize
+// checks the session for the action's CID, then the action runs.
+func (nd *node) runAction(ctx context.Context, call *actionCall, authorize func(cid string) *NodeError) (*action.Result, *NodeError) {
+	cid, nerr := actionCID(call)
 	if nerr != nil {
 		return nil, nerr
 	}
-	cid, nerr := actionCID(req)
+	if nerr := authorize(cid); nerr != nil {
+		return nil, nerr
+	}
+	code, nerr := nd.net.actionCode(call)
 	if nerr != nil {
 		return nil, nerr
 	}
-	if nerr := nd.verifySession(req.AuthSig, cid); nerr != nil {
-		return nil, nerr
-	}
-	code, nerr := nd.net.actionCode(req)
-	if nerr != nil {
-		return nil, nerr
-	}
-	env := &nodeEnv{net: nd.net}
-	res, err := action.Run(r.Context(), code, req.JSParams, env, nd.net.limits)
+	res, err := action.Run(ctx, code, call.JSParams, &nodeEnv{net: nd.net}, nd.net.limits)
 	if err != nil {
 		return nil, actionError(err)
 	}
-	reply := executeReply{
-		Success:       true,
-		SignedData:    map[string]lit.Share{},
-		DecryptedData: map[string]any{},
-		Response:      res.Response,
-		Logs:          res.Logs,
-	}
-	if len(res.SignRequests) == 0 {
-		return reply, nil
-	}
-	key := requestKey(r, req)
-	set := nd.net.dealer.signingSet(key,
-		func(i int) bool { return nd.net.Fault(i).live() },
-		func(i int) bool { return nd.net.Fault(i).Latency > 0 })
-	wrong := nd.net.Fault(nd.index).WrongShare
-	for _, sr := range res.SignRequests {
-		share, nerr := nd.share(key, set, sr, wrong)
-		if nerr != nil {
-			return nil, nerr
-		}
-		reply.SignedData[sr.SigName] = share
-	}
-	return reply, nil
+	return res, nil
 }
 
-// verifySession checks the session signature as a node does, for the
-// action whose CID is cid.
-func (nd *node) verifySession(sig lit.AuthSig, cid string) *NodeError {
-	// Verify against the nodeAddress the signature names when it is one of
-	// ours (a node has several equivalent URLs); otherwise against our first
-	// URL, so that the verifier reports the mismatch.
-	nodeURL := nd.urls[0]
-	if p, err := lit.ParseSessionSig(sig); err == nil && slices.Contains(nd.urls, p.NodeAddress) {
-		nodeURL = p.NodeAddress
-	}
-	err := lit.VerifySessionSig(sig, nodeURL, nd.net.cfg.Now(), cid)
-	if err == nil {
-		return nil
-	}
-	details := []string{err.Error()}
-	if errors.Is(err, lit.ErrSessionSigWrongNode) {
-		details = append(details, "this node answers to "+strings.Join(nd.urls, ", "))
-	}
-	return nodeError(http.StatusUnauthorized, KindUnauthorized, CodeInvalidAuthSig,
-		"the session signature does not authorize this request: "+strings.TrimPrefix(err.Error(), "lit: session signature: "), details...)
+// ecdsaShare is one node's share of one signature, before a protocol
+// encodes it.
+type ecdsaShare struct {
+	pkp    pkpKey
+	digest []byte   // the signed bytes (1..32)
+	rx, ry [32]byte // the nonce point R
+	s      [32]byte // the share s_i (zero when inSet is false)
+	inSet  bool     // the node is in the signing set
 }
 
-// share computes this node's signature share for one signing request, or
-// an empty share when the node is not in the signing set.
-func (nd *node) share(key string, set []int, sr action.SignRequest, wrong bool) (lit.Share, *NodeError) {
+// signShare computes this node's share of signature sr over the signing set
+// (node indexes): s_i = λ_i·k⁻¹·(m + r·x_i), with the nonce k fixed by
+// nonceKey. A wrong-share fault gives random bytes instead.
+func (nd *node) signShare(nonceKey string, set []int, sr action.SignRequest) (ecdsaShare, *NodeError) {
 	idx, pkp, ok := nd.net.lookupPKP(sr.PublicKey)
 	if !ok {
-		return lit.Share{}, nodeError(http.StatusBadRequest, KindValidation, CodeUnknownPKP,
+		return ecdsaShare{}, nodeError(http.StatusBadRequest, KindValidation, CodeUnknownPKP,
 			"publicKey is not a PKP of this devnet", "publicKey "+truncate(sr.PublicKey, 140))
 	}
 	m, err := messageScalar(sr.ToSign)
 	if err != nil {
-		return lit.Share{}, nodeError(http.StatusBadRequest, KindValidation, CodeInvalidRequest, err.Error())
+		return ecdsaShare{}, nodeError(http.StatusBadRequest, KindValidation, CodeInvalidRequest, err.Error())
 	}
-	p, err := nd.net.dealer.presign(idx, key, sr.SigName, sr.ToSign)
+	p, err := nd.net.dealer.presign(idx, nonceKey, sr.SigName, sr.ToSign)
 	if err != nil {
-		return lit.Share{}, nodeError(http.StatusInternalServerError, KindUnexpected, CodeSigningUnavailable, err.Error())
+		return ecdsaShare{}, nodeError(http.StatusInternalServerError, KindUnexpected, CodeSigningUnavailable, err.Error())
 	}
 	defer p.kinv.Zero()
-	out := lit.Share{
-		SigType:    "ECDSA",
-		ShareIndex: nd.index + 1,
-		LocalX:     hex.EncodeToString(p.rx[:]),
-		LocalY:     hex.EncodeToString(p.ry[:]),
-		PublicKey:  pkp.info.PublicKey,
-		DataSigned: hex.EncodeToString(sr.ToSign),
-		SigName:    sr.SigName,
-	}
+	out := ecdsaShare{pkp: pkp, digest: sr.ToSign, rx: p.rx, ry: p.ry}
 	if !slices.Contains(set, nd.index) {
 		return out, nil
 	}
-	if wrong {
-		var garbage [32]byte
-		_, _ = rand.Read(garbage[:])
-		out.SignatureShare = hex.EncodeToString(garbage[:])
+	out.inSet = true
+	if nd.net.Fault(nd.index).WrongShare {
+		_, _ = rand.Read(out.s[:])
 		return out, nil
 	}
-	out.SignatureShare = signatureShare(nd.index, set, &nd.keyShares[idx], &p, &m)
+	out.s = signatureShare(nd.index, set, &nd.keyShares[idx], &p, &m)
 	return out, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -149,10 +148,9 @@ func messageScalar(toSign []byte) (secp256k1.ModNScalar, error) {
 
 // signatureShare computes node i's share s_i = λ_i·k⁻¹·(m + r·x_i) for the
 // signing set; the shares of the whole set sum to k⁻¹·(m + r·x).
-func signatureShare(i int, set []int, keyShare *secp256k1.ModNScalar, p *presignature, m *secp256k1.ModNScalar) string {
+func signatureShare(i int, set []int, keyShare *secp256k1.ModNScalar, p *presignature, m *secp256k1.ModNScalar) [32]byte {
 	lambda := lagrangeAtZero(i, set)
 	var s secp256k1.ModNScalar
 	s.Mul2(&p.r, keyShare).Add(m).Mul(&p.kinv).Mul(&lambda)
-	b := s.Bytes()
-	return hex.EncodeToString(b[:])
+	return s.Bytes()
 }

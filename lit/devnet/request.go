@@ -17,13 +17,19 @@ import (
 // maxRequestIDLength bounds the X-Request-Id header value used as a key.
 const maxRequestIDLength = 128
 
-// executeRequest is a parsed POST /web/execute body.
-type executeRequest struct {
-	AuthSig  lit.AuthSig
+// actionCall is what both protocols' execute requests name: the action and
+// its parameters.
+type actionCall struct {
 	JSParams map[string]any
 	// Code is the decoded JavaScript source ("" when IPFSID is set).
 	Code   string
 	IPFSID string
+}
+
+// executeRequest is a parsed v2 POST /web/execute body.
+type executeRequest struct {
+	AuthSig lit.AuthSig
+	actionCall
 }
 
 // parseExecuteRequest decodes and validates an execute body as the SDK
@@ -46,35 +52,50 @@ func parseExecuteRequest(body []byte) (*executeRequest, *NodeError) {
 	if raw.AuthSig == nil {
 		return nil, invalid("authSig is missing: send the session signature for this node")
 	}
-	req := &executeRequest{AuthSig: *raw.AuthSig, JSParams: map[string]any{}}
-	if len(raw.JSParams) > 0 && !bytes.Equal(bytes.TrimSpace(raw.JSParams), []byte("null")) {
-		if err := json.Unmarshal(raw.JSParams, &req.JSParams); err != nil {
+	var code, ipfsID string
+	if raw.Code != nil {
+		code = *raw.Code
+	}
+	if raw.IPFSID != nil {
+		ipfsID = *raw.IPFSID
+	}
+	call, nerr := newActionCall(code, ipfsID, raw.JSParams)
+	if nerr != nil {
+		return nil, nerr
+	}
+	return &executeRequest{AuthSig: *raw.AuthSig, actionCall: *call}, nil
+}
+
+// newActionCall checks the action fields both protocols send: code (base64
+// of UTF-8 source) or ipfsId (a CIDv0), and jsParams (an object or null).
+func newActionCall(code, ipfsID string, jsParams json.RawMessage) (*actionCall, *NodeError) {
+	call := &actionCall{JSParams: map[string]any{}}
+	if len(jsParams) > 0 && !bytes.Equal(bytes.TrimSpace(jsParams), []byte("null")) {
+		if err := json.Unmarshal(jsParams, &call.JSParams); err != nil {
 			return nil, invalid("jsParams must be a JSON object", err.Error())
 		}
 	}
-	hasCode := raw.Code != nil && *raw.Code != ""
-	hasIPFS := raw.IPFSID != nil && *raw.IPFSID != ""
 	switch {
-	case hasCode && hasIPFS:
+	case code != "" && ipfsID != "":
 		return nil, invalid("send either code or ipfsId, not both")
-	case hasCode:
-		src, err := decodeBase64(*raw.Code)
+	case code != "":
+		src, err := decodeBase64(code)
 		if err != nil {
 			return nil, invalid("code must be the base64 of the action's UTF-8 source", err.Error())
 		}
 		if !utf8.Valid(src) {
 			return nil, invalid("code is not valid UTF-8 once base64-decoded")
 		}
-		req.Code = string(src)
-	case hasIPFS:
-		if !strings.HasPrefix(*raw.IPFSID, "Qm") || len(*raw.IPFSID) != 46 {
-			return nil, invalid("ipfsId must be a CIDv0 (Qm..., 46 characters)", "got "+fmt.Sprintf("%q", truncate(*raw.IPFSID, 64)))
+		call.Code = string(src)
+	case ipfsID != "":
+		if !strings.HasPrefix(ipfsID, "Qm") || len(ipfsID) != 46 {
+			return nil, invalid("ipfsId must be a CIDv0 (Qm..., 46 characters)", "got "+fmt.Sprintf("%q", truncate(ipfsID, 64)))
 		}
-		req.IPFSID = *raw.IPFSID
+		call.IPFSID = ipfsID
 	default:
 		return nil, invalid("code or ipfsId is required")
 	}
-	return req, nil
+	return call, nil
 }
 
 func decodeBase64(s string) ([]byte, error) {

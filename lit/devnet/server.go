@@ -45,16 +45,6 @@ func (n *Network) listenAll() error {
 		if err := s.start(n); err != nil {
 			return fmt.Errorf("devnet: start node %d: %w", i, err)
 		}
-		s.url = "http://" + net.JoinHostPort(n.cfg.Host, strconv.Itoa(s.port))
-		if i < len(n.cfg.AdvertiseURLs) && len(n.cfg.AdvertiseURLs[i]) > 0 {
-			nd.urls = append([]string(nil), n.cfg.AdvertiseURLs[i]...)
-		} else {
-			p := strconv.Itoa(s.port)
-			nd.urls = []string{"http://localhost:" + p, "http://127.0.0.1:" + p, "http://[::1]:" + p}
-			if s.url != nd.urls[1] {
-				nd.urls = append(nd.urls, s.url)
-			}
-		}
 	}
 	for i, f := range n.faults {
 		if f.Down {
@@ -62,6 +52,26 @@ func (n *Network) listenAll() error {
 		}
 	}
 	return nil
+}
+
+// acceptedURLs is the set of nodeAddress values node i accepts.
+func (n *Network) acceptedURLs(i int, url string, port int) []string {
+	if i < len(n.cfg.AdvertiseURLs) && len(n.cfg.AdvertiseURLs[i]) > 0 {
+		return append([]string(nil), n.cfg.AdvertiseURLs[i]...)
+	}
+	p := strconv.Itoa(port)
+	urls := []string{"http://localhost:" + p, "http://127.0.0.1:" + p, "http://[::1]:" + p}
+	if url != urls[1] {
+		urls = append(urls, url)
+	}
+	return urls
+}
+
+// portNow is the node's port (fixed by its first start).
+func (s *nodeServer) portNow() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.port
 }
 
 func isIPv4Loopback(host string) bool {
@@ -93,6 +103,11 @@ func (s *nodeServer) start(n *Network) error {
 			lns = append(lns, ln6)
 			s.on6 = true
 		}
+	}
+	if s.url == "" {
+		// First start: fix the node's URLs before it serves anything.
+		s.url = "http://" + net.JoinHostPort(s.host, strconv.Itoa(s.port))
+		s.node.urls = n.acceptedURLs(s.node.index, s.url, s.port)
 	}
 	srv := &http.Server{
 		Handler:           s.node,

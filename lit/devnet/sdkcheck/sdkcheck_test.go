@@ -47,6 +47,7 @@ func TestRealSDK(t *testing.T) {
 	defer cancel()
 
 	// The SDK's "localhost" network is fixed at ports 7470-7479.
+	lockFixedPorts(ctx, t)
 	net, err := devnet.Start(ctx, devnet.Config{
 		Nodes: 10, Threshold: 6, BasePort: devnet.DefaultBasePort, PKPs: 1,
 		ActionsDir: "actions", // run.mjs --ipfs runs actions/seed.js by its CID

@@ -1,0 +1,211 @@
+package serve
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+
+	"github.com/litsigner/litsigner/hwwallet/emulator"
+	"github.com/litsigner/litsigner/hwwallet/speculos"
+	"github.com/litsigner/litsigner/hwwallet/trezorudp"
+)
+
+// MnemonicEnv names the environment variable Run reads the seed from when
+// --mnemonic is not given (the same one the hub's emulators use).
+const MnemonicEnv = "LITSIGNER_EMULATOR_MNEMONIC"
+
+// ErrUsage marks a bad command line.
+var ErrUsage = errors.New("usage")
+
+// Usage describes the command.
+const Usage = `usage: litsigner emulator ledger|trezor [flags]
+
+Runs one emulated device in the foreground on the vendor's emulator
+transport, so Ledger's and Trezor's host libraries (and litsigner's own
+drivers, with --device speculos:HOST:PORT or trezor-udp:HOST:PORT) can use it:
+
+  ledger  Speculos' APDU protocol over TCP (default port 9999)
+  trezor  the Trezor emulator's UDP protocol (default port 21324)
+
+It prints one JSON line, e.g.
+  {"device":"ledger","transport":"speculos-apdu","address":"127.0.0.1:9999"}
+then approves every request (or, with --reject, rejects it as the user
+would), printing the device's screen to stderr, until SIGINT or SIGTERM.
+The emulator signs for anyone who can reach it, with a test seed: it binds
+to loopback only, unless --allow-remote is given with a non-loopback --host.
+
+flags:`
+
+// Announcement is the JSON line Run prints once the device listens.
+type Announcement struct {
+	// Device is "ledger" or "trezor".
+	Device string `json:"device"`
+	// Transport is "speculos-apdu" (TCP) or "udp".
+	Transport string `json:"transport"`
+	// Address is host:port, with the port actually bound.
+	Address string `json:"address"`
+}
+
+// Env is what Run needs from the process.
+type Env struct {
+	Stdout, Stderr io.Writer
+	// Getenv reads environment variables (os.Getenv); nil reads none.
+	Getenv func(string) string
+	// Trace, when set, receives every Ledger APDU exchange (tests use it
+	// to compare APDU streams); --trace prints them to Stderr instead.
+	Trace TraceFunc
+}
+
+// Run is `litsigner emulator <args>`: it runs until ctx ends and then
+// returns nil, or returns an error (wrapping ErrUsage for a bad command
+// line; flag.ErrHelp for -h).
+func Run(ctx context.Context, args []string, env Env) error {
+	if env.Stderr == nil {
+		env.Stderr = io.Discard
+	}
+	if len(args) == 0 {
+		fmt.Fprintln(env.Stderr, Usage)
+		return fmt.Errorf("%w: name the device: ledger or trezor", ErrUsage)
+	}
+	kind := args[0]
+	switch kind {
+	case "-h", "--help", "help":
+		fmt.Fprintln(env.Stdout, Usage)
+		return flag.ErrHelp
+	case "ledger", "trezor":
+	default:
+		return fmt.Errorf("%w: unknown device %q (want ledger or trezor)", ErrUsage, kind)
+	}
+	fs := flag.NewFlagSet("litsigner emulator "+kind, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, Usage)
+		fs.PrintDefaults()
+	}
+	defMnemonic, defPort := emulator.SpeculosMnemonic, speculos.DefaultPort
+	if kind == "trezor" {
+		defMnemonic, defPort = emulator.TrezorTestMnemonic, trezorudp.DefaultPort
+	}
+	mnemonic := fs.String("mnemonic", "", "BIP-39 seed (default $"+MnemonicEnv+", else Speculos' default seed for ledger, \"all all ... all\" for trezor)")
+	host := fs.String("host", "127.0.0.1", "address to listen on")
+	port := fs.Int("port", defPort, "port to listen on (0 picks a free one; the JSON line shows it)")
+	reject := fs.Bool("reject", false, "reject every request on the device, as the user would")
+	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --host (anyone who reaches it can sign with the test seed)")
+	model := fs.String("model", emulator.TrezorT, "trezor model: 1, T, Safe 3, Safe 5")
+	trace := fs.Bool("trace", false, "print every APDU (ledger) to stderr")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", ErrUsage, fs.Arg(0))
+	}
+	if *port < 0 || *port > 65535 {
+		return fmt.Errorf("%w: --port %d out of range", ErrUsage, *port)
+	}
+	if !isLoopback(*host) && !*allowRemote {
+		return fmt.Errorf("%w: --host %s is not a loopback address: the emulator signs for anyone who reaches it; add --allow-remote if you mean it", ErrUsage, *host)
+	}
+	if *mnemonic == "" && env.Getenv != nil {
+		*mnemonic = env.Getenv(MnemonicEnv)
+	}
+	if *mnemonic == "" {
+		*mnemonic = defMnemonic
+	}
+
+	var outMu sync.Mutex // screen lines and traces from several goroutines
+	printf := func(format string, a ...any) {
+		outMu.Lock()
+		defer outMu.Unlock()
+		fmt.Fprintf(env.Stderr, format, a...)
+	}
+	b := emulator.NewBehaviour()
+	verdict := "[emulator approves]"
+	if *reject {
+		b.SetAction(emulator.Reject)
+		verdict = "[emulator rejects]"
+	}
+	b.OnPrompt(func(p emulator.Prompt) {
+		line := fmt.Sprintf("[%s screen] %s", p.Vendor, p.Title)
+		if len(p.Path) > 0 {
+			line += fmt.Sprintf(" (%s)", p.Path)
+		}
+		line += ":\n" + p.Text + "\n"
+		if p.Kind == emulator.PromptSignMessage || p.Kind == emulator.PromptAddress {
+			line += verdict + "\n"
+		}
+		printf("%s", line)
+	})
+	logf := func(format string, a ...any) { printf("litsigner emulator: "+format+"\n", a...) }
+	addr := net.JoinHostPort(*host, strconv.Itoa(*port))
+
+	announce := func(transport string, a net.Addr) error {
+		line, err := json.Marshal(Announcement{Device: kind, Transport: transport, Address: a.String()})
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(env.Stdout, "%s\n", line)
+		return err
+	}
+
+	if kind == "ledger" {
+		l, err := emulator.NewLedger(*mnemonic, b)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrUsage, err)
+		}
+		defer l.Close()
+		tr := env.Trace
+		if *trace {
+			tr = func(cmd, reply []byte) {
+				printf("apdu => %s\napdu <= %s\n", hex.EncodeToString(cmd), hex.EncodeToString(reply))
+			}
+		}
+		var lc net.ListenConfig
+		ln, err := lc.Listen(ctx, "tcp", addr)
+		if err != nil {
+			return fmt.Errorf("emulator: listen on %s: %w", addr, err)
+		}
+		if err := announce("speculos-apdu", ln.Addr()); err != nil {
+			ln.Close()
+			return fmt.Errorf("emulator: %w", err)
+		}
+		return ServeSpeculos(ctx, ln, l, tr, logf)
+	}
+
+	if *model == emulator.TrezorSafe7 {
+		return fmt.Errorf("%w: model %q speaks THP only, which the emulator does not serve", ErrUsage, *model)
+	}
+	t, err := emulator.NewTrezor(*mnemonic, b, *model)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	defer t.Close()
+	var lc net.ListenConfig
+	pc, err := lc.ListenPacket(ctx, "udp", addr)
+	if err != nil {
+		return fmt.Errorf("emulator: listen on udp %s: %w", addr, err)
+	}
+	if err := announce("udp", pc.LocalAddr()); err != nil {
+		pc.Close()
+		return fmt.Errorf("emulator: %w", err)
+	}
+	return ServeUDP(ctx, pc, t.Transport(), logf)
+}
+
+// isLoopback reports whether host names only loopback addresses.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,16 @@
+// Package thp implements the Trezor Host Protocol version 2 (THP), the
+// encrypted channel that the Trezor Safe 7 speaks instead of codec v1:
+// 64-byte packets with channel ids and CRC-32, the alternating-bit
+// protocol with ACKs and retransmission, the Noise XX handshake with the
+// device's masked static key, CodeEntry pairing (CPace over Elligator2),
+// pairing credentials, sessions and the encrypted transport.
+//
+// Both ends live here and share one wire grammar: Host is what the
+// driver runs after the codec v1 probe answers Failure(InvalidProtocol);
+// Device is the device side the emulator runs. Both speak over a
+// PacketTransport, which moves single 64-byte packets.
+//
+// References: trezor-firmware docs/common/thp/specification.md,
+// common/protob/messages-thp.proto, rust/trezor-thp; our notes are in
+// shared/protocol/trezor-thp.md.
+package thp

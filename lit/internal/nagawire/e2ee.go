@@ -1,0 +1,178 @@
+package nagawire
+
+import (
+	"crypto/sha512"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"golang.org/x/crypto/curve25519"
+	"golang.org/x/crypto/nacl/box"
+)
+
+// EnvelopeVersion is the only envelope version the nodes speak.
+const EnvelopeVersion = "1"
+
+// Errors a caller branches on.
+var (
+	// ErrEnvelope marks an envelope that is not well formed.
+	ErrEnvelope = errors.New("malformed encrypted envelope")
+	// ErrDecrypt marks an envelope that does not open with our key.
+	ErrDecrypt = errors.New("envelope does not decrypt")
+)
+
+// sodaliteZeros is the 16-byte zero prefix of the SDK's ciphertext layout
+// (TweetNaCl's crypto_box "boxzerobytes"): the SDK prepends it when it
+// seals and expects it when it opens anything of 83 bytes or more.
+const sodaliteZeros = 16
+
+// minPrefixed is the shortest blob the SDK strips the zero prefix from.
+const minPrefixed = 83
+
+// KeyPair is an x25519 key pair: a node's identity key, or a client's
+// per-request key.
+type KeyPair struct {
+	Public [32]byte
+	Secret [32]byte
+}
+
+// GenerateKeyPair makes a fresh x25519 key pair from r.
+func GenerateKeyPair(r io.Reader) (KeyPair, error) {
+	pub, sec, err := box.GenerateKey(r)
+	if err != nil {
+		return KeyPair{}, fmt.Errorf("nagawire: generate key: %w", err)
+	}
+	return KeyPair{Public: *pub, Secret: *sec}, nil
+}
+
+// KeyPairFromSecret derives the public half of secret.
+func KeyPairFromSecret(secret [32]byte) (KeyPair, error) {
+	pub, err := curve25519.X25519(secret[:], curve25519.Basepoint)
+	if err != nil {
+		return KeyPair{}, fmt.Errorf("nagawire: derive public key: %w", err)
+	}
+	kp := KeyPair{Secret: secret}
+	copy(kp.Public[:], pub)
+	return kp, nil
+}
+
+// Payload is the encrypted part of an envelope, field for field as the
+// SDK's walletEncrypt writes it.
+type Payload struct {
+	// VerificationKey is the sender's x25519 public key, 64 hex digits.
+	VerificationKey string `json:"verification_key"`
+	// Random is 16 random bytes, hex, mixed into the nonce.
+	Random string `json:"random"`
+	// CreatedAt is an RFC 3339 time; its whole seconds enter the nonce.
+	CreatedAt string `json:"created_at"`
+	// CiphertextAndTag is hex of 16 zero bytes, the Poly1305 tag and the
+	// XSalsa20 ciphertext.
+	CiphertextAndTag string `json:"ciphertext_and_tag"`
+}
+
+// Envelope is the body of every encrypted request and reply. Requests
+// carry the client's current epoch beside it.
+type Envelope struct {
+	Version string  `json:"version"`
+	Payload Payload `json:"payload"`
+	Epoch   *uint64 `json:"epoch,omitempty"`
+}
+
+// Seal encrypts plaintext from sender to recipient as the SDK does: NaCl
+// box (x25519, XSalsa20-Poly1305) with the nonce taken from SHA-512 of the
+// associated data 0x01 || random || u64be(unix seconds of createdAt) ||
+// recipient || sender.
+func Seal(sender KeyPair, recipient [32]byte, plaintext []byte, random [16]byte, createdAt time.Time) Payload {
+	createdAt = createdAt.UTC().Truncate(time.Millisecond)
+	nonce := deriveNonce(random, createdAt.Unix(), recipient, sender.Public)
+	out := make([]byte, sodaliteZeros, sodaliteZeros+box.Overhead+len(plaintext))
+	out = box.Seal(out, plaintext, &nonce, &recipient, &sender.Secret)
+	return Payload{
+		VerificationKey:  hex.EncodeToString(sender.Public[:]),
+		Random:           hex.EncodeToString(random[:]),
+		CreatedAt:        createdAt.Format(jsTimeLayout),
+		CiphertextAndTag: hex.EncodeToString(out),
+	}
+}
+
+// Open decrypts p with recipient's key and returns the plaintext and the
+// sender's public key (the caller checks it is the party it expects).
+func Open(recipient KeyPair, p Payload) ([]byte, [32]byte, error) {
+	var sender [32]byte
+	pub, err := hex.DecodeString(p.VerificationKey)
+	if err != nil || len(pub) != 32 {
+		return nil, sender, fmt.Errorf("nagawire: verification_key is not 32 bytes of hex: %w", ErrEnvelope)
+	}
+	copy(sender[:], pub)
+	rnd, err := hex.DecodeString(p.Random)
+	if err != nil || len(rnd) != 16 {
+		return nil, sender, fmt.Errorf("nagawire: random is not 16 bytes of hex: %w", ErrEnvelope)
+	}
+	created, err := time.Parse(time.RFC3339Nano, p.CreatedAt)
+	if err != nil {
+		return nil, sender, fmt.Errorf("nagawire: created_at %q is not an RFC 3339 time: %w", clip(p.CreatedAt), ErrEnvelope)
+	}
+	blob, err := hex.DecodeString(p.CiphertextAndTag)
+	if err != nil {
+		return nil, sender, fmt.Errorf("nagawire: ciphertext_and_tag is not hex: %w", ErrEnvelope)
+	}
+	if len(blob) >= minPrefixed {
+		// The SDK strips the prefix without looking at it; so do we, but
+		// a sealer that left it out is told why nothing opens.
+		for _, b := range blob[:sodaliteZeros] {
+			if b != 0 {
+				return nil, sender, fmt.Errorf("nagawire: ciphertext_and_tag lacks the 16 zero bytes: %w", ErrEnvelope)
+			}
+		}
+		blob = blob[sodaliteZeros:]
+	}
+	if len(blob) < box.Overhead {
+		return nil, sender, fmt.Errorf("nagawire: ciphertext_and_tag of %d bytes is too short: %w", len(blob), ErrEnvelope)
+	}
+	var r [16]byte
+	copy(r[:], rnd)
+	nonce := deriveNonce(r, created.Unix(), recipient.Public, sender)
+	plain, ok := box.Open(nil, blob, &nonce, &sender, &recipient.Secret)
+	if !ok {
+		return nil, sender, fmt.Errorf("nagawire: open envelope from %x…: %w", sender[:4], ErrDecrypt)
+	}
+	return plain, sender, nil
+}
+
+// deriveNonce is the first 24 bytes of SHA-512 over the associated data.
+func deriveNonce(random [16]byte, unixSeconds int64, recipient, sender [32]byte) [24]byte {
+	var aad [1 + 16 + 8 + 32 + 32]byte
+	aad[0] = 1
+	copy(aad[1:], random[:])
+	binary.BigEndian.PutUint64(aad[17:], uint64(unixSeconds))
+	copy(aad[25:], recipient[:])
+	copy(aad[57:], sender[:])
+	sum := sha512.Sum512(aad[:])
+	var nonce [24]byte
+	copy(nonce[:], sum[:24])
+	return nonce
+}
+
+// jsTimeLayout is JavaScript's Date.prototype.toISOString.
+const jsTimeLayout = "2006-01-02T15:04:05.000Z"
+
+// FormatTime writes t as JavaScript's toISOString does (UTC, milliseconds).
+func FormatTime(t time.Time) string { return t.UTC().Format(jsTimeLayout) }
+
+// clip bounds untrusted text quoted in an error, on a rune boundary.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,0 +1,143 @@
+package nagawire
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+)
+
+// ErrExecuteRequest marks an executeJs request that does not parse.
+var ErrExecuteRequest = errors.New("malformed executeJs request")
+
+// NodeSetEntry names one node of the set a request is sent to; the nodes
+// split the signature over exactly this set.
+type NodeSetEntry struct {
+	// SocketAddress is host:port, the node URL without its scheme.
+	SocketAddress string `json:"socketAddress"`
+	Value         int    `json:"value"`
+}
+
+// ExecuteRequest is the plaintext inside an executeJs envelope. Exactly
+// one of Code and IPFSID is set.
+type ExecuteRequest struct {
+	// Code is the base64 of the action's JavaScript source.
+	Code   string `json:"code,omitempty"`
+	IPFSID string `json:"ipfsId,omitempty"`
+	// JSParams is the user's parameter object. On the wire it is wrapped
+	// once more: {"jsParams":{"jsParams":{…}}}.
+	JSParams json.RawMessage `json:"-"`
+	AuthSig  AuthSig         `json:"-"`
+	NodeSet  []NodeSetEntry  `json:"-"`
+	KeySetID string          `json:"-"`
+}
+
+// wireExecuteRequest is ExecuteRequest in the SDK's key order.
+type wireExecuteRequest struct {
+	Code     string          `json:"code,omitempty"`
+	IPFSID   string          `json:"ipfsId,omitempty"`
+	JSParams *wrappedParams  `json:"jsParams"`
+	AuthSig  *AuthSig        `json:"authSig"`
+	NodeSet  *[]NodeSetEntry `json:"nodeSet"`
+	KeySetID *string         `json:"keySetId"`
+}
+
+type wrappedParams struct {
+	JSParams json.RawMessage `json:"jsParams,omitempty"`
+}
+
+// Marshal encodes r as the SDK does.
+func (r ExecuteRequest) Marshal() ([]byte, error) {
+	nodes := r.NodeSet
+	if nodes == nil {
+		nodes = []NodeSetEntry{}
+	}
+	w := wireExecuteRequest{
+		Code: r.Code, IPFSID: r.IPFSID,
+		JSParams: &wrappedParams{JSParams: r.JSParams},
+		AuthSig:  &r.AuthSig, NodeSet: &nodes, KeySetID: &r.KeySetID,
+	}
+	b, err := marshalJS(w)
+	if err != nil {
+		return nil, fmt.Errorf("nagawire: executeJs request: %w", err)
+	}
+	return b, nil
+}
+
+// ParseExecuteRequest parses and checks the shape of an executeJs request
+// (a node's view): exactly one of code and ipfsId, an authSig, a non-empty
+// nodeSet and a keySetId. Unknown fields are refused.
+func ParseExecuteRequest(data []byte) (ExecuteRequest, error) {
+	var w wireExecuteRequest
+	if err := decodeStrict(data, &w); err != nil {
+		return ExecuteRequest{}, fmt.Errorf("nagawire: %w: %v", ErrExecuteRequest, err)
+	}
+	fail := func(why string) (ExecuteRequest, error) {
+		return ExecuteRequest{}, fmt.Errorf("nagawire: %w: %s", ErrExecuteRequest, why)
+	}
+	switch {
+	case (w.Code == "") == (w.IPFSID == ""):
+		return fail("exactly one of code and ipfsId is needed")
+	case w.AuthSig == nil:
+		return fail("authSig missing")
+	case w.NodeSet == nil || len(*w.NodeSet) == 0:
+		return fail("nodeSet missing or empty")
+	case w.KeySetID == nil:
+		return fail("keySetId missing")
+	}
+	r := ExecuteRequest{Code: w.Code, IPFSID: w.IPFSID, AuthSig: *w.AuthSig, NodeSet: *w.NodeSet, KeySetID: *w.KeySetID}
+	if w.JSParams != nil && len(w.JSParams.JSParams) > 0 && string(w.JSParams.JSParams) != "null" {
+		r.JSParams = w.JSParams.JSParams
+	}
+	return r, nil
+}
+
+// SignedShare is one signature share in an executeJs reply.
+type SignedShare struct {
+	SigType string `json:"sigType"`
+	// SignatureShare is a JSON document sent as a string; for ECDSA it is
+	// {"EcdsaSignedMessageShare":{…}} (see ParseEcdsaShare).
+	SignatureShare string `json:"signatureShare"`
+	PublicKey      string `json:"publicKey"`
+	SigName        string `json:"sigName"`
+}
+
+// PaymentDetail is one line of what a node charged.
+type PaymentDetail struct {
+	Component string   `json:"component"`
+	Quantity  uint64   `json:"quantity"`
+	Price     *big.Int `json:"price"`
+}
+
+// ExecuteResponse is Result.Data of a successful executeJs reply.
+type ExecuteResponse struct {
+	Success       bool                   `json:"success"`
+	SignedData    map[string]SignedShare `json:"signedData"`
+	DecryptedData json.RawMessage        `json:"decryptedData"`
+	ClaimData     json.RawMessage        `json:"claimData"`
+	// Response is what the action passed to Lit.Actions.setResponse.
+	Response      string          `json:"response"`
+	Logs          string          `json:"logs"`
+	PaymentDetail []PaymentDetail `json:"paymentDetail"`
+}
+
+// Marshal encodes r for the wire (empty objects rather than null).
+func (r ExecuteResponse) Marshal() ([]byte, error) {
+	if r.SignedData == nil {
+		r.SignedData = map[string]SignedShare{}
+	}
+	if len(r.DecryptedData) == 0 {
+		r.DecryptedData = json.RawMessage("{}")
+	}
+	if len(r.ClaimData) == 0 {
+		r.ClaimData = json.RawMessage("{}")
+	}
+	if r.PaymentDetail == nil {
+		r.PaymentDetail = []PaymentDetail{}
+	}
+	b, err := marshalJS(r)
+	if err != nil {
+		return nil, fmt.Errorf("nagawire: executeJs response: %w", err)
+	}
+	return b, nil
+}

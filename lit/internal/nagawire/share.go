@@ -1,0 +1,143 @@
+package nagawire
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// SigTypeEcdsaK256Sha256 is the sigType of a secp256k1 ECDSA share.
+const SigTypeEcdsaK256Sha256 = "EcdsaK256Sha256"
+
+// ErrShare marks a signature share that does not parse.
+var ErrShare = errors.New("malformed signature share")
+
+// EcdsaShare is one node's ECDSA signature share, decoded. The nodes of a
+// request's nodeSet send additive shares: the signature's s is the sum of
+// the S of every node's share, all with the same BigR.
+type EcdsaShare struct {
+	// Digest is the 32-byte prehash that was signed.
+	Digest [32]byte
+	// Result is "success" for a share that counts.
+	Result  string
+	ShareID string
+	PeerID  string
+	// S is the share's scalar, in [0, n).
+	S *big.Int
+	// BigR is the signature's nonce point R, SEC1 compressed (33 bytes).
+	BigR []byte
+	// PublicKey is the PKP key, SEC1 uncompressed (65 bytes).
+	PublicKey []byte
+	SigType   string
+}
+
+// wireEcdsaShare is the share's inner JSON. Its point and scalar fields
+// are themselves JSON strings (serde of k256 types), e.g. "\"02AB…\"".
+type wireEcdsaShare struct {
+	Digest              string `json:"digest"`
+	Result              string `json:"result"`
+	ShareID             string `json:"share_id"`
+	PeerID              string `json:"peer_id"`
+	SignatureShare      string `json:"signature_share"`
+	BigR                string `json:"big_r"`
+	CompressedPublicKey string `json:"compressed_public_key"`
+	PublicKey           string `json:"public_key"`
+	SigType             string `json:"sig_type"`
+}
+
+type wireShareEnvelope struct {
+	EcdsaSignedMessageShare *wireEcdsaShare `json:"EcdsaSignedMessageShare"`
+}
+
+// EncodeEcdsaShare writes s as the nodes do: the JSON string that goes in
+// SignedShare.SignatureShare, with upper-case hex inside quoted strings.
+func EncodeEcdsaShare(s EcdsaShare) (string, error) {
+	if s.S == nil || s.S.Sign() < 0 || s.S.Cmp(crypto.S256().Params().N) >= 0 {
+		return "", fmt.Errorf("nagawire: encode share: scalar out of range: %w", ErrShare)
+	}
+	pub, err := crypto.UnmarshalPubkey(s.PublicKey)
+	if err != nil {
+		return "", fmt.Errorf("nagawire: encode share: public key: %w", ErrShare)
+	}
+	if len(s.BigR) != 33 {
+		return "", fmt.Errorf("nagawire: encode share: big_r is not 33 bytes: %w", ErrShare)
+	}
+	quoted := func(b []byte) string { return `"` + strings.ToUpper(hex.EncodeToString(b)) + `"` }
+	w := wireEcdsaShare{
+		Digest:              hex.EncodeToString(s.Digest[:]),
+		Result:              s.Result,
+		ShareID:             s.ShareID,
+		PeerID:              s.PeerID,
+		SignatureShare:      quoted(s.S.FillBytes(make([]byte, 32))),
+		BigR:                quoted(s.BigR),
+		CompressedPublicKey: quoted(crypto.CompressPubkey(pub)),
+		PublicKey:           quoted(s.PublicKey),
+		SigType:             s.SigType,
+	}
+	b, err := marshalJS(wireShareEnvelope{EcdsaSignedMessageShare: &w})
+	if err != nil {
+		return "", fmt.Errorf("nagawire: encode share: %w", err)
+	}
+	return string(b), nil
+}
+
+// ParseEcdsaShare decodes SignedShare.SignatureShare. It checks encodings
+// and ranges (the scalar below n, R and the public key on the curve), not
+// whether the share is right: only the combined signature can tell.
+func ParseEcdsaShare(s string) (EcdsaShare, error) {
+	fail := func(format string, a ...any) (EcdsaShare, error) {
+		return EcdsaShare{}, fmt.Errorf("nagawire: share: %s: %w", fmt.Sprintf(format, a...), ErrShare)
+	}
+	var env wireShareEnvelope
+	if err := json.Unmarshal([]byte(s), &env); err != nil {
+		return fail("not JSON: %v", err)
+	}
+	w := env.EcdsaSignedMessageShare
+	if w == nil {
+		return fail("no EcdsaSignedMessageShare")
+	}
+	var out EcdsaShare
+	if err := decodeHexInto(out.Digest[:], w.Digest); err != nil {
+		return fail("digest: %v", err)
+	}
+	scalar, err := unquoteHex(w.SignatureShare, 32)
+	if err != nil {
+		return fail("signature_share: %v", err)
+	}
+	out.S = new(big.Int).SetBytes(scalar)
+	if out.S.Cmp(crypto.S256().Params().N) >= 0 {
+		return fail("signature_share is not below the group order")
+	}
+	if out.BigR, err = unquoteHex(w.BigR, 33); err != nil {
+		return fail("big_r: %v", err)
+	}
+	if _, err := crypto.DecompressPubkey(out.BigR); err != nil {
+		return fail("big_r is not a curve point")
+	}
+	if out.PublicKey, err = unquoteHex(w.PublicKey, 65); err != nil {
+		return fail("public_key: %v", err)
+	}
+	if _, err := crypto.UnmarshalPubkey(out.PublicKey); err != nil {
+		return fail("public_key is not a curve point")
+	}
+	out.Result, out.ShareID, out.PeerID, out.SigType = w.Result, w.ShareID, w.PeerID, w.SigType
+	return out, nil
+}
+
+// unquoteHex decodes a JSON string holding hex of exactly n bytes.
+func unquoteHex(field string, n int) ([]byte, error) {
+	var h string
+	if err := json.Unmarshal([]byte(field), &h); err != nil {
+		return nil, fmt.Errorf("not a JSON string")
+	}
+	b := make([]byte, n)
+	if err := decodeHexInto(b, h); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
