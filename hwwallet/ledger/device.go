@@ -14,7 +14,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/litsigner/litsigner/hwwallet"
 )
 
@@ -185,25 +184,10 @@ func (d *Device) SignPersonalMessage(ctx context.Context, path accounts.Derivati
 	if err != nil {
 		return fail(err)
 	}
-	if err := verify(message, sig, signer); err != nil {
+	if err := hwwallet.CheckPersonalSignature(message, sig, signer); err != nil {
 		return fail(err)
 	}
 	return sig, signer, nil
-}
-
-// verify checks that sig (r||s||v, v 27/28) over the EIP-191 hash of
-// message recovers to want.
-func verify(message, sig []byte, want common.Address) error {
-	rsv := append([]byte(nil), sig...)
-	rsv[64] -= 27
-	pub, err := crypto.SigToPub(accounts.TextHash(message), rsv)
-	if err != nil {
-		return fmt.Errorf("signature does not recover: %v: %w", err, hwwallet.ErrBadReply)
-	}
-	if got := crypto.PubkeyToAddress(*pub); got != want {
-		return fmt.Errorf("signature recovers to %s, not %s: %w", got.Hex(), want.Hex(), hwwallet.ErrBadReply)
-	}
-	return nil
 }
 
 // sendChunks sends the SIGN_PERSONAL_MESSAGE APDUs; intermediate chunks are

@@ -104,7 +104,7 @@ func TestLongMessagesAndHexDisplay(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%d bytes: %v", len(msg), err)
 		}
-		if err := verify(msg, sig, signer); err != nil {
+		if err := hwwallet.CheckPersonalSignature(msg, sig, signer); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -201,7 +201,7 @@ func TestAbandonedExchangeRecovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := verify([]byte("second"), sig, signer); err != nil {
+	if err := hwwallet.CheckPersonalSignature([]byte("second"), sig, signer); err != nil {
 		t.Fatal(err)
 	}
 }

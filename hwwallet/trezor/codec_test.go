@@ -151,7 +151,7 @@ func FuzzDecodeReply(f *testing.F) {
 		_, _ = decodeFeatures(data)
 		_, _ = decodeAddress(data)
 		if sig, addr, err := decodeSignature(data); err == nil && addr != nil {
-			_ = verifySignature([]byte("m"), sig, *addr)
+			_ = hwwallet.CheckPersonalSignature([]byte("m"), sig, *addr)
 		}
 		var f Features
 		_ = parseUnknownFeatures(data, &f)
