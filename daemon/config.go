@@ -266,8 +266,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	for _, id := range c.CapabilityIPFSIDs {
-		if !strings.HasPrefix(id, "Qm") || len(id) != 46 {
-			return bad("capabilityIpfsIds", "%q is not a CIDv0 (Qm..., 46 characters)", id)
+		if !lit.IsCIDv0(id) {
+			return bad("capabilityIpfsIds", "%q is not a CIDv0 (Qm + 44 base58 characters)", id)
 		}
 	}
 	if c.MaxRequestBytes < 1024 {
