@@ -100,16 +100,3 @@ func TestOpenErrors(t *testing.T) {
 		t.Error("bad mnemonic accepted")
 	}
 }
-
-func TestSubscribeEndsWithHub(t *testing.T) {
-	defer leaktest.Check(t)()
-	h, err := New(Options{NoUSB: true, PollInterval: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch := h.Subscribe(context.Background(), 4)
-	h.Close()
-	for range ch {
-		t.Fatal("event without devices")
-	}
-}
