@@ -235,6 +235,7 @@ func (d *Device) ensureEthereumApp(ctx context.Context) error {
 		return err
 	}
 	if !v.atLeast(1, 0, 8) {
+		//lint:ignore ST1005 "Ethereum" is the app's name, a proper noun
 		return fmt.Errorf("Ethereum app %s cannot sign personal messages (needs 1.0.8): %w", v, hwwallet.ErrUnsupportedModel)
 	}
 	return nil

@@ -217,6 +217,7 @@ func (r *run) setResponse(call goja.FunctionCall) goja.Value {
 		panic(r.vm.NewTypeError("setResponse: response must be a string (use JSON.stringify), got %s", typeOf(v)))
 	}
 	if len(s) > r.limits.MaxResponseSize {
+		//lint:ignore ST1005 the Lit node's own wording, which actions may match on
 		panic(r.jsError(fmt.Errorf("Response is too long. Max length is %d bytes", r.limits.MaxResponseSize)))
 	}
 	r.res.Response = s
