@@ -21,7 +21,7 @@ func mustPath(t testing.TB, s string) accounts.DerivationPath {
 }
 
 // TestPublishedAPDUs checks SIGN_PERSONAL_MESSAGE bytes against recorded
-// exchanges (ledgerjs hw-app-eth replay; hwwallet.md §2.1) and the first HID
+// exchanges (ledgerjs hw-app-eth replay; hwwallet/PROTOCOL.md §3) and the first HID
 // report against the framing (01 01 05 00 00, length, APDU, zero padding).
 func TestPublishedAPDUs(t *testing.T) {
 	v, err := vectors.Load()

@@ -174,7 +174,7 @@ func (d *Device) SignPersonalMessage(ctx context.Context, path accounts.Derivati
 	var se *StatusError
 	if errors.As(err, &se) && se.SW == SWCommandNotAllowed {
 		// The app was still in a previous signing flow; it reset itself on
-		// answering 0x6980, so one retry succeeds (hwwallet.md §2.3).
+		// answering 0x6980, so one retry succeeds (hwwallet/PROTOCOL.md §4).
 		reply, err = d.sendChunks(ctx, chunks)
 	}
 	if err != nil {

@@ -158,7 +158,7 @@ func FuzzDecodeReply(f *testing.F) {
 	})
 }
 
-// TestPassphraseAckEncoding pins the PassphraseAck bytes hwwallet.md
+// TestPassphraseAckEncoding pins the PassphraseAck bytes hwwallet/PROTOCOL.md §7
 // describes: an explicit empty string (0a 00), on_device as field 3 (18 01).
 func TestPassphraseAckEncoding(t *testing.T) {
 	tests := []struct {

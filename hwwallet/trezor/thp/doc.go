@@ -11,6 +11,5 @@
 // PacketTransport, which moves single 64-byte packets.
 //
 // References: trezor-firmware docs/common/thp/specification.md,
-// common/protob/messages-thp.proto, rust/trezor-thp; our notes are in
-// shared/protocol/trezor-thp.md.
+// common/protob/messages-thp.proto, rust/trezor-thp.
 package thp
