@@ -16,8 +16,9 @@ import (
 func ExampleConnect() {
 	var (
 		ctx       = context.Background()
-		transport hwwallet.Transport // the USB or UDP transport the probe used
-		stored    []thp.Credential   // loaded from the state directory
+		transport hwwallet.Transport   // the USB or UDP transport the probe used
+		stored    []thp.Credential     // loaded from the state directory
+		persist   func(thp.Credential) // writes a new credential there, next to hostKey
 	)
 	hostKey, _ := ecdh.X25519().GenerateKey(rand.Reader) // stored 0600 once, reused
 	h, err := thp.Connect(ctx, thp.Reports(transport), thp.HostConfig{
@@ -35,7 +36,7 @@ func ExampleConnect() {
 		return
 	}
 	if cred, ok := h.NewCredential(); ok {
-		stored = append(stored, cred) // persist with hostKey
+		persist(cred)
 	}
 	session, err := h.CreateSession(ctx, "")
 	if err != nil {
