@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/litsigner/litsigner/hwwallet/emulator"
@@ -216,38 +217,54 @@ func TestSessionsWaitersShareApproval(t *testing.T) {
 	<-shown
 	cancel()
 	<-done
-	for s.Status().State == "approving" {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the abandoned approval to end", func() bool { return s.Status().State != "approving" })
 	if st := s.Status(); st.State != "none" || st.ApprovalAttempts != 2 {
 		t.Fatalf("status %+v", st)
 	}
 }
 
+// TestSessionsExpiryWipesKey runs on synctest's clock: the session lives
+// exactly its TTL, then its key is wiped and its leases' contexts end.
 func TestSessionsExpiryWipesKey(t *testing.T) {
-	s, _, wl := newTestSessions(t, func(c *SessionConfig) {
-		c.TTL = 1500 * time.Millisecond
-		c.RenewMargin = 0
+	synctest.Test(t, func(t *testing.T) {
+		const ttl = time.Hour
+		s, _, wl := newTestSessions(t, func(c *SessionConfig) {
+			c.TTL = ttl
+			c.RenewMargin = 0
+		})
+		le, err := acquireCtx(t, s, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := s.Status()
+		if st.ExpiresAt == nil || st.ExpiresAt.Sub(time.Now()) > ttl || st.ExpiresAt.Sub(time.Now()) < ttl-time.Second {
+			t.Fatalf("status after approval: %+v, want expiry in about %v", st, ttl)
+		}
+		expires := *st.ExpiresAt
+		ctx, cancel := le.Context(context.Background())
+		defer cancel()
+		le.Release(nil)
+
+		time.Sleep(time.Until(expires) - time.Nanosecond)
+		synctest.Wait()
+		if st := s.Status(); st.State != "active" || ctx.Err() != nil {
+			t.Fatalf("a nanosecond before expiry: %+v, lease context %v", st, ctx.Err())
+		}
+		wl.waitFreed(t)
+		if now := time.Now(); !now.Equal(expires) {
+			t.Fatalf("key released at %v, want the session's expiry %v", now, expires)
+		}
+		if st := s.Status(); st.State != "none" {
+			t.Fatalf("status after expiry: %+v", st)
+		}
+		synctest.Wait()
+		if ctx.Err() == nil {
+			t.Fatal("lease context not cancelled at expiry")
+		}
+		if !errors.Is(context.Cause(ctx), ErrSessionEnded) {
+			t.Fatalf("lease context cause = %v", context.Cause(ctx))
+		}
 	})
-	le, err := acquireCtx(t, s, 10*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := le.Context(context.Background())
-	defer cancel()
-	le.Release(nil)
-	wl.waitFreed(t)
-	if st := s.Status(); st.State != "none" {
-		t.Fatalf("status after expiry: %+v", st)
-	}
-	select {
-	case <-ctx.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("lease context not cancelled at expiry")
-	}
-	if !errors.Is(context.Cause(ctx), ErrSessionEnded) {
-		t.Fatalf("lease context cause = %v", context.Cause(ctx))
-	}
 }
 
 // TestSessionsRevokeWaitsForLeases: revoke wipes the key at once and
