@@ -277,14 +277,22 @@ func TestConcurrentCallsAreSerialized(t *testing.T) {
 func TestClosedDevice(t *testing.T) {
 	r := newRig(t, emulator.TrezorT, nil, nil)
 	r.b.SetAction(emulator.NeverAnswer)
+	prompted := make(chan struct{}, 1)
+	r.b.OnPrompt(func(p emulator.Prompt) {
+		if p.Kind == emulator.PromptSignMessage {
+			prompted <- struct{}{}
+		}
+	})
 	done := make(chan error, 1)
 	go func() {
 		_, _, err := r.dev.SignPersonalMessage(testCtx(t), hwwallet.DefaultPath, []byte("x"))
 		done <- err
 	}()
 	// Close while the exchange waits for the user: it must return.
-	for r.b.PromptsOf(emulator.PromptSignMessage) == 0 {
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-prompted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the device never asked to sign")
 	}
 	if err := r.dev.Close(); err != nil {
 		t.Fatal(err)
