@@ -10,7 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
-	"github.com/litsigner/litsigner/hwwallet/internal/leaktest"
+	"github.com/litsigner/litsigner/hwwallet/leaktest"
 )
 
 func ctx(t *testing.T) context.Context {

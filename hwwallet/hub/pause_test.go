@@ -8,7 +8,7 @@ import (
 
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
-	"github.com/litsigner/litsigner/hwwallet/internal/leaktest"
+	"github.com/litsigner/litsigner/hwwallet/leaktest"
 	"github.com/litsigner/litsigner/hwwallet/ledger"
 	"github.com/litsigner/litsigner/hwwallet/usbhid"
 )

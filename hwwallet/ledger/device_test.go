@@ -12,8 +12,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
-	"github.com/litsigner/litsigner/hwwallet/internal/leaktest"
 	"github.com/litsigner/litsigner/hwwallet/internal/vectors"
+	"github.com/litsigner/litsigner/hwwallet/leaktest"
 )
 
 // newEmulated opens the driver on a fresh emulated Ledger.
