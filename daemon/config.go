@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts"
+	"github.com/litsigner/litsigner/hwwallet/trezor"
 	"github.com/litsigner/litsigner/lit"
 )
 
@@ -60,6 +61,11 @@ type Config struct {
 	Device string `json:"device"`
 	// DerivationPath is the account's BIP-32 path.
 	DerivationPath string `json:"derivationPath"`
+	// TrezorSafetyChecks is "strict" (the device's default: it refuses a
+	// non-standard derivationPath) or "prompt": before each approval a
+	// Trezor is asked, once per power-up and confirmed on the device, to
+	// warn about such paths instead (ApplySettings PromptTemporarily).
+	TrezorSafetyChecks string `json:"trezorSafetyChecks"`
 	// SIWEDomain and SIWEStatement go into the SIWE message shown on the device.
 	SIWEDomain    string `json:"siweDomain"`
 	SIWEStatement string `json:"siweStatement"`
@@ -86,7 +92,7 @@ type Config struct {
 	Notifications *bool `json:"notifications"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"logLevel"`
-	// Dev runs an in-process devnet and an emulated Ledger; DevPort is the
+	// Dev runs a devnet (a child process) and an emulated Ledger; DevPort is the
 	// devnet's first port (0 = random ports).
 	Dev     bool `json:"dev"`
 	DevPort int  `json:"devPort"`
@@ -108,6 +114,8 @@ func DefaultConfig() Config {
 		Notifications:   &on,
 		LogLevel:        "info",
 		DevPort:         7470,
+
+		TrezorSafetyChecks: "strict",
 	}
 }
 
@@ -239,6 +247,9 @@ func (c *Config) Validate() error {
 	if _, err := accounts.ParseDerivationPath(c.DerivationPath); err != nil {
 		return bad("derivationPath", "%v", err)
 	}
+	if _, err := trezor.ParseSafetyChecks(c.TrezorSafetyChecks); err != nil {
+		return bad("trezorSafetyChecks", "%v", err)
+	}
 	if c.SIWEDomain == "" || strings.ContainsAny(c.SIWEDomain, " /\n") {
 		return bad("siweDomain", "must be a bare host[:port]")
 	}
@@ -283,7 +294,7 @@ func (c *Config) Validate() error {
 }
 
 // LitNetwork returns the Lit network for the non-dev configuration; devURLs,
-// when set, replace the node list (the in-process devnet).
+// when set, replace the node list (the --dev devnet).
 func (c *Config) LitNetwork(devURLs []string) (lit.Network, error) {
 	n := lit.LocalhostNetwork()
 	if c.Network == "custom" {
@@ -343,7 +354,7 @@ func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
 	fs.StringVar(&fl.ConfigPath, "config", "", "config file (default "+DefaultConfigPath()+" when it exists)")
 	fs.BoolVar(&fl.Version, "version", false, "print the version and exit")
 	fs.StringVar(&f.Socket, "socket", "", "socket path (default $XDG_RUNTIME_DIR/litsigner/litsigner.sock, or $TMPDIR/litsigner-UID/litsigner.sock)")
-	fs.BoolVar(&f.Dev, "dev", false, "run an in-process devnet and an emulated Ledger (no hardware needed)")
+	fs.BoolVar(&f.Dev, "dev", false, "run a local devnet (a child process) and an emulated Ledger (no hardware needed)")
 	fs.IntVar(&f.DevPort, "dev-port", cfg.DevPort, "first devnet port with --dev (0 = random ports)")
 	fs.StringVar(&f.Network, "network", cfg.Network, "Lit network: localhost or custom")
 	fs.StringVar(&nodeURLs, "node-urls", "", "comma-separated node URLs (overrides the network's)")

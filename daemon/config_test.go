@@ -42,6 +42,7 @@ func TestParseArgsErrorsNameTheKey(t *testing.T) {
 		// refuse it at the first approval, so the daemon refuses it at start.
 		{`{"capabilityIpfsIds": ["Qm0OIl0OIl0OIl0OIl0OIl0OIl0OIl0OIl0OIl0OIl0OIl"]}`, nil, "capabilityIpfsIds"},
 		{`{"logLevel": "loud"}`, nil, "logLevel"},
+		{`{"trezorSafetyChecks": "off"}`, nil, "trezorSafetyChecks"},
 		{`{}`, []string{"--ttl", "10s"}, "sessionTtl"},
 		{`{}`, []string{"--allowed-uids", "1000,me"}, "allowed-uids"},
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
 	"github.com/litsigner/litsigner/hwwallet/hub"
+	"github.com/litsigner/litsigner/hwwallet/trezor"
 	"github.com/litsigner/litsigner/ipc"
 	"github.com/litsigner/litsigner/lit"
 	"github.com/litsigner/litsigner/lit/devnet"
@@ -45,6 +46,10 @@ type Options struct {
 	// DevNodes overrides the --dev devnet's node count (default 10; tests
 	// use fewer to stay fast).
 	DevNodes int
+	// DevnetProcess runs the --dev devnet as a child process of this
+	// binary, whose main must be Main (litsignerd does this; tests run it
+	// in-process).
+	DevnetProcess bool
 	// SkipHardening leaves the process dumpable (tests that run many
 	// daemons in one process harden it once themselves).
 	SkipHardening bool
@@ -67,7 +72,7 @@ type Daemon struct {
 	socket   string
 
 	hub    *hub.Hub            // nil when Options.Wallets is set
-	devnet *devnet.Network     // --dev only
+	devnet devNetwork          // --dev only
 	devB   *emulator.Behaviour // --dev only: the emulated Ledger's user
 }
 
@@ -119,7 +124,7 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 	if cfg.Dev {
 		// The devnet lives until Run's graceful stop closes it, not until
 		// the signal context ends.
-		if d.devnet, err = startDevnet(context.WithoutCancel(ctx), cfg.DevPort, opts.DevNodes); err != nil {
+		if d.devnet, err = startDevnet(context.WithoutCancel(ctx), cfg.DevPort, opts.DevNodes, !opts.DevnetProcess, d.log); err != nil {
 			return nil, err
 		}
 		devURLs = d.devnet.NodeURLs()
@@ -129,7 +134,7 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 			}
 			d.wallets = d.hub
 		}
-		d.log.Info("dev mode: in-process devnet and emulated Ledger", "nodes", devURLs,
+		d.log.Info("dev mode: devnet and emulated Ledger", "devnetProcess", opts.DevnetProcess, "nodes", devURLs,
 			"pkpPublicKey", d.devnet.PKPs()[0].PublicKey, "pkpAddress", d.devnet.PKPs()[0].EthAddress)
 	}
 	if d.wallets == nil {
@@ -160,6 +165,7 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 			Capability: lit.Capability{IPFSIDs: cfg.CapabilityIPFSIDs}},
 		AllowUnlockedMemory: cfg.AllowUnlockedMemory,
 	}
+	scfg.TrezorSafetyChecks, _ = trezor.ParseSafetyChecks(cfg.TrezorSafetyChecks) // Validate checked it
 	if cfg.Dev && scfg.Device == "" {
 		scfg.Device = hub.EmulatorLedgerID
 	}
@@ -223,8 +229,12 @@ func (d *Daemon) SocketPath() string { return d.socket }
 // Sessions is the session manager.
 func (d *Daemon) Sessions() *Sessions { return d.sessions }
 
-// Devnet is the in-process devnet (nil without --dev).
-func (d *Daemon) Devnet() *devnet.Network { return d.devnet }
+// Devnet is the in-process devnet (nil without --dev, or when it runs in a
+// child process).
+func (d *Daemon) Devnet() *devnet.Network {
+	n, _ := d.devnet.(*devnet.Network)
+	return n
+}
 
 // DevBehaviour scripts the emulated Ledger of --dev and counts its prompts
 // (nil otherwise).

@@ -3,7 +3,9 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/litsigner/litsigner/hwwallet/emulator"
@@ -44,11 +46,45 @@ func newDevHub(log *slog.Logger) (*hub.Hub, *emulator.Behaviour, error) {
 	return h, b, nil
 }
 
-// startDevnet starts the in-process devnet of --dev.
-func startDevnet(ctx context.Context, port, nodes int) (*devnet.Network, error) {
-	n, err := devnet.Start(ctx, devnet.Config{BasePort: port, Seed: DevSeed, Nodes: nodes})
+// DevnetChildCommand is the hidden first argument that makes litsignerd the
+// --dev devnet's child process (see devnet.StartProcess).
+const DevnetChildCommand = "__dev-devnet"
+
+// devNetwork is the --dev devnet, in this process or in a child.
+type devNetwork interface {
+	NodeURLs() []string
+	Threshold() int
+	PKPs() []devnet.PKP
+	Close() error
+}
+
+// startDevnet starts the devnet of --dev: in a child process of this binary
+// when inProcess is false, so that a hostile Lit Action can neither crash
+// nor swell the process that holds the session key; in this process for
+// tests.
+func startDevnet(ctx context.Context, port, nodes int, inProcess bool, log *slog.Logger) (devNetwork, error) {
+	cfg := devnet.Config{BasePort: port, Seed: DevSeed, Nodes: nodes}
+	var n devNetwork
+	var err error
+	if inProcess {
+		n, err = devnet.Start(ctx, cfg)
+	} else {
+		var exe string
+		if exe, err = os.Executable(); err == nil {
+			n, err = devnet.StartProcess(ctx, devnet.ProcessOptions{Command: []string{exe, DevnetChildCommand}, Config: cfg, Log: log})
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("dev: devnet on port %d: %w", port, err)
 	}
 	return n, nil
+}
+
+// runDevnetChild is litsignerd as the --dev devnet's child process.
+func runDevnetChild(stderr io.Writer) int {
+	if err := devnet.RunChild(context.Background(), os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintf(stderr, "litsignerd devnet child: %v\n", err)
+		return ExitFailed
+	}
+	return ExitOK
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/litsigner/litsigner/daemon/securemem"
 	"github.com/litsigner/litsigner/hwwallet"
+	"github.com/litsigner/litsigner/hwwallet/trezor"
 	"github.com/litsigner/litsigner/lit"
 )
 
@@ -43,6 +44,9 @@ type SessionConfig struct {
 	Device string
 	// Path is the account's derivation path.
 	Path accounts.DerivationPath
+	// TrezorSafetyChecks, when it prompts, makes a Trezor warn about a
+	// non-standard Path instead of refusing it (asked before the approval).
+	TrezorSafetyChecks trezor.SafetyCheckLevel
 	// TTL is a new session's lifetime; RenewMargin how long before expiry a
 	// call triggers a new approval; ApprovalTimeout bounds one approval.
 	TTL, RenewMargin, ApprovalTimeout time.Duration
@@ -314,7 +318,15 @@ func (s *Sessions) authorize(ctx context.Context, a *approval, ttl time.Duration
 		return nil, fmt.Errorf("session: open %s: %w", id, err)
 	}
 	defer w.Close()
+	if p, ok := w.(trezor.PathPrompter); ok && s.cfg.TrezorSafetyChecks.Prompts() && w.Info().Vendor == hwwallet.VendorTrezor {
+		if err := p.AllowNonStandardPaths(ctx); err != nil {
+			return nil, fmt.Errorf("session: safety checks on %s: %w", id, err)
+		}
+	}
 	addr, err := w.Address(ctx, s.cfg.Path)
+	if errors.Is(err, trezor.ErrForbiddenPath) {
+		return nil, fmt.Errorf("session: account %s on %s: %w (litsignerd config: \"trezorSafetyChecks\": \"prompt\")", s.cfg.Path, id, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("session: account %s on %s: %w", s.cfg.Path, id, err)
 	}

@@ -40,7 +40,7 @@ func Status(ctx context.Context, c Caller, w io.Writer, asJSON bool) error {
 	n := r.Network
 	mode := ""
 	if n.Dev {
-		mode = " (in-process devnet, --dev)"
+		mode = " (devnet of --dev)"
 	}
 	fmt.Fprintf(w, "network:  %s%s, threshold %d of %d nodes\n", n.Name, mode, n.Threshold, len(n.Nodes))
 	for _, nd := range n.Nodes {

@@ -53,6 +53,10 @@ type Trezor struct {
 	readerGone     bool          // the cable is cut and readLoop has returned
 	devicePass     string
 	keys           map[string]*Keyring
+	// Safety checks (trezor_safety.go): PromptTemporarily (RAM) and
+	// PromptAlways (flash); neither set means Strict.
+	safetyTemporary bool
+	safetyAlways    bool
 
 	// Device-loop state (only the device goroutine touches these).
 	sessionID     []byte
@@ -285,6 +289,8 @@ func (e *Trezor) handle(m trezorMsg) error {
 		return e.getAddress(m.data)
 	case trezor.Type(&trezor.EthereumSignMessage{}):
 		return e.signMessage(m.data)
+	case trezor.Type(&trezor.ApplySettings{}):
+		return e.applySettings(m.data)
 	case msgGetAddress:
 		return e.bitcoinGetAddress(m.data)
 	default:

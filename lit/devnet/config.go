@@ -72,6 +72,10 @@ type Config struct {
 	// use it); the command's default is DefaultBasePort (7470), the port of
 	// the SDK's "localhost" network.
 	BasePort int
+	// Ports, when set, are the nodes' ports one by one (overriding
+	// BasePort); a restarted devnet process uses them to come back on the
+	// ports its predecessor was given.
+	Ports []int
 	// Seed makes the PKP keys and the signature nonces deterministic.
 	// Empty means fresh randomness.
 	Seed string
@@ -86,6 +90,10 @@ type Config struct {
 	// MaxCodeSize is the largest action source accepted, in bytes (0: the
 	// action runtime's default).
 	MaxCodeSize int
+	// ActionMemory is the memory one action run may use, in bytes (0: the
+	// action runtime's default, 256 MiB like real nodes). All runs of the
+	// process also share action.SetMemoryBudget's budget.
+	ActionMemory int64
 	// MaxBodySize is the largest request body accepted (default 4 MiB).
 	MaxBodySize int64
 	// AdvertiseURLs, when AdvertiseURLs[i] is non-empty, replaces the set of
@@ -168,6 +176,14 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.BasePort < 0 || cfg.BasePort+cfg.Nodes-1 > 65535 {
 		return cfg, fmt.Errorf("%w: ports %d..%d out of range", ErrBadConfig, cfg.BasePort, cfg.BasePort+cfg.Nodes-1)
 	}
+	if len(cfg.Ports) != 0 && len(cfg.Ports) != cfg.Nodes {
+		return cfg, fmt.Errorf("%w: %d ports for %d nodes", ErrBadConfig, len(cfg.Ports), cfg.Nodes)
+	}
+	for _, p := range cfg.Ports {
+		if p < 1 || p > 65535 {
+			return cfg, fmt.Errorf("%w: port %d out of range", ErrBadConfig, p)
+		}
+	}
 	if cfg.PKPs == 0 {
 		cfg.PKPs = DefaultPKPs
 	}
@@ -180,7 +196,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.MaxBodySize < 1024 {
 		return cfg, fmt.Errorf("%w: max body size %d too small", ErrBadConfig, cfg.MaxBodySize)
 	}
-	if cfg.ActionTimeout < 0 || cfg.MaxCodeSize < 0 {
+	if cfg.ActionTimeout < 0 || cfg.MaxCodeSize < 0 || cfg.ActionMemory < 0 {
 		return cfg, fmt.Errorf("%w: negative action limits", ErrBadConfig)
 	}
 	if len(cfg.AdvertiseURLs) > cfg.Nodes {

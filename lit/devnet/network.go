@@ -65,7 +65,7 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 		proto:  v2Protocol{},
 		byKey:  map[string]int{},
 		faults: make([]Fault, cfg.Nodes),
-		limits: action.Limits{Timeout: cfg.ActionTimeout, MaxCodeSize: cfg.MaxCodeSize},
+		limits: action.Limits{Timeout: cfg.ActionTimeout, MaxCodeSize: cfg.MaxCodeSize, MaxMemory: cfg.ActionMemory},
 		prices: cfg.Prices,
 	}
 	if cfg.Protocol == ProtocolNaga {
