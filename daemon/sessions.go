@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -330,7 +329,7 @@ func (s *Sessions) authorize(ctx context.Context, a *approval, ttl time.Duration
 	if err != nil {
 		return nil, fmt.Errorf("session: account %s on %s: %w", s.cfg.Path, id, err)
 	}
-	mem, err := securemem.Alloc(ed25519.PrivateKeySize, s.cfg.AllowUnlockedMemory)
+	mem, err := securemem.Alloc(lit.SessionKeyMemSize, s.cfg.AllowUnlockedMemory)
 	if err != nil {
 		return nil, fmt.Errorf("session: key memory: %w", err)
 	}
