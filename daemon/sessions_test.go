@@ -237,7 +237,7 @@ func TestSessionsExpiryWipesKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		st := s.Status()
-		if st.ExpiresAt == nil || st.ExpiresAt.Sub(time.Now()) > ttl || st.ExpiresAt.Sub(time.Now()) < ttl-time.Second {
+		if st.ExpiresAt == nil || time.Until(*st.ExpiresAt) > ttl || time.Until(*st.ExpiresAt) < ttl-time.Second {
 			t.Fatalf("status after approval: %+v, want expiry in about %v", st, ttl)
 		}
 		expires := *st.ExpiresAt

@@ -193,6 +193,7 @@ func (r *run) requestSignature(req SignRequest) goja.Value {
 func (r *run) checkSignRequest(req SignRequest) error {
 	r.signCalls++
 	if r.signCalls > r.limits.MaxSignatures {
+		//lint:ignore ST1005 a real node's wording, which actions may match on
 		return fmt.Errorf("You may not sign more than %d times per session and you have attempted to exceed that limit.", r.limits.MaxSignatures)
 	}
 	switch {
