@@ -55,6 +55,10 @@ type SessionConfig struct {
 	// AllowUnlockedMemory accepts a session key in memory that could not
 	// be mlocked.
 	AllowUnlockedMemory bool
+	// Nonce, when set, gives each approval's SIWE nonce (Naga:
+	// lit.Client.SessionNonce, the nodes' latest blockhash); nil leaves
+	// SIWE.Nonce (random when empty).
+	Nonce func(context.Context) (string, error)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -339,6 +343,13 @@ func (s *Sessions) authorize(ctx context.Context, a *approval, ttl time.Duration
 		return nil, fmt.Errorf("session: %w", err)
 	}
 	opts := s.cfg.SIWE
+	if s.cfg.Nonce != nil {
+		if opts.Nonce, err = s.cfg.Nonce(ctx); err != nil {
+			key.Wipe()
+			_ = mem.Wipe()
+			return nil, fmt.Errorf("session: %w", err)
+		}
+	}
 	opts.Now = s.cfg.Now
 	opts.Expiration = s.cfg.Now().Add(ttl)
 	sess, err := lit.NewSession(ctx, key, walletSigner{w: w, path: s.cfg.Path, addr: addr}, opts)

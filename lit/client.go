@@ -47,6 +47,9 @@ type Client struct {
 	lastReiss  string
 	// execLatency is each node's smoothed executeJs latency.
 	execLatency map[string]time.Duration
+	// attestCacheDir keeps fetched VCEK certificates ("" = none); set by
+	// WithAttestationCache, else attest.DefaultCacheDir.
+	attestCacheDir *string
 }
 
 // connectCall is one handshake that concurrent callers share.
@@ -93,6 +96,16 @@ func WithClock(now func() time.Time) ClientOption {
 	}
 }
 
+// WithAttestationCache keeps the VCEK certificates that node attestation
+// fetches in dir ("" = no disk cache). The default is
+// attest.DefaultCacheDir(): $XDG_CACHE_HOME/litsigner/vcek.
+func WithAttestationCache(dir string) ClientOption {
+	return func(c *Client) error {
+		c.attestCacheDir = &dir
+		return nil
+	}
+}
+
 // NewClient validates n and returns a client. It does not contact nodes
 // (nor, for Naga, the chain): the first call or Connect does.
 func NewClient(n Network, opts ...ClientOption) (*Client, error) {
@@ -124,6 +137,11 @@ func NewClient(n Network, opts ...ClientOption) (*Client, error) {
 			IdleConnTimeout:     90 * time.Second,
 			ForceAttemptHTTP2:   true,
 		}}
+	}
+	if p, ok := proto.(*protoNaga); ok && n.RequiresAttestation {
+		if err := p.setupAttestation(c); err != nil {
+			return nil, err
+		}
 	}
 	c.life, c.lifeDone = context.WithCancel(context.Background())
 	c.setNodes(n.NodeURLs, nil)
@@ -178,11 +196,20 @@ type NodeStatus struct {
 	// Slow is set when the node missed a re-issue deadline; node selection
 	// puts it last for 30 s.
 	Slow bool
+	// Attestation is the outcome of the node's last attestation check:
+	// "" when the network requires none (or the node was not checked yet),
+	// AttestationVerified, or "refused: <reason>" (LastError has the
+	// detail, and the node is down).
+	Attestation string
 	// BadShares counts the node's sets (since it was last in a set whose
 	// shares combined) whose shares did not combine; node selection puts
 	// such nodes after the others, least suspect first.
 	BadShares int
 }
+
+// AttestationVerified is NodeStatus.Attestation of a node whose last
+// attestation was accepted.
+const AttestationVerified = "verified"
 
 // NetworkStatus is the client's view of the network.
 type NetworkStatus struct {
@@ -271,6 +298,25 @@ func (c *Client) record(url string, latency time.Duration, err error) {
 	}
 }
 
+// noteAttestation records the outcome of a node's attestation check; a
+// refused node is marked down with the refusal as its last error.
+func (c *Client) noteAttestation(url string, refused error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.status[url]
+	if st == nil {
+		return
+	}
+	if refused == nil {
+		st.Attestation = AttestationVerified
+		return
+	}
+	st.Attestation = "refused: " + strings.TrimPrefix(refused.Error(), "attestation: ")
+	st.State, st.Up = NodeDown, false
+	st.LastError = refused.Error()
+	st.LastSeen = c.now()
+}
+
 // noteError records a node's bad reply without marking it down.
 func (c *Client) noteError(url string, err error) {
 	c.mu.Lock()
@@ -351,6 +397,9 @@ type nodeResult struct {
 	status  int
 	body    []byte
 	err     error // transport error (no HTTP reply)
+	// checked and checkErr are the call's check result (nil without one).
+	checked  any
+	checkErr error
 }
 
 // post sends one request to one node with the per-node timeout.
@@ -412,7 +461,11 @@ func (c *Client) fanOut(ctx context.Context, reqID string, calls []*nodeCall, de
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results <- c.post(ctx, call, reqID)
+			r := c.post(ctx, call, reqID)
+			if r.err == nil && call.check != nil {
+				r.checked, r.checkErr = call.check(ctx, r)
+			}
+			results <- r
 		}()
 	}
 	defer func() {
