@@ -25,13 +25,20 @@ func (f *fakeTB) Errorf(format string, args ...any) {
 
 func TestCheckSeesALeftoverGoroutine(t *testing.T) {
 	stop := make(chan struct{})
-	defer close(stop)
+	ended := &fakeTB{TB: t}
+	waitEnded := Check(ended) // counts from before the goroutine starts
 	ft := &fakeTB{TB: t}
 	check := Check(ft)
 	go func() { <-stop }()
 	check()
 	if len(ft.errors) != 1 || !strings.Contains(ft.errors[0], "goroutines still running") {
 		t.Fatalf("Check reported %q, want one leak", ft.errors)
+	}
+	// End the goroutine, and wait for it, so later tests start clean.
+	close(stop)
+	waitEnded()
+	if len(ended.errors) != 0 {
+		t.Fatalf("the test's own goroutine did not end: %q", ended.errors)
 	}
 }
 
