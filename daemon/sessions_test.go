@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -353,20 +354,9 @@ func TestSessionsCloseWipes(t *testing.T) {
 // waitWaiters waits until n callers wait for the pending approval.
 func waitWaiters(t *testing.T, s *Sessions, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waitFor(t, fmt.Sprintf("%d callers waiting for the approval", n), func() bool {
 		s.mu.Lock()
-		got := 0
-		if s.pending != nil {
-			got = s.pending.waiters
-		}
-		s.mu.Unlock()
-		if got == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d waiters, want %d", got, n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		defer s.mu.Unlock()
+		return s.pending != nil && s.pending.waiters == n
+	})
 }
