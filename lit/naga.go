@@ -350,7 +350,12 @@ func (p *protoNaga) handshake(ctx context.Context, c *Client, cn *chainNodes) (s
 		return nil, true, nil
 	}
 	sort.Slice(good, func(i, j int) bool { return good[i].url < good[j].url })
-	st = &netState{threshold: nagachain.Threshold(len(good)), epoch: cn.epoch}
+	// The SDK takes max(3, floor(2c/3)) of the c nodes that answered, so
+	// with nodes missing it sends fewer requests than the key's threshold,
+	// which the nodes refuse (their signing set must reach the threshold
+	// of the whole validator set). We keep the validator set's threshold
+	// and use the extra nodes that answered for re-issues.
+	st = &netState{threshold: need, epoch: cn.epoch}
 	for _, h := range good {
 		st.nodes = append(st.nodes, nodeState{url: h.url, price: cn.prices[h.url],
 			ext: nagaNode{identity: h.key, socket: cn.sockets[h.url]}})
