@@ -60,6 +60,10 @@ type NodeInfo struct {
 	// BadShares counts the node's recent node sets whose shares did not
 	// combine (Naga).
 	BadShares int `json:"badShares,omitempty"`
+	// Attestation is the node's last attestation check, on networks that
+	// verify them: "verified" or "refused: <reason>" (the node is then
+	// down and left out of calls).
+	Attestation string `json:"attestation,omitempty"`
 }
 
 // PaymentInfo is what the daemon knows of the account's Naga payment
@@ -275,16 +279,9 @@ func (w *WalletAPI) Accounts(ctx context.Context) (accts []Account, err error) {
 	}()
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.ApprovalTimeout)
 	defer cancel()
-	id := w.cfg.Device
-	if id == "" {
-		devs, err := w.wallets.Devices(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("wallet: list devices: %w", err)
-		}
-		if len(devs) == 0 {
-			return nil, fmt.Errorf("wallet: %w", hwwallet.ErrNoDevice)
-		}
-		id = devs[0].ID
+	id, err := pickDevice(ctx, w.wallets, w.cfg.Device)
+	if err != nil {
+		return nil, fmt.Errorf("wallet: %w", err)
 	}
 	wal, err := w.wallets.Open(ctx, id, w.pin)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/litsigner/litsigner/hwwallet/trezor"
+	"github.com/litsigner/litsigner/lit"
 )
 
 // Duration is a time.Duration written as a Go duration string ("24h", "90s")
@@ -46,8 +47,8 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 type Config struct {
 	// Network is "localhost" (the Lit v2 localhost network, the default),
 	// "custom" (v2, NodeURLs required) or a Naga network: "naga-dev",
-	// "naga-local", and "naga-test", "naga-staging", "naga", which need node
-	// attestation and are refused for now. With --dev, "naga-local" runs a
+	// "naga-local", and "naga-test", "naga-staging", "naga", whose nodes'
+	// SEV-SNP attestations are verified. With --dev, "naga-local" runs a
 	// Naga devnet, "localhost" or "custom" a v2 one.
 	Network string `json:"network"`
 	// NodeURLs overrides a v2 network's node list (Naga reads its nodes
@@ -64,6 +65,14 @@ type Config struct {
 	// MaxPrice is the most one Naga call may cost, in wei, as a decimal or
 	// 0x hex string ("" = the SDK's default, 2^128-1).
 	MaxPrice string `json:"maxPrice"`
+	// RequireAttestation verifies the nodes' SEV-SNP attestations on a
+	// Naga network that does not require it (naga-local, naga-dev);
+	// naga-test, naga-staging and naga always do.
+	RequireAttestation bool `json:"requireAttestation"`
+	// AttestationRoots is a PEM file (ARK, ASK, VCEK) that replaces AMD's
+	// roots, as `litsigner devnet --protocol naga --attestation` writes it:
+	// tests only, naga-local only, with requireAttestation.
+	AttestationRoots string `json:"attestationRoots"`
 	// NodeTimeout bounds one node request; CallTimeout one whole call.
 	NodeTimeout Duration `json:"nodeTimeout"`
 	CallTimeout Duration `json:"callTimeout"`
@@ -286,8 +295,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	for _, id := range c.CapabilityIPFSIDs {
-		if !strings.HasPrefix(id, "Qm") || len(id) != 46 {
-			return bad("capabilityIpfsIds", "%q is not a CIDv0 (Qm..., 46 characters)", id)
+		if !lit.IsCIDv0(id) {
+			return bad("capabilityIpfsIds", "%q is not a CIDv0 (Qm + 44 base58 characters)", id)
 		}
 	}
 	if c.MaxRequestBytes < 1024 {
@@ -343,6 +352,8 @@ func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
 	fs.StringVar(&f.StakingAddress, "staking-address", "", "Naga: the Staking contract address (overrides the network's)")
 	fs.StringVar(&f.PriceFeedAddress, "price-feed-address", "", "Naga: the PriceFeed contract address (overrides the network's)")
 	fs.StringVar(&f.MaxPrice, "max-price", "", "Naga: the most one call may cost, in wei (decimal or 0x hex; default 2^128-1)")
+	fs.BoolVar(&f.RequireAttestation, "require-attestation", false, "Naga: verify the nodes' SEV-SNP attestations (always on for naga-test, naga-staging, naga)")
+	fs.StringVar(&f.AttestationRoots, "attestation-roots", "", "naga-local with --require-attestation: PEM file of test roots replacing AMD's (a devnet's attestationRoots)")
 	fs.StringVar(&nodeURLs, "node-urls", "", "comma-separated node URLs (overrides the network's)")
 	fs.IntVar(&f.Threshold, "threshold", 0, "nodes that must answer (0 = network default)")
 	fs.StringVar(&f.Device, "device", "", "hardware wallet id (default: the first found)")
@@ -387,6 +398,10 @@ func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
 			cfg.DevPort = f.DevPort
 		case "network":
 			cfg.Network = f.Network
+		case "require-attestation":
+			cfg.RequireAttestation = f.RequireAttestation
+		case "attestation-roots":
+			cfg.AttestationRoots = f.AttestationRoots
 		case "rpc-url":
 			cfg.RPCURL = f.RPCURL
 		case "staking-address":

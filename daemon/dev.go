@@ -64,6 +64,9 @@ func devnetConfig(cfg Config, nodes int) devnet.Config {
 	dc := devnet.Config{BasePort: cfg.DevPort, Seed: DevSeed, Nodes: nodes}
 	if cfg.Network == NetworkNagaLocal {
 		dc.Protocol = devnet.ProtocolNaga
+		// --require-attestation: the nodes attest, and the client trusts
+		// the devnet's test roots.
+		dc.Attestation = cfg.RequireAttestation
 		if cfg.DevPort != 0 {
 			dc.ChainPort = devnet.DefaultChainPort
 		}
@@ -98,7 +101,7 @@ func startDevnet(ctx context.Context, dc devnet.Config, inProcess bool, log *slo
 // endpoints is where n listens.
 func endpoints(n devNetwork) *devnetEndpoints {
 	a := n.Announcement()
-	return &devnetEndpoints{NodeURLs: a.Nodes, Threshold: a.Threshold, Chain: a.Chain}
+	return &devnetEndpoints{NodeURLs: a.Nodes, Threshold: a.Threshold, Chain: a.Chain, AttestationRoots: a.AttestationRoots}
 }
 
 // runDevnetChild is litsignerd as the --dev devnet's child process.

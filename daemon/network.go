@@ -11,6 +11,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/litsigner/litsigner/lit"
+	"github.com/litsigner/litsigner/lit/attest"
 	"github.com/litsigner/litsigner/lit/devnet"
 )
 
@@ -70,6 +71,9 @@ func (c *Config) validateNetwork() error {
 	if !slices.Contains(networkNames(), c.Network) {
 		return bad("network", "unknown network %q (want one of %s)", c.Network, strings.Join(networkNames(), ", "))
 	}
+	if err := c.checkAttestation(); err != nil {
+		return err
+	}
 	naga := isNaga(c.Network)
 	if c.Dev && c.Network != NetworkLocalhost && c.Network != NetworkCustom && c.Network != NetworkNagaLocal {
 		return bad("network", "--dev runs a local devnet: use network %s (Naga) or %s (v2), not %q", NetworkNagaLocal, NetworkLocalhost, c.Network)
@@ -119,23 +123,35 @@ func (c *Config) validateNetwork() error {
 			return bad("maxPrice", "%v", err)
 		}
 	}
-	n, err := lit.NagaNetwork(c.Network)
-	if err != nil {
+	if _, err := lit.NagaNetwork(c.Network); err != nil {
 		return bad("network", "%v", err)
 	}
-	return checkAttestation(n)
+	return nil
 }
 
-// checkAttestation is the one place that decides whether a network whose
-// nodes must prove they run in a TEE can be used. Node attestation is not
-// supported yet, so such networks fail at start with a config error.
-func checkAttestation(n lit.Network) error {
-	if !n.RequiresAttestation {
-		return nil
+// checkAttestation is the one place that decides how a network's nodes
+// are attested: the requireAttestation and attestationRoots keys (roots
+// replace AMD's for tests, so only on naga-local, and only with
+// requireAttestation). Errors name the key.
+func (c *Config) checkAttestation() error {
+	bad := func(key, format string, args ...any) error {
+		return &ConfigError{Source: "values", Key: key, Err: fmt.Errorf(format, args...)}
 	}
-	return &ConfigError{Source: "values", Key: "network", Err: fmt.Errorf(
-		"network %q requires node attestation (its nodes must prove they run in a TEE), which litsigner does not support yet: use %s (Lit's development network) or %s (the local Naga devnet)",
-		n.Name, "naga-dev", NetworkNagaLocal)}
+	switch {
+	case c.RequireAttestation && !isNaga(c.Network):
+		return bad("requireAttestation", "applies to the Naga networks only (network is %q)", c.Network)
+	case c.AttestationRoots != "" && c.Dev:
+		return bad("attestationRoots", "--dev --require-attestation trusts its own devnet's test roots: remove attestationRoots")
+	case c.AttestationRoots != "" && c.Network != NetworkNagaLocal:
+		return bad("attestationRoots", "test roots replace AMD's and are accepted with network %s only (network is %q)", NetworkNagaLocal, c.Network)
+	case c.AttestationRoots != "" && !c.RequireAttestation:
+		return bad("attestationRoots", "is used only with requireAttestation (--require-attestation)")
+	case c.AttestationRoots != "":
+		if _, err := attest.LoadRoots(c.AttestationRoots); err != nil {
+			return bad("attestationRoots", "%v", err)
+		}
+	}
+	return nil
 }
 
 func checkURL(s string, schemes ...string) error {
@@ -159,6 +175,8 @@ type devnetEndpoints struct {
 	Threshold int
 	// Chain is set for a Naga devnet.
 	Chain *devnet.ChainInfo
+	// AttestationRoots is an attesting Naga devnet's test roots file.
+	AttestationRoots string
 }
 
 // LitNetwork returns the Lit network the configuration names; dev, when
@@ -181,6 +199,8 @@ func (c *Config) LitNetwork(dev *devnetEndpoints) (lit.Network, error) {
 		if c.PriceFeedAddress != "" {
 			n.PriceFeed = common.HexToAddress(c.PriceFeedAddress)
 		}
+		n.RequiresAttestation = n.RequiresAttestation || c.RequireAttestation
+		n.AttestationRoots = c.AttestationRoots
 		if dev != nil {
 			if dev.Chain == nil {
 				return n, errors.New("the devnet serves no chain")
@@ -188,6 +208,9 @@ func (c *Config) LitNetwork(dev *devnetEndpoints) (lit.Network, error) {
 			n.ChainRPCURL = dev.Chain.RPCURL
 			n.Staking = common.HexToAddress(dev.Chain.Contracts.Staking)
 			n.PriceFeed = common.HexToAddress(dev.Chain.Contracts.PriceFeed)
+			if dev.AttestationRoots != "" {
+				n.AttestationRoots = dev.AttestationRoots
+			}
 		}
 		if c.MaxPrice != "" {
 			p, err := ParseWei(c.MaxPrice)

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"io"
 	"math/big"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/litsigner/litsigner/lit"
+	"github.com/litsigner/litsigner/lit/attest"
 )
 
 func TestNagaConfigErrorsNameTheKey(t *testing.T) {
@@ -54,14 +56,53 @@ func TestNagaConfigErrorsNameTheKey(t *testing.T) {
 	}
 }
 
-func TestAttestationNetworksRefused(t *testing.T) {
+func TestAttestationConfig(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	auth, err := attest.NewTestAuthority()
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := filepath.Join(t.TempDir(), "roots.pem")
+	if err := auth.WriteRoots(roots); err != nil {
+		t.Fatal(err)
+	}
+	// The attested networks start, with attestation on and AMD's roots.
 	for _, name := range []string{"naga-test", "naga-staging", "naga"} {
-		_, _, err := ParseArgs([]string{"--network", name}, io.Discard)
+		cfg, _, err := ParseArgs([]string{"--network", name}, io.Discard)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		n, err := cfg.LitNetwork(nil)
+		if err != nil || !n.RequiresAttestation || n.AttestationRoots != "" {
+			t.Fatalf("%s: %+v %v", name, n, err)
+		}
+	}
+	cfg, _, err := ParseArgs([]string{"--network", "naga-local", "--require-attestation", "--attestation-roots", roots}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := cfg.LitNetwork(nil); err != nil || !n.RequiresAttestation || n.AttestationRoots != roots {
+		t.Fatalf("naga-local: %+v %v", n, err)
+	}
+	if n, _ := (&Config{Network: "naga-local"}).LitNetwork(nil); n.RequiresAttestation {
+		t.Fatal("naga-local requires attestation by default")
+	}
+	tests := []struct {
+		args     []string
+		key, why string
+	}{
+		{[]string{"--network", "naga", "--attestation-roots", roots}, "attestationRoots", "accepted with network naga-local only"},
+		{[]string{"--network", "naga-dev", "--require-attestation", "--attestation-roots", roots}, "attestationRoots", "naga-local only"},
+		{[]string{"--network", "localhost", "--attestation-roots", roots}, "attestationRoots", "naga-local only"},
+		{[]string{"--network", "naga-local", "--attestation-roots", roots}, "attestationRoots", "only with requireAttestation"},
+		{[]string{"--network", "naga-local", "--require-attestation", "--attestation-roots", roots + ".missing"}, "attestationRoots", "no such file"},
+		{[]string{"--network", "custom", "--node-urls", "http://127.0.0.1:1", "--require-attestation"}, "requireAttestation", "Naga networks only"},
+	}
+	for _, tt := range tests {
+		_, _, err := ParseArgs(tt.args, io.Discard)
 		var ce *ConfigError
-		if !errors.As(err, &ce) || ce.Key != "network" || !strings.Contains(err.Error(), "requires node attestation") ||
-			!strings.Contains(err.Error(), "not support") {
-			t.Errorf("%s: got %v, want a config error saying attestation is required and not supported", name, err)
+		if !errors.As(err, &ce) || ce.Key != tt.key || !strings.Contains(err.Error(), `"`+tt.key+`"`) || !strings.Contains(err.Error(), tt.why) {
+			t.Errorf("%v: got %v, want an error naming %q and saying %q", tt.args, err, tt.key, tt.why)
 		}
 	}
 }

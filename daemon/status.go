@@ -23,7 +23,7 @@ func networkStatus(n lit.Network, ls lit.NetworkStatus, account string) NetworkS
 	}
 	for _, ns := range ls.Nodes {
 		info := NodeInfo{URL: ns.URL, State: ns.State, LastLatencyMs: ms(ns.LastLatency), ExecLatencyMs: ms(ns.ExecLatency),
-			LastError: ns.LastError, Slow: ns.Slow, BadShares: ns.BadShares}
+			LastError: ns.LastError, Slow: ns.Slow, BadShares: ns.BadShares, Attestation: ns.Attestation}
 		if info.State == "" {
 			info.State = lit.NodeUnknown
 		}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -47,6 +48,9 @@ type Client struct {
 	lastReiss  string
 	// execLatency is each node's smoothed executeJs latency.
 	execLatency map[string]time.Duration
+	// attestCacheDir keeps fetched VCEK certificates ("" = none); set by
+	// WithAttestationCache, else attest.DefaultCacheDir.
+	attestCacheDir *string
 }
 
 // connectCall is one handshake that concurrent callers share.
@@ -71,29 +75,6 @@ func WithLogger(l *slog.Logger) ClientOption {
 	}
 }
 
-// WithHTTPClient uses hc (its Timeout is ignored: per-node and per-call
-// timeouts come from the Network).
-func WithHTTPClient(hc *http.Client) ClientOption {
-	return func(c *Client) error {
-		if hc == nil {
-			return fmt.Errorf("lit: nil http client: %w", ErrInvalidParams)
-		}
-		c.http = hc
-		return nil
-	}
-}
-
-// WithMaxReplyBytes caps each node reply body (default 1 MiB).
-func WithMaxReplyBytes(n int64) ClientOption {
-	return func(c *Client) error {
-		if n <= 0 {
-			return fmt.Errorf("lit: max reply bytes %d: %w", n, ErrInvalidParams)
-		}
-		c.maxReply = n
-		return nil
-	}
-}
-
 // WithMaxCodeSize caps the Lit Action source size (default 1 MiB).
 func WithMaxCodeSize(n int) ClientOption {
 	return func(c *Client) error {
@@ -112,6 +93,16 @@ func WithClock(now func() time.Time) ClientOption {
 			return fmt.Errorf("lit: nil clock: %w", ErrInvalidParams)
 		}
 		c.now = now
+		return nil
+	}
+}
+
+// WithAttestationCache keeps the VCEK certificates that node attestation
+// fetches in dir ("" = no disk cache). The default is
+// attest.DefaultCacheDir(): $XDG_CACHE_HOME/litsigner/vcek.
+func WithAttestationCache(dir string) ClientOption {
+	return func(c *Client) error {
+		c.attestCacheDir = &dir
 		return nil
 	}
 }
@@ -147,6 +138,11 @@ func NewClient(n Network, opts ...ClientOption) (*Client, error) {
 			IdleConnTimeout:     90 * time.Second,
 			ForceAttemptHTTP2:   true,
 		}}
+	}
+	if p, ok := proto.(*protoNaga); ok && n.RequiresAttestation {
+		if err := p.setupAttestation(c); err != nil {
+			return nil, err
+		}
 	}
 	c.life, c.lifeDone = context.WithCancel(context.Background())
 	c.setNodes(n.NodeURLs, nil)
@@ -201,11 +197,20 @@ type NodeStatus struct {
 	// Slow is set when the node missed a re-issue deadline; node selection
 	// puts it last for 30 s.
 	Slow bool
+	// Attestation is the outcome of the node's last attestation check:
+	// "" when the network requires none (or the node was not checked yet),
+	// AttestationVerified, or "refused: <reason>" (LastError has the
+	// detail, and the node is down).
+	Attestation string
 	// BadShares counts the node's sets (since it was last in a set whose
 	// shares combined) whose shares did not combine; node selection puts
 	// such nodes after the others, least suspect first.
 	BadShares int
 }
+
+// AttestationVerified is NodeStatus.Attestation of a node whose last
+// attestation was accepted.
+const AttestationVerified = "verified"
 
 // NetworkStatus is the client's view of the network.
 type NetworkStatus struct {
@@ -294,6 +299,25 @@ func (c *Client) record(url string, latency time.Duration, err error) {
 	}
 }
 
+// noteAttestation records the outcome of a node's attestation check; a
+// refused node is marked down with the refusal as its last error.
+func (c *Client) noteAttestation(url string, refused error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.status[url]
+	if st == nil {
+		return
+	}
+	if refused == nil {
+		st.Attestation = AttestationVerified
+		return
+	}
+	st.Attestation = "refused: " + strings.TrimPrefix(refused.Error(), "attestation: ")
+	st.State, st.Up = NodeDown, false
+	st.LastError = refused.Error()
+	st.LastSeen = c.now()
+}
+
 // noteError records a node's bad reply without marking it down.
 func (c *Client) noteError(url string, err error) {
 	c.mu.Lock()
@@ -374,6 +398,9 @@ type nodeResult struct {
 	status  int
 	body    []byte
 	err     error // transport error (no HTTP reply)
+	// checked and checkErr are the call's check result (nil without one).
+	checked  any
+	checkErr error
 }
 
 // post sends one request to one node with the per-node timeout.
@@ -445,17 +472,24 @@ func (c *Client) fanOut(ctx context.Context, reqID string, calls []*nodeCall, de
 	}
 	stopParent := context.AfterFunc(ctx, cancel)
 	results := make(chan nodeResult, len(calls))
+	var draining atomic.Bool
 	var wg sync.WaitGroup
 	for _, call := range calls {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results <- c.post(rctx, call, reqID)
+			r := c.post(rctx, call, reqID)
+			// A reply that arrives while draining is not used: no check.
+			if r.err == nil && call.check != nil && !draining.Load() {
+				r.checked, r.checkErr = call.check(rctx, r)
+			}
+			results <- r
 		}()
 	}
 	pending := len(calls)
 	defer func() {
 		stopParent()
+		draining.Store(true)
 		if pending == 0 || ctx.Err() != nil {
 			cancel()
 			wg.Wait()

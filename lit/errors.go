@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/litsigner/litsigner/lit/attest"
 )
 
 // Sentinel errors callers branch on with errors.Is.
@@ -22,8 +24,6 @@ var (
 	// ErrTimeout reports that a call ran out of time. Errors wrapping it also
 	// match context.DeadlineExceeded.
 	ErrTimeout = timeoutError{}
-	// ErrNotConnected reports a call that needs a handshake first.
-	ErrNotConnected = errors.New("not connected (call Connect first)")
 	// ErrSessionWiped reports use of a wiped session or session key.
 	ErrSessionWiped = errors.New("session key wiped")
 	// ErrSessionExpired reports use of a session past its SIWE expiration.
@@ -39,9 +39,11 @@ var (
 	// ErrNoPaymentBalance reports that a node found no balance or payment
 	// delegation for the account (see *PaymentError).
 	ErrNoPaymentBalance = errors.New("no payment balance or delegation")
-	// ErrAttestationRequired reports a network whose nodes must be checked
-	// by TEE attestation, which this client does not implement yet.
-	ErrAttestationRequired = errors.New("node attestation is not implemented yet")
+	// ErrAttestation reports a handshake that got fewer attested nodes than
+	// it needs, because some nodes failed attestation. The error also
+	// matches ErrBelowThreshold, and errors.As finds the most common
+	// node's *attest.Error (its Reason says why) through it.
+	ErrAttestation = errors.New("too few nodes passed attestation")
 )
 
 // timeoutError is ErrTimeout: it is also context.DeadlineExceeded, so code
@@ -132,7 +134,10 @@ func (e *ThresholdError) commonReason() error {
 func reasonClass(err error) string {
 	var ne *NodeError
 	var ae *ActionError
+	var te *attest.Error
 	switch {
+	case errors.As(err, &te):
+		return "attestation\x00" + te.Reason.Error()
 	case errors.As(err, &ae):
 		return "action\x00" + ae.Code + "\x00" + ae.Message
 	case errors.As(err, &ne):

@@ -19,6 +19,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 
+	"github.com/litsigner/litsigner/lit/attest"
 	"github.com/litsigner/litsigner/lit/internal/nagachain"
 	"github.com/litsigner/litsigner/lit/internal/nagawire"
 )
@@ -55,8 +56,8 @@ func NagaNetworkNames() []string { return nagachain.NetworkNames() }
 // NagaNetworkNames) with its chain RPC URL, chain id, contract addresses
 // and node URL scheme as the SDK's network packages 8.4.1 publish them.
 // Override ChainRPCURL, Staking or PriceFeed on the result for another
-// deployment. NewClient refuses networks that need node attestation
-// (naga-test, naga-staging, naga) with ErrAttestationRequired.
+// deployment. On naga-test, naga-staging and naga, RequiresAttestation is
+// set: every handshake verifies the nodes' SEV-SNP attestation.
 func NagaNetwork(name string) (Network, error) {
 	info, err := nagachain.Lookup(name)
 	if err != nil {
@@ -79,10 +80,11 @@ func nagaDefaults(n Network) (Network, protocol, error) {
 	bad := func(format string, a ...any) (Network, protocol, error) {
 		return n, nil, fmt.Errorf("lit: network %q: "+format+": %w", append(append([]any{n.Name}, a...), ErrInvalidParams)...)
 	}
-	if n.RequiresAttestation {
-		return n, nil, fmt.Errorf("lit: network %q: its nodes must be checked by TEE attestation, which litsigner cannot do yet (use naga-dev or naga-local): %w", n.Name, ErrAttestationRequired)
-	}
 	switch {
+	case n.AttestationRoots != "" && n.Name != nagachain.NagaLocal:
+		return bad("AttestationRoots replaces AMD's roots for tests and is accepted on %s only", nagachain.NagaLocal)
+	case n.AttestationRoots != "" && !n.RequiresAttestation:
+		return bad("AttestationRoots is given but RequiresAttestation is not set")
 	case len(n.NodeURLs) > 0:
 		return bad("Naga nodes come from the chain: NodeURLs must be empty")
 	case n.Threshold != 0:
@@ -110,10 +112,13 @@ func nagaDefaults(n Network) (Network, protocol, error) {
 	return n, &protoNaga{}, nil
 }
 
-// protoNaga is the Lit v8 "Naga" protocol.
+// protoNaga is the Lit v8 "Naga" protocol (described in lit/PROTOCOL-naga.md).
 type protoNaga struct {
 	mu  sync.Mutex
 	eth *ethclient.Client
+	// attest verifies the nodes' attestations; nil when the network
+	// requires none.
+	attest *attest.Options
 }
 
 func (*protoNaga) name() string { return ProtocolNaga }
@@ -280,7 +285,8 @@ func (p *protoNaga) handshake(ctx context.Context, c *Client, cn *chainNodes) (s
 	hdr := nagaHeader(c.net.Name)
 	calls := make([]*nodeCall, len(cn.urls))
 	for i, u := range cn.urls {
-		calls[i] = &nodeCall{url: u, path: nagawire.HandshakePath, header: hdr, body: body}
+		calls[i] = &nodeCall{url: u, path: nagawire.HandshakePath, header: hdr, body: body,
+			check: func(ctx context.Context, r nodeResult) (any, error) { return p.checkHello(ctx, c, r, challenge) }}
 	}
 	// As the SDK: enough nodes for max(3, floor(2n/3)) of the n listed.
 	need := max(nagachain.MinimumThreshold, len(cn.urls)*2/3)
@@ -295,21 +301,22 @@ func (p *protoNaga) handshake(ctx context.Context, c *Client, cn *chainNodes) (s
 		}
 	}()
 	c.fanOut(hctx, newRequestID(), calls, func(r nodeResult) bool {
-		h, err := r.err, error(nil)
-		var hello nagaHello
-		if h == nil {
-			hello, err = decodeHandshake(r.call.url, r.status, r.body)
-		} else {
-			err = h
+		err := r.err
+		if err == nil {
+			err = r.checkErr
 		}
 		if err != nil {
-			if r.err == nil {
+			var refused *attest.Error
+			switch {
+			case errors.As(err, &refused):
+				c.noteAttestation(r.call.url, err)
+			case r.err == nil:
 				c.noteError(r.call.url, err)
 			}
 			reasons = append(reasons, NodeReason{Node: r.call.url, Err: err})
 			return len(calls)-len(reasons) < need
 		}
-		good = append(good, hello)
+		good = append(good, r.checked.(nagaHello))
 		if len(good) >= need && grace == nil {
 			// Enough to go on: give the others a moment, not NodeTimeout.
 			grace = time.AfterFunc(handshakeGrace, cancel)
@@ -321,7 +328,11 @@ func (p *protoNaga) handshake(ctx context.Context, c *Client, cn *chainNodes) (s
 		for _, h := range good {
 			urls = append(urls, h.url)
 		}
-		return nil, false, belowThreshold(ctx, "handshake", need, cn.urls, urls, reasons)
+		err := belowThreshold(ctx, "handshake", need, cn.urls, urls, reasons)
+		if refusedAny(reasons) {
+			err = fmt.Errorf("%w: %w", ErrAttestation, err)
+		}
+		return nil, false, err
 	}
 	epochs := map[uint64]int{}
 	var hashes, subnet, netKey, netSet []string
@@ -342,7 +353,12 @@ func (p *protoNaga) handshake(ctx context.Context, c *Client, cn *chainNodes) (s
 		return nil, true, nil
 	}
 	sort.Slice(good, func(i, j int) bool { return good[i].url < good[j].url })
-	st = &netState{threshold: nagachain.Threshold(len(good)), epoch: cn.epoch}
+	// The SDK takes max(3, floor(2c/3)) of the c nodes that answered, so
+	// with nodes missing it sends fewer requests than the key's threshold,
+	// which the nodes refuse (their signing set must reach the threshold
+	// of the whole validator set). We keep the validator set's threshold
+	// and use the extra nodes that answered for re-issues.
+	st = &netState{threshold: need, epoch: cn.epoch}
 	for _, h := range good {
 		st.nodes = append(st.nodes, nodeState{url: h.url, price: cn.prices[h.url],
 			ext: nagaNode{identity: h.key, socket: cn.sockets[h.url]}})

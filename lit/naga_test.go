@@ -5,9 +5,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/litsigner/litsigner/lit/attest"
 )
 
 func nagaReq(n *nagaTestNet) ExecuteJSRequest {
@@ -296,9 +299,19 @@ func TestNagaNetworks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := NewClient(net); !errors.Is(err, ErrAttestationRequired) || !strings.Contains(err.Error(), "attestation") {
-			t.Errorf("%s: %v", name, err)
+		if !net.RequiresAttestation {
+			t.Errorf("%s: attestation not required", name)
 		}
+		// They start (nothing is contacted before the first call), with
+		// attestation on.
+		c, err := NewClient(net, WithAttestationCache(t.TempDir()))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if p := c.proto.(*protoNaga); p.attest == nil || p.attest.Roots != nil || p.attest.Cache == nil {
+			t.Errorf("%s: attestation options %+v", name, p.attest)
+		}
+		c.Close()
 	}
 	for _, name := range []string{"naga-dev", "naga-local"} {
 		net, err := NagaNetwork(name)
@@ -445,5 +458,58 @@ func TestNagaWrongShareIsLocated(t *testing.T) {
 	}
 	if n.executesAt(1) != before {
 		t.Fatalf("the node with wrong shares was asked again")
+	}
+}
+
+func TestNagaAttestationRootsRefused(t *testing.T) {
+	auth, err := attest.NewTestAuthority()
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := filepath.Join(t.TempDir(), "roots.pem")
+	if err := auth.WriteRoots(roots); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		network string
+		require bool
+		roots   string
+		want    string // "" = accepted
+	}{
+		{"naga-dev", true, roots, `AttestationRoots replaces AMD's roots for tests and is accepted on naga-local only`},
+		{"naga-test", true, roots, "accepted on naga-local only"},
+		{"naga-staging", true, roots, "accepted on naga-local only"},
+		{"naga", true, roots, "accepted on naga-local only"},
+		{"naga-local", false, roots, "RequiresAttestation is not set"},
+		{"naga-local", true, roots + ".missing", "attestation roots"},
+		{"naga-local", true, "", ""},
+		{"naga-local", true, roots, ""},
+		{"localhost", true, "", "Naga networks only"},
+	}
+	for _, tc := range cases {
+		net, err := NagaNetwork(tc.network)
+		if tc.network == "localhost" {
+			net, err = LocalhostNetwork(), nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		net.RequiresAttestation, net.AttestationRoots = tc.require, tc.roots
+		c, err := NewClient(net, WithAttestationCache(t.TempDir()))
+		if tc.want != "" {
+			if !errors.Is(err, ErrInvalidParams) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s %q: err = %v, want %q", tc.network, tc.roots, err, tc.want)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s %q: %v", tc.network, tc.roots, err)
+			continue
+		}
+		p := c.proto.(*protoNaga)
+		if p.attest == nil || (p.attest.Roots != nil) != (tc.roots != "") {
+			t.Errorf("%s %q: options %+v", tc.network, tc.roots, p.attest)
+		}
+		c.Close()
 	}
 }

@@ -49,9 +49,18 @@ type Network struct {
 	Staking, PriceFeed common.Address
 	// NodeScheme is "http" or "https" for the node URLs the chain lists.
 	NodeScheme string
-	// RequiresAttestation is set for networks whose nodes must prove they
-	// run in a TEE; this client refuses them (ErrAttestationRequired).
+	// RequiresAttestation makes every handshake verify each node's AMD
+	// SEV-SNP attestation (bound to our challenge and to the host:port we
+	// talked to); a node that fails is left out, and fewer attested nodes
+	// than the handshake needs is ErrAttestation. NagaNetwork sets it for
+	// naga-test, naga-staging and naga; set it on naga-local to test
+	// against a devnet started with --attestation.
 	RequiresAttestation bool
+	// AttestationRoots is a PEM file of ARK, ASK (and VCEK) certificates
+	// that replaces AMD's roots, as a devnet's test authority writes it.
+	// For tests only: it is refused on any network but naga-local, and
+	// needs RequiresAttestation.
+	AttestationRoots string
 	// MaxPrice is the most one call may cost in wei, re-issues included
 	// (nil = the SDK's default, 2^128-1).
 	MaxPrice *big.Int
@@ -77,6 +86,9 @@ func (n Network) withDefaults() (Network, protocol, error) {
 	switch n.Protocol {
 	case "", ProtocolV2:
 		n.Protocol = ProtocolV2
+		if n.RequiresAttestation || n.AttestationRoots != "" {
+			return n, nil, fmt.Errorf("lit: network %q: node attestation applies to Naga networks only: %w", n.Name, ErrInvalidParams)
+		}
 		return v2Defaults(n)
 	case ProtocolNaga:
 		return nagaDefaults(n)

@@ -46,8 +46,6 @@ type netState struct {
 	info  NetworkInfo
 	// expires is when the state must be re-read (zero: never).
 	expires time.Time
-	// ext is the protocol's own per-connection state.
-	ext any
 }
 
 // nodeState is one connected node.
@@ -81,6 +79,11 @@ type nodeCall struct {
 	body   []byte
 	// ext is the protocol's per-call state (e.g. the key to open the reply).
 	ext any
+	// check, when set, runs in the request's own goroutine once the node
+	// replied, so that slow per-reply work (an attestation's VCEK fetch)
+	// runs for all nodes at once; fanOut delivers its result as the
+	// nodeResult's checked and checkErr.
+	check func(ctx context.Context, r nodeResult) (any, error)
 }
 
 // executeReply is one node's normalised executeJs answer.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/litsigner/litsigner/daemon"
+	"github.com/litsigner/litsigner/lit"
 )
 
 func printJSON(w io.Writer, v any) error {
@@ -96,6 +97,9 @@ func printNetwork(w io.Writer, n daemon.NetworkStatus) {
 		}
 		if nd.BadShares > 0 {
 			state += fmt.Sprintf(", %d bad share set(s)", nd.BadShares)
+		}
+		if nd.Attestation == lit.AttestationVerified {
+			state += ", attested"
 		}
 		if nd.State == "up" && nd.LastError != "" {
 			state += "; last error: " + nd.LastError

@@ -22,6 +22,9 @@ type Announcement struct {
 	Threshold int        `json:"threshold"`
 	PKPs      []PKP      `json:"pkps"`
 	Chain     *ChainInfo `json:"chain,omitempty"`
+	// AttestationRoots is the PEM file of the test chain that signs the
+	// nodes' attestations (Naga with --attestation only).
+	AttestationRoots string `json:"attestationRoots,omitempty"`
 }
 
 // ChainInfo is how to reach a Naga devnet's fake chain.
@@ -43,6 +46,7 @@ func (n *Network) Announcement() Announcement {
 	if n.cfg.Protocol == ProtocolNaga {
 		a.Protocol = ProtocolNaga
 		a.Chain = n.Chain()
+		a.AttestationRoots = n.AttestationRoots()
 	}
 	return a
 }
@@ -106,6 +110,9 @@ func announceAndServe(ctx context.Context, n running, stdout, stderr io.Writer) 
 	if a.Chain != nil {
 		chain = ", Naga chain " + a.Chain.RPCURL
 	}
+	if a.AttestationRoots != "" {
+		chain += ", attestation roots " + a.AttestationRoots
+	}
 	fmt.Fprintf(stderr, "devnet: %s, %d nodes, threshold %d%s, serving until interrupted (simulation with a trusted dealer: never use its keys for value)\n",
 		protocol, len(a.Nodes), a.Threshold, chain)
 	<-ctx.Done()
@@ -121,8 +128,8 @@ func announceAndServe(ctx context.Context, n running, stdout, stderr io.Writer) 
 // (e.g. 256MiB), the fault knobs
 // --slow 2=2s,3=500ms, --down 4, --wrong-share 5, --malformed 6, --http500 7
 // (node indexes, comma-separated), and for Naga --chain-port (default 8545,
-// 0: a random port), --prices 1000,1200,… (one per node) and
-// --refuse-payment 8.
+// 0: a random port), --prices 1000,1200,… (one per node),
+// --refuse-payment 8, --attestation and --attestation-bad 2,3.
 func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	var cfg Config
 	fs := flag.NewFlagSet("litsigner devnet", flag.ContinueOnError)
@@ -155,6 +162,12 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.Prices = append(cfg.Prices, p)
 		}
 		return nil
+	})
+	fs.BoolVar(&cfg.Attestation, "attestation", false, "naga: nodes attach SEV-SNP attestations from a test authority (its roots file is the JSON line's attestationRoots)")
+	fs.Func("attestation-bad", "naga: nodes whose attestations fail, e.g. 2,3 (wrong challenge, wrong address, broken signature, in turn)", func(v string) error {
+		idx, err := parseIndexes(v)
+		cfg.AttestationBad, cfg.Attestation = idx, true
+		return err
 	})
 	faults := map[int]Fault{}
 	set := func(name, usage string, apply func(*Fault)) {

@@ -116,6 +116,21 @@ type Config struct {
 	Prices []uint64
 	// Epoch is the Naga chain's first epoch number (default DefaultEpoch).
 	Epoch uint64
+	// Attestation (Naga) makes every node attach an AMD SEV-SNP attestation
+	// to its handshake, signed by a test ARK → ASK → VCEK chain made at
+	// Start and bound as a real node binds it (to the client's challenge and
+	// the node's host:port). Network.AttestationRoots is the PEM file of
+	// that chain, for clients.
+	Attestation bool
+	// AttestationBad are nodes (by index) whose attestations fail: in the
+	// order given, a wrong challenge, a wrong address, a broken signature,
+	// then again. Needs Attestation.
+	AttestationBad []int
+	// AttestationRootsFile is where Start writes that PEM file; it is then
+	// the caller's (Close leaves it, a restarted devnet process rewrites it
+	// with its new chain). Empty means a new temporary directory that Close
+	// removes.
+	AttestationRootsFile string
 }
 
 // Fault is a misbehaviour of one node, for tests and benchmarks.
@@ -223,6 +238,9 @@ func (cfg *Config) nagaDefaults() error {
 		if cfg.ChainPort != 0 || len(cfg.Prices) != 0 || cfg.Epoch != 0 {
 			return fmt.Errorf("%w: chain port, prices and epoch are Naga settings (protocol %q)", ErrBadConfig, cfg.Protocol)
 		}
+		if cfg.Attestation || len(cfg.AttestationBad) > 0 || cfg.AttestationRootsFile != "" {
+			return fmt.Errorf("%w: attestation is a Naga setting (protocol %q)", ErrBadConfig, cfg.Protocol)
+		}
 		for i, f := range cfg.Faults {
 			if f.RefusePayment {
 				return fmt.Errorf("%w: node %d: the payment-refusal fault exists on Naga only", ErrBadConfig, i)
@@ -242,6 +260,17 @@ func (cfg *Config) nagaDefaults() error {
 	if cfg.Epoch == 0 {
 		cfg.Epoch = DefaultEpoch
 	}
+	if (len(cfg.AttestationBad) > 0 || cfg.AttestationRootsFile != "") && !cfg.Attestation {
+		return fmt.Errorf("%w: bad attestations and a roots file need attestation on", ErrBadConfig)
+	}
+	seen := map[int]bool{}
+	for _, i := range cfg.AttestationBad {
+		if i < 0 || i >= cfg.Nodes || seen[i] {
+			return fmt.Errorf("%w: bad attestation for node %d: want distinct nodes 0..%d", ErrBadConfig, i, cfg.Nodes-1)
+		}
+		seen[i] = true
+	}
+	cfg.AttestationBad = append([]int(nil), cfg.AttestationBad...)
 	switch {
 	case len(cfg.Prices) == 0:
 		cfg.Prices = defaultPrices(cfg.Nodes)

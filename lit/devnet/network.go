@@ -36,6 +36,11 @@ type Network struct {
 	bySocket atomic.Pointer[map[string]int] // "ip:port" (nodeSet socketAddress) -> node index, once all listen
 	netKey   [32]byte                       // derives the network's stable values
 	nagaKeys nagaHandshakeKeys
+	// attest signs the nodes' attestations (Config.Attestation); rootsDir
+	// holds its roots file until Close.
+	attest    *nodeAttestation
+	rootsDir  string
+	rootsFile string
 
 	// baseCtx is the parent of every request context; Close cancels it so
 	// that running actions stop.
@@ -84,16 +89,23 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 	if err := n.deal(); err != nil {
 		return nil, err
 	}
+	if cfg.Attestation {
+		if err := n.startAttestation(); err != nil {
+			return nil, err
+		}
+	}
 	n.baseCtx, n.cancelBase = context.WithCancel(context.WithoutCancel(ctx))
 	if cfg.Protocol == ProtocolNaga {
 		if n.chain, err = newChain(n); err != nil {
 			n.cancelBase()
+			n.removeRoots()
 			return nil, err
 		}
 	}
 	if err := n.listenAll(); err != nil {
 		n.cancelBase()
 		n.closeServers()
+		n.removeRoots()
 		return nil, err
 	}
 	if cfg.Protocol == ProtocolNaga {
@@ -101,6 +113,7 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 			n.cancelBase()
 			n.closeServers()
 			n.wg.Wait()
+			n.removeRoots()
 			return nil, err
 		}
 	}
@@ -268,6 +281,7 @@ func (n *Network) shutdown() {
 	n.cancelBase()
 	n.closeServers()
 	n.wg.Wait()
+	n.removeRoots()
 }
 
 func (n *Network) closeServers() {

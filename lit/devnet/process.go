@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -85,6 +86,9 @@ type Process struct {
 	closing  bool
 	restarts int
 	deadPeak int64 // largest peak RSS of the children that exited
+	// rootsDir holds the attestation roots file every child writes (one
+	// path across restarts); Close removes it.
+	rootsDir string
 
 	stop chan struct{} // closed by Close
 	done chan struct{} // closed when the supervisor returns
@@ -122,20 +126,33 @@ func StartProcess(ctx context.Context, opts ProcessOptions) (*Process, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	var rootsDir string
+	if cfg.Attestation && cfg.AttestationRootsFile == "" {
+		// A killed child cannot clean up, and its successor must announce
+		// the same path: the parent owns the file.
+		var err error
+		if rootsDir, err = newRootsDir(); err != nil {
+			return nil, err
+		}
+		cfg.AttestationRootsFile = filepath.Join(rootsDir, "roots.pem")
+	}
 	p := &Process{
-		command: opts.Command,
-		log:     log,
-		cfg:     childConfig{Config: cfg, MemoryLimit: limit},
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
+		command:  opts.Command,
+		log:      log,
+		cfg:      childConfig{Config: cfg, MemoryLimit: limit},
+		rootsDir: rootsDir,
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	c, ann, err := p.spawn(ctx)
 	if err != nil {
+		p.removeRoots()
 		return nil, err
 	}
 	ports, err := announcedPorts(ann)
 	if err != nil {
 		c.kill()
+		p.removeRoots()
 		return nil, err
 	}
 	p.ann, p.cfg.Ports, p.child = ann, ports, c
@@ -143,6 +160,7 @@ func StartProcess(ctx context.Context, opts ProcessOptions) (*Process, error) {
 		// A restarted Naga devnet serves its chain on the same port.
 		if p.cfg.ChainPort, err = urlPort(ann.Chain.RPCURL); err != nil {
 			c.kill()
+			p.removeRoots()
 			return nil, err
 		}
 	}
@@ -244,7 +262,15 @@ func (p *Process) Close() error {
 		}
 	}
 	<-p.done
+	p.removeRoots()
 	return nil
+}
+
+// removeRoots deletes the attestation roots the parent made room for.
+func (p *Process) removeRoots() {
+	if p.rootsDir != "" {
+		_ = os.RemoveAll(p.rootsDir)
+	}
 }
 
 // supervise restarts the child whenever it dies, until Close.
