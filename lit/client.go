@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -455,60 +454,28 @@ func transportError(ctx context.Context, err error) error {
 // Unfinished requests are then cancelled and waited for, so no goroutine
 // outlives the call.
 func (c *Client) fanOut(ctx context.Context, reqID string, calls []*nodeCall, decide func(nodeResult) (done bool)) {
-	// The requests run under their own context, cancelled with ctx while
-	// fanOut runs. When decide is satisfied before every node answered,
-	// the remaining requests are not cancelled at once: they get
-	// drainGrace to finish, so their keep-alive connections go back to
-	// the pool (a cancelled HTTP/1.1 request closes its connection, and
-	// the next call would dial again). Client.Close ends them too.
-	var rctx context.Context
-	var cancel context.CancelFunc
-	if dl, ok := ctx.Deadline(); ok {
-		// The call's deadline still ends each request as a deadline (the
-		// nodes' errors then read as timeouts, as before).
-		rctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), dl)
-	} else {
-		rctx, cancel = context.WithCancel(context.WithoutCancel(ctx))
-	}
-	stopParent := context.AfterFunc(ctx, cancel)
+	ctx, cancel := context.WithCancel(ctx)
 	results := make(chan nodeResult, len(calls))
-	var draining atomic.Bool
 	var wg sync.WaitGroup
 	for _, call := range calls {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := c.post(rctx, call, reqID)
-			// A reply that arrives while draining is not used: no check.
-			if r.err == nil && call.check != nil && !draining.Load() {
-				r.checked, r.checkErr = call.check(rctx, r)
+			r := c.post(ctx, call, reqID)
+			if r.err == nil && call.check != nil {
+				r.checked, r.checkErr = call.check(ctx, r)
 			}
 			results <- r
 		}()
 	}
-	pending := len(calls)
 	defer func() {
-		stopParent()
-		draining.Store(true)
-		if pending == 0 || ctx.Err() != nil {
-			cancel()
-			wg.Wait()
-			return
-		}
-		stopLife := context.AfterFunc(c.life, cancel)
-		timer := time.AfterFunc(drainGrace, cancel)
-		go func() {
-			wg.Wait()
-			timer.Stop()
-			stopLife()
-			cancel()
-		}()
+		cancel()
+		wg.Wait()
 	}()
 	for range calls {
 		var r nodeResult
 		select {
 		case r = <-results:
-			pending--
 		case <-ctx.Done():
 			return
 		}
@@ -520,10 +487,6 @@ func (c *Client) fanOut(ctx context.Context, reqID string, calls []*nodeCall, de
 		}
 	}
 }
-
-// drainGrace is how long the requests a call no longer needs may run on
-// so that their connections stay open (see fanOut).
-var drainGrace = 500 * time.Millisecond
 
 // opError is a failed public call: "lit: <op>: <cause>", with one "lit:"
 // whatever the cause's own text starts with.
