@@ -295,6 +295,9 @@ type pausingWallet struct {
 	poller *usbhid.Poller
 }
 
+// Unwrap returns the driver's wallet.
+func (w *pausingWallet) Unwrap() hwwallet.Wallet { return w.Wallet }
+
 func (w *pausingWallet) Address(ctx context.Context, path accounts.DerivationPath) (common.Address, error) {
 	defer w.poller.Pause()()
 	return w.Wallet.Address(ctx, path)
@@ -311,6 +314,9 @@ type ownedWallet struct {
 	release func() error
 	once    sync.Once
 }
+
+// Unwrap returns the driver's wallet.
+func (w *ownedWallet) Unwrap() hwwallet.Wallet { return w.Wallet }
 
 func (w *ownedWallet) Close() error {
 	err := w.Wallet.Close()

@@ -19,6 +19,8 @@ import (
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
 	"github.com/litsigner/litsigner/hwwallet/hub"
+	"github.com/litsigner/litsigner/hwwallet/trezor"
+	"github.com/litsigner/litsigner/hwwallet/trezor/thpstore"
 	"github.com/litsigner/litsigner/hwwallet/usbhid"
 )
 
@@ -39,18 +41,28 @@ commands:
   list                      list hardware wallets (--emulators adds the emulators)
   accounts                  show addresses: [--device D] [--path P]... [--count N]
   sign-message              personal_sign: --device D [--path P] (--message TEXT | --message-hex HEX)
+  pair                      pair a Trezor Safe 7 with this computer: [--device D] (type the code it shows)
+  pair CODE                 answer the daemon's pending pairing with the code the Trezor shows
+  forget                    forget every Trezor pairing of this computer (they must pair again)
   unlock                    unlock the daemon's session wallet (needs litsignerd)
 
---device takes an ID from 'wallet list', or emulator:ledger / emulator:trezor
+--device takes an ID from 'wallet list', or emulator:ledger / emulator:trezor /
+emulator:trezor-safe7
 (seed from --mnemonic, $` + hub.EmulatorMnemonicEnv + `, or the Speculos test mnemonic;
 the emulator approves by itself and prints what its screen shows to stderr),
 or an emulator on the network: speculos:HOST:PORT (Speculos' APDU port) or
 trezor-udp:HOST:PORT (trezor-user-env, or 'litsigner emulator').
 Add --json for machine-readable output. Exit codes: 0 ok, 1 failure,
-2 usage, 3 device (rejected, locked, app closed, PIN, absent, no permission, timeout).`
+2 usage, 3 device (rejected, locked, app closed, PIN, pairing, absent, no permission, timeout).
 
-// Run executes 'litsigner wallet <args>' (without "unlock", which belongs
-// to the daemon client) and returns the exit code.
+A Trezor Safe 7 speaks THP: the first time, it shows a 6-digit code that
+the command asks for on the terminal; the pairing (this computer's key and
+the device's credential) is kept, mode 0600, in
+$XDG_STATE_HOME/litsigner (default ~/.local/state/litsigner), so later the
+device only asks to confirm the connection.`
+
+// Run executes 'litsigner wallet <args>' (without "unlock" and "pair
+// CODE", which belong to the daemon client) and returns the exit code.
 func Run(ctx context.Context, args []string, env Env) int {
 	if len(args) == 0 {
 		fmt.Fprintln(env.Stderr, Usage)
@@ -67,8 +79,12 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = runAccounts(ctx, args[1:], env)
 	case "sign-message":
 		err = runSign(ctx, args[1:], env)
+	case "pair":
+		err = runPair(ctx, args[1:], env)
+	case "forget":
+		err = runForget(args[1:], env)
 	default:
-		err = usagef(fmt.Sprintf("unknown wallet command %q (want list, accounts, sign-message or unlock)", args[0]))
+		err = usagef(fmt.Sprintf("unknown wallet command %q (want list, accounts, sign-message, pair, forget or unlock)", args[0]))
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return ExitOK
@@ -96,6 +112,8 @@ type common struct {
 	mnemonic string
 	asJSON   bool
 	timeout  time.Duration
+	// forcePairing pairs THP devices again ('wallet pair').
+	forcePairing bool
 }
 
 func newCommon(name string, env Env) *common {
@@ -137,7 +155,9 @@ func (c *common) hub(env Env) (*hub.Hub, error) {
 			fmt.Fprintln(env.Stderr, "[emulator approves]")
 		}
 	})
-	h, err := hub.New(hub.Options{Emulators: true, EmulatorMnemonic: mnemonic, EmulatorBehaviour: b, NoUSB: env.NoUSB})
+	h, err := hub.New(hub.Options{Emulators: true, EmulatorMnemonic: mnemonic, EmulatorBehaviour: b, NoUSB: env.NoUSB,
+		Pairing: pairingStore(env), ForcePairing: c.forcePairing,
+		OnConfirm: func(what string) { fmt.Fprintf(env.Stderr, "Confirm on the Trezor (%s).\n", what) }})
 	if err != nil {
 		return nil, usagef(err.Error())
 	}
@@ -362,4 +382,78 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// pairingStore is the THP pairing store in the environment's state
+// directory; nil (the hub's default) when the environment names none.
+func pairingStore(env Env) trezor.PairingStore {
+	if env.Getenv == nil {
+		return nil
+	}
+	dir, err := thpstore.DefaultDir(env.Getenv)
+	if err != nil {
+		return nil
+	}
+	return thpstore.New(dir)
+}
+
+// runPair pairs a Trezor Safe 7 again: it shows a new code, which is asked
+// for on the terminal, and the new credential replaces the old one.
+func runPair(ctx context.Context, args []string, env Env) error {
+	c := newCommon("pair", env)
+	c.fs.StringVar(&c.device, "device", "", "device ID (default: the only one plugged in)")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	c.forcePairing = true
+	_, w, done, err := c.openWallet(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer done()
+	d, ok := unwrapTrezor(w)
+	if !ok || !d.IsTHP() {
+		return usagef(fmt.Sprintf("%s does not use pairing (only a Trezor Safe 7 does)", w.Info().ID))
+	}
+	if c.asJSON {
+		return printJSON(env.Stdout, map[string]string{"device": w.Info().ID, "model": w.Info().Model, "status": "paired"})
+	}
+	fmt.Fprintf(env.Stdout, "paired with %s (%s): from now on it only asks to confirm the connection\n", w.Info().ID, w.Info().Model)
+	return nil
+}
+
+// unwrapTrezor finds the Trezor driver under the hub's wrappers.
+func unwrapTrezor(w hwwallet.Wallet) (*trezor.Device, bool) {
+	for {
+		switch v := w.(type) {
+		case *trezor.Device:
+			return v, true
+		case interface{ Unwrap() hwwallet.Wallet }:
+			w = v.Unwrap()
+		default:
+			return nil, false
+		}
+	}
+}
+
+// runForget removes this computer's THP key and every pairing credential.
+func runForget(args []string, env Env) error {
+	c := newCommon("forget", env)
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	store, ok := pairingStore(env).(*thpstore.Store)
+	if !ok {
+		return errors.New("no state directory: set XDG_STATE_HOME or HOME")
+	}
+	did, err := store.Forget()
+	if err != nil {
+		return err
+	}
+	if did {
+		fmt.Fprintf(env.Stdout, "forgot the Trezor pairings in %s: a Trezor Safe 7 will show a new code next time\n", store.Path())
+	} else {
+		fmt.Fprintln(env.Stdout, "no Trezor pairing was stored")
+	}
+	return nil
 }
