@@ -31,7 +31,7 @@ func runWallet(args []string) int {
 }
 
 // hasPositional reports whether args has an argument that is neither a
-// flag nor the value of one of 'wallet pair”s flags (--device D, ...).
+// flag nor the value of a flag of wallet pair (--device D, ...).
 func hasPositional(args []string) bool {
 	for i := 0; i < len(args); i++ {
 		switch a := strings.TrimLeft(args[i], "-"); {

@@ -46,7 +46,11 @@ func TestStoreLifecycle(t *testing.T) {
 		t.Fatalf("host key not kept: %v", err)
 	}
 	dev1, dev2 := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
-	for _, c := range []thp.Credential{{dev1, []byte("a")}, {dev2, []byte("b")}, {dev1, []byte("c")}} {
+	for _, c := range []thp.Credential{
+		{TrezorStaticPublicKey: dev1, Credential: []byte("a")},
+		{TrezorStaticPublicKey: dev2, Credential: []byte("b")},
+		{TrezorStaticPublicKey: dev1, Credential: []byte("c")},
+	} {
 		if err := s.SaveCredential(c); err != nil {
 			t.Fatal(err)
 		}
