@@ -304,3 +304,22 @@ func TestTHPPassphrase(t *testing.T) {
 		t.Fatalf("address with passphrase %s, want %s", got.Hex(), want.Hex())
 	}
 }
+
+// TestTHPUserRefusesTheHost: the user declines the pairing request, or
+// later the connection request of a paired host.
+func TestTHPUserRefusesTheHost(t *testing.T) {
+	b := emulator.NewBehaviour()
+	b.SetAction(emulator.Reject)
+	r := newCodeReader(b)
+	if _, _, err := safe7(t, b, t.TempDir(), r); !errors.Is(err, hwwallet.ErrUserRejected) || r.asked != 0 {
+		t.Fatalf("pairing refused: %v (code asked %d times), want ErrUserRejected", err, r.asked)
+	}
+	b2 := emulator.NewBehaviour()
+	_, dev, dir := paired(t, b2)
+	dev.Close()
+	b3 := emulator.NewBehaviour()
+	b3.SetAction(emulator.Reject)
+	if _, _, err := safe7(t, b3, dir, nil); !errors.Is(err, hwwallet.ErrUserRejected) {
+		t.Fatalf("connection refused: %v, want ErrUserRejected", err)
+	}
+}
