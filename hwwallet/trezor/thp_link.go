@@ -193,13 +193,18 @@ func (d *Device) thpCall(ctx context.Context, kind uint16, req proto.Message, wa
 		case attempt == 0 && channelLost(err):
 			l.h = nil // connect again (with the credential) and retry once
 			continue
+		case errors.Is(err, thp.ErrNoAck) && !errors.Is(err, hwwallet.ErrDisconnected):
+			// THP acknowledges every message at once, even while the
+			// device waits for its user: silence means it is gone (over
+			// UDP nothing else tells).
+			return nil, fmt.Errorf("%w: %w", hwwallet.ErrDisconnected, err)
 		}
 		return nil, err
 	}
 }
 
-// thpTry connects if needed, resynchronises after an abandoned call,
-// creates the session if kind needs one, and sends the request.
+// thpTry connects if needed, creates the session if kind needs one, and
+// sends the request on it.
 func (d *Device) thpTry(ctx context.Context, kind uint16, data []byte) (thp.Message, error) {
 	l := d.thp
 	if l.h == nil {
