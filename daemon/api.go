@@ -42,22 +42,106 @@ type PKPInfo struct {
 
 // NodeInfo is one node's health in lit_networkStatus.
 type NodeInfo struct {
-	URL           string  `json:"url"`
-	Up            bool    `json:"up"`
+	URL string `json:"url"`
+	// State is "unknown" (not contacted yet), "up" or "down".
+	State string `json:"state"`
+	// Up is State == "up"; it is absent while State is "unknown".
+	Up            *bool   `json:"up,omitempty"`
 	LastLatencyMs float64 `json:"lastLatencyMs"`
-	LastError     string  `json:"lastError,omitempty"`
+	// ExecLatencyMs is the node's smoothed lit_executeJs latency (Naga).
+	ExecLatencyMs float64    `json:"execLatencyMs,omitempty"`
+	LastError     string     `json:"lastError,omitempty"`
+	LastSeen      *time.Time `json:"lastSeen,omitempty"`
+	// Price is the node's price for a Lit Action in wei, decimal (Naga).
+	Price string `json:"price,omitempty"`
+	// Slow is set when the node missed a re-issue deadline (Naga): it is
+	// chosen last for a while.
+	Slow bool `json:"slow,omitempty"`
+	// BadShares counts the node's recent node sets whose shares did not
+	// combine (Naga).
+	BadShares int `json:"badShares,omitempty"`
+	// Attestation is the node's last attestation check, on networks that
+	// verify them: "verified" or "refused: <reason>" (the node is then
+	// down and left out of calls).
+	Attestation string `json:"attestation,omitempty"`
+}
+
+// PaymentInfo is what the daemon knows of the account's Naga payment
+// balance (the deposit in the network's Ledger contract).
+type PaymentInfo struct {
+	// Account is the session's wallet address, which pays ("" without a
+	// session).
+	Account string `json:"account,omitempty"`
+	// Balance is the balance in wei, decimal; null when unknown.
+	Balance *string `json:"balance"`
+	// Note says why the balance is unknown, or what to do about it.
+	Note string `json:"note,omitempty"`
+	// MaxPrice is the most one call may cost, in wei, decimal.
+	MaxPrice string `json:"maxPrice"`
 }
 
 // NetworkStatus is lit_networkStatus's result.
 type NetworkStatus struct {
-	Name      string     `json:"name"`
-	Threshold int        `json:"threshold"`
-	Nodes     []NodeInfo `json:"nodes"`
+	Name string `json:"name"`
+	// Protocol is "v2" or "naga".
+	Protocol string `json:"protocol"`
+	// Epoch is the Naga network's epoch (0 for v2, or before the first
+	// handshake).
+	Epoch     uint64 `json:"epoch"`
+	Threshold int    `json:"threshold"`
+	// Connected reports a current handshake with the nodes.
+	Connected bool `json:"connected"`
+	// Reissues counts calls re-sent to another node set (Naga);
+	// LastReissue says why the last one was.
+	Reissues    int    `json:"reissues"`
+	LastReissue string `json:"lastReissue,omitempty"`
+	// Chain is the Naga network's chain (absent for v2).
+	Chain *ChainStatus `json:"chain,omitempty"`
+	// Payment is the Naga account's payment state (absent for v2).
+	Payment *PaymentInfo `json:"payment,omitempty"`
+	Nodes   []NodeInfo   `json:"nodes"`
 	// Dev is true when the daemon runs its own devnet (--dev).
 	Dev bool `json:"dev"`
 	// PKPs are the devnet's PKPs (--dev only): pass PKPs[0].PublicKey as an
 	// action's publicKey.
 	PKPs []PKPInfo `json:"pkps,omitempty"`
+}
+
+// ChainStatus is the chain a Naga network reads its nodes and prices from.
+type ChainStatus struct {
+	RPCURL    string `json:"rpcUrl"`
+	ChainID   uint64 `json:"chainId"`
+	Staking   string `json:"staking"`
+	PriceFeed string `json:"priceFeed"`
+}
+
+// Signature is one combined and verified PKP signature in lit_executeJs's
+// result, shaped like JS SDK 2.2.x's (the same for Naga networks).
+type Signature struct {
+	R          string `json:"r"`
+	S          string `json:"s"`
+	RecID      int    `json:"recid"`
+	Signature  string `json:"signature"`
+	PublicKey  string `json:"publicKey"`
+	DataSigned string `json:"dataSigned"`
+}
+
+// ExecuteResult is lit_executeJs's result. It is the daemon's own type, so
+// that a change in package lit cannot silently change the API.
+type ExecuteResult struct {
+	Signatures map[string]Signature `json:"signatures"`
+	// Response is the most common response; JSON-decoded when it parses.
+	Response any    `json:"response"`
+	Logs     string `json:"logs"`
+}
+
+// executeResult maps lit's result to the API's.
+func executeResult(r *lit.ExecuteJSResult) *ExecuteResult {
+	out := &ExecuteResult{Signatures: make(map[string]Signature, len(r.Signatures)), Response: r.Response, Logs: r.Logs}
+	for name, s := range r.Signatures {
+		out.Signatures[name] = Signature{R: s.R, S: s.S, RecID: s.RecID, Signature: s.Signature, PublicKey: s.PublicKey, DataSigned: s.DataSigned}
+	}
+	return out
 }
 
 // Account is one wallet account in wallet_accounts.
@@ -79,7 +163,7 @@ type LitAPI struct {
 // ExecuteJs runs a Lit Action with the session, prompting the device for a
 // session first when needed. The caller's disconnect cancels the node
 // requests.
-func (a *LitAPI) ExecuteJs(ctx context.Context, p ExecuteJsParams) (res *lit.ExecuteJSResult, err error) {
+func (a *LitAPI) ExecuteJs(ctx context.Context, p ExecuteJsParams) (res *ExecuteResult, err error) {
 	start := time.Now()
 	ctx = ipc.CallContext(ctx)
 	var what slog.Attr
@@ -102,11 +186,11 @@ func (a *LitAPI) ExecuteJs(ctx context.Context, p ExecuteJsParams) (res *lit.Exe
 	defer func() { lease.Release(err) }()
 	cctx, cancel := lease.Context(ctx)
 	defer cancel()
-	res, err = a.exec.ExecuteJS(cctx, lease.Session(), lit.ExecuteJSRequest{Code: p.Code, IPFSID: p.IPFSID, JSParams: p.JSParams})
+	r, err := a.exec.ExecuteJS(cctx, lease.Session(), lit.ExecuteJSRequest{Code: p.Code, IPFSID: p.IPFSID, JSParams: p.JSParams})
 	if err != nil {
 		return nil, withCause(cctx, err)
 	}
-	return res, nil
+	return executeResult(r), nil
 }
 
 // withCause adds ctx's cancellation cause (session ended, shutdown, client

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts"
-	"github.com/litsigner/litsigner/lit"
+	"github.com/litsigner/litsigner/hwwallet/trezor"
 )
 
 // Duration is a time.Duration written as a Go duration string ("24h", "90s")
@@ -44,13 +44,34 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 // Config is the daemon's configuration: defaults, then the JSON config file,
 // then command-line flags. JSON keys are the `json` tags.
 type Config struct {
-	// Network is "localhost" (the SDK's localhost network, the default) or
-	// "custom" (NodeURLs required). --dev ignores it.
+	// Network is "localhost" (the Lit v2 localhost network, the default),
+	// "custom" (v2, NodeURLs required) or a Naga network: "naga-dev",
+	// "naga-local", and "naga-test", "naga-staging", "naga", whose nodes'
+	// SEV-SNP attestations are verified. With --dev, "naga-local" runs a
+	// Naga devnet, "localhost" or "custom" a v2 one.
 	Network string `json:"network"`
-	// NodeURLs overrides the network's node list.
+	// NodeURLs overrides a v2 network's node list (Naga reads its nodes
+	// from the chain).
 	NodeURLs []string `json:"nodeUrls"`
-	// Threshold is how many nodes must answer (0 = the network's default).
+	// Threshold is how many nodes must answer (0 = the network's default;
+	// v2 only, Naga's comes from the chain).
 	Threshold int `json:"threshold"`
+	// RPCURL, StakingAddress and PriceFeedAddress override a Naga
+	// network's chain JSON-RPC URL and contract addresses.
+	RPCURL           string `json:"rpcUrl"`
+	StakingAddress   string `json:"stakingAddress"`
+	PriceFeedAddress string `json:"priceFeedAddress"`
+	// MaxPrice is the most one Naga call may cost, in wei, as a decimal or
+	// 0x hex string ("" = the SDK's default, 2^128-1).
+	MaxPrice string `json:"maxPrice"`
+	// RequireAttestation verifies the nodes' SEV-SNP attestations on a
+	// Naga network that does not require it (naga-local, naga-dev);
+	// naga-test, naga-staging and naga always do.
+	RequireAttestation bool `json:"requireAttestation"`
+	// AttestationRoots is a PEM file (ARK, ASK, VCEK) that replaces AMD's
+	// roots, as `litsigner devnet --protocol naga --attestation` writes it:
+	// tests only, naga-local only, with requireAttestation.
+	AttestationRoots string `json:"attestationRoots"`
 	// NodeTimeout bounds one node request; CallTimeout one whole call.
 	NodeTimeout Duration `json:"nodeTimeout"`
 	CallTimeout Duration `json:"callTimeout"`
@@ -60,10 +81,16 @@ type Config struct {
 	Device string `json:"device"`
 	// DerivationPath is the account's BIP-32 path.
 	DerivationPath string `json:"derivationPath"`
+	// TrezorSafetyChecks is "strict" (the device's default: it refuses a
+	// non-standard derivationPath) or "prompt": before each approval a
+	// Trezor is asked, once per power-up and confirmed on the device, to
+	// warn about such paths instead (ApplySettings PromptTemporarily).
+	TrezorSafetyChecks string `json:"trezorSafetyChecks"`
 	// SIWEDomain and SIWEStatement go into the SIWE message shown on the device.
 	SIWEDomain    string `json:"siweDomain"`
 	SIWEStatement string `json:"siweStatement"`
-	// ChainID is the SIWE chain id.
+	// ChainID is the SIWE chain id (default 1). The socket's eth_chainId
+	// reports the Lit network's chain instead (see SocketChainID).
 	ChainID int `json:"chainId"`
 	// SessionTTL is the session lifetime; RenewMargin how long before expiry a
 	// call triggers a new approval; ApprovalTimeout how long to wait for the
@@ -86,8 +113,10 @@ type Config struct {
 	Notifications *bool `json:"notifications"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"logLevel"`
-	// Dev runs an in-process devnet and an emulated Ledger; DevPort is the
-	// devnet's first port (0 = random ports).
+	// Dev runs a devnet (a child process) and an emulated Ledger: a Naga
+	// devnet and its chain for network naga-local, a v2 devnet otherwise.
+	// DevPort is the devnet's first port (0 = random ports, the Naga chain's
+	// too; otherwise the chain listens on 8545).
 	Dev     bool `json:"dev"`
 	DevPort int  `json:"devPort"`
 }
@@ -108,6 +137,8 @@ func DefaultConfig() Config {
 		Notifications:   &on,
 		LogLevel:        "info",
 		DevPort:         7470,
+
+		TrezorSafetyChecks: "strict",
 	}
 }
 
@@ -219,25 +250,22 @@ func (c *Config) Validate() error {
 	bad := func(key, format string, args ...any) error {
 		return &ConfigError{Source: "values", Key: key, Err: fmt.Errorf(format, args...)}
 	}
-	if !c.Dev {
-		switch c.Network {
-		case "localhost":
-		case "custom":
-			if len(c.NodeURLs) == 0 {
-				return bad("nodeUrls", "network \"custom\" needs node URLs")
-			}
-		default:
-			return bad("network", "unknown network %q (want localhost or custom)", c.Network)
-		}
+	if err := c.validateNetwork(); err != nil {
+		return err
 	}
-	if _, err := c.LitNetwork(nil); err != nil && !c.Dev {
-		return bad("nodeUrls", "%v", err)
+	if !c.Dev && !isNaga(c.Network) {
+		if _, err := c.LitNetwork(nil); err != nil {
+			return bad("nodeUrls", "%v", err)
+		}
 	}
 	if c.Threshold < 0 {
 		return bad("threshold", "must not be negative")
 	}
 	if _, err := accounts.ParseDerivationPath(c.DerivationPath); err != nil {
 		return bad("derivationPath", "%v", err)
+	}
+	if _, err := trezor.ParseSafetyChecks(c.TrezorSafetyChecks); err != nil {
+		return bad("trezorSafetyChecks", "%v", err)
 	}
 	if c.SIWEDomain == "" || strings.ContainsAny(c.SIWEDomain, " /\n") {
 		return bad("siweDomain", "must be a bare host[:port]")
@@ -282,33 +310,6 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// LitNetwork returns the Lit network for the non-dev configuration; devURLs,
-// when set, replace the node list (the in-process devnet).
-func (c *Config) LitNetwork(devURLs []string) (lit.Network, error) {
-	n := lit.LocalhostNetwork()
-	if c.Network == "custom" {
-		n = lit.Network{Name: "custom"}
-	}
-	if len(c.NodeURLs) > 0 {
-		n.NodeURLs = c.NodeURLs
-	}
-	if devURLs != nil {
-		n = lit.Network{Name: "dev", NodeURLs: devURLs}
-	}
-	if c.Threshold > 0 {
-		n.Threshold = c.Threshold
-	}
-	n.NodeTimeout = time.Duration(c.NodeTimeout)
-	n.CallTimeout = time.Duration(c.CallTimeout)
-	if len(n.NodeURLs) == 0 {
-		return n, errors.New("no node URLs")
-	}
-	if n.Threshold > len(n.NodeURLs) {
-		return n, fmt.Errorf("threshold %d exceeds %d nodes", n.Threshold, len(n.NodeURLs))
-	}
-	return n, nil
-}
-
 // Path returns the parsed derivation path (valid after Validate).
 func (c *Config) Path() accounts.DerivationPath {
 	p, _ := accounts.ParseDerivationPath(c.DerivationPath)
@@ -343,16 +344,22 @@ func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
 	fs.StringVar(&fl.ConfigPath, "config", "", "config file (default "+DefaultConfigPath()+" when it exists)")
 	fs.BoolVar(&fl.Version, "version", false, "print the version and exit")
 	fs.StringVar(&f.Socket, "socket", "", "socket path (default $XDG_RUNTIME_DIR/litsigner/litsigner.sock, or $TMPDIR/litsigner-UID/litsigner.sock)")
-	fs.BoolVar(&f.Dev, "dev", false, "run an in-process devnet and an emulated Ledger (no hardware needed)")
+	fs.BoolVar(&f.Dev, "dev", false, "run a local devnet (a child process) and an emulated Ledger (no hardware needed)")
 	fs.IntVar(&f.DevPort, "dev-port", cfg.DevPort, "first devnet port with --dev (0 = random ports)")
-	fs.StringVar(&f.Network, "network", cfg.Network, "Lit network: localhost or custom")
+	fs.StringVar(&f.Network, "network", cfg.Network, "Lit network: "+strings.Join(networkNames(), ", "))
+	fs.StringVar(&f.RPCURL, "rpc-url", "", "Naga: the chain's JSON-RPC URL (overrides the network's)")
+	fs.StringVar(&f.StakingAddress, "staking-address", "", "Naga: the Staking contract address (overrides the network's)")
+	fs.StringVar(&f.PriceFeedAddress, "price-feed-address", "", "Naga: the PriceFeed contract address (overrides the network's)")
+	fs.StringVar(&f.MaxPrice, "max-price", "", "Naga: the most one call may cost, in wei (decimal or 0x hex; default 2^128-1)")
+	fs.BoolVar(&f.RequireAttestation, "require-attestation", false, "Naga: verify the nodes' SEV-SNP attestations (always on for naga-test, naga-staging, naga)")
+	fs.StringVar(&f.AttestationRoots, "attestation-roots", "", "naga-local with --require-attestation: PEM file of test roots replacing AMD's (a devnet's attestationRoots)")
 	fs.StringVar(&nodeURLs, "node-urls", "", "comma-separated node URLs (overrides the network's)")
 	fs.IntVar(&f.Threshold, "threshold", 0, "nodes that must answer (0 = network default)")
 	fs.StringVar(&f.Device, "device", "", "hardware wallet id (default: the first found)")
 	fs.StringVar(&f.DerivationPath, "path", cfg.DerivationPath, "account derivation path")
 	fs.StringVar(&f.SIWEDomain, "siwe-domain", cfg.SIWEDomain, "SIWE domain shown on the device")
 	fs.StringVar(&f.SIWEStatement, "siwe-statement", cfg.SIWEStatement, "SIWE statement shown on the device")
-	fs.IntVar(&f.ChainID, "chain-id", cfg.ChainID, "SIWE chain id")
+	fs.IntVar(&f.ChainID, "chain-id", cfg.ChainID, "SIWE chain id (eth_chainId reports the Lit network's chain)")
 	fs.DurationVar(&ttl, "ttl", time.Duration(cfg.SessionTTL), "session lifetime")
 	fs.DurationVar(&margin, "renew-margin", time.Duration(cfg.RenewMargin), "renew the session this long before it expires")
 	fs.DurationVar(&approval, "approval-timeout", time.Duration(cfg.ApprovalTimeout), "how long to wait for approval on the device")
@@ -390,6 +397,18 @@ func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
 			cfg.DevPort = f.DevPort
 		case "network":
 			cfg.Network = f.Network
+		case "require-attestation":
+			cfg.RequireAttestation = f.RequireAttestation
+		case "attestation-roots":
+			cfg.AttestationRoots = f.AttestationRoots
+		case "rpc-url":
+			cfg.RPCURL = f.RPCURL
+		case "staking-address":
+			cfg.StakingAddress = f.StakingAddress
+		case "price-feed-address":
+			cfg.PriceFeedAddress = f.PriceFeedAddress
+		case "max-price":
+			cfg.MaxPrice = f.MaxPrice
 		case "node-urls":
 			cfg.NodeURLs = splitList(nodeURLs)
 		case "threshold":

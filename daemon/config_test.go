@@ -39,6 +39,7 @@ func TestParseArgsErrorsNameTheKey(t *testing.T) {
 		{`{"renewMargin": "48h"}`, nil, "renewMargin"},
 		{`{"capabilityIpfsIds": ["bafy"]}`, nil, "capabilityIpfsIds"},
 		{`{"logLevel": "loud"}`, nil, "logLevel"},
+		{`{"trezorSafetyChecks": "off"}`, nil, "trezorSafetyChecks"},
 		{`{}`, []string{"--ttl", "10s"}, "sessionTtl"},
 		{`{}`, []string{"--allowed-uids", "1000,me"}, "allowed-uids"},
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
 	"github.com/litsigner/litsigner/hwwallet/hub"
+	"github.com/litsigner/litsigner/hwwallet/trezor"
 	"github.com/litsigner/litsigner/ipc"
 	"github.com/litsigner/litsigner/lit"
 	"github.com/litsigner/litsigner/lit/devnet"
@@ -45,6 +46,10 @@ type Options struct {
 	// DevNodes overrides the --dev devnet's node count (default 10; tests
 	// use fewer to stay fast).
 	DevNodes int
+	// DevnetProcess runs the --dev devnet as a child process of this
+	// binary, whose main must be Main (litsignerd does this; tests run it
+	// in-process).
+	DevnetProcess bool
 	// SkipHardening leaves the process dumpable (tests that run many
 	// daemons in one process harden it once themselves).
 	SkipHardening bool
@@ -67,7 +72,7 @@ type Daemon struct {
 	socket   string
 
 	hub    *hub.Hub            // nil when Options.Wallets is set
-	devnet *devnet.Network     // --dev only
+	devnet devNetwork          // --dev only
 	devB   *emulator.Behaviour // --dev only: the emulated Ledger's user
 }
 
@@ -114,23 +119,31 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 	}
 	d.audit = NewAuditor(d.log)
 
-	var devURLs []string
+	var dev *devnetEndpoints
 	d.wallets = opts.Wallets
 	if cfg.Dev {
 		// The devnet lives until Run's graceful stop closes it, not until
 		// the signal context ends.
-		if d.devnet, err = startDevnet(context.WithoutCancel(ctx), cfg.DevPort, opts.DevNodes); err != nil {
+		if d.devnet, err = startDevnet(context.WithoutCancel(ctx), devnetConfig(cfg, opts.DevNodes), !opts.DevnetProcess, d.log); err != nil {
 			return nil, err
 		}
-		devURLs = d.devnet.NodeURLs()
+		dev = endpoints(d.devnet)
 		if d.wallets == nil {
 			if d.hub, d.devB, err = newDevHub(d.log); err != nil {
 				return nil, err
 			}
 			d.wallets = d.hub
 		}
-		d.log.Info("dev mode: in-process devnet and emulated Ledger", "nodes", devURLs,
-			"pkpPublicKey", d.devnet.PKPs()[0].PublicKey, "pkpAddress", d.devnet.PKPs()[0].EthAddress)
+		ann := d.devnet.Announcement()
+		if ann.Protocol == "" {
+			ann.Protocol = devnet.ProtocolV2
+		}
+		chain := ""
+		if dev.Chain != nil {
+			chain = dev.Chain.RPCURL
+		}
+		d.log.Info("dev mode: devnet and emulated Ledger", "devnetProcess", opts.DevnetProcess, "protocol", ann.Protocol, "nodes", dev.NodeURLs,
+			"chain", chain, "pkpPublicKey", ann.PKPs[0].PublicKey, "pkpAddress", ann.PKPs[0].EthAddress)
 	}
 	if d.wallets == nil {
 		if d.hub, err = newWalletHub(cfg, d.log); err != nil {
@@ -138,15 +151,12 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 		}
 		d.wallets = d.hub
 	}
-	network, err := cfg.LitNetwork(devURLs)
+	network, err := cfg.LitNetwork(dev)
 	if err != nil {
-		return nil, &ConfigError{Source: "values", Key: "nodeUrls", Err: err}
+		return nil, &ConfigError{Source: "values", Key: networkKey(cfg), Err: err}
 	}
-	if cfg.Dev && cfg.Threshold == 0 {
-		network.Threshold = d.devnet.Threshold()
-	}
-	if d.client, err = lit.NewClient(network); err != nil {
-		return nil, &ConfigError{Source: "values", Key: "nodeUrls", Err: err}
+	if d.client, err = lit.NewClient(network, lit.WithLogger(d.log)); err != nil {
+		return nil, &ConfigError{Source: "values", Key: networkKey(cfg), Err: err}
 	}
 
 	d.pin = &PINBroker{OnRequest: d.pinRequested, OnPairingRequest: d.pairingRequested}
@@ -159,7 +169,11 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 		SIWE: lit.SessionOptions{Domain: cfg.SIWEDomain, Statement: cfg.SIWEStatement, ChainID: cfg.ChainID,
 			Capability: lit.Capability{IPFSIDs: cfg.CapabilityIPFSIDs}},
 		AllowUnlockedMemory: cfg.AllowUnlockedMemory,
+		// Naga nodes accept only the latest blockhash they announced as
+		// the SIWE nonce; v2's is random.
+		Nonce: d.client.SessionNonce,
 	}
+	scfg.TrezorSafetyChecks, _ = trezor.ParseSafetyChecks(cfg.TrezorSafetyChecks) // Validate checked it
 	if cfg.Dev && scfg.Device == "" {
 		scfg.Device = hub.EmulatorLedgerID
 	}
@@ -172,7 +186,7 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 	d.server = ipc.NewServer(ipc.ServerOptions{
 		AllowedUIDs:     cfg.AllowedUIDs,
 		MaxRequestBytes: int64(cfg.MaxRequestBytes),
-		ChainID:         uint64(cfg.ChainID),
+		ChainID:         cfg.SocketChainID(),
 		Version:         opts.Version,
 		Logger:          d.log,
 	})
@@ -223,8 +237,12 @@ func (d *Daemon) SocketPath() string { return d.socket }
 // Sessions is the session manager.
 func (d *Daemon) Sessions() *Sessions { return d.sessions }
 
-// Devnet is the in-process devnet (nil without --dev).
-func (d *Daemon) Devnet() *devnet.Network { return d.devnet }
+// Devnet is the in-process devnet (nil without --dev, or when it runs in a
+// child process).
+func (d *Daemon) Devnet() *devnet.Network {
+	n, _ := d.devnet.(*devnet.Network)
+	return n
+}
 
 // DevBehaviour scripts the emulated Ledger of --dev and counts its prompts
 // (nil otherwise).
@@ -302,12 +320,9 @@ func (d *Daemon) closeResources() {
 }
 
 func (d *Daemon) networkStatus() NetworkStatus {
-	n := d.client.Network()
-	st := NetworkStatus{Name: n.Name, Threshold: n.Threshold, Dev: d.devnet != nil, Nodes: []NodeInfo{}}
-	for _, ns := range d.client.NodeStatus() {
-		st.Nodes = append(st.Nodes, NodeInfo{URL: ns.URL, Up: ns.Up, LastLatencyMs: float64(ns.LastLatency.Microseconds()) / 1000, LastError: ns.LastError})
-	}
+	st := networkStatus(d.client.Network(), d.client.Status(), d.sessions.Status().Address)
 	if d.devnet != nil {
+		st.Dev = true
 		for _, p := range d.devnet.PKPs() {
 			st.PKPs = append(st.PKPs, PKPInfo{PublicKey: p.PublicKey, EthAddress: p.EthAddress, TokenID: p.TokenID})
 		}

@@ -3,7 +3,9 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/litsigner/litsigner/hwwallet/emulator"
@@ -44,11 +46,69 @@ func newDevHub(log *slog.Logger) (*hub.Hub, *emulator.Behaviour, error) {
 	return h, b, nil
 }
 
-// startDevnet starts the in-process devnet of --dev.
-func startDevnet(ctx context.Context, port, nodes int) (*devnet.Network, error) {
-	n, err := devnet.Start(ctx, devnet.Config{BasePort: port, Seed: DevSeed, Nodes: nodes})
+// DevnetChildCommand is the hidden first argument that makes litsignerd the
+// --dev devnet's child process (see devnet.StartProcess).
+const DevnetChildCommand = "__dev-devnet"
+
+// devNetwork is the --dev devnet, in this process or in a child.
+type devNetwork interface {
+	Announcement() devnet.Announcement
+	PKPs() []devnet.PKP
+	Close() error
+}
+
+// devnetConfig is the --dev devnet for cfg: a Naga devnet (nodes from
+// DevPort, its chain on DefaultChainPort, or both on free ports when
+// DevPort is 0) for network naga-local, a v2 devnet otherwise.
+func devnetConfig(cfg Config, nodes int) devnet.Config {
+	dc := devnet.Config{BasePort: cfg.DevPort, Seed: DevSeed, Nodes: nodes}
+	if cfg.Network == NetworkNagaLocal {
+		dc.Protocol = devnet.ProtocolNaga
+		// --require-attestation: the nodes attest, and the client trusts
+		// the devnet's test roots.
+		dc.Attestation = cfg.RequireAttestation
+		if cfg.DevPort != 0 {
+			dc.ChainPort = devnet.DefaultChainPort
+		}
+	}
+	return dc
+}
+
+// startDevnet starts the devnet of --dev (v2 or Naga, as dc says): in a
+// child process of this binary when inProcess is false, so that a hostile
+// Lit Action can neither crash nor swell the process that holds the
+// session key; in this process for tests.
+func startDevnet(ctx context.Context, dc devnet.Config, inProcess bool, log *slog.Logger) (devNetwork, error) {
+	var n devNetwork
+	var err error
+	if inProcess {
+		n, err = devnet.Start(ctx, dc)
+	} else {
+		var exe string
+		if exe, err = os.Executable(); err == nil {
+			n, err = devnet.StartProcess(ctx, devnet.ProcessOptions{Command: []string{exe, DevnetChildCommand}, Config: dc, Log: log})
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("dev: devnet on port %d: %w", port, err)
+		if dc.Protocol == devnet.ProtocolNaga {
+			return nil, fmt.Errorf("dev: Naga devnet on port %d, chain on port %d: %w", dc.BasePort, dc.ChainPort, err)
+		}
+		return nil, fmt.Errorf("dev: devnet on port %d: %w", dc.BasePort, err)
 	}
 	return n, nil
+}
+
+// endpoints is where n listens.
+func endpoints(n devNetwork) *devnetEndpoints {
+	a := n.Announcement()
+	return &devnetEndpoints{NodeURLs: a.Nodes, Threshold: a.Threshold, Chain: a.Chain, AttestationRoots: a.AttestationRoots}
+}
+
+// runDevnetChild is litsignerd as the --dev devnet's child process.
+func runDevnetChild(stderr io.Writer) int {
+	if err := devnet.RunChild(context.Background(), os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintf(stderr, "litsignerd devnet child: %v\n", err)
+		return ExitFailed
+	}
+	return ExitOK
 }

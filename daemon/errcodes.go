@@ -35,6 +35,8 @@ const (
 	CodeBelowThreshold    = 4100   // fewer than threshold nodes answered usefully
 	CodeBadShares         = 4101   // signature shares do not combine/verify
 	CodeNetworkTimeout    = 4102   // the network did not answer in time
+	CodePaymentRefused    = 4103   // Naga: price above maxPrice, or no balance/delegation; the message has the hint
+	CodeChainError        = 4104   // Naga: the network's chain could not be read
 	CodeActionError       = 4200   // the Lit Action failed; data.message is the node's message
 	CodeSessionEnded      = 4300   // the session was revoked or expired during the call
 	CodeShuttingDown      = 4301   // the daemon is stopping
@@ -70,7 +72,9 @@ var ErrorCodes = []ErrorCodeInfo{
 	{CodeBelowThreshold, "below_threshold", "fewer Lit nodes than the threshold answered"},
 	{CodeBadShares, "bad_shares", "the nodes' signature shares do not combine into a valid signature"},
 	{CodeNetworkTimeout, "network_timeout", "the Lit network did not answer in time"},
-	{CodeActionError, "action_error", "the Lit Action failed; data.message has the node's message"},
+	{CodePaymentRefused, "payment_refused", "Naga: the call was not paid for (node price above maxPrice, or no balance or payment delegation for the account); the message says what to do"},
+	{CodeChainError, "chain_error", "Naga: the network's chain (rpcUrl) could not be read"},
+	{CodeActionError, "action_error", "the Lit Action failed; the message leads with the action's, data has the per-node detail"},
 	{CodeSessionEnded, "session_ended", "the session was revoked or expired during the call"},
 	{CodeShuttingDown, "shutting_down", "litsignerd is stopping"},
 	{CodeCancelled, "cancelled", "the request was cancelled"},
@@ -144,6 +148,10 @@ func errorCode(err error) int {
 		return CodeDeviceBusy
 	case errors.As(err, &ae):
 		return CodeActionError
+	case errors.Is(err, lit.ErrPriceTooHigh), errors.Is(err, lit.ErrNoPaymentBalance):
+		return CodePaymentRefused
+	case errors.Is(err, lit.ErrChain):
+		return CodeChainError
 	case errors.Is(err, lit.ErrBadShares):
 		return CodeBadShares
 	case errors.Is(err, lit.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
@@ -157,7 +165,10 @@ func errorCode(err error) int {
 }
 
 // RPCError converts err into the *ipc.Error sent to the client: a stable
-// code, the error's message, and data {kind, message?, node?}. nil stays nil.
+// code, the error's message, and data {kind, ...}. An action error's
+// message is the action's ("Lit Action failed: Error: boom") and its data
+// carries message, node, nodes and reasons [{node, error}]; a payment
+// refusal's data carries reason and hint. nil stays nil.
 func RPCError(err error) error {
 	if err == nil {
 		return nil
@@ -169,13 +180,41 @@ func RPCError(err error) error {
 	code := errorCode(err)
 	data := map[string]any{"kind": codeKind(code)}
 	var ae *lit.ActionError
+	msg := err.Error()
 	if code == CodeActionError && errors.As(err, &ae) {
+		// The action's own message leads; what the daemon and lit added
+		// around it goes to data.
+		msg = ae.Error()
 		data["message"] = ae.Message
+		if ae.Code != "" {
+			data["code"] = ae.Code
+		}
 		if ae.Node != "" {
 			data["node"] = ae.Node
 		}
+		if len(ae.Nodes) > 0 {
+			data["nodes"] = ae.Nodes
+		}
+		if len(ae.Reasons) > 0 {
+			rs := make([]map[string]string, 0, len(ae.Reasons))
+			for _, r := range ae.Reasons {
+				if r.Err != nil {
+					rs = append(rs, map[string]string{"node": r.Node, "error": r.Err.Error()})
+				}
+			}
+			data["reasons"] = rs
+		}
+		if full := err.Error(); full != msg {
+			data["detail"] = full
+		}
 	}
-	msg := err.Error()
+	var pe *lit.PaymentError
+	if code == CodePaymentRefused && errors.As(err, &pe) {
+		data["reason"] = pe.Reason.Error()
+		if pe.Hint != "" {
+			data["hint"] = pe.Hint
+		}
+	}
 	if code == CodeInternal {
 		msg = fmt.Sprintf("internal error: %s", msg)
 	}

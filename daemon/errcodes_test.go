@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/litsigner/litsigner/hwwallet"
@@ -40,6 +41,10 @@ func TestRPCErrorCodes(t *testing.T) {
 		{&lit.ShareError{SigName: "sig1", Reason: "x"}, CodeBadShares, "bad_shares"},
 		{fmt.Errorf("lit: executeJs: %w: %w", lit.ErrTimeout, &lit.ThresholdError{}), CodeNetworkTimeout, "network_timeout"},
 		{fmt.Errorf("x: %w", &lit.ActionError{Node: "n1", Message: "boom"}), CodeActionError, "action_error"},
+		{fmt.Errorf("lit: execute: 3 of 3 nodes refused payment: n1: %w", &lit.PaymentError{Reason: lit.ErrNoPaymentBalance, Hint: "deposit"}), CodePaymentRefused, "payment_refused"},
+		{fmt.Errorf("lit: execute: %w", &lit.PaymentError{Reason: lit.ErrPriceTooHigh}), CodePaymentRefused, "payment_refused"},
+		{fmt.Errorf("%w: chain: Staking: dial refused", lit.ErrChain), CodeChainError, "chain_error"},
+		{fmt.Errorf("session: lit: session nonce: %w: %w", lit.ErrChain, lit.ErrTimeout), CodeChainError, "chain_error"},
 		{fmt.Errorf("%w: revoked", ErrSessionEnded), CodeSessionEnded, "session_ended"},
 		{fmt.Errorf("x: %w", lit.ErrSessionWiped), CodeSessionEnded, "session_ended"},
 		{fmt.Errorf("%w: %w", ipc.ErrServerClosed, context.Canceled), CodeShuttingDown, "shutting_down"},
@@ -60,9 +65,20 @@ func TestRPCErrorCodes(t *testing.T) {
 	if RPCError(nil) != nil {
 		t.Error("RPCError(nil) != nil")
 	}
-	ie := RPCError(&lit.ActionError{Node: "http://n1", Message: "boom"}).(*ipc.Error)
-	if d := ie.Data.(map[string]any); d["message"] != "boom" || d["node"] != "http://n1" {
+	ae := &lit.ActionError{Node: "http://n1", Message: "Error: boom", Nodes: []string{"http://n1", "http://n2"},
+		Reasons: []lit.NodeReason{{Node: "http://n3", Err: errors.New("no reply")}}}
+	ie := RPCError(fmt.Errorf("lit: execute: 1 of 3 needed nodes answered: %w", ae)).(*ipc.Error)
+	if ie.Message != "Lit Action failed: Error: boom" {
+		t.Errorf("action error message %q, want the action's first", ie.Message)
+	}
+	d := ie.Data.(map[string]any)
+	if d["message"] != "Error: boom" || d["node"] != "http://n1" || len(d["nodes"].([]string)) != 2 ||
+		d["reasons"].([]map[string]string)[0]["node"] != "http://n3" || !strings.Contains(d["detail"].(string), "1 of 3") {
 		t.Errorf("action error data %v", d)
+	}
+	ie = RPCError(fmt.Errorf("lit: execute: %w", &lit.PaymentError{Reason: lit.ErrPriceTooHigh, Detail: "cheapest 3 cost 3000", Hint: "raise maxPrice"})).(*ipc.Error)
+	if d := ie.Data.(map[string]any); !strings.Contains(ie.Message, "raise maxPrice") || d["hint"] != "raise maxPrice" || d["reason"] != lit.ErrPriceTooHigh.Error() {
+		t.Errorf("payment error %q data %v", ie.Message, d)
 	}
 }
 
@@ -76,7 +92,8 @@ func TestErrorCodeTableIsComplete(t *testing.T) {
 	}
 	for _, code := range []int{CodeInvalidParams, CodeInternal, CodeUserRejected, CodeDeviceLocked, CodeAppNotOpen,
 		CodeNoDevice, CodePINNeeded, CodeApprovalTimeout, CodeDeviceGone, CodeUnsupportedDevice, CodeDevicePermission,
-		CodeDeviceBusy, CodeNoPINRequest, CodeUSBUnavailable, CodePairingNeeded, CodeNoPairingRequest, CodeBelowThreshold, CodeBadShares, CodeNetworkTimeout, CodeActionError,
+		CodeDeviceBusy, CodeNoPINRequest, CodeUSBUnavailable, CodePairingNeeded, CodeNoPairingRequest, CodeBelowThreshold, CodeBadShares, CodeNetworkTimeout,
+		CodePaymentRefused, CodeChainError, CodeActionError,
 		CodeSessionEnded, CodeShuttingDown, CodeCancelled} {
 		if !seen[code] {
 			t.Errorf("code %d missing from ErrorCodes", code)

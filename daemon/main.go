@@ -20,6 +20,9 @@ const (
 // Main is litsignerd: parse args, start, serve until SIGTERM/SIGINT, stop
 // gracefully. It returns the exit code.
 func Main(args []string, version string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == DevnetChildCommand {
+		return runDevnetChild(stderr)
+	}
 	cfg, fl, err := ParseArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return ExitOK
@@ -36,7 +39,7 @@ func Main(args []string, version string, stdout, stderr io.Writer) int {
 	log := NewLogger(stderr, level)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	d, err := New(ctx, cfg, Options{Version: version, Log: log})
+	d, err := New(ctx, cfg, Options{Version: version, Log: log, DevnetProcess: true})
 	if err != nil {
 		var ce *ConfigError
 		if errors.As(err, &ce) {

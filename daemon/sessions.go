@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/litsigner/litsigner/daemon/securemem"
 	"github.com/litsigner/litsigner/hwwallet"
+	"github.com/litsigner/litsigner/hwwallet/trezor"
 	"github.com/litsigner/litsigner/lit"
 )
 
@@ -27,6 +28,9 @@ type SessionConfig struct {
 	Device string
 	// Path is the account's derivation path.
 	Path accounts.DerivationPath
+	// TrezorSafetyChecks, when it prompts, makes a Trezor warn about a
+	// non-standard Path instead of refusing it (asked before the approval).
+	TrezorSafetyChecks trezor.SafetyCheckLevel
 	// TTL is a new session's lifetime; RenewMargin how long before expiry a
 	// call triggers a new approval; ApprovalTimeout bounds one approval.
 	TTL, RenewMargin, ApprovalTimeout time.Duration
@@ -36,6 +40,10 @@ type SessionConfig struct {
 	// AllowUnlockedMemory accepts a session key in memory that could not
 	// be mlocked.
 	AllowUnlockedMemory bool
+	// Nonce, when set, gives each approval's SIWE nonce (Naga:
+	// lit.Client.SessionNonce, the nodes' latest blockhash); nil leaves
+	// SIWE.Nonce (random when empty).
+	Nonce func(context.Context) (string, error)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -305,7 +313,15 @@ func (s *Sessions) authorize(ctx context.Context, a *approval, ttl time.Duration
 		return nil, fmt.Errorf("session: open %s: %w", id, err)
 	}
 	defer w.Close()
+	if p, ok := w.(trezor.PathPrompter); ok && s.cfg.TrezorSafetyChecks.Prompts() && w.Info().Vendor == hwwallet.VendorTrezor {
+		if err := p.AllowNonStandardPaths(ctx); err != nil {
+			return nil, fmt.Errorf("session: safety checks on %s: %w", id, err)
+		}
+	}
 	addr, err := w.Address(ctx, s.cfg.Path)
+	if errors.Is(err, trezor.ErrForbiddenPath) {
+		return nil, fmt.Errorf("session: account %s on %s: %w (litsignerd config: \"trezorSafetyChecks\": \"prompt\")", s.cfg.Path, id, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("session: account %s on %s: %w", s.cfg.Path, id, err)
 	}
@@ -319,6 +335,13 @@ func (s *Sessions) authorize(ctx context.Context, a *approval, ttl time.Duration
 		return nil, fmt.Errorf("session: %w", err)
 	}
 	opts := s.cfg.SIWE
+	if s.cfg.Nonce != nil {
+		if opts.Nonce, err = s.cfg.Nonce(ctx); err != nil {
+			key.Wipe()
+			_ = mem.Wipe()
+			return nil, fmt.Errorf("session: %w", err)
+		}
+	}
 	opts.Now = s.cfg.Now
 	opts.Expiration = s.cfg.Now().Add(ttl)
 	sess, err := lit.NewSession(ctx, key, walletSigner{w: w, path: s.cfg.Path, addr: addr}, opts)

@@ -52,7 +52,8 @@ func Dial(ctx context.Context, path string) (*Client, error) {
 			return nil, err
 		}
 	}
-	sn := &sniffer{r: conn, done: make(chan struct{})}
+	ended, end := context.WithCancel(context.Background())
+	sn := &sniffer{r: conn, done: make(chan struct{}), ended: ended, end: end}
 	rc, err := rpc.DialIO(ctx, sn, deadlineWriter{conn})
 	if err != nil {
 		conn.Close()
@@ -98,9 +99,45 @@ func (c *Client) Path() string { return c.path }
 // returned are *Error (code, message, data); a refused or lost connection
 // matches ErrDaemonUnreachable; a cancelled ctx gives ctx's error.
 func (c *Client) Call(ctx context.Context, result any, method string, args ...any) error {
-	err := c.rpc.CallContext(ctx, result, method, args...)
+	// go-ethereum's client closes the pending calls when its reader hits the
+	// end of the connection, except the one whose request it is still
+	// writing; if that write then succeeds, the call waits for ever (until
+	// ctx). End such a call sniffDrainWait after the connection ended: any
+	// reply read before the end has been delivered by then.
+	callCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	lost := make(chan struct{})
+	var (
+		mu       sync.Mutex
+		finished bool
+		timer    *time.Timer
+	)
+	stop := context.AfterFunc(c.sniff.ended, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !finished {
+			timer = time.AfterFunc(sniffDrainWait, func() { close(lost); cancel() })
+		}
+	})
+	defer func() {
+		stop()
+		mu.Lock()
+		finished = true
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+	}()
+	err := c.rpc.CallContext(callCtx, result, method, args...)
 	if err == nil {
 		return nil
+	}
+	select {
+	case <-lost:
+		if ctx.Err() == nil {
+			err = fmt.Errorf("connection ended: %w", io.ErrUnexpectedEOF)
+		}
+	default:
 	}
 	var rerr rpc.Error
 	if errors.As(err, &rerr) {
@@ -187,6 +224,8 @@ type sniffer struct {
 
 	done     chan struct{} // closed when reading fails (EOF, closed)
 	doneOnce sync.Once
+	ended    context.Context // cancelled with done, for context.AfterFunc
+	end      context.CancelFunc
 
 	mu      sync.Mutex
 	lastErr *Error
@@ -196,7 +235,10 @@ func (s *sniffer) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	s.feed(p[:n])
 	if err != nil {
-		s.doneOnce.Do(func() { close(s.done) })
+		s.doneOnce.Do(func() {
+			close(s.done)
+			s.end()
+		})
 	}
 	return n, err
 }

@@ -38,6 +38,10 @@ type serverConn struct {
 
 	wmu       sync.Mutex
 	closeOnce sync.Once
+
+	hmu       sync.Mutex
+	stopWatch func() // set while a half-closed peer awaits its replies
+	closed    bool
 }
 
 func newServerConn(raw net.Conn, p Peer, cancel context.CancelCauseFunc, limit int64, log *slog.Logger) *serverConn {
@@ -65,8 +69,9 @@ func (r budgetReader) Read(p []byte) (int, error) {
 }
 
 // Read hands go-ethereum the next requests, one JSON value at a time, after
-// redirecting unsupported eth_ methods. Any read failure cancels the
-// connection context before go-ethereum even sees it.
+// redirecting unsupported eth_ methods. A read failure cancels the
+// connection context before go-ethereum even sees it, except the EOF of a
+// peer that only shut down its write side (see hangup.go).
 func (c *serverConn) Read(p []byte) (int, error) {
 	for len(c.pending) == 0 {
 		var msg json.RawMessage
@@ -91,6 +96,14 @@ func (c *serverConn) readFailed(err error) error {
 		c.log.Debug("ipc: malformed JSON, closing connection", "peer", c.addr, "err", err)
 		c.writeErrorLine(CodeParseError, "parse error: "+err.Error())
 		c.cancel(err)
+	case (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) && c.halfClosed():
+		// The peer only shut down its write side. go-ethereum answers the
+		// calls in flight before it closes the codec (and so this
+		// connection): hand it a plain EOF and keep the socket.
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			c.writeErrorLine(CodeParseError, "parse error: request cut short by the end of input")
+		}
+		return io.EOF
 	default:
 		c.cancel(ErrClientDisconnected)
 	}
@@ -102,6 +115,42 @@ func (c *serverConn) readFailed(err error) error {
 		return fmt.Errorf("ipc: read request: %w", err)
 	}
 	return err
+}
+
+// halfClosed reports whether the peer, having sent EOF, still reads (see
+// hangup.go); if so it starts watching for the peer closing the rest of the
+// way, which cancels the connection. Without a way to tell (not a socket),
+// it reports false: the peer is treated as gone.
+func (c *serverConn) halfClosed() bool {
+	gone, err := peerHungUp(c.raw)
+	if err != nil {
+		c.log.Debug("ipc: cannot tell a half-close from a disconnect", "peer", c.addr, "err", err)
+		return false
+	}
+	if gone {
+		return false
+	}
+	c.hmu.Lock()
+	defer c.hmu.Unlock()
+	if c.closed {
+		return false
+	}
+	stop, err := hangups.watch(c.raw, c.peerGone)
+	if err != nil {
+		c.log.Debug("ipc: cannot watch a half-closed connection", "peer", c.addr, "err", err)
+		return false
+	}
+	c.stopWatch = stop
+	c.log.Debug("ipc: peer closed its write side, answering the calls in flight", "peer", c.addr)
+	return true
+}
+
+// peerGone cancels the calls of a peer that can no longer get their replies
+// and closes the socket, so that go-ethereum stops writing to it.
+func (c *serverConn) peerGone() {
+	c.log.Debug("ipc: peer gone, cancelling its calls", "peer", c.addr)
+	c.cancel(ErrClientDisconnected)
+	c.raw.Close()
 }
 
 // errorLine is a JSON-RPC error response with id null.
@@ -133,14 +182,20 @@ func (c *serverConn) writeErrorLine(code int, msg string) {
 }
 
 // Write sends one response (go-ethereum writes each response or batch in a
-// single call) and refills the input budget: the peer got an answer.
+// single call) and refills the input budget: the peer got an answer. A
+// failed write means the peer cannot get its replies (gone, or not reading
+// within go-ethereum's write timeout): its calls are cancelled.
 func (c *serverConn) Write(p []byte) (int, error) {
 	// Refill before writing: once the peer has the answer it may send the
 	// next request, which must find the budget full.
 	c.budget.Store(c.limit)
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	return c.raw.Write(p)
+	n, err := c.raw.Write(p)
+	c.wmu.Unlock()
+	if err != nil {
+		c.peerGone()
+	}
+	return n, err
 }
 
 // SetWriteDeadline implements rpc.Conn.
@@ -153,6 +208,12 @@ func (c *serverConn) RemoteAddr() string { return c.addr }
 func (c *serverConn) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
+		c.hmu.Lock()
+		c.closed = true
+		if c.stopWatch != nil {
+			c.stopWatch()
+		}
+		c.hmu.Unlock()
 		c.cancel(ErrClientDisconnected)
 		err = c.raw.Close()
 	})

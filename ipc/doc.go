@@ -25,8 +25,14 @@
 //
 //   - Disconnects: go-ethereum does not cancel a handler when its client goes
 //     away. The wrapper owns a per-connection context that it cancels as soon
-//     as a read from the socket fails (EOF, reset, closed) or the server shuts
-//     down.
+//     as the client is gone (a read fails, a reply cannot be written) or the
+//     server shuts down. A client that only shut down its write side
+//     (shutdown(SHUT_WR), as ethers v5's IpcProvider, `nc -N` and socat do
+//     after their request) is not gone: the wrapper tells the two apart by
+//     asking poll(2) for POLLHUP when it reads EOF, answers every call in
+//     flight, then closes; if such a client closes the rest of the way while
+//     its calls run, a poll on the socket sees POLLHUP and cancels them at
+//     once (hangup.go).
 //   - Request size: IPC has no size limit in go-ethereum. The wrapper counts
 //     the bytes read since the last response was written (each response is
 //     one write) and, above ServerOptions.MaxRequestBytes, writes the error

@@ -97,3 +97,48 @@ func TestEthersIpcSocketProvider(t *testing.T) {
 		})
 	}
 }
+
+// TestEthersV5IpcProvider drives ethers v5's IpcProvider
+// (ethers-check/check-v5.mjs, ethers 5.8.0 installed as "ethers5"), which
+// half-closes each connection after its request: network detection through
+// eth_chainId, lit_sessionStatus and lit_executeJs all get their replies.
+func TestEthersV5IpcProvider(t *testing.T) {
+	if os.Getenv("LITSIGNER_ETHERS_CHECK") != "1" {
+		t.Skip("set LITSIGNER_ETHERS_CHECK=1 (after `npm ci` in ipc/ethers-check) to run the ethers check")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not found in PATH")
+	}
+	script, err := filepath.Abs(filepath.Join("ethers-check", "check-v5.mjs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join("ethers-check", "node_modules", "ethers5", "package.json")); err != nil {
+		t.Skip("ethers v5 not installed: run `npm ci` in ipc/ethers-check")
+	}
+	ts := startServer(t, ServerOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, script, ts.path, "--execute-js", `{"code":"x","jsParams":{"a":1}}`)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("check-v5.mjs: %v\nstdout: %s\nstderr: %s", err, out, stderr.String())
+	}
+	var got struct {
+		EthersVersion string         `json:"ethersVersion"`
+		ChainID       string         `json:"chainId"`
+		SessionStatus map[string]any `json:"sessionStatus"`
+		ExecuteJs     struct {
+			Response map[string]any `json:"response"`
+		} `json:"executeJs"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("stdout %q: %v", out, err)
+	}
+	if !strings.HasPrefix(got.EthersVersion, "ethers/5.") || got.ChainID != "175177" || got.SessionStatus["state"] != "none" || got.ExecuteJs.Response["a"] != float64(1) {
+		t.Fatalf("ethers v5 saw %s", out)
+	}
+}

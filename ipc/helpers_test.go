@@ -26,12 +26,13 @@ func shortDir(t testing.TB) string {
 
 // testService is a real receiver registered under "test".
 type testService struct {
-	started chan struct{} // receives when Block starts
-	ended   chan error    // receives Block's context cause
+	started chan struct{} // receives when Block or Gate starts
+	ended   chan error    // receives Block's or a cancelled Gate's context cause
+	gate    chan struct{} // closed by a test to let Gate calls return
 }
 
 func newTestService() *testService {
-	return &testService{started: make(chan struct{}, 16), ended: make(chan error, 16)}
+	return &testService{started: make(chan struct{}, 16), ended: make(chan error, 16), gate: make(chan struct{})}
 }
 
 // Echo returns its argument.
@@ -65,6 +66,20 @@ func (s *testService) Block(ctx context.Context) error {
 	case <-time.After(30 * time.Second):
 		s.ended <- errors.New("not cancelled")
 		return errors.New("not cancelled")
+	}
+}
+
+// Gate waits until the test closes s.gate (then returns "open"), or until
+// its CallContext is cancelled.
+func (s *testService) Gate(ctx context.Context) (string, error) {
+	ctx = CallContext(ctx)
+	s.started <- struct{}{}
+	select {
+	case <-s.gate:
+		return "open", nil
+	case <-ctx.Done():
+		s.ended <- context.Cause(ctx)
+		return "", context.Cause(ctx)
 	}
 }
 

@@ -65,7 +65,7 @@ func benchmarkTestNet(b *testing.B, slow []int) {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	c.info = &NetworkInfo{} // the handshake is not what is measured
+	c.st = &netState{threshold: 6} // the handshake is not what is measured
 	s := newTestSession(b, SessionOptions{})
 	req := ExecuteJSRequest{Code: signCode, JSParams: helloParams(n.pkpHex())}
 	b.ResetTimer()

@@ -8,15 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
-
-// SDKVersion is sent as X-Lit-SDK-Version: the SDK release whose wire
-// format this client speaks.
-const SDKVersion = "2.2.63"
 
 // Limits applied to untrusted input and to requests.
 const (
@@ -29,20 +28,51 @@ const (
 // Client talks to one Lit network. It is safe for concurrent use.
 type Client struct {
 	net         Network
-	wire        wireProtocol
+	proto       protocol
 	http        *http.Client
-	sdkVersion  string
 	maxReply    int64
 	maxCodeSize int
 	now         func() time.Time
+	log         *slog.Logger
+	// life ends the background handshakes when the client is closed.
+	life     context.Context
+	lifeDone context.CancelFunc
 
-	mu     sync.Mutex
-	info   *NetworkInfo
-	status []NodeStatus
+	mu         sync.Mutex
+	st         *netState
+	connecting *connectCall
+	status     map[string]*NodeStatus
+	order      []string // status keys in display order
+	reissues   int
+	lastReiss  string
+	// execLatency is each node's smoothed executeJs latency.
+	execLatency map[string]time.Duration
+	// attestCacheDir keeps fetched VCEK certificates ("" = none); set by
+	// WithAttestationCache, else attest.DefaultCacheDir.
+	attestCacheDir *string
+}
+
+// connectCall is one handshake that concurrent callers share.
+type connectCall struct {
+	done chan struct{}
+	st   *netState
+	err  error
 }
 
 // ClientOption configures a Client.
 type ClientOption func(*Client) error
+
+// WithLogger logs node selection, re-issued calls and refreshes to l
+// (default: slog.Default()).
+func WithLogger(l *slog.Logger) ClientOption {
+	return func(c *Client) error {
+		if l == nil {
+			return fmt.Errorf("lit: nil logger: %w", ErrInvalidParams)
+		}
+		c.log = l
+		return nil
+	}
+}
 
 // WithHTTPClient uses hc (its Timeout is ignored: per-node and per-call
 // timeouts come from the Network).
@@ -89,19 +119,32 @@ func WithClock(now func() time.Time) ClientOption {
 	}
 }
 
-// NewClient validates n and returns a client. It does not contact nodes.
+// WithAttestationCache keeps the VCEK certificates that node attestation
+// fetches in dir ("" = no disk cache). The default is
+// attest.DefaultCacheDir(): $XDG_CACHE_HOME/litsigner/vcek.
+func WithAttestationCache(dir string) ClientOption {
+	return func(c *Client) error {
+		c.attestCacheDir = &dir
+		return nil
+	}
+}
+
+// NewClient validates n and returns a client. It does not contact nodes
+// (nor, for Naga, the chain): the first call or Connect does.
 func NewClient(n Network, opts ...ClientOption) (*Client, error) {
-	n, err := n.withDefaults()
+	n, proto, err := n.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	c := &Client{
 		net:         n,
-		wire:        wireV2{},
-		sdkVersion:  SDKVersion,
+		proto:       proto,
 		maxReply:    DefaultMaxReplyBytes,
 		maxCodeSize: DefaultMaxCodeSize,
 		now:         time.Now,
+		log:         slog.Default(),
+		status:      map[string]*NodeStatus{},
+		execLatency: map[string]time.Duration{},
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {
@@ -112,16 +155,19 @@ func NewClient(n Network, opts ...ClientOption) (*Client, error) {
 		c.http = &http.Client{Transport: &http.Transport{
 			Proxy:               nil, // node URLs are dialled directly
 			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:        4 * len(n.NodeURLs),
+			MaxIdleConns:        64,
 			MaxIdleConnsPerHost: 4,
 			IdleConnTimeout:     90 * time.Second,
 			ForceAttemptHTTP2:   true,
 		}}
 	}
-	c.status = make([]NodeStatus, len(n.NodeURLs))
-	for i, u := range n.NodeURLs {
-		c.status[i].URL = u
+	if p, ok := proto.(*protoNaga); ok && n.RequiresAttestation {
+		if err := p.setupAttestation(c); err != nil {
+			return nil, err
+		}
 	}
+	c.life, c.lifeDone = context.WithCancel(context.Background())
+	c.setNodes(n.NodeURLs, nil)
 	return c, nil
 }
 
@@ -129,46 +175,235 @@ func NewClient(n Network, opts ...ClientOption) (*Client, error) {
 func (c *Client) Network() Network {
 	n := c.net
 	n.NodeURLs = append([]string(nil), n.NodeURLs...)
+	if n.MaxPrice != nil {
+		n.MaxPrice = new(big.Int).Set(n.MaxPrice)
+	}
 	return n
 }
 
-// Close releases idle connections.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+// Close stops a handshake in progress and releases idle connections.
+func (c *Client) Close() {
+	c.lifeDone()
+	if cl, ok := c.proto.(interface{ close() }); ok {
+		cl.close()
+	}
+	c.http.CloseIdleConnections()
+}
+
+// Node states reported in NodeStatus.State.
+const (
+	// NodeUnknown: the client has not talked to the node yet.
+	NodeUnknown = "unknown"
+	// NodeUp: the node's last request got an HTTP reply.
+	NodeUp = "up"
+	// NodeDown: the node's last request failed (LastError says why).
+	NodeDown = "down"
+)
 
 // NodeStatus is what the client last saw of one node.
 type NodeStatus struct {
-	URL         string
+	URL string
+	// State is NodeUnknown, NodeUp or NodeDown.
+	State string
+	// Up is State == NodeUp.
 	Up          bool
 	LastLatency time.Duration
 	LastError   string
 	LastSeen    time.Time
+	// Price is the node's current price for a Lit Action in wei (Naga;
+	// nil for v2).
+	Price *big.Int
+	// ExecLatency is the node's smoothed executeJs latency (0: none yet);
+	// Naga's re-issue deadline is derived from it.
+	ExecLatency time.Duration
+	// Slow is set when the node missed a re-issue deadline; node selection
+	// puts it last for 30 s.
+	Slow bool
+	// Attestation is the outcome of the node's last attestation check:
+	// "" when the network requires none (or the node was not checked yet),
+	// AttestationVerified, or "refused: <reason>" (LastError has the
+	// detail, and the node is down).
+	Attestation string
+	// BadShares counts the node's sets (since it was last in a set whose
+	// shares combined) whose shares did not combine; node selection puts
+	// such nodes after the others, least suspect first.
+	BadShares int
+}
+
+// AttestationVerified is NodeStatus.Attestation of a node whose last
+// attestation was accepted.
+const AttestationVerified = "verified"
+
+// NetworkStatus is the client's view of the network.
+type NetworkStatus struct {
+	Name     string
+	Protocol string
+	// Epoch is the network's epoch (Naga; 0 for v2).
+	Epoch uint64
+	// Threshold is how many nodes a call needs (0 before the first
+	// handshake for Naga, where the chain sets it).
+	Threshold int
+	// Connected reports a current handshake.
+	Connected bool
+	// Reissues counts calls re-sent to another node set; LastReissue says
+	// why the last one was.
+	Reissues    int
+	LastReissue string
+	Nodes       []NodeStatus
 }
 
 // NodeStatus returns a snapshot of every node's state.
 func (c *Client) NodeStatus() []NodeStatus {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]NodeStatus(nil), c.status...)
+	out := make([]NodeStatus, 0, len(c.order))
+	for _, u := range c.order {
+		ns := *c.status[u]
+		ns.ExecLatency = c.execLatency[u]
+		if ns.Price != nil {
+			ns.Price = new(big.Int).Set(ns.Price)
+		}
+		out = append(out, ns)
+	}
+	return out
 }
 
-func (c *Client) record(i int, latency time.Duration, err error) {
+// Status returns the network's protocol, epoch, threshold and nodes.
+func (c *Client) Status() NetworkStatus {
+	nodes := c.NodeStatus()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	st := &c.status[i]
+	ns := NetworkStatus{Name: c.net.Name, Protocol: c.proto.name(), Threshold: c.net.Threshold,
+		Reissues: c.reissues, LastReissue: c.lastReiss, Nodes: nodes}
+	if c.st != nil {
+		ns.Epoch, ns.Threshold, ns.Connected = c.st.epoch, c.st.threshold, true
+	}
+	return ns
+}
+
+// setNodes makes urls the displayed node set, keeping what is known of
+// nodes already shown; prices (if any) are per URL.
+func (c *Client) setNodes(urls []string, prices map[string]*big.Int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	status := make(map[string]*NodeStatus, len(urls))
+	for _, u := range urls {
+		ns := c.status[u]
+		if ns == nil {
+			ns = &NodeStatus{URL: u, State: NodeUnknown}
+		}
+		if p := prices[u]; p != nil {
+			ns.Price = new(big.Int).Set(p)
+		}
+		status[u] = ns
+	}
+	c.status = status
+	c.order = append([]string(nil), urls...)
+}
+
+func (c *Client) record(url string, latency time.Duration, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.status[url]
+	if st == nil {
+		return // a node of an older node set
+	}
 	st.LastLatency = latency
 	st.LastSeen = c.now()
 	st.Up = err == nil
+	st.State = NodeUp
 	st.LastError = ""
 	if err != nil {
+		st.State = NodeDown
+		st.LastError = err.Error()
+	} else {
+		st.Slow = false
+	}
+}
+
+// noteAttestation records the outcome of a node's attestation check; a
+// refused node is marked down with the refusal as its last error.
+func (c *Client) noteAttestation(url string, refused error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.status[url]
+	if st == nil {
+		return
+	}
+	if refused == nil {
+		st.Attestation = AttestationVerified
+		return
+	}
+	st.Attestation = "refused: " + strings.TrimPrefix(refused.Error(), "attestation: ")
+	st.State, st.Up = NodeDown, false
+	st.LastError = refused.Error()
+	st.LastSeen = c.now()
+}
+
+// noteError records a node's bad reply without marking it down.
+func (c *Client) noteError(url string, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st := c.status[url]; st != nil {
 		st.LastError = err.Error()
 	}
 }
 
-// noteError records a node's bad reply without marking it down.
-func (c *Client) noteError(i int, err error) {
+// markSlow records that a node missed a deadline: node selection avoids
+// it until it answers a request in time again.
+func (c *Client) markSlow(url string, waited time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.status[i].LastError = err.Error()
+	if st := c.status[url]; st != nil {
+		st.Slow = true
+		st.LastSeen = c.now()
+		st.LastLatency = max(st.LastLatency, waited)
+		st.LastError = fmt.Sprintf("no reply within %v: call re-issued to other nodes", waited.Round(time.Millisecond))
+	}
+}
+
+// avoidFor is how long node selection puts a node that failed or missed
+// a deadline last; afterwards it is tried again like any other.
+const avoidFor = 30 * time.Second
+
+// nodeHealth is what node selection needs to know about url: its last
+// latency, whether it failed or was slow within avoidFor, and how suspect
+// its shares are.
+func (c *Client) nodeHealth(url string) (latency time.Duration, bad bool, badShares int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.status[url]
+	if st == nil {
+		return 0, false, 0
+	}
+	recent := c.now().Sub(st.LastSeen) < avoidFor
+	return st.LastLatency, (st.Slow || st.State == NodeDown) && recent, st.BadShares
+}
+
+// noteExecLatency folds one good execute's latency into the node's
+// smoothed execute latency (weight 1/4 for the new sample).
+func (c *Client) noteExecLatency(url string, d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.execLatency[url]; ok {
+		d = (3*old + d) / 4
+	}
+	c.execLatency[url] = d
+}
+
+// execLatencyOf is the node's smoothed execute latency (0: unknown).
+func (c *Client) execLatencyOf(url string) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.execLatency[url]
+}
+
+// noteReissue counts a re-issued call for the status.
+func (c *Client) noteReissue(why string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reissues++
+	c.lastReiss = why
 }
 
 // newRequestID is "lit_" and 13 random hex digits, like the SDK's.
@@ -180,28 +415,31 @@ func newRequestID() string {
 
 // nodeResult is one node's answer in a fan-out.
 type nodeResult struct {
-	node   int
-	url    string
-	status int
-	body   []byte
-	err    error // transport error (no HTTP reply)
+	call    *nodeCall
+	latency time.Duration
+	status  int
+	body    []byte
+	err     error // transport error (no HTTP reply)
+	// checked and checkErr are the call's check result (nil without one).
+	checked  any
+	checkErr error
 }
 
 // post sends one request to one node with the per-node timeout.
-func (c *Client) post(ctx context.Context, i int, path, reqID string, body []byte) nodeResult {
-	url := c.net.NodeURLs[i]
-	res := nodeResult{node: i, url: url}
+func (c *Client) post(ctx context.Context, call *nodeCall, reqID string) nodeResult {
+	res := nodeResult{call: call}
 	ctx, cancel := context.WithTimeout(ctx, c.net.NodeTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, call.url+call.path, bytes.NewReader(call.body))
 	if err != nil {
 		res.err = err
 		return res
 	}
+	for k, v := range call.header {
+		req.Header[k] = v
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("X-Lit-SDK-Version", c.sdkVersion)
-	req.Header.Set("X-Lit-SDK-Type", "Typescript")
 	req.Header.Set("X-Request-Id", reqID)
 	start := time.Now()
 	resp, err := c.http.Do(req)
@@ -221,7 +459,8 @@ func (c *Client) post(ctx context.Context, i int, path, reqID string, body []byt
 		return res
 	}
 	res.body = data
-	c.record(i, time.Since(start), nil)
+	res.latency = time.Since(start)
+	c.record(call.url, res.latency, nil)
 	return res
 }
 
@@ -233,27 +472,30 @@ func transportError(ctx context.Context, err error) error {
 	return err
 }
 
-// fanOut posts to every node concurrently and delivers each answer to
-// decide, in arrival order, until decide returns done or all nodes
-// answered. Unfinished requests are then cancelled and waited for, so no
-// goroutine outlives the call. bodyFor builds node i's body.
-func (c *Client) fanOut(ctx context.Context, path string, bodyFor func(i int) []byte, decide func(nodeResult) (done bool)) {
+// fanOut posts every call concurrently and delivers each answer to
+// decide, in arrival order, until decide returns done or all answered.
+// Unfinished requests are then cancelled and waited for, so no goroutine
+// outlives the call.
+func (c *Client) fanOut(ctx context.Context, reqID string, calls []*nodeCall, decide func(nodeResult) (done bool)) {
 	ctx, cancel := context.WithCancel(ctx)
-	reqID := newRequestID()
-	results := make(chan nodeResult, len(c.net.NodeURLs))
+	results := make(chan nodeResult, len(calls))
 	var wg sync.WaitGroup
-	for i := range c.net.NodeURLs {
+	for _, call := range calls {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results <- c.post(ctx, i, path, reqID, bodyFor(i))
+			r := c.post(ctx, call, reqID)
+			if r.err == nil && call.check != nil {
+				r.checked, r.checkErr = call.check(ctx, r)
+			}
+			results <- r
 		}()
 	}
 	defer func() {
 		cancel()
 		wg.Wait()
 	}()
-	for range c.net.NodeURLs {
+	for range calls {
 		var r nodeResult
 		select {
 		case r = <-results:
@@ -261,10 +503,33 @@ func (c *Client) fanOut(ctx context.Context, path string, bodyFor func(i int) []
 			return
 		}
 		if r.err != nil && ctx.Err() == nil {
-			c.record(r.node, 0, r.err)
+			c.record(r.call.url, 0, r.err)
 		}
 		if decide(r) {
 			return
 		}
 	}
+}
+
+// opError is a failed public call: "lit: <op>: <cause>", with one "lit:"
+// whatever the cause's own text starts with.
+type opError struct {
+	op  string
+	err error
+}
+
+func (e *opError) Error() string {
+	return "lit: " + e.op + ": " + strings.TrimPrefix(e.err.Error(), "lit: ")
+}
+
+func (e *opError) Unwrap() error { return e.err }
+
+// litErr wraps err as the failure of op; an *ActionError is returned as
+// it is, so its message leads with the action's own.
+func litErr(op string, err error) error {
+	switch err.(type) {
+	case nil, *ActionError, *opError:
+		return err
+	}
+	return &opError{op: op, err: err}
 }

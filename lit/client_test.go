@@ -255,7 +255,7 @@ func TestExecuteJSTimeout(t *testing.T) {
 	net := n.network()
 	c := newTestClient(t, net)
 	s := newTestSession(t, SessionOptions{})
-	c.info = &NetworkInfo{} // skip the handshake: every node is slow
+	c.st = &netState{threshold: 3} // skip the handshake: every node is slow
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	_, err := c.ExecuteJS(ctx, s, ExecuteJSRequest{Code: signCode})
@@ -265,7 +265,7 @@ func TestExecuteJSTimeout(t *testing.T) {
 	// Per-node timeout: nodes time out individually.
 	net.NodeTimeout = 100 * time.Millisecond
 	c2 := newTestClient(t, net)
-	c2.info = &NetworkInfo{}
+	c2.st = &netState{threshold: 3}
 	_, err = c2.ExecuteJS(context.Background(), s, ExecuteJSRequest{Code: signCode})
 	if !errors.Is(err, ErrTimeout) || !errors.Is(err, ErrBelowThreshold) {
 		t.Fatalf("per-node: err = %v", err)

@@ -201,6 +201,11 @@ func TestDevnetActionErrors(t *testing.T) {
 			if !errors.As(err, &ae) || !strings.Contains(ae.Message, tt.want) {
 				t.Fatalf("err = %v", err)
 			}
+			// The message leads with the action's own (issue 10); the
+			// per-node detail stays in the error's fields.
+			if !strings.HasPrefix(err.Error(), "Lit Action failed: ") || strings.Contains(err.Error(), "lit:") || len(ae.Nodes) == 0 {
+				t.Fatalf("err = %q, nodes %v", err, ae.Nodes)
+			}
 		})
 	}
 }

@@ -95,67 +95,92 @@ func pad32Hex(x *big.Int) string {
 // key. Errors are *ShareError (errors.Is ErrBadShares).
 func CombineECDSAShares(shares []Share) (Signature, error) {
 	name := ""
-	var used []Share
 	for _, sh := range shares {
 		if name == "" {
 			name = sh.SigName
 		}
-		if sh.SignatureShare != "" {
-			used = append(used, sh)
-		}
 	}
+	norm := make([]ecdsaShare, 0, len(shares))
+	for _, sh := range shares {
+		n, err := v2Share(sh)
+		if err != nil {
+			return Signature{}, &ShareError{SigName: name, Reason: err.Error()}
+		}
+		norm = append(norm, n)
+	}
+	return combineECDSA(name, norm)
+}
+
+// v2Share normalises a v2 share. A share without signatureShare is a node
+// outside the signing set.
+func v2Share(sh Share) (ecdsaShare, error) {
+	out := ecdsaShare{SigName: sh.SigName, Empty: sh.SignatureShare == "",
+		PublicKeyHex: strings.ToLower(strings.TrimPrefix(sh.PublicKey, "0x")), DataSignedHex: strings.ToLower(strings.TrimPrefix(sh.DataSigned, "0x"))}
+	if out.Empty {
+		return out, nil // not parsed: a non-signer's fields are not used
+	}
+	pub, err := parsePublicKey(sh.PublicKey)
+	if err != nil {
+		return out, err
+	}
+	out.PublicKey = pub
+	hash, err := messageHash(sh.DataSigned)
+	if err != nil {
+		return out, err
+	}
+	copy(out.Digest[:], hash)
+	if sh.SigType != "ECDSA" {
+		return out, fmt.Errorf("share %d: unsupported sigType %q", sh.ShareIndex, sh.SigType)
+	}
+	if out.Rx, err = scalar("localX", sh.LocalX); err != nil {
+		return out, fmt.Errorf("share %d: %v", sh.ShareIndex, err)
+	}
+	if out.Ry, err = scalar("localY", sh.LocalY); err != nil {
+		return out, fmt.Errorf("share %d: %v", sh.ShareIndex, err)
+	}
+	if !crypto.S256().IsOnCurve(out.Rx, out.Ry) {
+		return out, fmt.Errorf("share %d: R = (localX, localY) is not on secp256k1", sh.ShareIndex)
+	}
+	if out.S, err = scalar("signatureShare", sh.SignatureShare); err != nil {
+		return out, fmt.Errorf("share %d: %v", sh.ShareIndex, err)
+	}
+	return out, nil
+}
+
+// combineECDSA combines normalised shares of one sigName: all non-empty
+// shares must agree on R, key and digest; s = Σ s_i mod n, low-s, recovery
+// id by R.y parity, and the result must recover to the key. Errors are
+// *ShareError.
+func combineECDSA(name string, shares []ecdsaShare) (Signature, error) {
 	bad := func(format string, a ...any) (Signature, error) {
 		return Signature{}, &ShareError{SigName: name, Reason: fmt.Sprintf(format, a...)}
+	}
+	var used []ecdsaShare
+	for _, sh := range shares {
+		if !sh.Empty {
+			used = append(used, sh)
+		}
 	}
 	if len(used) == 0 {
 		return bad("no non-empty shares")
 	}
 	first := used[0]
-	for _, sh := range used[1:] {
-		if !strings.EqualFold(sh.LocalX, first.LocalX) || !strings.EqualFold(sh.LocalY, first.LocalY) ||
-			!strings.EqualFold(sh.PublicKey, first.PublicKey) || !strings.EqualFold(sh.DataSigned, first.DataSigned) {
-			return bad("shares disagree on R, public key or data (share %d vs %d)", sh.ShareIndex, first.ShareIndex)
+	for i, sh := range used[1:] {
+		if sh.Rx.Cmp(first.Rx) != 0 || sh.Ry.Cmp(first.Ry) != 0 || !bytes.Equal(sh.PublicKey, first.PublicKey) || sh.Digest != first.Digest {
+			return bad("shares disagree on R, public key or data (share %d vs 0)", i+1)
 		}
-	}
-	for _, sh := range used {
-		if sh.SigType != "ECDSA" {
-			return bad("unsupported sigType %q", sh.SigType)
-		}
-	}
-	rx, err := scalar("localX", first.LocalX)
-	if err != nil {
-		return bad("%v", err)
-	}
-	ry, err := scalar("localY", first.LocalY)
-	if err != nil {
-		return bad("%v", err)
-	}
-	if !crypto.S256().IsOnCurve(rx, ry) {
-		return bad("R = (localX, localY) is not on secp256k1")
-	}
-	pub, err := parsePublicKey(first.PublicKey)
-	if err != nil {
-		return bad("%v", err)
-	}
-	hash, err := messageHash(first.DataSigned)
-	if err != nil {
-		return bad("%v", err)
 	}
 	s := new(big.Int)
 	for _, sh := range used {
-		v, err := scalar("signatureShare", sh.SignatureShare)
-		if err != nil {
-			return bad("share %d: %v", sh.ShareIndex, err)
-		}
-		s.Add(s, v)
+		s.Add(s, sh.S)
 	}
 	s.Mod(s, secpN)
-	r := new(big.Int).Mod(rx, secpN)
+	r := new(big.Int).Mod(first.Rx, secpN)
 	if r.Sign() == 0 || s.Sign() == 0 {
 		return bad("r or s is zero")
 	}
-	recid := int(ry.Bit(0))
-	if rx.Cmp(secpN) >= 0 {
+	recid := int(first.Ry.Bit(0))
+	if first.Rx.Cmp(secpN) >= 0 {
 		recid += 2
 	}
 	if s.Cmp(secpHalfN) > 0 {
@@ -170,11 +195,11 @@ func CombineECDSAShares(shares []Share) (Signature, error) {
 	r.FillBytes(sig65[:32])
 	s.FillBytes(sig65[32:64])
 	sig65[64] = byte(recid)
-	got, err := crypto.Ecrecover(hash, sig65)
+	got, err := crypto.Ecrecover(first.Digest[:], sig65)
 	if err != nil {
 		return bad("signature does not recover: %v", err)
 	}
-	if !bytes.Equal(got, pub) {
+	if !bytes.Equal(got, first.PublicKey) {
 		return bad("combined signature does not verify against the public key (%d shares)", len(used))
 	}
 	return Signature{
@@ -182,7 +207,7 @@ func CombineECDSAShares(shares []Share) (Signature, error) {
 		S:          sHex,
 		RecID:      recid,
 		Signature:  fmt.Sprintf("0x%s%s%02x", rHex, sHex, 27+recid),
-		PublicKey:  strings.TrimPrefix(first.PublicKey, "0x"),
-		DataSigned: strings.TrimPrefix(first.DataSigned, "0x"),
+		PublicKey:  first.PublicKeyHex,
+		DataSigned: first.DataSignedHex,
 	}, nil
 }

@@ -6,40 +6,53 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/litsigner/litsigner/lit/attest"
 )
 
 // Sentinel errors callers branch on with errors.Is.
 var (
 	// ErrInvalidParams reports a request or option that fails validation
 	// before anything is sent to a node.
-	ErrInvalidParams = errors.New("lit: invalid params")
+	ErrInvalidParams = errors.New("invalid params")
 	// ErrBelowThreshold is wrapped by *ThresholdError: fewer than the
 	// threshold of nodes gave a usable answer.
-	ErrBelowThreshold = errors.New("lit: below threshold")
+	ErrBelowThreshold = errors.New("below threshold")
 	// ErrBadShares reports signature shares that do not combine into a
 	// signature that verifies against the PKP public key (see *ShareError).
-	ErrBadShares = errors.New("lit: bad signature shares")
+	ErrBadShares = errors.New("bad signature shares")
 	// ErrTimeout reports that a call ran out of time. Errors wrapping it also
 	// match context.DeadlineExceeded.
 	ErrTimeout = timeoutError{}
 	// ErrNotConnected reports a call that needs a handshake first.
-	ErrNotConnected = errors.New("lit: not connected (call Connect first)")
+	ErrNotConnected = errors.New("not connected (call Connect first)")
 	// ErrSessionWiped reports use of a wiped session or session key.
-	ErrSessionWiped = errors.New("lit: session key wiped")
+	ErrSessionWiped = errors.New("session key wiped")
 	// ErrSessionExpired reports use of a session past its SIWE expiration.
-	ErrSessionExpired = errors.New("lit: session expired")
+	ErrSessionExpired = errors.New("session expired")
 	// ErrSignerMismatch reports a wallet signature that does not recover to
 	// the signer's address.
-	ErrSignerMismatch = errors.New("lit: wallet signature does not recover to the signer address")
+	ErrSignerMismatch = errors.New("wallet signature does not recover to the signer address")
 	// ErrBadReply reports a node reply that cannot be parsed.
-	ErrBadReply = errors.New("lit: malformed node reply")
+	ErrBadReply = errors.New("malformed node reply")
+	// ErrPriceTooHigh reports that the nodes' prices exceed the call's
+	// maxPrice (see *PaymentError).
+	ErrPriceTooHigh = errors.New("node price above maxPrice")
+	// ErrNoPaymentBalance reports that a node found no balance or payment
+	// delegation for the account (see *PaymentError).
+	ErrNoPaymentBalance = errors.New("no payment balance or delegation")
+	// ErrAttestation reports a handshake that got fewer attested nodes than
+	// it needs, because some nodes failed attestation. The error also
+	// matches ErrBelowThreshold, and errors.As finds the most common
+	// node's *attest.Error (its Reason says why) through it.
+	ErrAttestation = errors.New("too few nodes passed attestation")
 )
 
 // timeoutError is ErrTimeout: it is also context.DeadlineExceeded, so code
 // that only knows the standard library can still recognise it.
 type timeoutError struct{}
 
-func (timeoutError) Error() string   { return "lit: timeout" }
+func (timeoutError) Error() string   { return "timeout" }
 func (timeoutError) Timeout() bool   { return true }
 func (timeoutError) Temporary() bool { return true }
 func (timeoutError) Is(target error) bool {
@@ -65,7 +78,7 @@ type ThresholdError struct {
 // Error lists the count and each failing node's reason.
 func (e *ThresholdError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "lit: %s: %d of %d needed nodes answered", e.Op, e.Got, e.Needed)
+	fmt.Fprintf(&b, "%s: %d of %d needed nodes answered", e.Op, e.Got, e.Needed)
 	rs := append([]NodeReason(nil), e.Reasons...)
 	sort.Slice(rs, func(i, j int) bool { return rs[i].Node < rs[j].Node })
 	for i, r := range rs {
@@ -123,7 +136,10 @@ func (e *ThresholdError) commonReason() error {
 func reasonClass(err error) string {
 	var ne *NodeError
 	var ae *ActionError
+	var te *attest.Error
 	switch {
+	case errors.As(err, &te):
+		return "attestation\x00" + te.Reason.Error()
 	case errors.As(err, &ae):
 		return "action\x00" + ae.Code + "\x00" + ae.Message
 	case errors.As(err, &ne):
@@ -171,19 +187,27 @@ func (e *NodeError) Error() string {
 }
 
 // ActionError is a Lit Action failure reported by nodes (the action threw,
-// timed out, or called an API wrongly). Node is one reporting node.
+// timed out, or called an API wrongly). Its message leads with the
+// action's own message; Nodes and Reasons keep the per-node detail.
 type ActionError struct {
-	Node    string
-	Code    string
+	// Node is one reporting node.
+	Node string
+	// Code is the node's error code (e.g. NodeJsExecutionError).
+	Code string
+	// Message is the action's error as the nodes report it.
 	Message string
+	// Nodes are all nodes that reported this error, sorted.
+	Nodes []string
+	// Reasons are the other nodes' failures of the same call, if any.
+	Reasons []NodeReason
 }
 
-// Error gives the node's message.
+// Error is "Lit Action failed: <the action's message>".
 func (e *ActionError) Error() string {
-	if e.Code != "" {
-		return fmt.Sprintf("lit: action error (%s): %s", e.Code, e.Message)
+	if e.Message == "" {
+		return "Lit Action failed (" + e.Code + ")"
 	}
-	return "lit: action error: " + e.Message
+	return "Lit Action failed: " + e.Message
 }
 
 // ShareError reports why the shares for one sigName could not be combined.
@@ -195,7 +219,7 @@ type ShareError struct {
 
 // Error names the signature and the reason.
 func (e *ShareError) Error() string {
-	return fmt.Sprintf("lit: signature %q: %s", e.SigName, e.Reason)
+	return fmt.Sprintf("signature %q: %s", e.SigName, e.Reason)
 }
 
 // Unwrap returns ErrBadShares.

@@ -5,14 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf8"
 )
 
 // ErrInconsistent is a node reply that disagrees with the majority (other
 // signature names, public key or signed data).
-var ErrInconsistent = errors.New("lit: reply inconsistent with other nodes")
+var ErrInconsistent = errors.New("reply inconsistent with other nodes")
 
 // validateExecute checks req before anything is signed or sent.
 func (c *Client) validateExecute(req ExecuteJSRequest) error {
@@ -34,11 +38,29 @@ func (c *Client) validateExecute(req ExecuteJSRequest) error {
 	return nil
 }
 
-// ExecuteJS runs a Lit Action on the network with session s: it signs one
-// session signature per node, posts to all nodes at once, and returns as
-// soon as the threshold of consistent good replies is in and their shares
-// combine into signatures that verify; the remaining requests are
-// cancelled. See the package errors for failures.
+// Limits of one ExecuteJS call.
+const (
+	// maxAttempts bounds the node sets one call is sent to.
+	maxAttempts = 3
+)
+
+// errNoAlternative reports that a protocol has no other node set to try.
+var errNoAlternative = errors.New("no other node set to try")
+
+// errStaleState reports replies that show the client's network state
+// (epoch, node keys) is out of date; the call reconnects and tries again.
+var errStaleState = errors.New("network state is out of date")
+
+// ExecuteJS runs a Lit Action on the network with session s: it plans the
+// call (v2: every node; Naga: the best threshold nodes by price and
+// health), signs one session signature per chosen node, posts to them at
+// once, and returns as soon as enough consistent good replies are in and
+// their shares combine into signatures that verify; the remaining
+// requests are cancelled. On Naga a call whose chosen nodes fail or miss
+// the re-issue deadline is re-issued on another node set within
+// Network.MaxPrice. An action that failed on the nodes returns an
+// *ActionError whose message leads with the action's own; see the
+// package errors for the rest.
 func (c *Client) ExecuteJS(ctx context.Context, s *Session, req ExecuteJSRequest) (*ExecuteJSResult, error) {
 	if s == nil {
 		return nil, fmt.Errorf("lit: executeJs: nil session: %w", ErrInvalidParams)
@@ -48,200 +70,238 @@ func (c *Client) ExecuteJS(ctx context.Context, s *Session, req ExecuteJSRequest
 	}
 	ra, err := s.requestFor(ActionResource(req))
 	if err != nil {
-		return nil, err
-	}
-	if c.Info() == nil {
-		if _, err := c.Connect(ctx); err != nil {
-			return nil, fmt.Errorf("lit: executeJs: connect: %w", err)
-		}
-	}
-	sigs, err := s.signForNodes(c.net.NodeURLs, []ResourceAbilityRequest{ra}, c.now())
-	if err != nil {
-		return nil, fmt.Errorf("lit: executeJs: %w", err)
-	}
-	bodies := make([][]byte, len(sigs))
-	for i, sig := range sigs {
-		if bodies[i], err = c.wire.executeBody(sig, req); err != nil {
-			return nil, fmt.Errorf("lit: executeJs: %w", err)
-		}
+		return nil, litErr("executeJs", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.net.CallTimeout)
 	defer cancel()
-	agg := &execAggregator{c: c, groups: map[string]*replyGroup{}, actionErrs: map[string][]*ActionError{}}
-	c.fanOut(ctx, c.wire.executePath(), func(i int) []byte { return bodies[i] }, agg.add)
-	if agg.result != nil {
-		return agg.result, nil
+	st, err := c.state(ctx, false)
+	if err != nil {
+		return nil, litErr("executeJs", fmt.Errorf("connect: %w", err))
 	}
-	return nil, agg.failure(ctx)
-}
-
-// replyGroup is a set of mutually consistent good replies.
-type replyGroup struct {
-	nodes    []string
-	replies  []executeReply
-	shareErr error
-}
-
-// execAggregator collects executeJs replies and decides when to stop.
-type execAggregator struct {
-	c          *Client
-	answered   int
-	groups     map[string]*replyGroup
-	reasons    []NodeReason
-	actionErrs map[string][]*ActionError
-	result     *ExecuteJSResult
-}
-
-// consistencyKey identifies what must agree across replies: the signature
-// names and, for each, the public key and the signed data.
-func consistencyKey(r executeReply) string {
-	names := sortedKeys(r.Shares)
-	var b strings.Builder
-	for _, n := range names {
-		sh := r.Shares[n]
-		fmt.Fprintf(&b, "%q:%s:%s;", n, strings.ToLower(strings.TrimPrefix(sh.PublicKey, "0x")),
-			strings.ToLower(strings.TrimPrefix(sh.DataSigned, "0x")))
-	}
-	return b.String()
-}
-
-// add handles one node's answer; it returns true when the call is decided.
-func (a *execAggregator) add(r nodeResult) bool {
-	a.answered++
-	err := r.err
-	var rep executeReply
-	if err == nil && (r.status < 200 || r.status > 299) {
-		err = a.c.wire.parseError(r.status, r.body)
-	}
-	if err == nil {
-		rep, err = a.c.wire.parseExecute(r.body)
+	res, err := c.execute(ctx, st, s, ra, req)
+	if errors.Is(err, errStaleState) && ctx.Err() == nil {
+		c.log.Info("lit: network state out of date, reconnecting", "network", c.net.Name, "epoch", st.epoch)
+		c.invalidate(st)
+		if st, err = c.state(ctx, false); err != nil {
+			return nil, litErr("executeJs", fmt.Errorf("reconnect: %w", err))
+		}
+		res, err = c.execute(ctx, st, s, ra, req)
 	}
 	if err != nil {
-		if r.err == nil {
-			a.c.noteError(r.node, err)
-		}
-		a.reasons = append(a.reasons, NodeReason{Node: r.url, Err: err})
-		var ae *ActionError
-		if errors.As(err, &ae) {
-			ae.Node = r.url
-			k := ae.Code + "\x00" + ae.Message
-			a.actionErrs[k] = append(a.actionErrs[k], ae)
-			if len(a.actionErrs[k]) >= a.c.net.Threshold {
-				return true
-			}
-		}
-		return a.hopeless()
+		return nil, litErr("executeJs", err)
 	}
-	key := consistencyKey(rep)
-	g := a.groups[key]
-	if g == nil {
-		g = &replyGroup{}
-		a.groups[key] = g
-	}
-	g.nodes = append(g.nodes, r.url)
-	g.replies = append(g.replies, rep)
-	if len(g.replies) >= a.c.net.Threshold {
-		res, err := a.combine(g)
-		if err == nil {
-			a.result = res
-			return true
-		}
-		// Missing shares may still arrive from slower nodes of the
-		// signing set: wait for them until every node answered.
-		g.shareErr = err
-	}
-	return a.hopeless()
-}
-
-// hopeless reports that waiting longer cannot change the outcome.
-func (a *execAggregator) hopeless() bool {
-	remaining := len(a.c.net.NodeURLs) - a.answered
-	if remaining == 0 {
-		return true
-	}
-	best := 0
-	for _, g := range a.groups {
-		best = max(best, len(g.replies))
-	}
-	return best+remaining < a.c.net.Threshold
-}
-
-// combine builds the result from a group of at least threshold replies.
-func (a *execAggregator) combine(g *replyGroup) (*ExecuteJSResult, error) {
-	res := &ExecuteJSResult{Signatures: map[string]Signature{}}
-	for _, name := range sortedKeys(g.replies[0].Shares) {
-		shares := make([]Share, 0, len(g.replies))
-		for _, rep := range g.replies {
-			shares = append(shares, rep.Shares[name])
-		}
-		sig, err := a.c.wire.combine(shares)
-		if err != nil {
-			return nil, err
-		}
-		res.Signatures[name] = sig
-	}
-	responses := make([]string, len(g.replies))
-	logs := make([]string, len(g.replies))
-	for i, rep := range g.replies {
-		responses[i], logs[i] = rep.Response, rep.Logs
-	}
-	resp, _ := mostCommon(responses)
-	res.Response = parseResponse(resp)
-	res.Logs, _ = mostCommon(logs)
 	return res, nil
 }
 
-// parseResponse JSON-decodes resp when it parses (numbers kept exact),
-// else returns it as a string, like the SDK's parseResponses.
-func parseResponse(resp string) any {
-	dec := json.NewDecoder(strings.NewReader(resp))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil || dec.More() {
-		return resp
-	}
-	return v
+// attempt is one node set an execute was sent to.
+type attempt struct {
+	n    int
+	plan *callPlan
+
+	mu      sync.Mutex
+	pending map[string]bool // nodes that have not answered
 }
 
-// failure explains why no result was reached.
-func (a *execAggregator) failure(ctx context.Context) error {
-	// A threshold of consistent replies whose shares do not verify.
-	for _, g := range a.groups {
-		if g.shareErr != nil {
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("lit: executeJs: %w while waiting for more shares: %w", ErrTimeout, g.shareErr)
+func (a *attempt) answered(url string) {
+	a.mu.Lock()
+	delete(a.pending, url)
+	a.mu.Unlock()
+}
+
+func (a *attempt) stillPending() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]string, 0, len(a.pending))
+	for u := range a.pending {
+		out = append(out, u)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// attemptResult is how one attempt ended.
+type attemptResult struct {
+	a   *attempt
+	res *ExecuteJSResult
+	err error
+	// failed are the nodes that failed or never answered.
+	failed []string
+}
+
+// retryable reports whether another node set may succeed where err failed.
+func retryable(err error) bool {
+	var ae *ActionError
+	switch {
+	case errors.As(err, &ae), errors.Is(err, ErrInvalidParams), errors.Is(err, ErrSessionExpired),
+		errors.Is(err, ErrSessionWiped), errors.Is(err, context.Canceled), errors.Is(err, errStaleState),
+		errors.Is(err, ErrNoPaymentBalance):
+		return false
+	}
+	return true
+}
+
+// execute runs the call on st: the first plan, then re-issues on other
+// node sets when an attempt fails or is slow past its plan's deadline.
+// Every attempt still running when the call ends is cancelled and waited
+// for.
+func (c *Client) execute(ctx context.Context, st *netState, s *Session, ra ResourceAbilityRequest, req ExecuteJSRequest) (*ExecuteJSResult, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	results := make(chan attemptResult, maxAttempts)
+	avoid := map[string]bool{}
+	spent := new(big.Int)
+	budget := c.net.MaxPrice
+	var running []*attempt
+	attempts := 0
+	var hedge <-chan time.Time
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	launch := func() error {
+		var left *big.Int
+		if budget != nil {
+			left = new(big.Int).Sub(budget, spent)
+			if left.Sign() <= 0 {
+				return fmt.Errorf("%w: the call's budget of %s wei is spent", ErrPriceTooHigh, budget)
 			}
-			return fmt.Errorf("lit: executeJs: %w", g.shareErr)
+		}
+		p, err := c.proto.plan(c, st, s, ra, req, avoid, left, c.now())
+		if err != nil {
+			return err
+		}
+		if p.price != nil {
+			spent.Add(spent, p.price)
+		}
+		attempts++
+		a := &attempt{n: attempts, plan: p, pending: map[string]bool{}}
+		for _, call := range p.calls {
+			a.pending[call.url] = true
+		}
+		running = append(running, a)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results <- c.runAttempt(ctx, st, a)
+		}()
+		if p.reissueAfter > 0 && attempts < maxAttempts {
+			if timer != nil {
+				timer.Stop()
+			}
+			timer = time.NewTimer(p.reissueAfter)
+			hedge = timer.C
+		}
+		return nil
+	}
+	if err := launch(); err != nil {
+		return nil, err
+	}
+	var lastErr error
+	for len(running) > 0 {
+		select {
+		case r := <-results:
+			running = slices.DeleteFunc(running, func(a *attempt) bool { return a == r.a })
+			c.noteShareOutcome(r.a.plan, r.err)
+			if r.err == nil {
+				if r.a.n > 1 {
+					c.log.Info("lit: re-issued call succeeded", "network", c.net.Name, "attempt", r.a.n)
+				}
+				return r.res, nil
+			}
+			lastErr = r.err
+			if !retryable(r.err) || !r.a.plan.reissuable {
+				return nil, r.err
+			}
+			for _, u := range r.failed {
+				avoid[u] = true
+			}
+			if ctx.Err() != nil || attempts >= maxAttempts || len(running) > 0 {
+				continue
+			}
+			if err := launch(); err != nil {
+				c.log.Debug("lit: no node set left to re-issue the call on", "network", c.net.Name, "err", err)
+				continue
+			}
+			why := fmt.Sprintf("attempt %d failed on %s: %v", r.a.n, strings.Join(r.failed, ", "), clip(r.err.Error()))
+			c.noteReissue(why)
+			c.log.Warn("lit: call re-issued on another node set", "network", c.net.Name, "attempt", attempts, "reason", why)
+		case <-hedge:
+			hedge = nil
+			var slow []string
+			for _, a := range running {
+				for _, u := range a.stillPending() {
+					if !avoid[u] {
+						avoid[u] = true
+						slow = append(slow, u)
+						c.markSlow(u, a.plan.reissueAfter)
+					}
+				}
+			}
+			if len(slow) == 0 || attempts >= maxAttempts {
+				continue
+			}
+			if err := launch(); err != nil {
+				c.log.Debug("lit: no node set left to re-issue a slow call on", "network", c.net.Name, "err", err)
+				continue
+			}
+			why := fmt.Sprintf("%s gave no reply within %v", strings.Join(slow, ", "), running[0].plan.reissueAfter.Round(time.Millisecond))
+			c.noteReissue(why)
+			c.log.Warn("lit: slow nodes, call re-issued on another node set", "network", c.net.Name, "attempt", attempts, "reason", why)
 		}
 	}
-	// The same action error from a threshold or a majority of nodes.
-	var best []*ActionError
-	for _, errs := range a.actionErrs {
-		if len(errs) > len(best) || (len(errs) == len(best) && len(best) > 0 && errs[0].Message < best[0].Message) {
-			best = errs
+	return nil, lastErr
+}
+
+// noteShareOutcome updates the nodes' share suspicion after an attempt:
+// additive shares cannot tell which node of a set sent a wrong one, so
+// every node of a set whose shares did not combine becomes more suspect,
+// and every node of a set whose shares combined is cleared. The culprit
+// is the node that is never cleared; node selection puts suspects last.
+func (c *Client) noteShareOutcome(p *callPlan, err error) {
+	if !p.reissuable || (err != nil && !errors.Is(err, ErrBadShares)) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, call := range p.calls {
+		if st := c.status[call.url]; st != nil {
+			if err == nil {
+				st.BadShares = 0
+			} else {
+				st.BadShares++
+			}
 		}
 	}
-	if len(best) > 0 && (len(best) >= a.c.net.Threshold || 2*len(best) > len(a.c.net.NodeURLs)) {
-		return best[0]
-	}
-	// Below threshold: report the largest consistent group as "got".
-	var largest *replyGroup
-	for _, g := range a.groups {
-		if largest == nil || len(g.replies) > len(largest.replies) {
-			largest = g
+}
+
+// runAttempt fans one plan out and aggregates its replies.
+func (c *Client) runAttempt(ctx context.Context, st *netState, a *attempt) attemptResult {
+	agg := &execAggregator{c: c, st: st, need: a.plan.need, total: len(a.plan.calls), groups: map[string]*replyGroup{}, actionErrs: map[string][]*ActionError{}}
+	c.fanOut(ctx, newRequestID(), a.plan.calls, func(r nodeResult) bool {
+		a.answered(r.call.url)
+		if r.err == nil && r.status >= 200 && r.status <= 299 {
+			c.noteExecLatency(r.call.url, r.latency)
 		}
+		return agg.add(r)
+	})
+	if agg.result != nil {
+		return attemptResult{a: a, res: agg.result}
 	}
-	reasons := append([]NodeReason(nil), a.reasons...)
-	var good []string
-	for _, g := range a.groups {
-		if g == largest {
-			good = append(good, g.nodes...)
-			continue
-		}
-		for _, n := range g.nodes {
-			reasons = append(reasons, NodeReason{Node: n, Err: ErrInconsistent})
-		}
+	urls := make([]string, len(a.plan.calls))
+	for i, call := range a.plan.calls {
+		urls[i] = call.url
 	}
-	sort.Strings(good)
-	return a.c.belowThreshold(ctx, "executeJs", good, reasons)
+	err := agg.failure(ctx, urls)
+	// Nodes still pending were cancelled when the outcome was certain:
+	// only nodes that gave a reason failed.
+	var failed []string
+	for _, r := range agg.reasons {
+		failed = append(failed, r.Node)
+	}
+	sort.Strings(failed)
+	return attemptResult{a: a, err: err, failed: slices.Compact(failed)}
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/litsigner/litsigner/lit/internal/nagawire"
 )
 
 // Fuzz targets for every parser of untrusted node (or client) bytes. Each
@@ -26,14 +28,14 @@ func FuzzParseExecute(f *testing.F) {
 	f.Add([]byte(`{"success":true,"signedData":{"a":{"sigName":"b"}},"response":{"x":[1,2]}}`))
 	f.Add([]byte(`{"success":true,"signedData":{"a":{"shareIndex":"x"}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		rep, err := wireV2{}.parseExecute(body)
+		rep, err := protoV2{}.decode(nil, nil, 200, body)
 		if err != nil {
 			return
 		}
 		// Whatever parsed must survive aggregation.
 		_ = consistencyKey(rep)
-		for _, sh := range rep.Shares {
-			_, _ = CombineECDSAShares([]Share{sh})
+		for name, sh := range rep.Shares {
+			_, _ = combineECDSA(name, []ecdsaShare{sh})
 		}
 		_ = parseResponse(rep.Response)
 	})
@@ -98,5 +100,67 @@ func FuzzParseSIWE(f *testing.F) {
 			}
 		}
 		_, _ = recoverPersonal(text, []byte(text))
+	})
+}
+
+func FuzzDecodeNagaResult(f *testing.F) {
+	for _, name := range []string{"009-node0-execute.json", "error-010-node1-execute.json"} {
+		if raw, err := os.ReadFile(nagaCaptureDir + name); err == nil {
+			var c struct {
+				PlaintextReply json.RawMessage `json:"plaintextReply"`
+			}
+			if json.Unmarshal(raw, &c) == nil {
+				f.Add(200, []byte(c.PlaintextReply))
+			}
+		}
+	}
+	f.Add(402, []byte(`{"ok":false,"error":"insufficient balance","errorObject":"{\"errorKind\":\"Payment\"}","data":null}`))
+	f.Add(200, []byte(`{"ok":true,"data":{"success":true,"signedData":{"s":{"sigType":"EcdsaK256Sha256","signatureShare":"{}"}}}}`))
+	f.Add(200, []byte(`{"ok":false,"errorObject":"not json"}`))
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		rep, err := decodeNagaResult(status, body)
+		if err != nil {
+			_ = err.Error()
+			return
+		}
+		_ = consistencyKey(rep)
+		for name, sh := range rep.Shares {
+			_, _ = combineECDSA(name, []ecdsaShare{sh})
+		}
+	})
+}
+
+func FuzzDecodeNagaHandshake(f *testing.F) {
+	if raw, err := os.ReadFile(nagaCaptureDir + "003-node0-handshake.json"); err == nil {
+		var c struct {
+			Reply json.RawMessage `json:"reply"`
+		}
+		if json.Unmarshal(raw, &c) == nil {
+			f.Add(200, []byte(c.Reply))
+		}
+	}
+	f.Add(200, []byte(`{"ok":true,"data":{"nodeIdentityKey":"00","latestBlockhash":"0x1"}}`))
+	f.Add(500, []byte(`<html>`))
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		if _, err := decodeHandshake("http://n", status, body); err != nil {
+			_ = err.Error()
+		}
+	})
+}
+
+func FuzzDecodeNagaEnvelope(f *testing.F) {
+	node, _ := nagawire.KeyPairFromSecret([32]byte{1})
+	client, _ := nagawire.KeyPairFromSecret([32]byte{2})
+	res, _ := nagawire.NewResult(nagawire.ExecuteResponse{Success: true})
+	plain, _ := json.Marshal(res)
+	env, _ := json.Marshal(nagawire.Envelope{Version: "1", Payload: nagawire.Seal(node, client.Public, plain, [16]byte{3}, time.Unix(1e9, 0))})
+	f.Add(200, env)
+	f.Add(200, []byte(`{"version":"1","payload":{"verification_key":"00","ciphertext_and_tag":"00"}}`))
+	f.Add(401, []byte(`unauthorized`))
+	call := &nodeCall{url: "http://n", ext: nagaCall{key: client, identity: node.Public}}
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		if _, err := (&protoNaga{}).decode(nil, call, status, body); err != nil {
+			_ = err.Error()
+		}
 	})
 }

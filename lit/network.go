@@ -2,82 +2,77 @@ package lit
 
 import (
 	"fmt"
-	"net/url"
-	"strings"
+	"math/big"
 	"time"
+
+	"github.com/ethereum/go-ethereum/common"
 )
 
 // Default values used when a Network leaves a field zero.
 const (
-	// DefaultThreshold is the JS SDK's default minNodeCount.
-	DefaultThreshold = 6
 	// DefaultNodeTimeout bounds one HTTP request to one node.
 	DefaultNodeTimeout = 30 * time.Second
 	// DefaultCallTimeout bounds one logical call (all nodes).
 	DefaultCallTimeout = 60 * time.Second
 )
 
-// Network is a set of Lit nodes and how many must agree.
+// Network is a Lit network: which protocol it speaks and where its nodes
+// are (v2: fixed URLs; Naga: a chain to read them from).
 type Network struct {
-	// Name is informational ("localhost", "custom", ...).
+	// Name is informational ("localhost", "naga-dev", "custom", ...).
 	Name string
-	// NodeURLs are the nodes' base URLs, e.g. "http://localhost:7470".
+	// Protocol is ProtocolV2 (the default when empty) or ProtocolNaga.
+	Protocol string
+
+	// NodeURLs are a v2 network's base URLs, e.g. "http://localhost:7470".
 	// They are used verbatim as the session signature's nodeAddress.
 	NodeURLs []string
-	// Threshold is how many good replies a call needs (0 = DefaultThreshold,
-	// capped at len(NodeURLs)).
+	// Threshold is how many good replies a v2 call needs (0 =
+	// DefaultThreshold, capped at len(NodeURLs)). Naga takes it from the
+	// chain and the handshake: leave it 0.
 	Threshold int
+
 	// NodeTimeout bounds each HTTP request (0 = DefaultNodeTimeout).
 	NodeTimeout time.Duration
-	// CallTimeout bounds each call across nodes (0 = DefaultCallTimeout).
+	// CallTimeout bounds each call across nodes, including a handshake it
+	// has to wait for (0 = DefaultCallTimeout).
 	CallTimeout time.Duration
+
+	// Naga only (see NagaNetwork for the built-in values).
+
+	// ChainRPCURL is the JSON-RPC endpoint of the chain that holds the
+	// Staking and PriceFeed contracts.
+	ChainRPCURL string
+	// ChainID is the chain's id (informational: the SIWE chain id stays 1).
+	ChainID uint64
+	// Staking and PriceFeed are the contract addresses.
+	Staking, PriceFeed common.Address
+	// NodeScheme is "http" or "https" for the node URLs the chain lists.
+	NodeScheme string
+	// RequiresAttestation makes every handshake verify each node's AMD
+	// SEV-SNP attestation (bound to our challenge and to the host:port we
+	// talked to); a node that fails is left out, and fewer attested nodes
+	// than the handshake needs is ErrAttestation. NagaNetwork sets it for
+	// naga-test, naga-staging and naga; set it on naga-local to test
+	// against a devnet started with --attestation.
+	RequiresAttestation bool
+	// AttestationRoots is a PEM file of ARK, ASK (and VCEK) certificates
+	// that replaces AMD's roots, as a devnet's test authority writes it.
+	// For tests only: it is refused on any network but naga-local, and
+	// needs RequiresAttestation.
+	AttestationRoots string
+	// MaxPrice is the most one call may cost in wei, re-issues included
+	// (nil = the SDK's default, 2^128-1).
+	MaxPrice *big.Int
+	// ReissueAfter is how long a call waits for its chosen nodes before it
+	// re-issues the call on another node set (0 = DefaultReissueAfter).
+	ReissueAfter time.Duration
 }
 
-// LocalhostNetwork is the SDK's "localhost" network: ten nodes on
-// http://localhost:7470 ... http://localhost:7479, threshold 6.
-func LocalhostNetwork() Network {
-	urls := make([]string, 10)
-	for i := range urls {
-		urls[i] = fmt.Sprintf("http://localhost:%d", 7470+i)
-	}
-	return Network{Name: "localhost", NodeURLs: urls, Threshold: DefaultThreshold}
-}
-
-// withDefaults validates n and fills zero fields.
-func (n Network) withDefaults() (Network, error) {
-	if len(n.NodeURLs) == 0 {
-		return n, fmt.Errorf("lit: network: no node URLs: %w", ErrInvalidParams)
-	}
-	seen := map[string]bool{}
-	urls := make([]string, len(n.NodeURLs))
-	for i, raw := range n.NodeURLs {
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
-			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			return n, fmt.Errorf("lit: network: node URL %q must be http(s)://host[:port]: %w", raw, ErrInvalidParams)
-		}
-		s := strings.TrimSuffix(raw, "/")
-		if seen[s] {
-			return n, fmt.Errorf("lit: network: duplicate node URL %q: %w", raw, ErrInvalidParams)
-		}
-		seen[s] = true
-		urls[i] = s
-	}
-	n.NodeURLs = urls
-	if n.Threshold < 0 {
-		return n, fmt.Errorf("lit: network: negative threshold: %w", ErrInvalidParams)
-	}
-	if n.Threshold == 0 {
-		n.Threshold = DefaultThreshold
-		if n.Threshold > len(urls) {
-			n.Threshold = len(urls)
-		}
-	}
-	if n.Threshold > len(urls) {
-		return n, fmt.Errorf("lit: network: threshold %d exceeds %d nodes: %w", n.Threshold, len(urls), ErrInvalidParams)
-	}
-	if n.NodeTimeout < 0 || n.CallTimeout < 0 {
-		return n, fmt.Errorf("lit: network: negative timeout: %w", ErrInvalidParams)
+// withDefaults validates n, fills zero fields and picks its protocol.
+func (n Network) withDefaults() (Network, protocol, error) {
+	if n.NodeTimeout < 0 || n.CallTimeout < 0 || n.ReissueAfter < 0 {
+		return n, nil, fmt.Errorf("lit: network: negative timeout: %w", ErrInvalidParams)
 	}
 	if n.NodeTimeout == 0 {
 		n.NodeTimeout = DefaultNodeTimeout
@@ -88,5 +83,15 @@ func (n Network) withDefaults() (Network, error) {
 	if n.Name == "" {
 		n.Name = "custom"
 	}
-	return n, nil
+	switch n.Protocol {
+	case "", ProtocolV2:
+		n.Protocol = ProtocolV2
+		if n.RequiresAttestation || n.AttestationRoots != "" {
+			return n, nil, fmt.Errorf("lit: network %q: node attestation applies to Naga networks only: %w", n.Name, ErrInvalidParams)
+		}
+		return v2Defaults(n)
+	case ProtocolNaga:
+		return nagaDefaults(n)
+	}
+	return n, nil, fmt.Errorf("lit: network: unknown protocol %q (want %q or %q): %w", n.Protocol, ProtocolV2, ProtocolNaga, ErrInvalidParams)
 }

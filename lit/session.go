@@ -35,6 +35,14 @@ type SessionOptions struct {
 	Expiration time.Time
 	// Capability limits which actions the session may run.
 	Capability Capability
+	// Nonce is the SIWE nonce (default: random). Naga nodes expect the
+	// latest blockhash they announced: pass Client.SessionNonce's value.
+	Nonce string
+	// PaymentDelegations are payment delegation signatures (Naga: a
+	// payer's auth sig for resource prefix lit-paymentdelegation) sent
+	// ahead of the wallet's signature in every session signature's
+	// capabilities, as the SDK's capabilityAuthSigs. v2 ignores them.
+	PaymentDelegations []AuthSig
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -48,6 +56,8 @@ type Session struct {
 	capability Capability
 	resources  []string
 	now        func() time.Time
+	// delegations go before authSig in Naga capabilities.
+	delegations []AuthSig
 
 	mu    sync.RWMutex
 	wiped bool
@@ -85,9 +95,13 @@ func NewSession(ctx context.Context, key *SessionKey, signer PersonalSigner, opt
 		return nil, fmt.Errorf("lit: new session: %w", err)
 	}
 	rc := capab.toRecap()
-	nonce, err := newNonce()
-	if err != nil {
-		return nil, err
+	nonce := opts.Nonce
+	if nonce == "" {
+		if nonce, err = newNonce(); err != nil {
+			return nil, err
+		}
+	} else if len(nonce) < 8 || strings.TrimLeft(nonce, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		return nil, fmt.Errorf("lit: new session: nonce %q must be at least 8 letters and digits: %w", clip(nonce), ErrInvalidParams)
 	}
 	addr := signer.Address()
 	text, err := buildSIWE(siweFields{
@@ -127,11 +141,12 @@ func NewSession(ctx context.Context, key *SessionKey, signer PersonalSigner, opt
 			SignedMessage: text,
 			Address:       addr.Hex(),
 		},
-		address:    addr,
-		expiration: opts.Expiration.Truncate(time.Millisecond),
-		capability: capab,
-		resources:  rc.resourceKeys(),
-		now:        now,
+		address:     addr,
+		expiration:  opts.Expiration.Truncate(time.Millisecond),
+		capability:  capab,
+		resources:   rc.resourceKeys(),
+		now:         now,
+		delegations: append([]AuthSig(nil), opts.PaymentDelegations...),
 	}, nil
 }
 

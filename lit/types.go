@@ -1,7 +1,11 @@
-// Package lit is a client for the Lit Protocol v2 node API: network handshake,
-// memory-only ed25519 session keys authorized by a SIWE (EIP-4361) message
-// with a ReCap capability, per-node session signatures, and executeJs fan-out
-// with threshold early return, ECDSA share combination and verification.
+// Package lit is a client for the Lit Protocol node APIs: v2 (SDK 2.2.x,
+// fixed node URLs) and Naga (SDK 8.x: nodes, prices and epoch from the
+// chain, end-to-end encrypted requests), chosen by Network.Protocol.
+// Both share memory-only ed25519 session keys authorized by a SIWE
+// (EIP-4361) message with a ReCap capability, per-node session signatures,
+// executeJs fan-out with threshold aggregation, ECDSA share combination
+// and verification, and typed errors. Each protocol lives in its own files
+// (v2*.go, naga*.go) behind the unexported protocol interface.
 // It is a library: it never imports the daemon or the IPC layer.
 package lit
 

@@ -10,8 +10,23 @@ import (
 	"unicode/utf8"
 )
 
-// wireV2 is the Lit v2 ("serrano"/2.2.x SDK) node API.
+// wireV2 is the grammar of the Lit v2 ("serrano"/2.2.x SDK) node API.
 type wireV2 struct{}
+
+// handshakeReply is what a v2 node announces.
+type handshakeReply struct {
+	ServerPublicKey     string
+	SubnetPublicKey     string
+	NetworkPublicKey    string
+	NetworkPublicKeySet string
+}
+
+// v2Reply is one v2 node's parsed executeJs answer, shares as sent.
+type v2Reply struct {
+	Shares   map[string]Share
+	Response string
+	Logs     string
+}
 
 func (wireV2) handshakePath() string { return "/web/handshake" }
 func (wireV2) handshakeBody() []byte { return []byte(`{"clientPublicKey":"test"}`) }
@@ -91,18 +106,18 @@ type v2ExecuteReply struct {
 	v2ErrorBody
 }
 
-func (w wireV2) parseExecute(body []byte) (executeReply, error) {
+func (w wireV2) parseExecute(body []byte) (v2Reply, error) {
 	var r v2ExecuteReply
 	if err := json.Unmarshal(body, &r); err != nil {
-		return executeReply{}, fmt.Errorf("execute reply: %v: %w", err, ErrBadReply)
+		return v2Reply{}, fmt.Errorf("execute reply: %v: %w", err, ErrBadReply)
 	}
 	if r.Success == nil || !*r.Success {
 		if ne := w.errorFrom(r.v2ErrorBody, r.Error, http.StatusOK); ne != nil {
-			return executeReply{}, ne
+			return v2Reply{}, ne
 		}
-		return executeReply{}, fmt.Errorf("execute reply: success is not true: %w", ErrBadReply)
+		return v2Reply{}, fmt.Errorf("execute reply: success is not true: %w", ErrBadReply)
 	}
-	out := executeReply{Shares: map[string]Share{}, Logs: rawString(r.Logs)}
+	out := v2Reply{Shares: map[string]Share{}, Logs: rawString(r.Logs)}
 	if len(r.Response) > 0 && string(r.Response) != "null" {
 		if s := rawString(r.Response); s != "" || string(r.Response) == `""` {
 			out.Response = s
@@ -113,13 +128,13 @@ func (w wireV2) parseExecute(body []byte) (executeReply, error) {
 	for name, raw := range r.SignedData {
 		var sh Share
 		if err := json.Unmarshal(raw, &sh); err != nil {
-			return executeReply{}, fmt.Errorf("execute reply: share %q: %v: %w", name, err, ErrBadReply)
+			return v2Reply{}, fmt.Errorf("execute reply: share %q: %v: %w", name, err, ErrBadReply)
 		}
 		if sh.SigName == "" {
 			sh.SigName = name
 		}
 		if sh.SigName != name {
-			return executeReply{}, fmt.Errorf("execute reply: share under %q names %q: %w", name, sh.SigName, ErrBadReply)
+			return v2Reply{}, fmt.Errorf("execute reply: share under %q names %q: %w", name, sh.SigName, ErrBadReply)
 		}
 		out.Shares[name] = sh
 	}
@@ -228,8 +243,6 @@ func (w wireV2) parseError(status int, body []byte) error {
 	}
 	return &NodeError{Status: status, Message: clip(strings.TrimSpace(string(body)))}
 }
-
-func (wireV2) combine(shares []Share) (Signature, error) { return CombineECDSAShares(shares) }
 
 // clip keeps node-provided text short and valid UTF-8 for error messages.
 func clip(s string) string {

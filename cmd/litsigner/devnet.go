@@ -12,12 +12,23 @@ import (
 	"github.com/litsigner/litsigner/lit/devnet"
 )
 
+// devnetChildCommand is the hidden first argument that makes litsigner the
+// devnet's child process (devnet.RunChild).
+const devnetChildCommand = "__devnet-child"
+
 // runDevnet runs a local Lit-compatible network in the foreground until
-// SIGINT or SIGTERM (see devnet.RunCommand).
+// SIGINT or SIGTERM (see devnet.RunProcessCommand): the nodes run in a child
+// process of this binary under a memory cap, restarted if an action kills
+// it.
 func runDevnet(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := devnet.RunCommand(ctx, args, os.Stdout, os.Stderr)
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "litsigner devnet:", err)
+		return exitFailure
+	}
+	err = devnet.RunProcessCommand(ctx, args, []string{exe, devnetChildCommand}, os.Stdout, os.Stderr)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return exitOK
@@ -28,4 +39,13 @@ func runDevnet(args []string) int {
 		fmt.Fprintln(os.Stderr, "litsigner devnet:", err)
 		return exitFailure
 	}
+}
+
+// runDevnetChild is litsigner as the devnet's child process.
+func runDevnetChild() int {
+	if err := devnet.RunChild(context.Background(), os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "litsigner devnet child:", err)
+		return exitFailure
+	}
+	return exitOK
 }

@@ -58,6 +58,8 @@ func run(args []string) int {
 	case "-h", "--help", "help":
 		usage(os.Stdout)
 		return exitOK
+	case devnetChildCommand:
+		return runDevnetChild()
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {

@@ -295,6 +295,12 @@ func TestDaemonFlags(t *testing.T) {
 		{[]string{"--config", bad}, 2, `"sesionTtl": unknown key`},
 		{[]string{"--ttl", "5s"}, 2, `"sessionTtl"`},
 		{[]string{"--no-such-flag"}, 2, "no-such-flag"},
+		{[]string{"--network", "naga", "--attestation-roots", "/nonexistent/roots.pem"}, 2, `"attestationRoots": test roots replace AMD's and are accepted with network naga-local only`},
+		{[]string{"--network", "naga-local", "--require-attestation", "--attestation-roots", "/nonexistent/roots.pem"}, 2, `"attestationRoots"`},
+		{[]string{"--network", "localhost", "--require-attestation"}, 2, `"requireAttestation"`},
+		{[]string{"--network", "naga-dev", "--max-price", "much"}, 2, `"maxPrice"`},
+		{[]string{"--network", "naga-dev", "--rpc-url", "nowhere"}, 2, `"rpcUrl"`},
+		{[]string{"--network", "v3"}, 2, "naga-local"},
 	}
 	for _, tt := range tests {
 		cmd := exec.Command(filepath.Join(binDir, "litsignerd"), tt.args...)

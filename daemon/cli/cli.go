@@ -259,12 +259,30 @@ func printError(w io.Writer, err error) {
 	var ie *ipc.Error
 	if errors.As(err, &ie) {
 		fmt.Fprintf(w, "litsigner: %s (code %d)\n", ie.Message, ie.Code)
-		if m, ok := ie.Data.(map[string]any); ok {
-			if msg, ok := m["message"].(string); ok && msg != "" && !strings.Contains(ie.Message, msg) {
-				fmt.Fprintf(w, "  node message: %s\n", msg)
+		m, _ := ie.Data.(map[string]any)
+		if msg, ok := m["message"].(string); ok && msg != "" && !strings.Contains(ie.Message, msg) {
+			fmt.Fprintf(w, "  node message: %s\n", msg)
+		}
+		// An action error's per-node detail follows its message.
+		if nodes, ok := m["nodes"].([]any); ok && len(nodes) > 0 {
+			fmt.Fprintf(w, "  reported by %d node(s): %s\n", len(nodes), joinAny(nodes))
+		}
+		if reasons, ok := m["reasons"].([]any); ok {
+			for _, r := range reasons {
+				if r, ok := r.(map[string]any); ok {
+					fmt.Fprintf(w, "  %v: %v\n", r["node"], r["error"])
+				}
 			}
 		}
 		return
 	}
 	fmt.Fprintf(w, "litsigner: %v\n", err)
+}
+
+func joinAny(xs []any) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprint(x)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -70,6 +70,8 @@ func TestExitCode(t *testing.T) {
 		{&ipc.Error{Code: daemon.CodeBelowThreshold}, ExitNetwork},
 		{&ipc.Error{Code: daemon.CodeBadShares}, ExitNetwork},
 		{&ipc.Error{Code: daemon.CodeNetworkTimeout}, ExitNetwork},
+		{&ipc.Error{Code: daemon.CodePaymentRefused}, ExitNetwork},
+		{&ipc.Error{Code: daemon.CodeChainError}, ExitNetwork},
 		{&ipc.Error{Code: daemon.CodeActionError}, ExitAction},
 		{&ipc.Error{Code: daemon.CodeInvalidParams}, ExitUsage},
 		{&ipc.Error{Code: daemon.CodeShuttingDown}, ExitDaemon},

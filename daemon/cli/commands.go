@@ -37,26 +37,78 @@ func Status(ctx context.Context, c Caller, w io.Writer, asJSON bool) error {
 		return printJSON(w, r)
 	}
 	printSession(w, r.Session)
-	n := r.Network
+	printNetwork(w, r.Network)
+	return nil
+}
+
+// printNetwork prints lit_networkStatus for a human.
+func printNetwork(w io.Writer, n daemon.NetworkStatus) {
 	mode := ""
 	if n.Dev {
-		mode = " (in-process devnet, --dev)"
+		mode = " (devnet of --dev)"
 	}
-	fmt.Fprintf(w, "network:  %s%s, threshold %d of %d nodes\n", n.Name, mode, n.Threshold, len(n.Nodes))
+	proto := n.Protocol
+	if proto == "" {
+		proto = "v2"
+	}
+	fmt.Fprintf(w, "network:  %s%s, protocol %s, threshold %d of %d nodes\n", n.Name, mode, proto, n.Threshold, len(n.Nodes))
+	if n.Chain != nil {
+		epoch := "not read yet"
+		if n.Connected {
+			epoch = fmt.Sprint(n.Epoch)
+		}
+		fmt.Fprintf(w, "          epoch %s; chain %d at %s\n", epoch, n.Chain.ChainID, n.Chain.RPCURL)
+	}
+	if n.Reissues > 0 {
+		fmt.Fprintf(w, "          %d call(s) re-issued to other nodes; last: %s\n", n.Reissues, n.LastReissue)
+	}
+	if p := n.Payment; p != nil {
+		balance := "unknown"
+		if p.Balance != nil {
+			balance = *p.Balance + " wei"
+		}
+		account := p.Account
+		if account == "" {
+			account = "the session's account (no session yet)"
+		}
+		fmt.Fprintf(w, "payment:  %s pays, balance %s, maxPrice %s wei per call\n", account, balance, p.MaxPrice)
+		if p.Balance == nil && p.Note != "" {
+			fmt.Fprintf(w, "          (%s)\n", p.Note)
+		}
+	}
 	for _, nd := range n.Nodes {
-		state := "not contacted yet"
-		switch {
-		case nd.Up:
+		var state string
+		switch nd.State {
+		case "up":
 			state = fmt.Sprintf("up, %.1f ms", nd.LastLatencyMs)
-		case nd.LastError != "":
+		case "down":
 			state = "down: " + nd.LastError
+		default:
+			state = "unknown (not contacted yet)"
+		}
+		if nd.Price != "" {
+			state += ", price " + nd.Price + " wei"
+		}
+		if nd.ExecLatencyMs > 0 {
+			state += fmt.Sprintf(", exec %.1f ms", nd.ExecLatencyMs)
+		}
+		if nd.Slow {
+			state += ", slow"
+		}
+		if nd.BadShares > 0 {
+			state += fmt.Sprintf(", %d bad share set(s)", nd.BadShares)
+		}
+		if nd.Attestation == lit.AttestationVerified {
+			state += ", attested"
+		}
+		if nd.State == "up" && nd.LastError != "" {
+			state += "; last error: " + nd.LastError
 		}
 		fmt.Fprintf(w, "  %-28s %s\n", nd.URL, state)
 	}
 	for i, p := range n.PKPs {
 		fmt.Fprintf(w, "pkp %d:    publicKey %s\n          address   %s\n", i, p.PublicKey, p.EthAddress)
 	}
-	return nil
 }
 
 func printSession(w io.Writer, s daemon.SessionStatus) {
@@ -127,7 +179,7 @@ func Exec(ctx context.Context, c Caller, req daemon.ExecuteJsParams, w, stderr i
 			fmt.Fprintf(stderr, "litsigner: no publicKey param: using the devnet's PKP %s (address %s)\n", ns.PKPs[0].PublicKey, ns.PKPs[0].EthAddress)
 		}
 	}
-	var res lit.ExecuteJSResult
+	var res daemon.ExecuteResult
 	if err := c.Call(ctx, &res, "lit_executeJs", req); err != nil {
 		return fmt.Errorf("exec: %w", err)
 	}

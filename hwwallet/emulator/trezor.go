@@ -58,6 +58,10 @@ type Trezor struct {
 	devicePass     string
 	keys           map[string]*Keyring
 	thp            *thp.Device // the Safe 7's THP device; nil on codec v1 models
+	// Safety checks (trezor_safety.go): PromptTemporarily (RAM) and
+	// PromptAlways (flash); neither set means Strict.
+	safetyTemporary bool
+	safetyAlways    bool
 
 	// Device-loop state (only the device goroutine touches these).
 	sessionID     []byte
@@ -296,6 +300,8 @@ func (e *Trezor) handle(m trezorMsg) error {
 		return e.getAddress(m.data)
 	case trezor.Type(&trezor.EthereumSignMessage{}):
 		return e.signMessage(m.data)
+	case trezor.Type(&trezor.ApplySettings{}):
+		return e.applySettings(m.data)
 	case msgGetAddress:
 		return e.bitcoinGetAddress(m.data)
 	default:

@@ -89,6 +89,7 @@ func (e *Trezor) features() *trezor.Features {
 	}
 	unknown = protowire.AppendTag(unknown, 35, protowire.BytesType)
 	unknown = protowire.AppendBytes(unknown, e.sessionID)
+	unknown = e.appendSafetyFeature(unknown)
 	unknown = protowire.AppendTag(unknown, 44, protowire.BytesType)
 	unknown = protowire.AppendString(unknown, internal)
 	f.ProtoReflect().SetUnknown(unknown)
@@ -161,9 +162,9 @@ func (e *Trezor) unlockedKey(path accounts.DerivationPath) (*ecdsa.PrivateKey, e
 	if len(path) == 0 || len(path) > 8 {
 		return nil, fail(trezor.Failure_Failure_DataError, "Invalid path")
 	}
-	// Ethereum paths only (m/44'/60'/..., m/44'/1'/... for testnets): core's
-	// path schemas with safety checks on answer other paths like this.
-	if path[0] != 0x8000002c || (path[1] != 0x8000003c && path[1] != 0x80000001) {
+	// Ethereum paths only (m/44'/60'/..., m/44'/1'/... for testnets): with
+	// strict safety checks other paths are refused here.
+	if !standardPath(path) && e.safetyLevel() == safetyStrict {
 		return nil, fail(trezor.Failure_Failure_DataError, "Forbidden key path")
 	}
 	if e.locked() {
@@ -175,6 +176,11 @@ func (e *Trezor) unlockedKey(path accounts.DerivationPath) (*ecdsa.PrivateKey, e
 		if err := e.askPassphrase(); err != nil {
 			return nil, err
 		}
+	}
+	// Relaxed safety checks: the keychain is unlocked, then a non-standard
+	// path gets its warning screen (core validate_path).
+	if err := e.checkPath(path); err != nil {
+		return nil, err
 	}
 	k, err := e.keyring(e.passphrase)
 	if err != nil {
@@ -211,8 +217,13 @@ func (e *Trezor) buttonRequest(code trezor.ButtonRequest_ButtonRequestType) erro
 // from the host interrupts the screen (answered with ActionCancelled when
 // the device loop reads it); a cut cable stops the device.
 func (e *Trezor) confirm(p Prompt) error {
+	return e.confirmCode(trezor.ButtonRequest_ButtonRequest_Other, p)
+}
+
+// confirmCode is confirm with the ButtonRequest code the screen sends.
+func (e *Trezor) confirmCode(code trezor.ButtonRequest_ButtonRequestType, p Prompt) error {
 	p.Vendor = hwwallet.VendorTrezor
-	if err := e.buttonRequest(trezor.ButtonRequest_ButtonRequest_Other); err != nil {
+	if err := e.buttonRequest(code); err != nil {
 		return err
 	}
 	switch e.waitUser(p) {

@@ -298,6 +298,23 @@ type pausingWallet struct {
 // Unwrap returns the driver's wallet.
 func (w *pausingWallet) Unwrap() hwwallet.Wallet { return w.Wallet }
 
+// AllowNonStandardPaths relaxes a Trezor's safety checks
+// (trezor.PathPrompter), with discovery paused like every exchange.
+func (w *pausingWallet) AllowNonStandardPaths(ctx context.Context) error {
+	defer w.poller.Pause()()
+	return allowNonStandardPaths(ctx, w.Wallet)
+}
+
+// allowNonStandardPaths asks w's driver to prompt for non-standard paths;
+// only Trezors have the setting.
+func allowNonStandardPaths(ctx context.Context, w hwwallet.Wallet) error {
+	p, ok := w.(trezor.PathPrompter)
+	if !ok {
+		return fmt.Errorf("hub: safety checks are a Trezor setting, %s is a %s: %w", w.Info().ID, w.Info().Vendor, hwwallet.ErrBadRequest)
+	}
+	return p.AllowNonStandardPaths(ctx)
+}
+
 func (w *pausingWallet) Address(ctx context.Context, path accounts.DerivationPath) (common.Address, error) {
 	defer w.poller.Pause()()
 	return w.Wallet.Address(ctx, path)
@@ -317,6 +334,12 @@ type ownedWallet struct {
 
 // Unwrap returns the driver's wallet.
 func (w *ownedWallet) Unwrap() hwwallet.Wallet { return w.Wallet }
+
+// AllowNonStandardPaths relaxes a Trezor's safety checks
+// (trezor.PathPrompter).
+func (w *ownedWallet) AllowNonStandardPaths(ctx context.Context) error {
+	return allowNonStandardPaths(ctx, w.Wallet)
+}
 
 func (w *ownedWallet) Close() error {
 	err := w.Wallet.Close()

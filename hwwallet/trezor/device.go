@@ -133,6 +133,10 @@ func (d *Device) Features() Features {
 	f := d.features
 	f.Capabilities = append([]Capability(nil), f.Capabilities...)
 	f.SessionID = append([]byte(nil), f.SessionID...)
+	if f.SafetyChecks != nil {
+		l := *f.SafetyChecks
+		f.SafetyChecks = &l
+	}
 	return f
 }
 

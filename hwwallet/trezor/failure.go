@@ -88,12 +88,22 @@ func (e *FailureError) Error() string {
 	if e.Code == FailureInvalidProtocol {
 		return fmt.Sprintf("%v: this model speaks only the Trezor Host Protocol (THP), which needs a pairing store (trezor.OpenWith; litsigner always has one) (Trezor failure %d %v)", hwwallet.ErrUnsupportedModel, e.Code, e.Code)
 	}
+	if e.forbiddenPath() {
+		return fmt.Sprintf("%v: set its safety checks to \"prompt\" to approve such a path on the device after a warning (Trezor failure %d %v: %q)", ErrForbiddenPath, int32(e.Code), e.Code, e.Message)
+	}
 	return fmt.Sprintf("%v (Trezor failure %d %v: %q)", e.Sentinel(), int32(e.Code), e.Code, e.Message)
 }
 
-// Is matches ErrFailure and the code's Sentinel.
+// Is matches ErrFailure, the code's Sentinel and, for a refused path,
+// ErrForbiddenPath.
 func (e *FailureError) Is(target error) bool {
-	return target == ErrFailure || target == e.Sentinel()
+	return target == ErrFailure || target == e.Sentinel() || (target == ErrForbiddenPath && e.forbiddenPath())
+}
+
+// forbiddenPath reports whether this is the refusal of a non-standard path
+// under strict safety checks.
+func (e *FailureError) forbiddenPath() bool {
+	return e.Code == FailureDataError && e.Message == forbiddenPathMessage
 }
 
 // decodeFailure parses a Failure (type 3) payload.

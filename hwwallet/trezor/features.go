@@ -60,6 +60,9 @@ type Features struct {
 	Capabilities []Capability
 	// SessionID is field 35: the session to resume with Initialize.
 	SessionID []byte
+	// SafetyChecks is field 37, the effective safety check level (nil
+	// when the firmware does not report it).
+	SafetyChecks *SafetyCheckLevel
 }
 
 // Has reports whether the device announced capability c.
@@ -150,6 +153,15 @@ func parseUnknownFeatures(b []byte, f *Features) error {
 				return bad("session_id")
 			}
 			f.SessionID = append([]byte(nil), v...)
+			b = b[n:]
+			continue
+		case num == featuresSafetyChecks && typ == protowire.VarintType:
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return bad("safety_checks")
+			}
+			l := SafetyCheckLevel(int32(v))
+			f.SafetyChecks = &l
 			b = b[n:]
 			continue
 		case num == featuresInternalModel && typ == protowire.BytesType:

@@ -3,25 +3,26 @@ package trezor
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"testing"
 	"time"
+
+	"github.com/litsigner/litsigner/hwwallet/internal/leaktest"
 )
 
 // TestMain fails the run if goroutines are left over once every test has
 // cleaned up: the driver starts none, and each emulator must stop when its
-// cable is cut.
+// cable is cut. The fuzzing engine's signal goroutine is not counted (see
+// leaktest.Running).
 func TestMain(m *testing.M) {
-	before := runtime.NumGoroutine()
+	before := leaktest.Running()
 	code := m.Run()
 	if code == 0 {
 		deadline := time.Now().Add(3 * time.Second)
-		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		for leaktest.Running() > before && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
-		if n := runtime.NumGoroutine(); n > before {
-			buf := make([]byte, 1<<20)
-			fmt.Fprintf(os.Stderr, "%d goroutines leaked:\n%s\n", n-before, buf[:runtime.Stack(buf, true)])
+		if n := leaktest.Running(); n > before {
+			fmt.Fprintf(os.Stderr, "%d goroutines leaked:\n%s\n", n-before, leaktest.Dump())
 			code = 1
 		}
 	}

@@ -46,6 +46,10 @@ commands:
   forget                    forget every Trezor pairing of this computer (they must pair again)
   unlock                    unlock the daemon's session wallet (needs litsignerd)
 
+accounts and sign-message take --safety-checks prompt for a Trezor: before the
+request the device is asked (you confirm it there) to warn about non-standard
+paths instead of refusing them ("Forbidden key path"), until it is unplugged.
+
 --device takes an ID from 'wallet list', or emulator:ledger / emulator:trezor /
 emulator:trezor-safe7
 (seed from --mnemonic, $` + hub.EmulatorMnemonicEnv + `, or the Speculos test mnemonic;
@@ -114,6 +118,24 @@ type common struct {
 	timeout  time.Duration
 	// forcePairing pairs THP devices again ('wallet pair').
 	forcePairing bool
+	safety       string // --safety-checks, for the commands that take it
+}
+
+// addSafetyFlag adds --safety-checks.
+func (c *common) addSafetyFlag() {
+	c.fs.StringVar(&c.safety, "safety-checks", "strict", `Trezor safety checks: "strict" (the device's default: non-standard paths are refused) or "prompt" (confirm on the device once, then non-standard paths are signed after a warning)`)
+}
+
+// safetyLevel parses --safety-checks.
+func (c *common) safetyLevel() (trezor.SafetyCheckLevel, error) {
+	if c.safety == "" {
+		return trezor.SafetyStrict, nil
+	}
+	l, err := trezor.ParseSafetyChecks(c.safety)
+	if err != nil {
+		return 0, usagef("--safety-checks: " + err.Error())
+	}
+	return l, nil
 }
 
 func newCommon(name string, env Env) *common {
@@ -151,7 +173,8 @@ func (c *common) hub(env Env) (*hub.Hub, error) {
 			fmt.Fprintf(env.Stderr, " (%s)", p.Path)
 		}
 		fmt.Fprintf(env.Stderr, ":\n%s\n", p.Text)
-		if p.Kind == emulator.PromptSignMessage || p.Kind == emulator.PromptAddress {
+		switch p.Kind {
+		case emulator.PromptSignMessage, emulator.PromptAddress, emulator.PromptSafetyChecks, emulator.PromptPathWarning:
 			fmt.Fprintln(env.Stderr, "[emulator approves]")
 		}
 	})
@@ -199,6 +222,10 @@ func (c *common) open(ctx context.Context, h *hub.Hub, env Env) (hwwallet.Wallet
 // returns the bounded context, the wallet and a function that closes the
 // wallet, the hub and the context, in that order.
 func (c *common) openWallet(ctx context.Context, env Env) (context.Context, hwwallet.Wallet, func(), error) {
+	level, err := c.safetyLevel()
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	h, err := c.hub(env)
 	if err != nil {
@@ -211,11 +238,32 @@ func (c *common) openWallet(ctx context.Context, env Env) (context.Context, hwwa
 		cancel()
 		return nil, nil, nil, err
 	}
-	return ctx, w, func() {
+	done := func() {
 		w.Close()
 		h.Close()
 		cancel()
-	}, nil
+	}
+	if level.Prompts() {
+		if err := allowNonStandardPaths(ctx, w, env); err != nil {
+			done()
+			return nil, nil, nil, err
+		}
+	}
+	return ctx, w, done, nil
+}
+
+// allowNonStandardPaths sends the Trezor ApplySettings(safety_checks =
+// PromptTemporarily), as trezorctl's `set safety-checks prompt` does; the
+// user confirms it on the device.
+func allowNonStandardPaths(ctx context.Context, w hwwallet.Wallet, env Env) error {
+	p, ok := w.(trezor.PathPrompter)
+	if !ok || w.Info().Vendor != hwwallet.VendorTrezor {
+		return usagef(fmt.Sprintf("--safety-checks is a Trezor setting; %s is a %s", w.Info().ID, w.Info().Vendor))
+	}
+	if !w.Info().Emulated {
+		fmt.Fprintln(env.Stderr, "Confirm on the Trezor that it may warn about non-standard paths instead of refusing them (until it is unplugged).")
+	}
+	return p.AllowNonStandardPaths(ctx)
 }
 
 func printJSON(w io.Writer, v any) error {
@@ -286,6 +334,7 @@ func runAccounts(ctx context.Context, args []string, env Env) error {
 	c.fs.StringVar(&c.device, "device", "", "device ID (default: the only one plugged in)")
 	var paths pathList
 	c.fs.Var(&paths, "path", "derivation path, repeatable (default m/44'/60'/0'/0/i for i < count)")
+	c.addSafetyFlag()
 	count := c.fs.Int("count", 5, "number of default-path accounts")
 	if err := c.parse(args); err != nil {
 		return err
@@ -336,6 +385,7 @@ func runSign(ctx context.Context, args []string, env Env) error {
 	pathFlag := c.fs.String("path", hwwallet.DefaultPath.String(), "derivation path")
 	text := c.fs.String("message", "", "message text (UTF-8)")
 	hexMsg := c.fs.String("message-hex", "", "message bytes in hex (0x optional)")
+	c.addSafetyFlag()
 	if err := c.parse(args); err != nil {
 		return err
 	}

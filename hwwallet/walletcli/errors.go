@@ -6,6 +6,7 @@ import (
 	"flag"
 
 	"github.com/litsigner/litsigner/hwwallet"
+	"github.com/litsigner/litsigner/hwwallet/trezor"
 	"github.com/litsigner/litsigner/hwwallet/usbhid"
 )
 
@@ -76,6 +77,8 @@ func Describe(err error) string {
 	switch {
 	case errors.As(err, &ue):
 		return ue.Msg
+	case errors.Is(err, trezor.ErrForbiddenPath):
+		return "the Trezor refuses this non-standard derivation path while its safety checks are strict: add --safety-checks prompt to confirm on the device that it may sign such paths after a warning (until it is unplugged)"
 	case errors.Is(err, hwwallet.ErrBadRequest):
 		return "the device cannot take this request (path or message invalid or too long)"
 	case errors.Is(err, context.DeadlineExceeded):

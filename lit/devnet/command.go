@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,9 @@ type Announcement struct {
 	Threshold int        `json:"threshold"`
 	PKPs      []PKP      `json:"pkps"`
 	Chain     *ChainInfo `json:"chain,omitempty"`
+	// AttestationRoots is the PEM file of the test chain that signs the
+	// nodes' attestations (Naga with --attestation only).
+	AttestationRoots string `json:"attestationRoots,omitempty"`
 }
 
 // ChainInfo is how to reach a Naga devnet's fake chain.
@@ -42,6 +46,7 @@ func (n *Network) Announcement() Announcement {
 	if n.cfg.Protocol == ProtocolNaga {
 		a.Protocol = ProtocolNaga
 		a.Chain = n.Chain()
+		a.AttestationRoots = n.AttestationRoots()
 	}
 	return a
 }
@@ -60,19 +65,56 @@ func RunCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer n.Close()
-	line, err := json.Marshal(n.Announcement())
+	return announceAndServe(ctx, n, stdout, stderr)
+}
+
+// RunProcessCommand is RunCommand with the network in a supervised child
+// process under a memory cap (StartProcess), so that Lit Actions cannot
+// swell or crash the command itself; child is the argv that makes this
+// program call RunChild. The child is restarted on the same ports if it
+// dies.
+func RunProcessCommand(ctx context.Context, args, child []string, stdout, stderr io.Writer) error {
+	cfg, err := ParseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	p, err := StartProcess(ctx, ProcessOptions{Command: child, Config: cfg, Log: log})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	return announceAndServe(ctx, p, stdout, stderr)
+}
+
+// running is a started devnet, in this process or a child.
+type running interface {
+	Announcement() Announcement
+	Close() error
+}
+
+// announceAndServe prints the announcement and serves until ctx is done.
+func announceAndServe(ctx context.Context, n running, stdout, stderr io.Writer) error {
+	a := n.Announcement()
+	line, err := json.Marshal(a)
 	if err != nil {
 		return fmt.Errorf("devnet: announce: %w", err)
 	}
 	if _, err := fmt.Fprintf(stdout, "%s\n", line); err != nil {
 		return fmt.Errorf("devnet: announce: %w", err)
 	}
-	chain := ""
-	if n.ChainURL() != "" {
-		chain = ", Naga chain " + n.ChainURL()
+	protocol, chain := ProtocolV2, ""
+	if a.Protocol != "" {
+		protocol = a.Protocol
+	}
+	if a.Chain != nil {
+		chain = ", Naga chain " + a.Chain.RPCURL
+	}
+	if a.AttestationRoots != "" {
+		chain += ", attestation roots " + a.AttestationRoots
 	}
 	fmt.Fprintf(stderr, "devnet: %s, %d nodes, threshold %d%s, serving until interrupted (simulation with a trusted dealer: never use its keys for value)\n",
-		n.Protocol(), len(n.NodeURLs()), n.Threshold(), chain)
+		protocol, len(a.Nodes), a.Threshold, chain)
 	<-ctx.Done()
 	if err := n.Close(); err != nil {
 		return fmt.Errorf("devnet: shut down: %w", err)
@@ -82,11 +124,12 @@ func RunCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // ParseFlags turns the devnet command line into a Config. Flags:
 // --protocol (v2 or naga), --nodes, --threshold, --host, --port (0: random
-// ports), --seed, --pkps, --actions-dir, --action-timeout, the fault knobs
+// ports), --seed, --pkps, --actions-dir, --action-timeout, --action-memory
+// (e.g. 256MiB), the fault knobs
 // --slow 2=2s,3=500ms, --down 4, --wrong-share 5, --malformed 6, --http500 7
 // (node indexes, comma-separated), and for Naga --chain-port (default 8545,
-// 0: a random port), --prices 1000,1200,… (one per node) and
-// --refuse-payment 8.
+// 0: a random port), --prices 1000,1200,… (one per node),
+// --refuse-payment 8, --attestation and --attestation-bad 2,3.
 func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	var cfg Config
 	fs := flag.NewFlagSet("litsigner devnet", flag.ContinueOnError)
@@ -100,6 +143,14 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.PKPs, "pkps", DefaultPKPs, "number of PKP keys")
 	fs.StringVar(&cfg.ActionsDir, "actions-dir", "", "directory of *.js actions served by their CIDv0 (ipfsId)")
 	fs.DurationVar(&cfg.ActionTimeout, "action-timeout", 0, "wall-clock limit of one action (0: runtime default)")
+	fs.Func("action-memory", "memory limit of one action run, e.g. 256MiB or 64MB (default 256MiB)", func(v string) error {
+		n, err := parseSize(v)
+		if err != nil {
+			return err
+		}
+		cfg.ActionMemory = n
+		return nil
+	})
 	fs.IntVar(&cfg.ChainPort, "chain-port", DefaultChainPort, "naga: port of the fake chain's JSON-RPC (0: a random free port)")
 	fs.Func("prices", "naga: per-node prices in wei, comma-separated, one per node (default: distinct prices from 1000)", func(v string) error {
 		cfg.Prices = nil
@@ -111,6 +162,12 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 			cfg.Prices = append(cfg.Prices, p)
 		}
 		return nil
+	})
+	fs.BoolVar(&cfg.Attestation, "attestation", false, "naga: nodes attach SEV-SNP attestations from a test authority (its roots file is the JSON line's attestationRoots)")
+	fs.Func("attestation-bad", "naga: nodes whose attestations fail, e.g. 2,3 (wrong challenge, wrong address, broken signature, in turn)", func(v string) error {
+		idx, err := parseIndexes(v)
+		cfg.AttestationBad, cfg.Attestation = idx, true
+		return err
 	})
 	faults := map[int]Fault{}
 	set := func(name, usage string, apply func(*Fault)) {
@@ -188,4 +245,26 @@ func parseIndexes(v string) ([]int, error) {
 		out = append(out, i)
 	}
 	return out, nil
+}
+
+// parseSize reads a byte count: a number with an optional unit B, KB, MB,
+// GB (powers of 1000) or KiB, MiB, GiB (powers of 1024).
+func parseSize(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = strings.TrimSpace(num), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("bad size %q: want a positive number of bytes, e.g. 256MiB", v)
+	}
+	return n * mult, nil
 }

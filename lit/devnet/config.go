@@ -72,6 +72,10 @@ type Config struct {
 	// use it); the command's default is DefaultBasePort (7470), the port of
 	// the SDK's "localhost" network.
 	BasePort int
+	// Ports, when set, are the nodes' ports one by one (overriding
+	// BasePort); a restarted devnet process uses them to come back on the
+	// ports its predecessor was given.
+	Ports []int
 	// Seed makes the PKP keys and the signature nonces deterministic.
 	// Empty means fresh randomness.
 	Seed string
@@ -86,6 +90,10 @@ type Config struct {
 	// MaxCodeSize is the largest action source accepted, in bytes (0: the
 	// action runtime's default).
 	MaxCodeSize int
+	// ActionMemory is the memory one action run may use, in bytes (0: the
+	// action runtime's default, 256 MiB like real nodes). All runs of the
+	// process also share action.SetMemoryBudget's budget.
+	ActionMemory int64
 	// MaxBodySize is the largest request body accepted (default 4 MiB).
 	MaxBodySize int64
 	// AdvertiseURLs, when AdvertiseURLs[i] is non-empty, replaces the set of
@@ -108,6 +116,21 @@ type Config struct {
 	Prices []uint64
 	// Epoch is the Naga chain's first epoch number (default DefaultEpoch).
 	Epoch uint64
+	// Attestation (Naga) makes every node attach an AMD SEV-SNP attestation
+	// to its handshake, signed by a test ARK → ASK → VCEK chain made at
+	// Start and bound as a real node binds it (to the client's challenge and
+	// the node's host:port). Network.AttestationRoots is the PEM file of
+	// that chain, for clients.
+	Attestation bool
+	// AttestationBad are nodes (by index) whose attestations fail: in the
+	// order given, a wrong challenge, a wrong address, a broken signature,
+	// then again. Needs Attestation.
+	AttestationBad []int
+	// AttestationRootsFile is where Start writes that PEM file; it is then
+	// the caller's (Close leaves it, a restarted devnet process rewrites it
+	// with its new chain). Empty means a new temporary directory that Close
+	// removes.
+	AttestationRootsFile string
 }
 
 // Fault is a misbehaviour of one node, for tests and benchmarks.
@@ -168,6 +191,14 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.BasePort < 0 || cfg.BasePort+cfg.Nodes-1 > 65535 {
 		return cfg, fmt.Errorf("%w: ports %d..%d out of range", ErrBadConfig, cfg.BasePort, cfg.BasePort+cfg.Nodes-1)
 	}
+	if len(cfg.Ports) != 0 && len(cfg.Ports) != cfg.Nodes {
+		return cfg, fmt.Errorf("%w: %d ports for %d nodes", ErrBadConfig, len(cfg.Ports), cfg.Nodes)
+	}
+	for _, p := range cfg.Ports {
+		if p < 1 || p > 65535 {
+			return cfg, fmt.Errorf("%w: port %d out of range", ErrBadConfig, p)
+		}
+	}
 	if cfg.PKPs == 0 {
 		cfg.PKPs = DefaultPKPs
 	}
@@ -180,7 +211,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.MaxBodySize < 1024 {
 		return cfg, fmt.Errorf("%w: max body size %d too small", ErrBadConfig, cfg.MaxBodySize)
 	}
-	if cfg.ActionTimeout < 0 || cfg.MaxCodeSize < 0 {
+	if cfg.ActionTimeout < 0 || cfg.MaxCodeSize < 0 || cfg.ActionMemory < 0 {
 		return cfg, fmt.Errorf("%w: negative action limits", ErrBadConfig)
 	}
 	if len(cfg.AdvertiseURLs) > cfg.Nodes {
@@ -207,6 +238,9 @@ func (cfg *Config) nagaDefaults() error {
 		if cfg.ChainPort != 0 || len(cfg.Prices) != 0 || cfg.Epoch != 0 {
 			return fmt.Errorf("%w: chain port, prices and epoch are Naga settings (protocol %q)", ErrBadConfig, cfg.Protocol)
 		}
+		if cfg.Attestation || len(cfg.AttestationBad) > 0 || cfg.AttestationRootsFile != "" {
+			return fmt.Errorf("%w: attestation is a Naga setting (protocol %q)", ErrBadConfig, cfg.Protocol)
+		}
 		for i, f := range cfg.Faults {
 			if f.RefusePayment {
 				return fmt.Errorf("%w: node %d: the payment-refusal fault exists on Naga only", ErrBadConfig, i)
@@ -226,6 +260,17 @@ func (cfg *Config) nagaDefaults() error {
 	if cfg.Epoch == 0 {
 		cfg.Epoch = DefaultEpoch
 	}
+	if (len(cfg.AttestationBad) > 0 || cfg.AttestationRootsFile != "") && !cfg.Attestation {
+		return fmt.Errorf("%w: bad attestations and a roots file need attestation on", ErrBadConfig)
+	}
+	seen := map[int]bool{}
+	for _, i := range cfg.AttestationBad {
+		if i < 0 || i >= cfg.Nodes || seen[i] {
+			return fmt.Errorf("%w: bad attestation for node %d: want distinct nodes 0..%d", ErrBadConfig, i, cfg.Nodes-1)
+		}
+		seen[i] = true
+	}
+	cfg.AttestationBad = append([]int(nil), cfg.AttestationBad...)
 	switch {
 	case len(cfg.Prices) == 0:
 		cfg.Prices = defaultPrices(cfg.Nodes)

@@ -11,6 +11,7 @@ const (
 	KindUnauthorized = "Unauthorized" // the session signature does not authorize the request
 	KindExecution    = "Execution"    // the Lit Action threw
 	KindTimeout      = "Timeout"      // the Lit Action ran out of time
+	KindMemoryLimit  = "MemoryLimit"  // the Lit Action used more memory than allowed
 	KindUnexpected   = "Unexpected"   // the node failed (or simulates failing)
 	KindPayment      = "Payment"      // Naga: the request is not paid for
 )
@@ -25,6 +26,7 @@ const (
 	CodeActionNotFound     = "NodeActionNotFound"
 	CodeJSExecutionError   = "NodeJsExecutionError"
 	CodeJSTimeout          = "NodeJsTimeoutError"
+	CodeJSMemoryLimit      = "NodeJsMemoryLimitError"
 	CodeUnknownPKP         = "NodeUnknownPKP"
 	CodeInternalError      = "NodeInternalError"
 	CodeSimulatedHTTP500   = "NodeSimulatedFailure"

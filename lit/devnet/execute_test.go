@@ -164,7 +164,7 @@ func TestExecuteIPFSAction(t *testing.T) {
 }
 
 func TestActionFailures(t *testing.T) {
-	n := startNet(t, Config{Nodes: 1, Threshold: 1, ActionTimeout: 300 * time.Millisecond})
+	n := startNet(t, Config{Nodes: 1, Threshold: 1, ActionTimeout: 300 * time.Millisecond, ActionMemory: 8 << 20})
 	s := newSession(t, lit.Capability{})
 	u := n.NodeURLs()[0]
 	tests := []struct {
@@ -177,6 +177,10 @@ func TestActionFailures(t *testing.T) {
 			KindExecution, CodeJSExecutionError, "not a PKP of this devnet"},
 		{"message too long", `LitActions.signEcdsa({toSign: new Array(33).fill(1), publicKey, sigName: "s"})`,
 			KindExecution, CodeJSExecutionError, "32"},
+		{"memory bomb", `let a = []; const mb = 'x'.repeat(1000).repeat(1000); for (let i = 0; ; i++) { a.push(mb + i) }`,
+			KindMemoryLimit, CodeJSMemoryLimit, "action exceeded its memory limit of 8 MiB"},
+		{"too many signatures", `(async () => { for (let i = 0; i < 6; i++) await LitActions.signEcdsa({toSign: [1], publicKey, sigName: "s" + i}); })()`,
+			KindExecution, CodeJSExecutionError, "You may not sign more than 5 times"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -119,6 +119,12 @@ func (nd *node) serveNagaHandshake(w http.ResponseWriter, _ *http.Request, body 
 			"challenge must be a non-empty hex string (32 random bytes, the attestation nonce)")))
 		return
 	}
+	att, err := nd.attestation(*req.Challenge)
+	if err != nil {
+		writeNagaResult(w, http.StatusBadRequest, errorResult(reqID, invalid(
+			"challenge must be 32 bytes, hex: this node attests its handshake to it", err.Error())))
+		return
+	}
 	epoch := nd.net.Epoch()
 	data := nagawire.HandshakeData{
 		ServerPublicKey:     nd.naga.serverPublicKey,
@@ -127,7 +133,7 @@ func (nd *node) serveNagaHandshake(w http.ResponseWriter, _ *http.Request, body 
 		NetworkPublicKeySet: nd.net.nagaKeys.keySet,
 		ClientSDKVersion:    nagaClientSDKVersion,
 		HDRootPubkeys:       nd.net.nagaKeys.hdRoots,
-		Attestation:         json.RawMessage("null"),
+		Attestation:         att,
 		LatestBlockhash:     nd.net.blockhash(epoch),
 		NodeIdentityKey:     hex.EncodeToString(nd.naga.identity.Public[:]),
 		NodeVersion:         nagaNodeVersion,

@@ -35,6 +35,11 @@ type Network struct {
 	bySocket atomic.Pointer[map[string]int] // "ip:port" (nodeSet socketAddress) -> node index, once all listen
 	netKey   [32]byte                       // derives the network's stable values
 	nagaKeys nagaHandshakeKeys
+	// attest signs the nodes' attestations (Config.Attestation); rootsDir
+	// holds its roots file until Close.
+	attest    *nodeAttestation
+	rootsDir  string
+	rootsFile string
 
 	// baseCtx is the parent of every request context; Close cancels it so
 	// that running actions stop.
@@ -65,7 +70,7 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 		proto:  v2Protocol{},
 		byKey:  map[string]int{},
 		faults: make([]Fault, cfg.Nodes),
-		limits: action.Limits{Timeout: cfg.ActionTimeout, MaxCodeSize: cfg.MaxCodeSize},
+		limits: action.Limits{Timeout: cfg.ActionTimeout, MaxCodeSize: cfg.MaxCodeSize, MaxMemory: cfg.ActionMemory},
 		prices: cfg.Prices,
 	}
 	if cfg.Protocol == ProtocolNaga {
@@ -83,16 +88,23 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 	if err := n.deal(); err != nil {
 		return nil, err
 	}
+	if cfg.Attestation {
+		if err := n.startAttestation(); err != nil {
+			return nil, err
+		}
+	}
 	n.baseCtx, n.cancelBase = context.WithCancel(context.WithoutCancel(ctx))
 	if cfg.Protocol == ProtocolNaga {
 		if n.chain, err = newChain(n); err != nil {
 			n.cancelBase()
+			n.removeRoots()
 			return nil, err
 		}
 	}
 	if err := n.listenAll(); err != nil {
 		n.cancelBase()
 		n.closeServers()
+		n.removeRoots()
 		return nil, err
 	}
 	if cfg.Protocol == ProtocolNaga {
@@ -100,6 +112,7 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 			n.cancelBase()
 			n.closeServers()
 			n.wg.Wait()
+			n.removeRoots()
 			return nil, err
 		}
 	}
@@ -267,6 +280,7 @@ func (n *Network) shutdown() {
 	n.cancelBase()
 	n.closeServers()
 	n.wg.Wait()
+	n.removeRoots()
 }
 
 func (n *Network) closeServers() {

@@ -191,6 +191,8 @@ func actionError(err error) *NodeError {
 			details = append(details, thrown.Stack)
 		}
 		return nodeError(http.StatusBadRequest, KindExecution, CodeJSExecutionError, thrown.Message, details...)
+	case errors.Is(err, action.ErrMemoryLimit):
+		return nodeError(http.StatusBadRequest, KindMemoryLimit, CodeJSMemoryLimit, err.Error())
 	case errors.Is(err, action.ErrTimeout):
 		return nodeError(http.StatusBadRequest, KindTimeout, CodeJSTimeout, "the Lit Action ran out of time", err.Error())
 	case errors.Is(err, action.ErrCodeTooLarge), errors.Is(err, action.ErrInvalidParams):

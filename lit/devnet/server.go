@@ -37,7 +37,10 @@ func (n *Network) listenAll() error {
 	n.servers = make([]*nodeServer, len(n.nodes))
 	for i, nd := range n.nodes {
 		port := 0
-		if n.cfg.BasePort != 0 {
+		switch {
+		case len(n.cfg.Ports) > 0:
+			port = n.cfg.Ports[i]
+		case n.cfg.BasePort != 0:
 			port = n.cfg.BasePort + i
 		}
 		s := &nodeServer{node: nd, host: n.cfg.Host, port: port, want6: isIPv4Loopback(n.cfg.Host)}

@@ -14,12 +14,12 @@ import (
 // test body ended (goroutines that are ending get that long to finish).
 func Check(t testing.TB) func() {
 	t.Helper()
-	base := runtime.NumGoroutine()
+	base := Running()
 	return func() {
 		t.Helper()
 		deadline := time.Now().Add(2 * time.Second)
 		for {
-			n := runtime.NumGoroutine()
+			n := Running()
 			if n <= base {
 				return
 			}
@@ -32,6 +32,34 @@ func Check(t testing.TB) func() {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
+}
+
+// Running returns the number of goroutines, not counting os/signal's
+// loop: the fuzzing engine starts it (signal.NotifyContext, in the
+// coordinator and in every worker) and it runs until the process exits.
+func Running() int {
+	buf := make([]byte, 64<<10)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for g := range strings.SplitSeq(string(buf), "\n\n") {
+		if strings.HasPrefix(g, "goroutine ") && !strings.Contains(g, "\nos/signal.signal_recv(") {
+			count++
+		}
+	}
+	return count
+}
+
+// Dump returns the stacks of all goroutines but the testing framework's.
+func Dump() string {
+	buf := make([]byte, 1<<20)
+	return interesting(string(buf[:runtime.Stack(buf, true)]))
 }
 
 // interesting drops the testing framework's own goroutines from a dump.

@@ -4,16 +4,18 @@
 // helpers, console). A run never signs anything itself: it records signing
 // requests, which the node turns into signature shares once the run is over.
 //
-// A run is bounded: code size, wall-clock time (the VM is interrupted), call
-// stack depth, response and log sizes. A run ends when the script, its
+// A run is bounded like on a real node: code size, wall-clock time (the VM
+// is interrupted), memory (see memory.go), call stack depth, response and
+// log sizes, and the number of signatures. A run ends when the script, its
 // promise jobs and its pending timers (setTimeout/setInterval) are done:
 // a promise that never settles does not keep it alive. There is no network
 // (fetch throws "not supported on devnet").
 //
-// Known limits: memory is not bounded (goja has no heap limit), so an action
-// can allocate until the timeout; and goja cannot interrupt one long
-// built-in call, so Run gives up on such a VM one second after the deadline
-// and returns ErrTimeout while that goroutine finishes the call on its own.
+// Known limits: memory is measured for the whole process and shared out
+// between the runs (goja has no heap limit of its own); and goja cannot
+// interrupt one long built-in call, so Run gives up on such a VM one second
+// after the deadline and returns ErrTimeout while that goroutine finishes
+// the call on its own (memory.go says what that leaves open).
 // Real nodes also provide `ethers` and `Lit.Auth` to actions; the devnet
 // does not.
 package action
@@ -35,11 +37,15 @@ const (
 	// the largest file CIDv0 accepts, so that every action an ipfsId can name
 	// also runs as inline code.
 	DefaultMaxCodeSize = MaxCIDv0FileSize
-	// DefaultMaxResponseSize is the largest setResponse string, in bytes.
-	DefaultMaxResponseSize = 1 << 20
-	// DefaultMaxLogSize is the largest log text kept, in bytes; output past
-	// it is dropped and a marker line is appended once.
-	DefaultMaxLogSize = 1 << 20
+	// DefaultMaxResponseSize is the largest setResponse string, in bytes
+	// (real nodes: 100 KB).
+	DefaultMaxResponseSize = 100 << 10
+	// DefaultMaxLogSize is the most console output a run may print, in
+	// bytes (real nodes: 100 KB); a console call past it throws.
+	DefaultMaxLogSize = 100 << 10
+	// DefaultMaxSignatures is the most signEcdsa/ethPersonalSignMessageEcdsa
+	// requests one run may make (real nodes: 5).
+	DefaultMaxSignatures = 5
 	// DefaultMaxCallStackSize is the deepest JavaScript call stack allowed.
 	DefaultMaxCallStackSize = 2000
 )
@@ -51,6 +57,12 @@ type Limits struct {
 	MaxResponseSize  int
 	MaxLogSize       int
 	MaxCallStackSize int
+	// MaxMemory is the memory one run may use, in bytes (DefaultMaxMemory);
+	// all runs together also stay within the process's shared budget
+	// (SetMemoryBudget).
+	MaxMemory int64
+	// MaxSignatures is the number of signing requests one run may make.
+	MaxSignatures int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -68,6 +80,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxCallStackSize <= 0 {
 		l.MaxCallStackSize = DefaultMaxCallStackSize
+	}
+	if l.MaxMemory <= 0 {
+		l.MaxMemory = DefaultMaxMemory
+	}
+	if l.MaxSignatures <= 0 {
+		l.MaxSignatures = DefaultMaxSignatures
 	}
 	return l
 }
@@ -167,26 +185,27 @@ func notSupported(name string) error {
 
 // logBuffer collects console output up to a limit.
 type logBuffer struct {
-	b         strings.Builder
-	max       int
-	truncated bool
+	b   strings.Builder
+	max int
 }
 
-func (l *logBuffer) line(s string) {
-	if l.truncated {
-		return
-	}
+// line appends s and a newline, or returns the error a real node throws
+// when the logs would pass the limit (nothing is appended then).
+func (l *logBuffer) line(s string) error {
 	if l.b.Len()+len(s)+1 > l.max {
-		l.truncated = true
-		l.b.WriteString("[logs truncated]\n")
-		return
+		return fmt.Errorf("Console.log is printing something that is too long. Max length for all logs in a single request is %d bytes", l.max)
 	}
 	l.b.WriteString(s)
 	l.b.WriteByte('\n')
+	return nil
 }
 
 // ctxErr maps a cancelled run context to the error Run returns.
 func ctxErr(ctx context.Context) error {
+	var mem *MemoryLimitError
+	if errors.As(context.Cause(ctx), &mem) {
+		return mem
+	}
 	if errors.Is(context.Cause(ctx), ErrTimeout) {
 		return ErrTimeout
 	}

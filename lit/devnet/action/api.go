@@ -191,6 +191,10 @@ func (r *run) requestSignature(req SignRequest) goja.Value {
 }
 
 func (r *run) checkSignRequest(req SignRequest) error {
+	r.signCalls++
+	if r.signCalls > r.limits.MaxSignatures {
+		return fmt.Errorf("You may not sign more than %d times per session and you have attempted to exceed that limit.", r.limits.MaxSignatures)
+	}
 	switch {
 	case len(req.ToSign) == 0:
 		return fmt.Errorf("%s: toSign is empty", req.Kind)

@@ -18,7 +18,9 @@ func (r *run) installConsole() error {
 		for i, a := range call.Arguments {
 			parts[i] = r.format(a, true)
 		}
-		r.logs.line(strings.Join(parts, " "))
+		if err := r.logs.line(strings.Join(parts, " ")); err != nil {
+			panic(r.jsError(err))
+		}
 		return goja.Undefined()
 	}
 	for _, name := range []string{"log", "info", "warn", "error", "debug", "trace"} {

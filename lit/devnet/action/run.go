@@ -23,8 +23,9 @@ const scriptName = "<action>"
 //
 // The returned Result is never nil: on error it holds what the action did
 // before failing (logs especially). The error is nil, ErrCodeTooLarge,
-// ErrInvalidParams, ErrTimeout, a *ThrowError (possibly wrapping
-// ErrNotSupported), an error wrapping ctx's cause, or ErrInternal.
+// ErrInvalidParams, ErrTimeout, a *MemoryLimitError, a *ThrowError
+// (possibly wrapping ErrNotSupported), an error wrapping ctx's cause, or
+// ErrInternal.
 func Run(ctx context.Context, src string, params map[string]any, env Env, limits Limits) (*Result, error) {
 	limits = limits.withDefaults()
 	res := &Result{}
@@ -41,6 +42,8 @@ func Run(ctx context.Context, src string, params map[string]any, env Env, limits
 
 	runCtx, cancel := context.WithTimeoutCause(ctx, limits.Timeout, ErrTimeout)
 	defer cancel()
+	runCtx, stopForMemory := context.WithCancelCause(runCtx)
+	defer stopForMemory(nil)
 
 	r := &run{
 		ctx:    runCtx,
@@ -56,7 +59,15 @@ func Run(ctx context.Context, src string, params map[string]any, env Env, limits
 	// goroutine stops at the first JavaScript instruction after that call;
 	// it no longer touches res.
 	done := make(chan error, 1)
-	go func() { done <- r.execSafely(src, paramsJSON) }()
+	r.meter = watchdog.register(limits.MaxMemory, func(e *MemoryLimitError) { stopForMemory(e) })
+	go func() {
+		// The account stays open until the VM stops, even after Run gave
+		// up on it, so that what it still allocates is charged.
+		defer watchdog.unregister(r.meter)
+		r.meter.enter()
+		defer r.meter.leave()
+		done <- r.execSafely(src, paramsJSON)
+	}()
 	select {
 	case err := <-done:
 		res.Logs = r.logs.b.String()
@@ -94,6 +105,9 @@ func (r *run) execSafely(src string, paramsJSON []byte) (err error) {
 	}()
 	r.vm = goja.New()
 	r.vm.SetMaxCallStackSize(r.limits.MaxCallStackSize)
+	if err := r.installMemoryGuards(); err != nil {
+		return fmt.Errorf("%w: install memory guards: %v", ErrInternal, err)
+	}
 	stop := context.AfterFunc(r.ctx, func() { r.vm.Interrupt(ErrTimeout) })
 	defer stop()
 	return r.exec(src, paramsJSON)
@@ -107,6 +121,9 @@ type run struct {
 	limits Limits
 	res    *Result
 	logs   logBuffer
+	meter  *meter
+	// signCalls counts signing requests, accepted or not.
+	signCalls int
 	// abandoned is set when Run gave up waiting; the API then refuses work.
 	abandoned atomic.Bool
 	// goErrs maps the JavaScript errors the API threw to the Go errors

@@ -93,12 +93,15 @@ func (r *run) runTimers() error {
 		t := r.timers[0]
 		if wait := time.Until(t.due); wait > 0 {
 			sleep := time.NewTimer(wait)
+			r.meter.leave() // asleep: allocates nothing
 			select {
 			case <-r.ctx.Done():
 				sleep.Stop()
+				r.meter.enter()
 				return ctxErr(r.ctx)
 			case <-sleep.C:
 			}
+			r.meter.enter()
 		}
 		if r.ctx.Err() != nil {
 			return ctxErr(r.ctx)

@@ -1,5 +1,5 @@
 // Package sdkcheck holds the conformance checks of the devnet against the
-// real Lit JS SDKs, and the E2EE vectors made with the SDK's own code.
+// real Lit JS SDKs.
 //
 //   - v2: run.mjs (SDK 2.2.63, pinned in package-lock.json, `npm ci` in this
 //     directory) runs the seed program against the v2 devnet; the test
@@ -10,9 +10,8 @@
 //     EOA session, signEcdsa, several signatures, a throwing action and an
 //     ipfsId-scoped session against the Naga devnet; the test combines the
 //     exact shares the SDK's wasm combined and requires the same signatures.
-//   - testdata/e2ee-vectors.json, written by naga/make-e2ee-vectors.js with
-//     the SDK's walletEncrypt: opened and re-sealed byte for byte with
-//     nagawire (always run).
+//   - naga/make-e2ee-vectors.js writes lit/internal/nagawire's E2EE vectors
+//     with the SDK's own walletEncrypt (fixed keys, randomness and clock).
 //
 // The real-SDK tests run when LITSIGNER_SDKCHECK=1 (they need node and the
 // installed node_modules). They use the SDK's fixed ports (nodes 7470-7479,

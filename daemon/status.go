@@ -1,0 +1,46 @@
+package daemon
+
+import (
+	"time"
+
+	"github.com/litsigner/litsigner/lit"
+)
+
+// balanceUnknown says why lit_networkStatus shows no payment balance.
+const balanceUnknown = "litsigner does not read the Ledger contract's balance yet: a node that finds no balance or delegation refuses the call with code 4103"
+
+// networkStatus maps lit's view of the network to lit_networkStatus's
+// result; account is the session's wallet address ("" without one).
+func networkStatus(n lit.Network, ls lit.NetworkStatus, account string) NetworkStatus {
+	st := NetworkStatus{Name: ls.Name, Protocol: ls.Protocol, Epoch: ls.Epoch, Threshold: ls.Threshold,
+		Connected: ls.Connected, Reissues: ls.Reissues, LastReissue: ls.LastReissue, Nodes: []NodeInfo{}}
+	if ls.Protocol == lit.ProtocolNaga {
+		st.Chain = &ChainStatus{RPCURL: n.ChainRPCURL, ChainID: n.ChainID, Staking: n.Staking.Hex(), PriceFeed: n.PriceFeed.Hex()}
+		st.Payment = &PaymentInfo{Account: account, Note: balanceUnknown}
+		if n.MaxPrice != nil {
+			st.Payment.MaxPrice = n.MaxPrice.String()
+		}
+	}
+	for _, ns := range ls.Nodes {
+		info := NodeInfo{URL: ns.URL, State: ns.State, LastLatencyMs: ms(ns.LastLatency), ExecLatencyMs: ms(ns.ExecLatency),
+			LastError: ns.LastError, Slow: ns.Slow, BadShares: ns.BadShares, Attestation: ns.Attestation}
+		if info.State == "" {
+			info.State = lit.NodeUnknown
+		}
+		if info.State != lit.NodeUnknown {
+			up := ns.Up
+			info.Up = &up
+		}
+		if !ns.LastSeen.IsZero() {
+			seen := ns.LastSeen.UTC()
+			info.LastSeen = &seen
+		}
+		if ns.Price != nil {
+			info.Price = ns.Price.String()
+		}
+		st.Nodes = append(st.Nodes, info)
+	}
+	return st
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
