@@ -40,7 +40,8 @@ const EmulatorMnemonicEnv = "LITSIGNER_EMULATOR_MNEMONIC"
 
 // Options configures a Hub.
 type Options struct {
-	// Emulators lists "emulator:ledger" and "emulator:trezor" in Devices
+	// Emulators lists "emulator:ledger", "emulator:trezor" and
+	// "emulator:trezor-safe7" in Devices
 	// and lets Open use them. Open accepts the emulator IDs only then.
 	Emulators bool
 	// EmulatorMnemonic is the emulators' seed; "" means

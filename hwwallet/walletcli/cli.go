@@ -20,7 +20,6 @@ import (
 	"github.com/litsigner/litsigner/hwwallet/emulator"
 	"github.com/litsigner/litsigner/hwwallet/hub"
 	"github.com/litsigner/litsigner/hwwallet/trezor"
-	"github.com/litsigner/litsigner/hwwallet/trezor/thpstore"
 	"github.com/litsigner/litsigner/hwwallet/usbhid"
 )
 
@@ -432,78 +431,4 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
-}
-
-// pairingStore is the THP pairing store in the environment's state
-// directory; nil (the hub's default) when the environment names none.
-func pairingStore(env Env) trezor.PairingStore {
-	if env.Getenv == nil {
-		return nil
-	}
-	dir, err := thpstore.DefaultDir(env.Getenv)
-	if err != nil {
-		return nil
-	}
-	return thpstore.New(dir)
-}
-
-// runPair pairs a Trezor Safe 7 again: it shows a new code, which is asked
-// for on the terminal, and the new credential replaces the old one.
-func runPair(ctx context.Context, args []string, env Env) error {
-	c := newCommon("pair", env)
-	c.fs.StringVar(&c.device, "device", "", "device ID (default: the only one plugged in)")
-	if err := c.parse(args); err != nil {
-		return err
-	}
-	c.forcePairing = true
-	_, w, done, err := c.openWallet(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer done()
-	d, ok := unwrapTrezor(w)
-	if !ok || !d.IsTHP() {
-		return usagef(fmt.Sprintf("%s does not use pairing (only a Trezor Safe 7 does)", w.Info().ID))
-	}
-	if c.asJSON {
-		return printJSON(env.Stdout, map[string]string{"device": w.Info().ID, "model": w.Info().Model, "status": "paired"})
-	}
-	fmt.Fprintf(env.Stdout, "paired with %s (%s): from now on it only asks to confirm the connection\n", w.Info().ID, w.Info().Model)
-	return nil
-}
-
-// unwrapTrezor finds the Trezor driver under the hub's wrappers.
-func unwrapTrezor(w hwwallet.Wallet) (*trezor.Device, bool) {
-	for {
-		switch v := w.(type) {
-		case *trezor.Device:
-			return v, true
-		case interface{ Unwrap() hwwallet.Wallet }:
-			w = v.Unwrap()
-		default:
-			return nil, false
-		}
-	}
-}
-
-// runForget removes this computer's THP key and every pairing credential.
-func runForget(args []string, env Env) error {
-	c := newCommon("forget", env)
-	if err := c.parse(args); err != nil {
-		return err
-	}
-	store, ok := pairingStore(env).(*thpstore.Store)
-	if !ok {
-		return errors.New("no state directory: set XDG_STATE_HOME or HOME")
-	}
-	did, err := store.Forget()
-	if err != nil {
-		return err
-	}
-	if did {
-		fmt.Fprintf(env.Stdout, "forgot the Trezor pairings in %s: a Trezor Safe 7 will show a new code next time\n", store.Path())
-	} else {
-		fmt.Fprintln(env.Stdout, "no Trezor pairing was stored")
-	}
-	return nil
 }
