@@ -173,13 +173,14 @@ func (c *common) hub(env Env) (*hub.Hub, error) {
 		}
 		fmt.Fprintf(env.Stderr, ":\n%s\n", p.Text)
 		switch p.Kind {
-		case emulator.PromptSignMessage, emulator.PromptAddress, emulator.PromptSafetyChecks, emulator.PromptPathWarning:
+		case emulator.PromptSignMessage, emulator.PromptAddress, emulator.PromptSafetyChecks, emulator.PromptPathWarning,
+			emulator.PromptConnect, emulator.PromptPIN:
 			fmt.Fprintln(env.Stderr, "[emulator approves]")
 		}
 	})
 	h, err := hub.New(hub.Options{Emulators: true, EmulatorMnemonic: mnemonic, EmulatorBehaviour: b, NoUSB: env.NoUSB,
 		Pairing: pairingStore(env), ForcePairing: c.forcePairing,
-		OnConfirm: func(what string) { fmt.Fprintf(env.Stderr, "Confirm on the Trezor (%s).\n", what) }})
+		OnConfirm: func(what string) { fmt.Fprintln(env.Stderr, confirmHint(what)) }})
 	if err != nil {
 		return nil, usagef(err.Error())
 	}

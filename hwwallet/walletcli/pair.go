@@ -83,3 +83,19 @@ func runForget(args []string, env Env) error {
 	}
 	return nil
 }
+
+// confirmHint tells the user what a THP device (Trezor Safe 7) waits for;
+// what is the ButtonRequest name, or "unlock".
+func confirmHint(what string) string {
+	switch what {
+	case "thp_pairing_request":
+		return "Allow pairing with this computer on the Trezor."
+	case "thp_connection_request", "thp_autoconnect_credential_request":
+		return "Allow the connection on the Trezor."
+	case "unlock":
+		return "Enter your PIN on the Trezor."
+	case "sign_message":
+		return "Check the message on the Trezor and approve it there."
+	}
+	return "Confirm on the Trezor."
+}

@@ -79,7 +79,11 @@ func (p *terminalPrompter) Passphrase(ctx context.Context, dev hwwallet.DeviceIn
 // PairingCode implements hwwallet.PairingPrompter: the 6-digit code a
 // Trezor Safe 7 shows the first time it meets this computer, one line.
 func (p *terminalPrompter) PairingCode(ctx context.Context, dev hwwallet.DeviceInfo) (string, error) {
-	fmt.Fprintf(p.out, "Pair %s %s with this computer (once): type the 6-digit code it shows.\nPairing code: ", dev.Vendor, dev.Model)
+	name := "Trezor"
+	if dev.Model != "" {
+		name += " " + strings.TrimPrefix(dev.Model, "Trezor ")
+	}
+	fmt.Fprintf(p.out, "The %s shows a 6-digit code to pair it with this computer (needed once).\nPairing code: ", name)
 	s, err := p.readLine(ctx)
 	if err != nil {
 		return "", fmt.Errorf("read pairing code: %v: %w", err, hwwallet.ErrPairingNeeded)
