@@ -220,20 +220,22 @@ func (h *Hub) openEmulatedTrezor(ctx context.Context, id, model string, p hwwall
 // openTrezor opens the Trezor driver on t, with THP (pairing store,
 // host name) for a Safe 7.
 func (h *Hub) openTrezor(ctx context.Context, t hwwallet.Transport, info hwwallet.DeviceInfo, p hwwallet.Prompter) (*trezor.Device, error) {
-	store := h.opts.Pairing
-	if store == nil {
-		s, err := thpstore.Default()
-		if err != nil {
-			return nil, fmt.Errorf("pairing store: %w", err)
-		}
-		store = s
-	}
-	return trezor.OpenWith(ctx, t, info, trezor.Options{
+	opts := trezor.Options{
 		Prompter:     p,
-		Pairing:      store,
+		Pairing:      h.opts.Pairing,
 		ForcePairing: h.opts.ForcePairing,
 		OnConfirm:    h.opts.OnConfirm,
-	})
+	}
+	if opts.Pairing == nil {
+		// Without a state directory a codec v1 Trezor still works; only a
+		// Safe 7 is then unsupported (its Failure(InvalidProtocol) says why).
+		if s, err := thpstore.Default(); err != nil {
+			h.log.Warn("Trezor Safe 7 pairing unavailable", "err", err)
+		} else {
+			opts.Pairing = s
+		}
+	}
+	return trezor.OpenWith(ctx, t, info, opts)
 }
 
 // openUSB finds the device, opens its transport and the vendor's driver.

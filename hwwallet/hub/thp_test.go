@@ -145,3 +145,23 @@ func TestSafe7OverUDP(t *testing.T) {
 		t.Fatalf("%d pairing codes shown, want 1", n)
 	}
 }
+
+// TestNoStateDirectory: without $XDG_STATE_HOME and $HOME a codec v1
+// Trezor still opens; only the Safe 7 is unsupported, saying why.
+func TestNoStateDirectory(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", "")
+	t.Setenv("HOME", "")
+	h, err := New(Options{Emulators: true, NoUSB: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	w, err := h.Open(ctx(t), EmulatorTrezorID, nil)
+	if err != nil {
+		t.Fatalf("codec v1 Trezor without a state directory: %v", err)
+	}
+	w.Close()
+	if _, err := h.Open(ctx(t), EmulatorTrezorSafe7ID, nil); !errors.Is(err, hwwallet.ErrUnsupportedModel) {
+		t.Fatalf("Safe 7 without a state directory: %v, want ErrUnsupportedModel", err)
+	}
+}
