@@ -10,7 +10,7 @@ require (
 	github.com/ethereum/go-ethereum v1.17.10
 	github.com/godbus/dbus/v5 v5.2.4
 	github.com/google/go-sev-guest v0.15.0
-	github.com/karalabe/usb v0.0.2
+	github.com/karalabe/usb v0.0.2 // pinned: hwwallet/usbhid/port_cgo.go reads its unexported device handles by reflection (for timed reads); check handleOf before any bump
 	github.com/spruceid/siwe-go v0.2.1
 	golang.org/x/crypto v0.59.0
 	golang.org/x/sys v0.50.0

@@ -279,16 +279,9 @@ func (w *WalletAPI) Accounts(ctx context.Context) (accts []Account, err error) {
 	}()
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.ApprovalTimeout)
 	defer cancel()
-	id := w.cfg.Device
-	if id == "" {
-		devs, err := w.wallets.Devices(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("wallet: list devices: %w", err)
-		}
-		if len(devs) == 0 {
-			return nil, fmt.Errorf("wallet: %w", hwwallet.ErrNoDevice)
-		}
-		id = devs[0].ID
+	id, err := pickDevice(ctx, w.wallets, w.cfg.Device)
+	if err != nil {
+		return nil, fmt.Errorf("wallet: %w", err)
 	}
 	wal, err := w.wallets.Open(ctx, id, w.pin)
 	if err != nil {

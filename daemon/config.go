@@ -16,6 +16,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/litsigner/litsigner/hwwallet/trezor"
+	"github.com/litsigner/litsigner/lit"
 )
 
 // Duration is a time.Duration written as a Go duration string ("24h", "90s")
@@ -294,8 +295,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	for _, id := range c.CapabilityIPFSIDs {
-		if !strings.HasPrefix(id, "Qm") || len(id) != 46 {
-			return bad("capabilityIpfsIds", "%q is not a CIDv0 (Qm..., 46 characters)", id)
+		if !lit.IsCIDv0(id) {
+			return bad("capabilityIpfsIds", "%q is not a CIDv0 (Qm + 44 base58 characters)", id)
 		}
 	}
 	if c.MaxRequestBytes < 1024 {

@@ -38,6 +38,9 @@ func TestParseArgsErrorsNameTheKey(t *testing.T) {
 		{`{"chainId": 0}`, nil, "chainId"},
 		{`{"renewMargin": "48h"}`, nil, "renewMargin"},
 		{`{"capabilityIpfsIds": ["bafy"]}`, nil, "capabilityIpfsIds"},
+		// Qm + 44 characters, but 0, O, I and l are not base58: lit would
+		// refuse it at the first approval, so the daemon refuses it at start.
+		{`{"capabilityIpfsIds": ["Qm0OIl0OIl0OIl0OIl0OIl0OIl0OIl0OIl0OIl0OIl0OIl"]}`, nil, "capabilityIpfsIds"},
 		{`{"logLevel": "loud"}`, nil, "logLevel"},
 		{`{"trezorSafetyChecks": "off"}`, nil, "trezorSafetyChecks"},
 		{`{}`, []string{"--ttl", "10s"}, "sessionTtl"},

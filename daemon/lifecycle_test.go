@@ -27,6 +27,9 @@ func leasesInUse(s *Sessions) int {
 	return s.live.refs
 }
 
+// waitFor is the package's one bounded wait: it polls cond until it holds,
+// and fails the test (instead of hanging until go test's timeout) after
+// 10 s. Prefer an explicit signal (a channel, a hook) where the code has one.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)

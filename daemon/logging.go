@@ -25,8 +25,8 @@ func NewLogger(w io.Writer, level slog.Leveler) *slog.Logger {
 type JournalSendFunc func(message string, priority journal.Priority, vars map[string]string) error
 
 // JournalHandler is a slog.Handler that writes each record as one journald
-// entry, attributes becoming fields: "pid" -> PID, group "audit" + "method"
-// -> AUDIT_METHOD.
+// entry, attributes becoming fields: "pid" -> PID, group "call" + "method"
+// -> CALL_METHOD (the audit logger is told apart by its "logger" attribute, LOGGER=audit).
 type JournalHandler struct {
 	send   JournalSendFunc
 	level  slog.Leveler

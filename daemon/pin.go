@@ -92,13 +92,8 @@ func (b *PINBroker) Unlock(positions string) error {
 }
 
 func validPositions(p string) error {
-	if len(p) == 0 || len(p) > 50 {
-		return fmt.Errorf("%w: PIN positions must be 1 to 50 digits", ErrInvalidParams)
-	}
-	for _, c := range p {
-		if c < '1' || c > '9' {
-			return fmt.Errorf("%w: PIN positions are digits 1-9 (keypad layout 7 8 9 / 4 5 6 / 1 2 3)", ErrInvalidParams)
-		}
+	if err := hwwallet.CheckPINPositions(p, hwwallet.MaxPINPositions); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidParams, err)
 	}
 	return nil
 }

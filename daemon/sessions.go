@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,10 +15,26 @@ import (
 	"github.com/litsigner/litsigner/lit"
 )
 
-// WalletOpener finds and opens hardware wallets; *hwwallet.Hub satisfies it.
+// WalletOpener finds and opens hardware wallets; *hub.Hub satisfies it.
 type WalletOpener interface {
 	Devices(ctx context.Context) ([]hwwallet.DeviceInfo, error)
 	Open(ctx context.Context, id string, p hwwallet.Prompter) (hwwallet.Wallet, error)
+}
+
+// pickDevice is the one device-selection rule: the configured device, or
+// the first one found when none is configured.
+func pickDevice(ctx context.Context, w WalletOpener, configured string) (string, error) {
+	if configured != "" {
+		return configured, nil
+	}
+	devs, err := w.Devices(ctx)
+	if err != nil {
+		return "", fmt.Errorf("list devices: %w", err)
+	}
+	if len(devs) == 0 {
+		return "", hwwallet.ErrNoDevice
+	}
+	return devs[0].ID, nil
 }
 
 // SessionConfig configures the session manager.
@@ -291,16 +306,9 @@ func (s *Sessions) finishApproval(a *approval, l *liveSession, err error) {
 // authorize opens the wallet, makes a session key in locked memory and has
 // the device sign the SIWE message.
 func (s *Sessions) authorize(ctx context.Context, a *approval, ttl time.Duration) (*liveSession, error) {
-	id := s.cfg.Device
-	if id == "" {
-		devs, err := s.wallets.Devices(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("session: list devices: %w", err)
-		}
-		if len(devs) == 0 {
-			return nil, fmt.Errorf("session: %w", hwwallet.ErrNoDevice)
-		}
-		id = devs[0].ID
+	id, err := pickDevice(ctx, s.wallets, s.cfg.Device)
+	if err != nil {
+		return nil, fmt.Errorf("session: %w", err)
 	}
 	s.mu.Lock()
 	a.device = id
@@ -325,7 +333,7 @@ func (s *Sessions) authorize(ctx context.Context, a *approval, ttl time.Duration
 	if err != nil {
 		return nil, fmt.Errorf("session: account %s on %s: %w", s.cfg.Path, id, err)
 	}
-	mem, err := securemem.Alloc(ed25519.PrivateKeySize, s.cfg.AllowUnlockedMemory)
+	mem, err := securemem.Alloc(lit.SessionKeyMemSize, s.cfg.AllowUnlockedMemory)
 	if err != nil {
 		return nil, fmt.Errorf("session: key memory: %w", err)
 	}

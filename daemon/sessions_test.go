@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/litsigner/litsigner/hwwallet/emulator"
@@ -216,38 +218,54 @@ func TestSessionsWaitersShareApproval(t *testing.T) {
 	<-shown
 	cancel()
 	<-done
-	for s.Status().State == "approving" {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the abandoned approval to end", func() bool { return s.Status().State != "approving" })
 	if st := s.Status(); st.State != "none" || st.ApprovalAttempts != 2 {
 		t.Fatalf("status %+v", st)
 	}
 }
 
+// TestSessionsExpiryWipesKey runs on synctest's clock: the session lives
+// exactly its TTL, then its key is wiped and its leases' contexts end.
 func TestSessionsExpiryWipesKey(t *testing.T) {
-	s, _, wl := newTestSessions(t, func(c *SessionConfig) {
-		c.TTL = 1500 * time.Millisecond
-		c.RenewMargin = 0
+	synctest.Test(t, func(t *testing.T) {
+		const ttl = time.Hour
+		s, _, wl := newTestSessions(t, func(c *SessionConfig) {
+			c.TTL = ttl
+			c.RenewMargin = 0
+		})
+		le, err := acquireCtx(t, s, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := s.Status()
+		if st.ExpiresAt == nil || time.Until(*st.ExpiresAt) > ttl || time.Until(*st.ExpiresAt) < ttl-time.Second {
+			t.Fatalf("status after approval: %+v, want expiry in about %v", st, ttl)
+		}
+		expires := *st.ExpiresAt
+		ctx, cancel := le.Context(context.Background())
+		defer cancel()
+		le.Release(nil)
+
+		time.Sleep(time.Until(expires) - time.Nanosecond)
+		synctest.Wait()
+		if st := s.Status(); st.State != "active" || ctx.Err() != nil {
+			t.Fatalf("a nanosecond before expiry: %+v, lease context %v", st, ctx.Err())
+		}
+		wl.waitFreed(t)
+		if now := time.Now(); !now.Equal(expires) {
+			t.Fatalf("key released at %v, want the session's expiry %v", now, expires)
+		}
+		if st := s.Status(); st.State != "none" {
+			t.Fatalf("status after expiry: %+v", st)
+		}
+		synctest.Wait()
+		if ctx.Err() == nil {
+			t.Fatal("lease context not cancelled at expiry")
+		}
+		if !errors.Is(context.Cause(ctx), ErrSessionEnded) {
+			t.Fatalf("lease context cause = %v", context.Cause(ctx))
+		}
 	})
-	le, err := acquireCtx(t, s, 10*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := le.Context(context.Background())
-	defer cancel()
-	le.Release(nil)
-	wl.waitFreed(t)
-	if st := s.Status(); st.State != "none" {
-		t.Fatalf("status after expiry: %+v", st)
-	}
-	select {
-	case <-ctx.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("lease context not cancelled at expiry")
-	}
-	if !errors.Is(context.Cause(ctx), ErrSessionEnded) {
-		t.Fatalf("lease context cause = %v", context.Cause(ctx))
-	}
 }
 
 // TestSessionsRevokeWaitsForLeases: revoke wipes the key at once and
@@ -336,20 +354,9 @@ func TestSessionsCloseWipes(t *testing.T) {
 // waitWaiters waits until n callers wait for the pending approval.
 func waitWaiters(t *testing.T, s *Sessions, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waitFor(t, fmt.Sprintf("%d callers waiting for the approval", n), func() bool {
 		s.mu.Lock()
-		got := 0
-		if s.pending != nil {
-			got = s.pending.waiters
-		}
-		s.mu.Unlock()
-		if got == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d waiters, want %d", got, n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		defer s.mu.Unlock()
+		return s.pending != nil && s.pending.waiters == n
+	})
 }

@@ -74,29 +74,6 @@ func WithLogger(l *slog.Logger) ClientOption {
 	}
 }
 
-// WithHTTPClient uses hc (its Timeout is ignored: per-node and per-call
-// timeouts come from the Network).
-func WithHTTPClient(hc *http.Client) ClientOption {
-	return func(c *Client) error {
-		if hc == nil {
-			return fmt.Errorf("lit: nil http client: %w", ErrInvalidParams)
-		}
-		c.http = hc
-		return nil
-	}
-}
-
-// WithMaxReplyBytes caps each node reply body (default 1 MiB).
-func WithMaxReplyBytes(n int64) ClientOption {
-	return func(c *Client) error {
-		if n <= 0 {
-			return fmt.Errorf("lit: max reply bytes %d: %w", n, ErrInvalidParams)
-		}
-		c.maxReply = n
-		return nil
-	}
-}
-
 // WithMaxCodeSize caps the Lit Action source size (default 1 MiB).
 func WithMaxCodeSize(n int) ClientOption {
 	return func(c *Client) error {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -161,43 +162,41 @@ func TestExecuteJSFaults(t *testing.T) {
 			faults: map[int]testFault{7: {Latency: time.Minute}, 8: {Latency: time.Minute}, 9: {Latency: time.Minute}},
 			check: func(t *testing.T, n *testNet, res *ExecuteJSResult, err error) {
 				wantSig(t, n, res, err)
-				// Every slow request that reached its node is cancelled
-				// (on a loaded machine the client may give up on one
-				// before it is even read).
-				deadline := time.Now().Add(10 * time.Second)
-				for {
-					n.mu.Lock()
-					seen, c := n.slowExecutes, n.cancelled
-					n.mu.Unlock()
-					if seen > 0 && seen <= 3 && c == seen {
-						return
-					}
-					if time.Now().After(deadline) {
-						t.Fatalf("%d of %d slow requests cancelled, want all (at most 3)", c, seen)
-					}
-					time.Sleep(10 * time.Millisecond)
+				// In memory every request reaches its node, and every
+				// slow one is cancelled once the threshold is in.
+				n.mu.Lock()
+				seen, c := n.slowExecutes, n.cancelled
+				n.mu.Unlock()
+				if seen != 3 || c != 3 {
+					t.Fatalf("%d of %d slow requests cancelled, want 3 of 3", c, seen)
 				}
 			},
 		},
 	}
 	for _, tt := range tests {
+		// In-memory nodes in a synctest bubble: latencies are exact and
+		// free, and the bubble fails on any goroutine the call leaves.
 		t.Run(tt.name, func(t *testing.T) {
-			n := newTestNet(t, 10, 6)
-			if tt.signers != nil {
-				n.signers = tt.signers
-			}
-			c := newTestClient(t, n.network())
-			if _, err := c.Connect(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			for i, f := range tt.faults {
-				n.setFault(i, f)
-			}
-			s := newTestSession(t, SessionOptions{})
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			res, err := c.ExecuteJS(ctx, s, ExecuteJSRequest{Code: signCode, JSParams: helloParams(n.pkpHex())})
-			tt.check(t, n, res, err)
+			synctest.Test(t, func(t *testing.T) {
+				n := newMemTestNet(t, 10, 6)
+				if tt.signers != nil {
+					n.signers = tt.signers
+				}
+				c := newTestClient(t, n.network())
+				c.http = n.memClient()
+				if _, err := c.Connect(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				for i, f := range tt.faults {
+					n.setFault(i, f)
+				}
+				s := newTestSession(t, SessionOptions{})
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				res, err := c.ExecuteJS(ctx, s, ExecuteJSRequest{Code: signCode, JSParams: helloParams(n.pkpHex())})
+				synctest.Wait() // every node call has ended
+				tt.check(t, n, res, err)
+			})
 		})
 	}
 }
@@ -247,38 +246,62 @@ func TestExecuteJSSessionRefused(t *testing.T) {
 	}
 }
 
+// TestExecuteJSTimeout runs on synctest's clock over in-memory nodes: a
+// call ends exactly at its context's deadline, or at the network's
+// per-node timeout, with ErrTimeout.
 func TestExecuteJSTimeout(t *testing.T) {
-	n := newTestNet(t, 4, 3)
-	for i := 0; i < 4; i++ {
-		n.setFault(i, testFault{Latency: time.Minute})
-	}
-	net := n.network()
-	c := newTestClient(t, net)
-	s := newTestSession(t, SessionOptions{})
-	c.st = &netState{threshold: 3} // skip the handshake: every node is slow
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	_, err := c.ExecuteJS(ctx, s, ExecuteJSRequest{Code: signCode})
-	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrBelowThreshold) {
-		t.Fatalf("err = %v", err)
-	}
-	// Per-node timeout: nodes time out individually.
-	net.NodeTimeout = 100 * time.Millisecond
-	c2 := newTestClient(t, net)
-	c2.st = &netState{threshold: 3}
-	_, err = c2.ExecuteJS(context.Background(), s, ExecuteJSRequest{Code: signCode})
-	if !errors.Is(err, ErrTimeout) || !errors.Is(err, ErrBelowThreshold) {
-		t.Fatalf("per-node: err = %v", err)
-	}
-	timedOut := 0
-	for _, st := range c2.NodeStatus() {
-		if !st.Up && strings.Contains(st.LastError, "timeout") {
-			timedOut++
+	synctest.Test(t, func(t *testing.T) {
+		n := newMemTestNet(t, 4, 3)
+		for i := 0; i < 4; i++ {
+			n.setFault(i, testFault{Latency: time.Minute})
 		}
-	}
-	if timedOut < 2 { // the call stops once 3 of 4 cannot be reached
-		t.Fatalf("status %+v", c2.NodeStatus())
-	}
+		net := n.network()
+		c := newTestClient(t, net)
+		c.http = n.memClient()
+		s := newTestSession(t, SessionOptions{})
+		c.st = &netState{threshold: 3} // skip the handshake: every node is slow
+		const callTimeout = 200 * time.Millisecond
+		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		defer cancel()
+		start := time.Now()
+		_, err := c.ExecuteJS(ctx, s, ExecuteJSRequest{Code: signCode})
+		if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrBelowThreshold) {
+			t.Fatalf("err = %v", err)
+		}
+		if took := time.Since(start); took != callTimeout {
+			t.Fatalf("the call ended after %v, want its deadline %v", took, callTimeout)
+		}
+		// Per-node timeout: nodes time out individually.
+		const nodeTimeout = 100 * time.Millisecond
+		net.NodeTimeout = nodeTimeout
+		c2 := newTestClient(t, net)
+		c2.http = n.memClient()
+		c2.st = &netState{threshold: 3}
+		start = time.Now()
+		_, err = c2.ExecuteJS(context.Background(), s, ExecuteJSRequest{Code: signCode})
+		if !errors.Is(err, ErrTimeout) || !errors.Is(err, ErrBelowThreshold) {
+			t.Fatalf("per-node: err = %v", err)
+		}
+		if took := time.Since(start); took != nodeTimeout {
+			t.Fatalf("the call ended after %v, want the node timeout %v", took, nodeTimeout)
+		}
+		timedOut := 0
+		for _, st := range c2.NodeStatus() {
+			if !st.Up && strings.Contains(st.LastError, "timeout") {
+				timedOut++
+			}
+		}
+		if timedOut < 2 { // the call stops once 3 of 4 cannot be reached
+			t.Fatalf("status %+v", c2.NodeStatus())
+		}
+		synctest.Wait()
+		n.mu.Lock()
+		seen, cancelled := n.slowExecutes, n.cancelled
+		n.mu.Unlock()
+		if seen != 8 || cancelled != 8 {
+			t.Fatalf("%d of %d slow executes cancelled, want 8 of 8", cancelled, seen)
+		}
+	})
 }
 
 func TestExecuteJSInvalidParams(t *testing.T) {

@@ -24,8 +24,6 @@ var (
 	// ErrTimeout reports that a call ran out of time. Errors wrapping it also
 	// match context.DeadlineExceeded.
 	ErrTimeout = timeoutError{}
-	// ErrNotConnected reports a call that needs a handshake first.
-	ErrNotConnected = errors.New("not connected (call Connect first)")
 	// ErrSessionWiped reports use of a wiped session or session key.
 	ErrSessionWiped = errors.New("session key wiped")
 	// ErrSessionExpired reports use of a session past its SIWE expiration.

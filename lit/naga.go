@@ -112,7 +112,7 @@ func nagaDefaults(n Network) (Network, protocol, error) {
 	return n, &protoNaga{}, nil
 }
 
-// protoNaga is the Lit v8 "Naga" protocol.
+// protoNaga is the Lit v8 "Naga" protocol (described in lit/PROTOCOL-naga.md).
 type protoNaga struct {
 	mu  sync.Mutex
 	eth *ethclient.Client

@@ -264,6 +264,7 @@ func nagaShare(name string, ss nagawire.SignedShare) (ecdsaShare, error) {
 	if outer, err := parsePublicKey(ss.PublicKey); err != nil || string(outer) != string(pub) {
 		return ecdsaShare{}, fmt.Errorf("publicKey %q is not the share's key", clip(ss.PublicKey))
 	}
+	//lint:ignore SA1019 combining needs R's affine coordinates; go-ethereum's secp256k1 keys expose them only as these fields
 	return ecdsaShare{SigName: name, Rx: r.X, Ry: r.Y, S: es.S, PublicKey: pub, Digest: es.Digest,
 		PublicKeyHex: hex.EncodeToString(pub), DataSignedHex: hex.EncodeToString(es.Digest[:])}, nil
 }

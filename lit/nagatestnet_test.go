@@ -337,6 +337,7 @@ func (n *nagaTestNet) execute(i int, f nagaFault, epoch uint64, w http.ResponseW
 		if f.WrongShare {
 			s = big.NewInt(7)
 		}
+		//lint:ignore SA1019 the dealer holds R as affine coordinates; go-ethereum compresses only an ecdsa.PublicKey
 		rpub := crypto.CompressPubkey(&ecdsa.PublicKey{Curve: crypto.S256(), X: d.rx, Y: d.ry})
 		enc, err := nagawire.EncodeEcdsaShare(nagawire.EcdsaShare{Digest: digest, Result: "success", ShareID: strconv.Itoa(pos + 1),
 			PeerID: strconv.Itoa(i), S: s, BigR: rpub, PublicKey: crypto.FromECDSAPub(&n.pkp.PublicKey), SigType: nagawire.SigTypeEcdsaK256Sha256})

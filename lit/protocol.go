@@ -46,8 +46,6 @@ type netState struct {
 	info  NetworkInfo
 	// expires is when the state must be re-read (zero: never).
 	expires time.Time
-	// ext is the protocol's own per-connection state.
-	ext any
 }
 
 // nodeState is one connected node.

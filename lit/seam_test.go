@@ -9,17 +9,6 @@ import (
 	"time"
 )
 
-// handshakes counts the handshake requests the test network received.
-func (n *testNet) handshakes() int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	count := 0
-	for _, urls := range n.requests {
-		count += len(urls)
-	}
-	return count
-}
-
 func TestErrorTextCarriesLitOnce(t *testing.T) {
 	n := newTestNet(t, 4, 3)
 	for i := 0; i < 4; i++ {

@@ -23,13 +23,17 @@ type SessionKey struct {
 	wiped bool
 }
 
+// SessionKeyMemSize is the size of the memory NewSessionKeyIn takes: the
+// 64-byte expanded ed25519 key.
+const SessionKeyMemSize = edExpandedSize
+
 // NewSessionKey generates a session key from crypto/rand in Go memory.
 func NewSessionKey() (*SessionKey, error) {
 	return NewSessionKeyIn(make([]byte, edExpandedSize))
 }
 
 // NewSessionKeyIn generates a session key inside mem, which must be exactly
-// 64 bytes (ed25519.PrivateKeySize; e.g. mlocked memory owned by the
+// SessionKeyMemSize bytes (e.g. mlocked memory owned by the
 // caller, on or off the Go heap). The secret lives only in mem: the random
 // seed is drawn into mem itself and replaced by the expanded key. Wipe
 // zeroes mem; the caller must not reuse or release mem before Wipe.

@@ -38,6 +38,7 @@ func dealSignature(t testing.TB, key *ecdsa.PrivateKey, toSign []byte, signers i
 	rx, ry := crypto.S256().ScalarBaseMult(k.FillBytes(make([]byte, 32)))
 	r := new(big.Int).Mod(rx, secpN)
 	z := new(big.Int).SetBytes(toSign)
+	//lint:ignore SA1019 the test does the signer's arithmetic on the raw scalar on purpose
 	s := new(big.Int).Mul(r, key.D)
 	s.Add(s, z)
 	s.Mul(s, new(big.Int).ModInverse(k, secpN))

@@ -63,6 +63,7 @@ func v2Defaults(n Network) (Network, protocol, error) {
 
 // protoV2 is the Lit v2 protocol: fixed nodes, a plain-JSON handshake,
 // every call to every node, the first threshold consistent replies win.
+// The wire format is described in lit/PROTOCOL-v2.md.
 type protoV2 struct{}
 
 func (protoV2) name() string { return ProtocolV2 }

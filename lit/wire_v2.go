@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/litsigner/litsigner/lit/internal/textclip"
 )
 
 // wireV2 is the grammar of the Lit v2 ("serrano"/2.2.x SDK) node API.
@@ -245,17 +246,4 @@ func (w wireV2) parseError(status int, body []byte) error {
 }
 
 // clip keeps node-provided text short and valid UTF-8 for error messages.
-func clip(s string) string {
-	const max = 512
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "..."
-	}
-	return s
-}
+func clip(s string) string { return textclip.Clip(s, 512) }

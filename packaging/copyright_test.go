@@ -5,7 +5,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -77,7 +76,7 @@ func binaryModules(t *testing.T) []string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatalf("the go tool is not on PATH: %v", err)
 	}
 	r := mustRun(t, 5*time.Minute, []string{"CGO_ENABLED=1", "GOOS=linux"}, goTool, "list",
 		"-C", filepath.Dir(packagingDir(t)), "-deps", "-f", "{{with .Module}}{{if not .Main}}{{.Path}}{{end}}{{end}}",

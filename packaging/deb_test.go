@@ -59,6 +59,7 @@ func buildDeb(t *testing.T, dir string) error {
 	sharedDir = tmp
 	out := filepath.Join(tmp, "dist")
 	// build-deb.sh calls the go command of this test run.
+	//lint:ignore SA1019 the toolchain running this test is the one wanted, wherever it lives
 	path := filepath.Join(runtime.GOROOT(), "bin") + string(os.PathListSeparator) + os.Getenv("PATH")
 	r := run(t, 8*time.Minute, []string{"PATH=" + path}, "sh", filepath.Join(dir, "build-deb.sh"), out)
 	if r.err != nil {

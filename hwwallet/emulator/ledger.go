@@ -3,7 +3,6 @@ package emulator
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"sync"
 
 	"github.com/litsigner/litsigner/hwwallet"
@@ -120,8 +119,6 @@ func (l *Ledger) serve(p *Pipe) {
 // Device side of the HID framing, written independently of the driver's
 // (ledger/frame.go) so that the two check each other: channel 0x0101, tag
 // 0x05, sequence from 0, 2-byte length in the first report.
-var errLedgerFrame = errors.New("emulator: bad Ledger frame")
-
 func readLedgerAPDU(dev hwwallet.Transport) ([]byte, error) {
 	var (
 		buf  []byte

@@ -12,7 +12,7 @@ import (
 )
 
 // Status words the emulated app answers (app-ethereum src/main.c and the SDK
-// status_words.h; ledgerjs for the OS-level ones; hwwallet.md §2.3).
+// status_words.h; ledgerjs for the OS-level ones; hwwallet/PROTOCOL.md §4).
 const (
 	swOK             = 0x9000
 	swRejected       = 0x6985
@@ -26,7 +26,7 @@ const (
 	swDashboard      = 0x6E01
 )
 
-// maxPersonalMessage is the current app's limit (hwwallet.md §2.4).
+// maxPersonalMessage is the current app's limit (hwwallet/PROTOCOL.md §5).
 const maxPersonalMessage = 32766
 
 // ledgerApp is the state of the Ethereum app for one cable.

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/litsigner/litsigner/hwwallet"
-	"github.com/litsigner/litsigner/hwwallet/internal/leaktest"
+	"github.com/litsigner/litsigner/hwwallet/leaktest"
 )
 
 // ledgerExchange frames cmd the way a host does and returns the reply.

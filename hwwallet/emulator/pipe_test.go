@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/litsigner/litsigner/hwwallet"
-	"github.com/litsigner/litsigner/hwwallet/internal/leaktest"
+	"github.com/litsigner/litsigner/hwwallet/leaktest"
 )
 
 func report(b byte) []byte {

@@ -124,7 +124,7 @@ func (e *Trezor) Behaviour() *Behaviour { return e.b }
 // Model is the model the emulator reports (Features.model).
 func (e *Trezor) Model() string { return e.model }
 
-// Info describes the emulated device for hwwallet.Hub and trezor.Open.
+// Info describes the emulated device for hub.Hub and trezor.Open.
 func (e *Trezor) Info() hwwallet.DeviceInfo {
 	name := map[string]string{TrezorOne: "Trezor One", TrezorT: "Model T"}[e.model]
 	if name == "" {

@@ -7,6 +7,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/accounts/usbwallet/trezor"
 	"github.com/ethereum/go-ethereum/crypto"
+	//lint:ignore SA1019 Bitcoin's HASH160 is RIPEMD-160 of SHA-256; the emulated Trezor must compute it
 	"golang.org/x/crypto/ripemd160" //nolint:staticcheck // Bitcoin's HASH160 needs RIPEMD-160
 	"google.golang.org/protobuf/encoding/protowire"
 )

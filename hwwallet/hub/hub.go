@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/common"
@@ -65,8 +64,6 @@ type Options struct {
 	OnConfirm func(what string)
 	// NoUSB keeps the hub off the USB bus (tests, --dev without hardware).
 	NoUSB bool
-	// PollInterval is the USB discovery period (1 s when zero).
-	PollInterval time.Duration
 	// Logger receives discovery warnings; nil discards them.
 	Logger *slog.Logger
 }
@@ -113,7 +110,7 @@ func New(opts Options) (*Hub, error) {
 	if opts.NoUSB {
 		enum = func(context.Context) ([]hwwallet.DeviceInfo, error) { return nil, nil }
 	}
-	h.poller = usbhid.NewPoller(enum, opts.PollInterval, h.log)
+	h.poller = usbhid.NewPoller(enum)
 	return h, nil
 }
 
@@ -154,13 +151,6 @@ func (h *Hub) Devices(ctx context.Context) ([]hwwallet.DeviceInfo, error) {
 		h.log.Warn("USB hardware wallets not listed", "err", err)
 	}
 	return append(out, usb...), nil
-}
-
-// Subscribe returns USB arrival/departure events until ctx ends or the
-// hub closes (then the channel is closed). Sends never block: size buffer
-// for bursts. Emulators produce no events.
-func (h *Hub) Subscribe(ctx context.Context, buffer int) <-chan usbhid.Event {
-	return h.poller.Subscribe(ctx, buffer)
 }
 
 // Open opens the device with this ID ("ledger:<path>", "trezor:<path>" from
@@ -264,7 +254,7 @@ func (h *Hub) openUSB(ctx context.Context, id string, p hwwallet.Prompter) (hwwa
 	return &pausingWallet{Wallet: w, poller: h.poller}, nil
 }
 
-// Close stops discovery and unplugs the emulators.
+// Close unplugs the emulators; the hub then refuses every call.
 func (h *Hub) Close() error {
 	h.mu.Lock()
 	if h.closed {
@@ -273,7 +263,6 @@ func (h *Hub) Close() error {
 	}
 	h.closed = true
 	h.mu.Unlock()
-	h.poller.Close()
 	if h.ledger != nil {
 		return h.ledger.Close()
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
-	"github.com/litsigner/litsigner/hwwallet/internal/leaktest"
+	"github.com/litsigner/litsigner/hwwallet/leaktest"
 )
 
 func ctx(t *testing.T) context.Context {
@@ -98,18 +98,5 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if _, err := New(Options{Emulators: true, EmulatorMnemonic: "not a mnemonic"}); err == nil {
 		t.Error("bad mnemonic accepted")
-	}
-}
-
-func TestSubscribeEndsWithHub(t *testing.T) {
-	defer leaktest.Check(t)()
-	h, err := New(Options{NoUSB: true, PollInterval: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch := h.Subscribe(context.Background(), 4)
-	h.Close()
-	for range ch {
-		t.Fatal("event without devices")
 	}
 }

@@ -8,27 +8,28 @@ import (
 
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
-	"github.com/litsigner/litsigner/hwwallet/internal/leaktest"
+	"github.com/litsigner/litsigner/hwwallet/leaktest"
 	"github.com/litsigner/litsigner/hwwallet/ledger"
 	"github.com/litsigner/litsigner/hwwallet/usbhid"
 )
 
 // TestWalletPausesDiscovery: no enumeration happens while a wallet opened
-// by the hub waits for the user.
+// by the hub waits for the user; listing answers the last list seen.
 func TestWalletPausesDiscovery(t *testing.T) {
 	defer leaktest.Check(t)()
 	var scans atomic.Int64
 	p := usbhid.NewPoller(func(context.Context) ([]hwwallet.DeviceInfo, error) {
 		scans.Add(1)
 		return nil, nil
-	}, time.Millisecond, nil)
-	defer p.Close()
-	sub, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	p.Subscribe(sub, 1)
+	})
+	if _, err := p.List(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 
 	b := emulator.NewBehaviour()
 	b.SetAction(emulator.NeverAnswer)
+	prompted := make(chan struct{}, 1)
+	b.OnPrompt(func(emulator.Prompt) { prompted <- struct{}{} })
 	emu, _ := emulator.NewLedger(emulator.SpeculosMnemonic, b)
 	defer emu.Close()
 	d, _ := ledger.Open(emu.Transport(), emu.Info())
@@ -40,11 +41,15 @@ func TestWalletPausesDiscovery(t *testing.T) {
 		_, _, err := w.SignPersonalMessage(context.Background(), hwwallet.DefaultPath, []byte("x"))
 		done <- err
 	}()
-	for b.Prompts() == 0 {
-		time.Sleep(time.Millisecond)
+	select {
+	case <-prompted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the device never prompted")
 	}
 	before := scans.Load()
-	time.Sleep(30 * time.Millisecond)
+	if _, err := p.List(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if n := scans.Load() - before; n != 0 {
 		t.Fatalf("%d enumerations while the device was prompting", n)
 	}
@@ -52,7 +57,10 @@ func TestWalletPausesDiscovery(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	for scans.Load() == before {
-		time.Sleep(time.Millisecond) // discovery resumes
+	if _, err := p.List(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := scans.Load() - before; n != 1 {
+		t.Fatalf("%d enumerations after the wallet finished, want 1", n)
 	}
 }

@@ -16,7 +16,7 @@ import (
 // doc/ethapp.adoc and src/apdu_constants.h (CLA E0, INS 02/06/08);
 // ledgerjs hw-transport (CLA B0 INS 01, GET_APP_AND_VERSION, answered by the
 // OS on the dashboard and by the SDK inside any app). See
-// /shared/protocol/hwwallet.md §1.4, §2.1, §2.3.
+// hwwallet/PROTOCOL.md §3, §4.
 const (
 	claEthereum = 0xE0
 	claBOLOS    = 0xB0
@@ -40,7 +40,7 @@ const (
 	maxPathLen = 10
 	// MaxMessageLen is the longest message the current Ethereum app accepts
 	// (msg_length is a uint16 holding 2*len+3 for the hex display; larger
-	// messages get 0x6A80, see hwwallet.md §2.4).
+	// messages get 0x6A80, see hwwallet/PROTOCOL.md §5).
 	MaxMessageLen = 32766
 )
 

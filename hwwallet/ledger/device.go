@@ -14,7 +14,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/litsigner/litsigner/hwwallet"
 )
 
@@ -175,7 +174,7 @@ func (d *Device) SignPersonalMessage(ctx context.Context, path accounts.Derivati
 	var se *StatusError
 	if errors.As(err, &se) && se.SW == SWCommandNotAllowed {
 		// The app was still in a previous signing flow; it reset itself on
-		// answering 0x6980, so one retry succeeds (hwwallet.md §2.3).
+		// answering 0x6980, so one retry succeeds (hwwallet/PROTOCOL.md §4).
 		reply, err = d.sendChunks(ctx, chunks)
 	}
 	if err != nil {
@@ -185,25 +184,10 @@ func (d *Device) SignPersonalMessage(ctx context.Context, path accounts.Derivati
 	if err != nil {
 		return fail(err)
 	}
-	if err := verify(message, sig, signer); err != nil {
+	if err := hwwallet.CheckPersonalSignature(message, sig, signer); err != nil {
 		return fail(err)
 	}
 	return sig, signer, nil
-}
-
-// verify checks that sig (r||s||v, v 27/28) over the EIP-191 hash of
-// message recovers to want.
-func verify(message, sig []byte, want common.Address) error {
-	rsv := append([]byte(nil), sig...)
-	rsv[64] -= 27
-	pub, err := crypto.SigToPub(accounts.TextHash(message), rsv)
-	if err != nil {
-		return fmt.Errorf("signature does not recover: %v: %w", err, hwwallet.ErrBadReply)
-	}
-	if got := crypto.PubkeyToAddress(*pub); got != want {
-		return fmt.Errorf("signature recovers to %s, not %s: %w", got.Hex(), want.Hex(), hwwallet.ErrBadReply)
-	}
-	return nil
 }
 
 // sendChunks sends the SIGN_PERSONAL_MESSAGE APDUs; intermediate chunks are
@@ -251,6 +235,7 @@ func (d *Device) ensureEthereumApp(ctx context.Context) error {
 		return err
 	}
 	if !v.atLeast(1, 0, 8) {
+		//lint:ignore ST1005 "Ethereum" is the app's name, a proper noun
 		return fmt.Errorf("Ethereum app %s cannot sign personal messages (needs 1.0.8): %w", v, hwwallet.ErrUnsupportedModel)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,8 +12,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
-	"github.com/litsigner/litsigner/hwwallet/internal/leaktest"
 	"github.com/litsigner/litsigner/hwwallet/internal/vectors"
+	"github.com/litsigner/litsigner/hwwallet/leaktest"
 )
 
 // newEmulated opens the driver on a fresh emulated Ledger.
@@ -104,7 +105,7 @@ func TestLongMessagesAndHexDisplay(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%d bytes: %v", len(msg), err)
 		}
-		if err := verify(msg, sig, signer); err != nil {
+		if err := hwwallet.CheckPersonalSignature(msg, sig, signer); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -176,16 +177,20 @@ func TestAbandonedExchangeRecovers(t *testing.T) {
 	defer leaktest.Check(t)()
 	b := emulator.NewBehaviour()
 	b.SetAction(emulator.NeverAnswer)
+	prompted := make(chan struct{}, 2)
+	b.OnPrompt(func(emulator.Prompt) { prompted <- struct{}{} })
 	emu, _ := emulator.NewLedger(emulator.SpeculosMnemonic, b)
 	defer emu.Close()
-	d, _ := Open(emu.Transport(), emu.Info())
+	tr := &heldTransport{Transport: emu.Transport()}
+	d, _ := Open(tr, emu.Info())
 	defer d.Close()
 	path := accounts.DefaultBaseDerivationPath
 
 	ctx, cancel := context.WithCancel(testCtx(t))
 	go func() {
-		for b.Prompts() == 0 {
-			time.Sleep(time.Millisecond)
+		select {
+		case <-prompted:
+		case <-ctx.Done():
 		}
 		cancel()
 	}()
@@ -193,17 +198,56 @@ func TestAbandonedExchangeRecovers(t *testing.T) {
 		t.Fatalf("cancelled sign: %v", err)
 	}
 	b.SetAction(emulator.Approve) // the user approves the abandoned prompt
-	for b.Prompts() < 1 {
-		time.Sleep(time.Millisecond)
+	// The stale reply (65 bytes + status word: two reports) is now on its
+	// way; wait until both reports are in before the next request.
+	if err := tr.hold(testCtx(t), 2); err != nil {
+		t.Fatalf("the stale reply never arrived: %v", err)
 	}
-	time.Sleep(20 * time.Millisecond) // let the stale reply arrive
 	sig, signer, err := d.SignPersonalMessage(testCtx(t), path, []byte("second"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := verify([]byte("second"), sig, signer); err != nil {
+	if err := hwwallet.CheckPersonalSignature([]byte("second"), sig, signer); err != nil {
 		t.Fatal(err)
 	}
+	if n := tr.held(); n != 0 {
+		t.Fatalf("%d stale reports were never read", n)
+	}
+}
+
+// heldTransport can read reports ahead (hold) and hands them out first, so
+// a test can wait for a device's reply without consuming it.
+type heldTransport struct {
+	hwwallet.Transport
+	mu      sync.Mutex
+	pending [][]byte
+}
+
+func (h *heldTransport) hold(ctx context.Context, n int) error {
+	for range n {
+		r, err := h.Transport.ReadReport(ctx)
+		if err != nil {
+			return err
+		}
+		h.mu.Lock()
+		h.pending = append(h.pending, r)
+		h.mu.Unlock()
+	}
+	return nil
+}
+
+func (h *heldTransport) held() int { h.mu.Lock(); defer h.mu.Unlock(); return len(h.pending) }
+
+func (h *heldTransport) ReadReport(ctx context.Context) ([]byte, error) {
+	h.mu.Lock()
+	if len(h.pending) > 0 {
+		r := h.pending[0]
+		h.pending = h.pending[1:]
+		h.mu.Unlock()
+		return r, nil
+	}
+	h.mu.Unlock()
+	return h.Transport.ReadReport(ctx)
 }
 
 // TestRetryAfterCommandNotAllowed leaves the app mid-flow (a first chunk of
@@ -275,14 +319,18 @@ func TestWaitingCallerHonoursContext(t *testing.T) {
 	defer leaktest.Check(t)()
 	d, emu := newEmulated(t, emulator.SpeculosMnemonic)
 	emu.Behaviour().SetAction(emulator.NeverAnswer)
+	prompted := make(chan struct{}, 1)
+	emu.Behaviour().OnPrompt(func(emulator.Prompt) { prompted <- struct{}{} })
 	path := accounts.DefaultBaseDerivationPath
 	done := make(chan error)
 	go func() {
 		_, _, err := d.SignPersonalMessage(context.Background(), path, []byte("waits"))
 		done <- err
 	}()
-	for emu.Behaviour().Prompts() == 0 {
-		time.Sleep(time.Millisecond)
+	select {
+	case <-prompted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the device never prompted")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()

@@ -8,8 +8,8 @@ import (
 )
 
 // HID framing of APDUs, as in LedgerHQ ledgerjs hw-transport/src/hid-framing.ts
-// and go-ethereum accounts/usbwallet/ledger.go (see /shared/protocol/hwwallet.md
-// §1.3): every 64-byte report starts with the channel (0x0101), the tag
+// and go-ethereum accounts/usbwallet/ledger.go (see hwwallet/PROTOCOL.md
+// §2): every 64-byte report starts with the channel (0x0101), the tag
 // TAG_APDU (0x05) and a big-endian sequence number from 0; the first report
 // then carries the big-endian length of the whole APDU (or reply). Reports
 // are zero-padded to 64 bytes, as ledgerjs does.

@@ -9,7 +9,7 @@ import (
 // Status words. Sources: Ledger SDK status_words.h as used by app-ethereum
 // src/main.c and ledger_app_clients/ethereum/status_word.py; ledgerjs
 // hw-transport StatusCodes for the OS-level ones (0x5515, 0x6E01, 0x6FAA);
-// LedgerHQ/device-sdk-ts#1773 for 0x6901. See /shared/protocol/hwwallet.md §2.3.
+// LedgerHQ/device-sdk-ts#1773 for 0x6901. See hwwallet/PROTOCOL.md §4.
 const (
 	SWOK                   = 0x9000
 	SWUserRejected         = 0x6985 // SWO_CONDITIONS_NOT_SATISFIED: rejected on the device

@@ -151,14 +151,14 @@ func FuzzDecodeReply(f *testing.F) {
 		_, _ = decodeFeatures(data)
 		_, _ = decodeAddress(data)
 		if sig, addr, err := decodeSignature(data); err == nil && addr != nil {
-			_ = verifySignature([]byte("m"), sig, *addr)
+			_ = hwwallet.CheckPersonalSignature([]byte("m"), sig, *addr)
 		}
 		var f Features
 		_ = parseUnknownFeatures(data, &f)
 	})
 }
 
-// TestPassphraseAckEncoding pins the PassphraseAck bytes hwwallet.md
+// TestPassphraseAckEncoding pins the PassphraseAck bytes hwwallet/PROTOCOL.md §7
 // describes: an explicit empty string (0a 00), on_device as field 3 (18 01).
 func TestPassphraseAckEncoding(t *testing.T) {
 	tests := []struct {

@@ -15,14 +15,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/accounts/usbwallet/trezor"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/litsigner/litsigner/hwwallet"
 )
 
@@ -238,35 +236,10 @@ func (d *Device) SignPersonalMessage(ctx context.Context, path accounts.Derivati
 	if replyAddr != nil && *replyAddr != addr {
 		return fail(fmt.Errorf("reply names signer %s, the path's address is %s: %w", replyAddr.Hex(), addr.Hex(), hwwallet.ErrBadReply))
 	}
-	if err := verifySignature(message, sig, addr); err != nil {
+	if err := hwwallet.CheckPersonalSignature(message, sig, addr); err != nil {
 		return fail(err)
 	}
 	return sig, addr, nil
-}
-
-// verifySignature checks a 65-byte r||s||v (v 27/28) personal_sign
-// signature against addr.
-func verifySignature(message, sig []byte, addr common.Address) error {
-	if len(sig) != crypto.SignatureLength {
-		return fmt.Errorf("signature of %d bytes, want %d: %w", len(sig), crypto.SignatureLength, hwwallet.ErrBadReply)
-	}
-	v := sig[64]
-	if v != 27 && v != 28 {
-		return fmt.Errorf("signature v = %d, want 27 or 28: %w", v, hwwallet.ErrBadReply)
-	}
-	rsv := append([]byte(nil), sig...)
-	rsv[64] = v - 27
-	if !crypto.ValidateSignatureValues(rsv[64], bigInt(rsv[:32]), bigInt(rsv[32:64]), true) {
-		return fmt.Errorf("signature values out of range: %w", hwwallet.ErrBadReply)
-	}
-	pub, err := crypto.SigToPub(accounts.TextHash(message), rsv)
-	if err != nil {
-		return fmt.Errorf("recover signer: %v: %w", err, hwwallet.ErrBadReply)
-	}
-	if got := crypto.PubkeyToAddress(*pub); got != addr {
-		return fmt.Errorf("signature recovers to %s, not %s: %w", got.Hex(), addr.Hex(), hwwallet.ErrBadReply)
-	}
-	return nil
 }
 
 // address runs EthereumGetAddress; the caller holds the device.
@@ -326,18 +299,15 @@ func (d *Device) isClosed() bool {
 	}
 }
 
-// validPINPositions checks PinMatrixAck.pin: keypad positions 1-9, at
-// most 9 of them before T1 firmware 1.10.0 and 50 since (long PINs).
+// validPINPositions checks PinMatrixAck.pin against the firmware's limit:
+// at most 9 positions before Trezor One firmware 1.10.0, 50 since.
 func validPINPositions(pos string, f Features) error {
 	max := 9
 	if f.Major > 1 || (f.Major == 1 && f.Minor >= 10) {
-		max = 50
+		max = hwwallet.MaxPINPositions
 	}
-	if pos == "" || len(pos) > max {
-		return fmt.Errorf("PIN must be 1 to %d positions, got %d: %w", max, len(pos), hwwallet.ErrPINInvalid)
-	}
-	if strings.Trim(pos, "123456789") != "" {
-		return fmt.Errorf("PIN positions must be the digits 1-9 of the keypad: %w", hwwallet.ErrPINInvalid)
+	if err := hwwallet.CheckPINPositions(pos, max); err != nil {
+		return fmt.Errorf("%v: %w", err, hwwallet.ErrPINInvalid)
 	}
 	return nil
 }

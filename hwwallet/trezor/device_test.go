@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts"
@@ -125,39 +126,43 @@ func TestUserBehaviour(t *testing.T) {
 		{name: "slow user, context ends", script: func(b *emulator.Behaviour) { b.SetDelay(time.Hour) },
 			timeout: 200 * time.Millisecond, want: context.DeadlineExceeded},
 	}
+	// Each case runs in a synctest bubble: delays and deadlines are exact
+	// and cost no wall-clock time.
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newRig(t, emulator.TrezorT, nil, nil)
-			tc.script(r.b)
-			ctx := testCtx(t)
-			if tc.timeout > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, tc.timeout)
-				defer cancel()
-			}
-			sig, _, err := r.dev.SignPersonalMessage(ctx, hwwallet.DefaultPath, msg)
-			if tc.want == nil {
-				if err != nil || len(sig) != 65 {
-					t.Fatalf("sign: %v", err)
+			synctest.Test(t, func(t *testing.T) {
+				r := newRig(t, emulator.TrezorT, nil, nil)
+				tc.script(r.b)
+				ctx := testCtx(t)
+				if tc.timeout > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, tc.timeout)
+					defer cancel()
 				}
-				return
-			}
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("err = %v, want %v", err, tc.want)
-			}
-			if r.dev.resync {
-				t.Fatal("the device did not answer the Cancel")
-			}
-			var fe *FailureError
-			if tc.code != 0 && (!errors.As(err, &fe) || fe.Code != tc.code) {
-				t.Fatalf("err = %v, want failure code %d", err, tc.code)
-			}
-			// The device is back in step: the next exchange works.
-			r.b.SetAction(emulator.Approve)
-			r.b.SetDelay(0)
-			if _, _, err := r.dev.SignPersonalMessage(testCtx(t), hwwallet.DefaultPath, msg); err != nil {
-				t.Fatalf("sign after %s: %v", tc.name, err)
-			}
+				sig, _, err := r.dev.SignPersonalMessage(ctx, hwwallet.DefaultPath, msg)
+				if tc.want == nil {
+					if err != nil || len(sig) != 65 {
+						t.Fatalf("sign: %v", err)
+					}
+					return
+				}
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("err = %v, want %v", err, tc.want)
+				}
+				if r.dev.resync {
+					t.Fatal("the device did not answer the Cancel")
+				}
+				var fe *FailureError
+				if tc.code != 0 && (!errors.As(err, &fe) || fe.Code != tc.code) {
+					t.Fatalf("err = %v, want failure code %d", err, tc.code)
+				}
+				// The device is back in step: the next exchange works.
+				r.b.SetAction(emulator.Approve)
+				r.b.SetDelay(0)
+				if _, _, err := r.dev.SignPersonalMessage(testCtx(t), hwwallet.DefaultPath, msg); err != nil {
+					t.Fatalf("sign after %s: %v", tc.name, err)
+				}
+			})
 		})
 	}
 }
@@ -277,14 +282,22 @@ func TestConcurrentCallsAreSerialized(t *testing.T) {
 func TestClosedDevice(t *testing.T) {
 	r := newRig(t, emulator.TrezorT, nil, nil)
 	r.b.SetAction(emulator.NeverAnswer)
+	prompted := make(chan struct{}, 1)
+	r.b.OnPrompt(func(p emulator.Prompt) {
+		if p.Kind == emulator.PromptSignMessage {
+			prompted <- struct{}{}
+		}
+	})
 	done := make(chan error, 1)
 	go func() {
 		_, _, err := r.dev.SignPersonalMessage(testCtx(t), hwwallet.DefaultPath, []byte("x"))
 		done <- err
 	}()
 	// Close while the exchange waits for the user: it must return.
-	for r.b.PromptsOf(emulator.PromptSignMessage) == 0 {
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-prompted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the device never asked to sign")
 	}
 	if err := r.dev.Close(); err != nil {
 		t.Fatal(err)

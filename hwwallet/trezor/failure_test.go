@@ -5,10 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/accounts/usbwallet/trezor"
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/litsigner/litsigner/hwwallet"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -97,46 +94,6 @@ func TestDecodeFeaturesModernFields(t *testing.T) {
 	if _, err := decodeFeatures(append(base, 0xf2, 0x01, 0x05, 0x01)); !errors.Is(err, hwwallet.ErrBadReply) {
 		t.Fatalf("truncated capabilities: %v", err)
 	}
-}
-
-func TestVerifySignature(t *testing.T) {
-	key, _ := crypto.HexToECDSA("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
-	addr := crypto.PubkeyToAddress(key.PublicKey)
-	msg := []byte("hello")
-	good, _ := crypto.Sign(accounts.TextHash(msg), key)
-	good[64] += 27
-	tests := []struct {
-		name   string
-		mutate func([]byte) []byte
-		addr   common.Address
-		ok     bool
-	}{
-		{"good", func(b []byte) []byte { return b }, addr, true},
-		{"other signer", func(b []byte) []byte { return b }, common.Address{1}, false},
-		{"flipped r", func(b []byte) []byte { b[3] ^= 1; return b }, addr, false},
-		{"v 0", func(b []byte) []byte { b[64] -= 27; return b }, addr, false},
-		{"short", func(b []byte) []byte { return b[:64] }, addr, false},
-		{"high s", highS, addr, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := verifySignature(msg, tc.mutate(append([]byte(nil), good...)), tc.addr)
-			if tc.ok != (err == nil) || (err != nil && !errors.Is(err, hwwallet.ErrBadReply)) {
-				t.Fatalf("err = %v", err)
-			}
-		})
-	}
-}
-
-// highS replaces s by n-s and flips v: the same signature in its
-// malleable high-S form, which Trezor never produces.
-func highS(sig []byte) []byte {
-	n := crypto.S256().Params().N
-	s := bigInt(sig[32:64])
-	s.Sub(n, s)
-	s.FillBytes(sig[32:64])
-	sig[64] = 55 - sig[64] // 27 <-> 28
-	return sig
 }
 
 func TestLegacyPassphraseRequest(t *testing.T) {

@@ -2,7 +2,6 @@ package trezor
 
 import (
 	"fmt"
-	"math/big"
 
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/accounts/usbwallet/trezor"
@@ -128,5 +127,3 @@ func replyAddress(hex string, bin []byte) (common.Address, bool, error) {
 		return common.Address{}, false, nil
 	}
 }
-
-func bigInt(b []byte) *big.Int { return new(big.Int).SetBytes(b) }

@@ -11,8 +11,9 @@
 //     reached below karalabe/usb, whose own reads cannot time out), so Close
 //     can stop it before closing the device: closing while a read is
 //     blocked inside hidapi would free memory the reader still uses.
-//   - Poller: discovery by periodic enumeration with Arrived/Left events
-//     (non-blocking sends), paused while a device is in use.
+//   - Poller: discovery by enumeration on demand (no goroutine, so lists
+//     follow plug and unplug at once), paused while a device waits for its
+//     user: enumerating then could break a Ledger's pending confirmation.
 //   - Errors: ErrUSBUnavailable when the machine has no USB (no
 //     /dev/bus/usb, libusb cannot start, no cgo); ErrNoPermission, naming the
 //     udev rules file to install, when a device is visible but cannot be

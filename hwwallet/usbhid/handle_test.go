@@ -7,6 +7,7 @@ import (
 )
 
 type fakeHID struct {
+	//lint:ignore U1000 read only through reflection: handleOf must refuse a field that is not a pointer
 	name   string
 	device *int
 }

@@ -4,7 +4,7 @@ import (
 	"github.com/litsigner/litsigner/hwwallet"
 )
 
-// USB vendor and product IDs (hwwallet.md §1.1, §3.3; go-ethereum
+// USB vendor and product IDs (hwwallet/PROTOCOL.md §1; go-ethereum
 // accounts/usbwallet/hub.go; trezor-firmware common/udev/51-trezor.rules).
 const (
 	LedgerVendorID       = 0x2c97
@@ -36,7 +36,7 @@ const (
 // current firmware uses 0xMMII, MM the model (ledgerModelPrefixes) and II a
 // bitmap of the interfaces exposed (0x5011 = Nano S Plus with HID+U2F...).
 // Sources: go-ethereum accounts/usbwallet/hub.go NewLedgerHub, ledgerjs
-// devices/src/index.ts (legacyUsbProductId, productIdMM); hwwallet.md §1.1.
+// devices/src/index.ts (legacyUsbProductId, productIdMM); hwwallet/PROTOCOL.md §1.
 var ledgerLegacyPIDs = map[uint16]string{
 	0x0000: "Blue",
 	0x0001: "Nano S",

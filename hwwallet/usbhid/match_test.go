@@ -120,16 +120,3 @@ func TestClassifyErrors(t *testing.T) {
 		t.Errorf("permission error does not name the rules file: %v", err)
 	}
 }
-
-func TestDiff(t *testing.T) {
-	a := hwwallet.DeviceInfo{ID: "ledger:a"}
-	b := hwwallet.DeviceInfo{ID: "trezor:b"}
-	c := hwwallet.DeviceInfo{ID: "ledger:c"}
-	arrived, left := Diff([]hwwallet.DeviceInfo{a, b}, []hwwallet.DeviceInfo{b, c})
-	if len(arrived) != 1 || arrived[0] != c || len(left) != 1 || left[0] != a {
-		t.Fatalf("arrived %v left %v", arrived, left)
-	}
-	if arrived, left := Diff(nil, nil); arrived != nil || left != nil {
-		t.Fatal("empty diff")
-	}
-}

@@ -6,10 +6,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/litsigner/litsigner/hwwallet"
-	"github.com/litsigner/litsigner/hwwallet/internal/leaktest"
 )
 
 // bus is a changeable device list standing in for the USB bus.
@@ -31,113 +29,86 @@ func (b *bus) enumerate(ctx context.Context) ([]hwwallet.DeviceInfo, error) {
 
 func (b *bus) count() int { b.mu.Lock(); defer b.mu.Unlock(); return b.scans }
 
-func next(t *testing.T, ch <-chan Event) Event {
-	t.Helper()
-	select {
-	case e, ok := <-ch:
-		if !ok {
-			t.Fatal("channel closed")
-		}
-		return e
-	case <-time.After(5 * time.Second):
-		t.Fatal("no event")
+func ids(devs []hwwallet.DeviceInfo) []string {
+	var out []string
+	for _, d := range devs {
+		out = append(out, d.ID)
 	}
-	return Event{}
+	return out
 }
 
-func TestPollerEvents(t *testing.T) {
-	defer leaktest.Check(t)()
+// TestPollerListFollowsTheBus: every List enumerates, so plug and unplug
+// show at once.
+func TestPollerListFollowsTheBus(t *testing.T) {
 	a := hwwallet.DeviceInfo{ID: "ledger:a"}
 	b := hwwallet.DeviceInfo{ID: "trezor:b"}
 	var usb bus
-	usb.set(a)
-	p := NewPoller(usb.enumerate, 5*time.Millisecond, nil)
-	defer p.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	ch := p.Subscribe(ctx, 8)
-	if e := next(t, ch); e.Kind != Arrived || e.Device != a {
-		t.Fatalf("first event %+v", e)
+	p := NewPoller(usb.enumerate)
+	for _, step := range []struct {
+		plugged []hwwallet.DeviceInfo
+		want    []string
+	}{
+		{nil, nil},
+		{[]hwwallet.DeviceInfo{a}, []string{"ledger:a"}},
+		{[]hwwallet.DeviceInfo{a, b}, []string{"ledger:a", "trezor:b"}},
+		{[]hwwallet.DeviceInfo{b}, []string{"trezor:b"}},
+		{nil, nil},
+	} {
+		usb.set(step.plugged...)
+		list, err := p.List(context.Background())
+		if err != nil || !slices.Equal(ids(list), step.want) {
+			t.Fatalf("plugged %v: List = %v, %v", ids(step.plugged), ids(list), err)
+		}
 	}
-	usb.set(b)
-	e1, e2 := next(t, ch), next(t, ch)
-	if e1.Kind != Left || e1.Device != a || e2.Kind != Arrived || e2.Device != b {
-		t.Fatalf("events %+v %+v", e1, e2)
-	}
-	// A late subscriber first hears about what is present.
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	ch2 := p.Subscribe(ctx2, 1)
-	if e := next(t, ch2); e.Kind != Arrived || e.Device != b {
-		t.Fatalf("late subscriber %+v", e)
-	}
-	cancel2()
-	for range ch2 { // closed once ctx2 ends
-	}
-	cancel()
-	for range ch {
+	if n := usb.count(); n != 5 {
+		t.Fatalf("%d enumerations for 5 Lists", n)
 	}
 }
 
+// TestPollerPause: while paused, List answers the last list seen without
+// touching the bus; resuming (idempotent) enumerates again.
 func TestPollerPause(t *testing.T) {
-	defer leaktest.Check(t)()
 	var usb bus
-	p := NewPoller(usb.enumerate, time.Millisecond, nil)
-	defer p.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ch := p.Subscribe(ctx, 4)
-	for usb.count() == 0 {
-		time.Sleep(time.Millisecond)
+	usb.set(hwwallet.DeviceInfo{ID: "ledger:x"})
+	p := NewPoller(usb.enumerate)
+	if _, err := p.List(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 	resume := p.Pause()
+	usb.set()
 	before := usb.count()
-	usb.set(hwwallet.DeviceInfo{ID: "ledger:x"})
-	time.Sleep(30 * time.Millisecond)
-	if got := usb.count(); got != before {
-		t.Fatalf("%d enumerations while paused", got-before)
-	}
 	list, err := p.List(context.Background())
-	if err != nil || len(list) != 0 {
-		t.Fatalf("List while paused touched the bus: %v %v", list, err)
+	if err != nil || !slices.Equal(ids(list), []string{"ledger:x"}) || usb.count() != before {
+		t.Fatalf("List while paused: %v %v, %d enumerations", ids(list), err, usb.count()-before)
 	}
+	inner := p.Pause() // pauses nest
 	resume()
 	resume() // idempotent
-	if e := next(t, ch); e.Kind != Arrived || e.Device.ID != "ledger:x" {
-		t.Fatalf("after resume %+v", e)
+	if _, err := p.List(context.Background()); err != nil || usb.count() != before {
+		t.Fatalf("List under a nested pause touched the bus (%v)", err)
+	}
+	inner()
+	list, err = p.List(context.Background())
+	if err != nil || len(list) != 0 || usb.count() != before+1 {
+		t.Fatalf("List after resume: %v %v", ids(list), err)
 	}
 }
 
-func TestPollerErrorsAndClose(t *testing.T) {
-	defer leaktest.Check(t)()
+// TestPollerPauseBeforeFirstScan: a pause before any enumeration still
+// enumerates once (there is no last list to answer with).
+func TestPollerPauseBeforeFirstScan(t *testing.T) {
+	var usb bus
+	p := NewPoller(usb.enumerate)
+	defer p.Pause()()
+	if _, err := p.List(context.Background()); err != nil || usb.count() != 1 {
+		t.Fatalf("List: %v, %d enumerations", err, usb.count())
+	}
+}
+
+func TestPollerErrors(t *testing.T) {
 	usb := bus{err: errors.New("libusb exploded")}
-	p := NewPoller(usb.enumerate, time.Millisecond, nil)
+	p := NewPoller(usb.enumerate)
 	if _, err := p.List(context.Background()); err == nil {
 		t.Fatal("List hid the enumeration error")
-	}
-	ch := p.Subscribe(context.Background(), 1)
-	for usb.count() < 3 {
-		time.Sleep(time.Millisecond)
-	}
-	p.Close()
-	if _, ok := <-ch; ok {
-		t.Fatal("event after a failing enumeration")
-	}
-	if _, ok := <-p.Subscribe(context.Background(), 1); ok {
-		t.Fatal("subscription after Close is open")
-	}
-}
-
-func TestPollerSlowSubscriberDoesNotBlock(t *testing.T) {
-	defer leaktest.Check(t)()
-	var usb bus
-	p := NewPoller(usb.enumerate, time.Millisecond, nil)
-	defer p.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	p.Subscribe(ctx, 1) // never read
-	for i := range 20 {
-		usb.set(hwwallet.DeviceInfo{ID: string(rune('a' + i))})
-		if _, err := p.List(context.Background()); err != nil {
-			t.Fatal(err)
-		}
 	}
 }

@@ -52,6 +52,10 @@ func openPort(d Device) (port, error) {
 	return &hidPort{dev: dev, h: h}, nil
 }
 
+// handleOf reads the C handle that karalabe/usb keeps in an unexported
+// field of its device type, because the library offers no read with a
+// timeout. The layout is that of v0.0.2, which go.mod pins for this reason;
+// a mismatch is an error here, not a crash.
 func handleOf(dev usb.Device, field string) (unsafe.Pointer, error) {
 	v := reflect.ValueOf(dev)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {

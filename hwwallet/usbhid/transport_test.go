@@ -5,10 +5,11 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/litsigner/litsigner/hwwallet"
-	"github.com/litsigner/litsigner/hwwallet/internal/leaktest"
+	"github.com/litsigner/litsigner/hwwallet/leaktest"
 )
 
 // memPort is an in-memory device port with the same contract as the cgo
@@ -130,21 +131,25 @@ func TestTransportUnplug(t *testing.T) {
 	}
 }
 
+// TestTransportQueueDropsOldest runs in a synctest bubble, so "the reader
+// has taken everything the device sent" is exact: synctest.Wait returns
+// once the reader goroutine is blocked again (and the bubble fails on any
+// goroutine left behind).
 func TestTransportQueueDropsOldest(t *testing.T) {
-	defer leaktest.Check(t)()
-	p := newMemPort()
-	tr := newTransport(p, "test")
-	defer tr.Close()
-	for i := range queueDepth + 3 {
-		p.in <- []byte{byte(i)}
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(p.in) > 0 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(10 * time.Millisecond)
-	r, err := tr.ReadReport(context.Background())
-	if err != nil || r[0] != 3 {
-		t.Fatalf("oldest kept report %d, want 3 (%v)", r[0], err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		p := newMemPort()
+		tr := newTransport(p, "test")
+		defer tr.Close()
+		for i := range queueDepth + 3 {
+			p.in <- []byte{byte(i)}
+		}
+		synctest.Wait()
+		if n := len(p.in); n != 0 {
+			t.Fatalf("%d reports not taken by the reader", n)
+		}
+		r, err := tr.ReadReport(context.Background())
+		if err != nil || r[0] != 3 {
+			t.Fatalf("oldest kept report %d, want 3 (%v)", r[0], err)
+		}
+	})
 }

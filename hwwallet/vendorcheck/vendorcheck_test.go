@@ -27,7 +27,7 @@ import (
 	"github.com/litsigner/litsigner/hwwallet/speculos"
 )
 
-// vectorFile is the repository's copy of /shared/vectors/hwwallet.json,
+// vectorFile is the repository's hardware-wallet vector file,
 // the one package vectors embeds.
 const vectorFile = "../internal/vectors/testdata/hwwallet.json"
 

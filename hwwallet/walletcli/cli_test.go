@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/litsigner/litsigner/hwwallet"
-	"github.com/litsigner/litsigner/hwwallet/internal/leaktest"
 	"github.com/litsigner/litsigner/hwwallet/internal/vectors"
+	"github.com/litsigner/litsigner/hwwallet/leaktest"
 )
 
 func run(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {

@@ -47,7 +47,7 @@ func TestNagaCapturedSDKRequest(t *testing.T) {
 	}
 	var clock testClock
 	captured := time.Date(2026, 12, 2, 10, 55, 0, 0, time.UTC)
-	clock.Shift(captured.Sub(time.Now()))
+	clock.Shift(time.Until(captured))
 	n := startNaga(t, Config{Nodes: 3, Seed: "capture", Now: clock.Now, AdvertiseURLs: [][]string{
 		{"http://127.0.0.1:7470"}, {"http://127.0.0.1:7471"}, {"http://127.0.0.1:7472"},
 	}})
@@ -59,7 +59,7 @@ func TestNagaCapturedSDKRequest(t *testing.T) {
 	if r.status != http.StatusUnauthorized || !strings.Contains(r.object.Message, "nodeAddress") {
 		t.Fatalf("captured request at node 7471: %d %+v", r.status, r.object)
 	}
-	clock.Shift(time.Date(2026, 12, 2, 11, 55, 30, 0, time.UTC).Sub(time.Now())) // expiration 11:54:09.290 + 60 s grace
+	clock.Shift(time.Until(time.Date(2026, 12, 2, 11, 55, 30, 0, time.UTC))) // expiration 11:54:09.290 + 60 s grace
 	r = nagaExecute(t, n, nagaCall{node: 0, req: req})
 	if r.status != http.StatusUnauthorized || !strings.Contains(r.object.Message, "expired") {
 		t.Fatalf("captured request after expiry: %d %+v", r.status, r.object)

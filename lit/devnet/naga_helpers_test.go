@@ -266,7 +266,9 @@ func combineNaga(t *testing.T, replies []nagaReply, sigName string) (sig []byte,
 	if derr != nil {
 		return nil, nil, digest, derr
 	}
+	//lint:ignore SA1019 the reference combination needs R's affine coordinates
 	rr := new(big.Int).Mod(R.X, n)
+	//lint:ignore SA1019 the recovery id is the parity of R.y
 	recID := byte(R.Y.Bit(0))
 	if sum.Cmp(new(big.Int).Rsh(n, 1)) > 0 {
 		sum.Sub(n, sum)

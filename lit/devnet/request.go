@@ -8,10 +8,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/litsigner/litsigner/lit"
+	"github.com/litsigner/litsigner/lit/internal/textclip"
 )
 
 // maxRequestIDLength bounds the X-Request-Id header value used as a key.
@@ -88,8 +88,8 @@ func newActionCall(code, ipfsID string, jsParams json.RawMessage) (*actionCall, 
 		}
 		call.Code = string(src)
 	case ipfsID != "":
-		if !strings.HasPrefix(ipfsID, "Qm") || len(ipfsID) != 46 {
-			return nil, invalid("ipfsId must be a CIDv0 (Qm..., 46 characters)", "got "+fmt.Sprintf("%q", truncate(ipfsID, 64)))
+		if !lit.IsCIDv0(ipfsID) {
+			return nil, invalid("ipfsId must be a CIDv0 (Qm + 44 base58 characters)", "got "+fmt.Sprintf("%q", truncate(ipfsID, 64)))
 		}
 		call.IPFSID = ipfsID
 	default:
@@ -113,12 +113,9 @@ func invalid(message string, details ...string) *NodeError {
 	return nodeError(http.StatusBadRequest, KindValidation, CodeInvalidRequest, message, details...)
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}
+// truncate bounds client-sent text echoed in an error: at most n bytes,
+// valid UTF-8, never cut inside a rune.
+func truncate(s string, n int) string { return textclip.Clip(s, n) }
 
 // requestKey identifies one logical request across nodes: the SDK's
 // X-Request-Id (identical on every node for one executeJs call). Without

@@ -1,5 +1,5 @@
 // Package vectors embeds the published hardware-wallet test vectors
-// (testdata/hwwallet.json, a copy of /shared/vectors/hwwallet.json) for the
+// (testdata/hwwallet.json, the project's shared vector file) for the
 // hwwallet packages' tests.
 package vectors
 

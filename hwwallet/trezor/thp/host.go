@@ -94,10 +94,6 @@ func Connect(ctx context.Context, t PacketTransport, cfg HostConfig) (*Host, err
 	return h, nil
 }
 
-// Properties are the device's ThpDeviceProperties (model, protocol
-// version, pairing methods).
-func (h *Host) Properties() DeviceProperties { return h.props }
-
 // Channel is the channel id the device allocated.
 func (h *Host) Channel() uint16 { return h.link.channel }
 
@@ -339,23 +335,6 @@ func (h *Host) Cancel(ctx context.Context, session byte) error {
 		}
 	}
 	return nil
-}
-
-// Send encrypts and sends one application message and waits for its ACK.
-func (h *Host) Send(ctx context.Context, msg Message) error {
-	if err := h.send(ctx, msg); err != nil {
-		return fmt.Errorf("thp: send (message type %d): %w", msg.Type, err)
-	}
-	return nil
-}
-
-// Receive waits for the next application message from the device.
-func (h *Host) Receive(ctx context.Context) (Message, error) {
-	m, err := h.receive(ctx)
-	if err != nil {
-		return Message{}, fmt.Errorf("thp: receive: %w", err)
-	}
-	return m, nil
 }
 
 func (h *Host) send(ctx context.Context, msg Message) error {

@@ -193,6 +193,7 @@ type logBuffer struct {
 // when the logs would pass the limit (nothing is appended then).
 func (l *logBuffer) line(s string) error {
 	if l.b.Len()+len(s)+1 > l.max {
+		//lint:ignore ST1005 a real node's wording, which actions may match on
 		return fmt.Errorf("Console.log is printing something that is too long. Max length for all logs in a single request is %d bytes", l.max)
 	}
 	l.b.WriteString(s)

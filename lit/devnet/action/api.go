@@ -193,6 +193,7 @@ func (r *run) requestSignature(req SignRequest) goja.Value {
 func (r *run) checkSignRequest(req SignRequest) error {
 	r.signCalls++
 	if r.signCalls > r.limits.MaxSignatures {
+		//lint:ignore ST1005 a real node's wording, which actions may match on
 		return fmt.Errorf("You may not sign more than %d times per session and you have attempted to exceed that limit.", r.limits.MaxSignatures)
 	}
 	switch {
@@ -221,6 +222,7 @@ func (r *run) setResponse(call goja.FunctionCall) goja.Value {
 		panic(r.vm.NewTypeError("setResponse: response must be a string (use JSON.stringify), got %s", typeOf(v)))
 	}
 	if len(s) > r.limits.MaxResponseSize {
+		//lint:ignore ST1005 the Lit node's own wording, which actions may match on
 		panic(r.jsError(fmt.Errorf("Response is too long. Max length is %d bytes", r.limits.MaxResponseSize)))
 	}
 	r.res.Response = s

@@ -63,6 +63,7 @@ func encodeBytes(b []byte, enc string) (string, error) {
 		}
 		return string(rs), nil
 	}
+	//lint:ignore ST1005 Node's Buffer wording, which actions may match on
 	return "", fmt.Errorf("Unsupported encoding %q", enc)
 }
 
@@ -89,6 +90,7 @@ func decodeString(s, enc string) ([]byte, error) {
 		}
 		return out, nil
 	}
+	//lint:ignore ST1005 Node's Buffer wording, which actions may match on
 	return nil, fmt.Errorf("Unsupported encoding %q", enc)
 }
 

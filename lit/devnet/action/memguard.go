@@ -71,6 +71,7 @@ func (r *run) installMemoryGuards() error {
 	for name, size := range sizers {
 		orig, ok := goja.AssertFunction(proto.Get(name))
 		if !ok {
+			//lint:ignore ST1005 "String" is the JavaScript global's name
 			return fmt.Errorf("String.prototype.%s missing", name)
 		}
 		guarded := func(call goja.FunctionCall) goja.Value {

@@ -178,7 +178,9 @@ func combineNagaShares(shares []string) (sdkNagaSig, error) {
 	if err != nil {
 		return sdkNagaSig{}, err
 	}
+	//lint:ignore SA1019 the reference combination needs R's affine coordinates
 	r := new(big.Int).Mod(R.X, n)
+	//lint:ignore SA1019 the recovery id is the parity of R.y
 	recID := int(R.Y.Bit(0))
 	if sum.Cmp(new(big.Int).Rsh(n, 1)) > 0 {
 		sum.Sub(n, sum)

@@ -5,7 +5,7 @@
 // unpacks calls and packs results), and the table of built-in Naga networks.
 //
 // The ABI is embedded as JSON written from the SDK's published signatures
-// (@lit-protocol/contracts 0.9.1, naga-dev; see the protocol notes lit-v8-naga.md §1.2): a 9-field
+// (@lit-protocol/contracts 0.9.1, naga-dev; see lit/PROTOCOL-naga.md): a 9-field
 // Epoch and an 18-field Validator. It is parsed with go-ethereum's accounts/abi.
 package nagachain
 

@@ -27,7 +27,7 @@ func readHex(t *testing.T, name string) []byte {
 	return b
 }
 
-// The notes (lit-v8-naga.md §1.2) give these, computed with viem from the SDK's ABI.
+// The notes (lit/PROTOCOL-naga.md) give these, computed with viem from the SDK's ABI.
 func TestSelectorsAndTopic(t *testing.T) {
 	if got := hex.EncodeToString(SelectorGetValidators[:]); got != "d09cd5a8" {
 		t.Errorf("getActiveUnkickedValidatorStructsAndCounts selector = %s, want d09cd5a8", got)

@@ -26,7 +26,7 @@ type Contracts struct {
 }
 
 // NetworkInfo describes one built-in Naga network, as published in @lit-protocol/networks 8.4.1
-// and @lit-protocol/contracts 0.9.1 (protocol notes lit-v8-naga.md §1.2 and §6).
+// and @lit-protocol/contracts 0.9.1 (lit/PROTOCOL-naga.md).
 type NetworkInfo struct {
 	// Name is the network's name ("naga-dev", …).
 	Name string

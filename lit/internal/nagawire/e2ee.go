@@ -9,6 +9,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/litsigner/litsigner/lit/internal/textclip"
 	"golang.org/x/crypto/curve25519"
 	"golang.org/x/crypto/nacl/box"
 )
@@ -163,16 +164,4 @@ const jsTimeLayout = "2006-01-02T15:04:05.000Z"
 func FormatTime(t time.Time) string { return t.UTC().Format(jsTimeLayout) }
 
 // clip bounds untrusted text quoted in an error, on a rune boundary.
-func clip(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+func clip(s string) string { return textclip.Clip(s, 64) }

@@ -1,8 +1,18 @@
-// Package leaktest checks that a test leaves no goroutine behind. Tests that
-// use it must not run in parallel with others in the same package.
+// Package leaktest checks that tests leave no goroutine behind: Check for
+// one test, Main for a whole package's run (from TestMain). Tests that use
+// Check must not run in parallel with others in the same package.
+//
+// It is test support for every package of the module (hwwallet, lit, ipc,
+// daemon), not part of hwwallet's API. It lives here, and not in an
+// internal package, because the fixed top-level layout has no module-wide
+// internal/ directory, and hwwallet/internal or lit/internal is invisible
+// to the other trees. It imports only the standard library, so it adds no
+// dependency to any package whose tests use it.
 package leaktest
 
 import (
+	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -72,4 +82,25 @@ func interesting(dump string) string {
 		keep = append(keep, g)
 	}
 	return strings.Join(keep, "\n\n")
+}
+
+// Main runs m and, if every test passed, fails the run when goroutines are
+// left over once every test has cleaned up (those that are ending get
+// settle to finish). Use it as a package's TestMain:
+//
+//	func TestMain(m *testing.M) { leaktest.Main(m, 3*time.Second) }
+func Main(m *testing.M, settle time.Duration) {
+	before := Running()
+	code := m.Run()
+	if code == 0 {
+		deadline := time.Now().Add(settle)
+		for Running() > before && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := Running(); n > before {
+			fmt.Fprintf(os.Stderr, "leaktest: %d goroutines left after every test ended:\n%s\n", n-before, Dump())
+			code = 1
+		}
+	}
+	os.Exit(code)
 }

@@ -1,0 +1,59 @@
+package textclip
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestClip(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		s    string
+		max  int
+		want string
+	}{
+		{"short", "abc", 5, "abc"},
+		{"exact", "abcde", 5, "abcde"},
+		{"ascii cut", "abcdef", 5, "abcde..."},
+		{"before a 2-byte rune", "abcdé", 5, "abcd..."}, // é is 2 bytes: 4 + 2 > 5
+		{"inside a 3-byte rune", "ab€cd", 3, "ab..."},
+		{"inside a 4-byte rune", "a😀b", 2, "a..."},
+		{"first rune too long", "😀", 2, "..."},
+		{"invalid UTF-8 repaired", "a\xffb", 10, "a\uFFFDb"},
+		{"zero", "abc", 0, "..."},
+		{"negative", "abc", -1, "..."},
+		{"empty", "", 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Clip(tc.s, tc.max)
+			if got != tc.want {
+				t.Fatalf("Clip(%q, %d) = %q, want %q", tc.s, tc.max, got, tc.want)
+			}
+			if !utf8.ValidString(got) {
+				t.Fatalf("Clip(%q, %d) = %q is not valid UTF-8", tc.s, tc.max, got)
+			}
+		})
+	}
+}
+
+// FuzzClip: the result is valid UTF-8, at most max bytes before the
+// ellipsis, and a prefix of the repaired input.
+func FuzzClip(f *testing.F) {
+	f.Add("h€llo wörld", 4)
+	f.Add("\xff\xfe", 1)
+	f.Fuzz(func(t *testing.T, s string, max int) {
+		max %= 1024
+		got := Clip(s, max)
+		if !utf8.ValidString(got) {
+			t.Fatalf("invalid UTF-8 %q", got)
+		}
+		body := strings.TrimSuffix(got, Ellipsis)
+		if body != got && len(body) > max {
+			t.Fatalf("clipped to %d bytes, max %d", len(body), max)
+		}
+		if !strings.HasPrefix(strings.ToValidUTF8(s, "\uFFFD"), body) {
+			t.Fatalf("%q is not a prefix of %q", body, s)
+		}
+	})
+}
