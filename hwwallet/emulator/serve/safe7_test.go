@@ -13,8 +13,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/litsigner/litsigner/hwwallet"
-	"github.com/litsigner/litsigner/hwwallet/internal/leaktest"
 	"github.com/litsigner/litsigner/hwwallet/internal/vectors"
+	"github.com/litsigner/litsigner/hwwallet/leaktest"
 	"github.com/litsigner/litsigner/hwwallet/trezor"
 	"github.com/litsigner/litsigner/hwwallet/trezor/thpstore"
 	"github.com/litsigner/litsigner/hwwallet/trezorudp"
