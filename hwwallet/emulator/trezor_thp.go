@@ -87,15 +87,6 @@ func (e *Trezor) Restart() {
 	}
 }
 
-// THPStaticPublicKey is the THP device's static public key (nil on codec
-// v1 models), as a host stores it with its credential.
-func (e *Trezor) THPStaticPublicKey() []byte {
-	if e.thp == nil {
-		return nil
-	}
-	return e.thp.StaticPublicKey()
-}
-
 // decide plays the scripted user for one screen: true when approved; when
 // the host cancelled or left, ctx's error.
 func (e *Trezor) decide(ctx context.Context, p Prompt) (bool, error) {
@@ -130,17 +121,19 @@ func (u thpUI) ShowPairingCode(code string) {
 
 func (u thpUI) Locked() bool { return u.e.b.Locked() }
 
-// Unlock is PIN entry on the device: the scripted user approving it
-// enters the right PIN.
-func (u thpUI) Unlock(ctx context.Context) error {
-	ok, err := u.e.decide(ctx, Prompt{Kind: PromptPIN, Title: "Enter PIN", Text: "PIN entry on the device"})
+func (u thpUI) Unlock(ctx context.Context) error { return u.e.unlockOnDevice(ctx) }
+
+// unlockOnDevice is PIN entry on the device: the scripted user approving
+// it enters the right PIN.
+func (e *Trezor) unlockOnDevice(ctx context.Context) error {
+	ok, err := e.decide(ctx, Prompt{Kind: PromptPIN, Title: "Enter PIN", Text: "PIN entry on the device"})
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return errors.New("PIN entry cancelled")
 	}
-	u.e.b.SetLocked(false)
+	e.b.SetLocked(false)
 	return nil
 }
 
@@ -213,7 +206,7 @@ func (a thpApp) key(ctx context.Context, ex *thp.Exchange, path accounts.Derivat
 		return nil, false, ex.Fail(ctx, thpFailureDataError, "Forbidden key path")
 	}
 	if a.e.b.Locked() {
-		if err := (thpUI{a.e}).Unlock(ctx); err != nil {
+		if err := a.e.unlockOnDevice(ctx); err != nil {
 			if ctx.Err() != nil {
 				return nil, false, err
 			}
