@@ -37,7 +37,7 @@ const soakCalls = 10000
 
 // BenchmarkCPUPerCall is the issue-11 benchmark: the seed action through
 // the whole stack with the 10-node devnet in another process
-// (`litsigner devnet`, built once), so that the client's and the devnet's
+// (`litsigner devnet`, built at the start), so that the client's and the devnet's
 // CPU can be told apart. It reports, per protocol and for 1, 8 and 64
 // concurrent clients:
 //
@@ -65,38 +65,22 @@ func BenchmarkCPUPerCall(b *testing.B) {
 // binaries are the built commands.
 type binaries struct{ litsigner, litsignerd string }
 
-var (
-	buildOnce sync.Once
-	built     binaries
-	buildErr  error
-)
-
-// buildBinaries builds litsigner and litsignerd once per test binary.
+// buildBinaries builds litsigner and litsignerd into a temporary
+// directory removed at cleanup.
 func buildBinaries(b *testing.B) binaries {
 	b.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "litsigner-bench")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		// LITSIGNER_BENCH_SRC builds the processes from another checkout
-		// (e.g. the previous commit's worktree) for before/after figures.
-		cmd := exec.Command("go", "build", "-o", dir+"/", "./cmd/litsigner", "./cmd/litsignerd")
-		cmd.Dir = ".."
-		if src := os.Getenv("LITSIGNER_BENCH_SRC"); src != "" {
-			cmd.Dir = src
-		}
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-			return
-		}
-		built = binaries{litsigner: filepath.Join(dir, "litsigner"), litsignerd: filepath.Join(dir, "litsignerd")}
-	})
-	if buildErr != nil {
-		b.Fatal(buildErr)
+	dir := b.TempDir()
+	// LITSIGNER_BENCH_SRC builds the processes from another checkout
+	// (e.g. the previous commit's worktree) for before/after figures.
+	cmd := exec.Command("go", "build", "-o", dir+"/", "./cmd/litsigner", "./cmd/litsignerd")
+	cmd.Dir = ".."
+	if src := os.Getenv("LITSIGNER_BENCH_SRC"); src != "" {
+		cmd.Dir = src
 	}
-	return built
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	return binaries{litsigner: filepath.Join(dir, "litsigner"), litsignerd: filepath.Join(dir, "litsignerd")}
 }
 
 // child is a started process stopped at cleanup.
