@@ -112,8 +112,8 @@ func (n *Network) ChainURL() string {
 }
 
 // contracts are the addresses the Naga fake chain serves: the SDK's
-// naga-local Staking and PriceFeed (the Ledger and PaymentDelegation
-// addresses have no code on the fake chain).
+// naga-local Staking, PriceFeed and Ledger (balance reads only; the
+// PaymentDelegation address has no code on the fake chain).
 func (n *Network) contracts() nagachain.Contracts {
 	return nagachain.Networks[nagachain.NagaLocal].Contracts
 }
