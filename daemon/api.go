@@ -255,7 +255,7 @@ func (a *LitAPI) NetworkStatus(ctx context.Context) NetworkStatus {
 }
 
 // WalletAPI is the "wallet" namespace: wallet_devices, wallet_accounts,
-// wallet_unlock.
+// wallet_unlock, wallet_pair.
 type WalletAPI struct {
 	wallets WalletOpener
 	pin     *PINBroker
@@ -303,6 +303,17 @@ func (w *WalletAPI) Accounts(ctx context.Context) (accts []Account, err error) {
 		return nil, fmt.Errorf("wallet: account %s: %w", w.cfg.Path, err)
 	}
 	return []Account{{Device: id, Path: w.cfg.Path.String(), Address: addr.Hex()}}, nil
+}
+
+// Pair answers a pending Trezor Safe 7 pairing with the 6-digit code the
+// device shows.
+func (w *WalletAPI) Pair(ctx context.Context, code string) (err error) {
+	start := time.Now()
+	defer func() {
+		err = RPCError(err)
+		w.audit.Record(ctx, "wallet_pair", start, err)
+	}()
+	return w.pin.Pair(code)
 }
 
 // Unlock answers a pending Trezor One PIN request with matrix positions.

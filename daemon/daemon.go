@@ -163,7 +163,7 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 	}
 	d.balances = newBalanceCache(d.client.PaymentBalance)
 
-	d.pin = &PINBroker{OnRequest: d.pinRequested}
+	d.pin = &PINBroker{OnRequest: d.pinRequested, OnPairingRequest: d.pairingRequested}
 	scfg := SessionConfig{
 		Device:          cfg.Device,
 		Path:            cfg.Path(),
@@ -357,6 +357,12 @@ func (d *Daemon) sessionChanged(st SessionStatus) {
 		return
 	}
 	d.notifier.Status("ready on %s; no session", d.socket)
+}
+
+func (d *Daemon) pairingRequested(dev hwwallet.DeviceInfo) {
+	d.notifier.Status("waiting for the pairing code of %s: run `litsigner wallet pair CODE`", dev.ID)
+	d.desktop.Show("Pair your Trezor with litsigner",
+		"The Trezor shows a 6-digit code: run `litsigner wallet pair CODE` with it. This is needed once per computer.")
 }
 
 func (d *Daemon) pinRequested(dev hwwallet.DeviceInfo) {

@@ -30,6 +30,8 @@ const (
 	CodeDeviceBusy        = 4010   // the device is busy or answered garbage
 	CodeNoPINRequest      = 4011   // wallet_unlock while no PIN request is pending
 	CodeUSBUnavailable    = 4012   // USB cannot be used on this machine (no /dev/bus/usb)
+	CodePairingNeeded     = 4013   // a Trezor Safe 7 must be paired, or pairing failed (litsigner wallet pair CODE)
+	CodeNoPairingRequest  = 4014   // wallet_pair while no pairing is pending
 	CodeBelowThreshold    = 4100   // fewer than threshold nodes answered usefully
 	CodeBadShares         = 4101   // signature shares do not combine/verify
 	CodeNetworkTimeout    = 4102   // the network did not answer in time
@@ -65,6 +67,8 @@ var ErrorCodes = []ErrorCodeInfo{
 	{CodeDeviceBusy, "device_busy", "the device is busy or sent an invalid reply: retry"},
 	{CodeNoPINRequest, "no_pin_request", "no PIN request is pending"},
 	{CodeUSBUnavailable, "usb_unavailable", "USB is not available on this machine (in a container, pass the devices in)"},
+	{CodePairingNeeded, "pairing_needed", "the Trezor must be paired, or pairing failed: `litsigner wallet pair CODE` with the code it shows"},
+	{CodeNoPairingRequest, "no_pairing_request", "no pairing request is pending"},
 	{CodeBelowThreshold, "below_threshold", "fewer Lit nodes than the threshold answered"},
 	{CodeBadShares, "bad_shares", "the nodes' signature shares do not combine into a valid signature"},
 	{CodeNetworkTimeout, "network_timeout", "the Lit network did not answer in time"},
@@ -95,6 +99,9 @@ var (
 	ErrShuttingDown = errors.New("litsignerd is stopping")
 	// ErrNoPINRequest: wallet_unlock arrived while no device asked for a PIN.
 	ErrNoPINRequest = errors.New("no PIN request is pending (the device asks when a session starts)")
+	// ErrNoPairingRequest: wallet_pair arrived while no device showed a
+	// pairing code.
+	ErrNoPairingRequest = errors.New("no pairing request is pending (a Trezor Safe 7 shows its code when a session starts)")
 	// ErrInvalidParams: the caller's parameters are wrong.
 	ErrInvalidParams = errors.New("invalid params")
 )
@@ -115,8 +122,12 @@ func errorCode(err error) int {
 		return CodeApprovalTimeout
 	case errors.Is(err, ErrNoPINRequest):
 		return CodeNoPINRequest
+	case errors.Is(err, ErrNoPairingRequest):
+		return CodeNoPairingRequest
 	case errors.Is(err, hwwallet.ErrUserRejected):
 		return CodeUserRejected
+	case errors.Is(err, hwwallet.ErrPairingNeeded), errors.Is(err, hwwallet.ErrPairing):
+		return CodePairingNeeded
 	case errors.Is(err, hwwallet.ErrLocked):
 		return CodeDeviceLocked
 	case errors.Is(err, hwwallet.ErrAppNotOpen):

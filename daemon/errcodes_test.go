@@ -34,6 +34,9 @@ func TestRPCErrorCodes(t *testing.T) {
 		{wrap(hwwallet.ErrBadReply), CodeDeviceBusy, "device_busy"},
 		{wrap(hwwallet.ErrUSBUnavailable), CodeUSBUnavailable, "usb_unavailable"},
 		{ErrNoPINRequest, CodeNoPINRequest, "no_pin_request"},
+		{wrap(hwwallet.ErrPairingNeeded), CodePairingNeeded, "pairing_needed"},
+		{wrap(hwwallet.ErrPairing), CodePairingNeeded, "pairing_needed"},
+		{ErrNoPairingRequest, CodeNoPairingRequest, "no_pairing_request"},
 		{&lit.ThresholdError{Op: "executeJs", Needed: 6, Got: 2}, CodeBelowThreshold, "below_threshold"},
 		{&lit.ShareError{SigName: "sig1", Reason: "x"}, CodeBadShares, "bad_shares"},
 		{fmt.Errorf("lit: executeJs: %w: %w", lit.ErrTimeout, &lit.ThresholdError{}), CodeNetworkTimeout, "network_timeout"},
@@ -89,7 +92,7 @@ func TestErrorCodeTableIsComplete(t *testing.T) {
 	}
 	for _, code := range []int{CodeInvalidParams, CodeInternal, CodeUserRejected, CodeDeviceLocked, CodeAppNotOpen,
 		CodeNoDevice, CodePINNeeded, CodeApprovalTimeout, CodeDeviceGone, CodeUnsupportedDevice, CodeDevicePermission,
-		CodeDeviceBusy, CodeNoPINRequest, CodeUSBUnavailable, CodeBelowThreshold, CodeBadShares, CodeNetworkTimeout,
+		CodeDeviceBusy, CodeNoPINRequest, CodeUSBUnavailable, CodePairingNeeded, CodeNoPairingRequest, CodeBelowThreshold, CodeBadShares, CodeNetworkTimeout,
 		CodePaymentRefused, CodeChainError, CodeActionError,
 		CodeSessionEnded, CodeShuttingDown, CodeCancelled} {
 		if !seen[code] {

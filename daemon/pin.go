@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/litsigner/litsigner/hwwallet"
@@ -12,14 +13,23 @@ import (
 // PINBroker is the daemon's hwwallet.Prompter. A Trezor One asks for its
 // PIN as positions on a scrambled matrix shown on the device; the broker
 // holds that question until a client answers with wallet_unlock (litsigner
-// wallet unlock) or the approval ends.
+// wallet unlock) or the approval ends. A Trezor Safe 7 met for the first
+// time shows a pairing code; the broker (a hwwallet.PairingPrompter) holds
+// that question the same way until wallet_pair (litsigner wallet pair
+// CODE).
 type PINBroker struct {
 	// OnRequest, if set, is called (without blocking) when a device asks.
 	OnRequest func(dev hwwallet.DeviceInfo)
+	// OnPairingRequest, if set, is called (without blocking) when a
+	// device shows a pairing code.
+	OnPairingRequest func(dev hwwallet.DeviceInfo)
 
 	mu      sync.Mutex
 	waiting chan string // non-nil while a PIN request is pending
+	pairing chan string // non-nil while a pairing code is awaited
 }
+
+var _ hwwallet.PairingPrompter = (*PINBroker)(nil)
 
 // PIN waits for Unlock or ctx.
 func (b *PINBroker) PIN(ctx context.Context, dev hwwallet.DeviceInfo) (string, error) {
@@ -85,5 +95,56 @@ func validPositions(p string) error {
 	if err := hwwallet.CheckPINPositions(p, hwwallet.MaxPINPositions); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidParams, err)
 	}
+	return nil
+}
+
+// PairingCode waits for Pair or ctx.
+func (b *PINBroker) PairingCode(ctx context.Context, dev hwwallet.DeviceInfo) (string, error) {
+	ch := make(chan string, 1)
+	b.mu.Lock()
+	if b.pairing != nil {
+		b.mu.Unlock()
+		return "", fmt.Errorf("pair: another pairing is pending: %w", hwwallet.ErrBusy)
+	}
+	b.pairing = ch
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		if b.pairing == ch {
+			b.pairing = nil
+		}
+		b.mu.Unlock()
+	}()
+	if b.OnPairingRequest != nil {
+		b.OnPairingRequest(dev)
+	}
+	select {
+	case c := <-ch:
+		return c, nil
+	case <-ctx.Done():
+		return "", fmt.Errorf("pair: no pairing code entered (litsigner wallet pair CODE): %w: %w", hwwallet.ErrPairingNeeded, context.Cause(ctx))
+	}
+}
+
+// PairingPending reports whether a device waits for its pairing code.
+func (b *PINBroker) PairingPending() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.pairing != nil
+}
+
+// Pair answers the pending pairing request with the 6-digit code the
+// device shows.
+func (b *PINBroker) Pair(code string) error {
+	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+		return fmt.Errorf("%w: the pairing code is the 6 digits the Trezor shows", ErrInvalidParams)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.pairing == nil {
+		return ErrNoPairingRequest
+	}
+	b.pairing <- code
+	b.pairing = nil
 	return nil
 }

@@ -17,6 +17,11 @@ var (
 	ErrPINNeeded = errors.New("PIN needed")
 	// ErrPINInvalid: the PIN entered was wrong.
 	ErrPINInvalid = errors.New("wrong PIN")
+	// ErrPairingNeeded: a Trezor Safe 7 (THP) shows a pairing code and
+	// nobody can type it here: pair with 'litsigner wallet pair'.
+	ErrPairingNeeded = errors.New("the device must be paired with this computer")
+	// ErrPairing: pairing failed (a wrong code, or the device refused).
+	ErrPairing = errors.New("pairing with the device failed")
 	// ErrUnsupportedModel: the device speaks a protocol we do not (Trezor THP).
 	ErrUnsupportedModel = errors.New("unsupported device model")
 	// ErrDisconnected: the device went away during an exchange.

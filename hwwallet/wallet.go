@@ -69,3 +69,14 @@ type Prompter interface {
 	// device to collect it itself (only offered when the device can).
 	Passphrase(ctx context.Context, dev DeviceInfo, canEnterOnDevice bool) (passphrase string, onDevice bool, err error)
 }
+
+// PairingPrompter is a Prompter that can also ask for the 6-digit code a
+// Trezor Safe 7 shows the first time it is used with this computer (THP
+// CodeEntry pairing). Drivers look for it with a type assertion; without
+// it, a device that needs pairing fails with ErrPairingNeeded.
+type PairingPrompter interface {
+	Prompter
+	// PairingCode blocks until the user typed the code the device shows,
+	// or ctx ends.
+	PairingCode(ctx context.Context, dev DeviceInfo) (code string, err error)
+}

@@ -162,13 +162,14 @@ func TestExecuteJSFaults(t *testing.T) {
 			faults: map[int]testFault{7: {Latency: time.Minute}, 8: {Latency: time.Minute}, 9: {Latency: time.Minute}},
 			check: func(t *testing.T, n *testNet, res *ExecuteJSResult, err error) {
 				wantSig(t, n, res, err)
-				// In memory every request reaches its node, and every
-				// slow one is cancelled once the threshold is in.
+				// A slow request may be cancelled before it reaches its
+				// node (the goroutines race to the threshold); every one
+				// that reached it is cancelled once the threshold is in.
 				n.mu.Lock()
 				seen, c := n.slowExecutes, n.cancelled
 				n.mu.Unlock()
-				if seen != 3 || c != 3 {
-					t.Fatalf("%d of %d slow requests cancelled, want 3 of 3", c, seen)
+				if c != seen {
+					t.Fatalf("%d of %d slow requests cancelled, want all", c, seen)
 				}
 			},
 		},
@@ -193,7 +194,13 @@ func TestExecuteJSFaults(t *testing.T) {
 				s := newTestSession(t, SessionOptions{})
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 				defer cancel()
+				start := time.Now()
 				res, err := c.ExecuteJS(ctx, s, ExecuteJSRequest{Code: signCode, JSParams: helloParams(n.pkpHex())})
+				// The bubble's clock is exact: no call waits for a node
+				// slowed by a minute.
+				if took := time.Since(start); took >= time.Minute {
+					t.Errorf("the call took %v: it waited for a slow node", took)
+				}
 				synctest.Wait() // every node call has ended
 				tt.check(t, n, res, err)
 			})

@@ -30,7 +30,7 @@ func commands() []command {
 		{"status", "show the session and the network", runStatus},
 		{"session", "start or revoke the session (session start|revoke)", runSession},
 		{"exec", "run a Lit Action: exec FILE | --ipfs CID [--param k=v]... [--params-json JSON]", runExec},
-		{"wallet", "hardware wallets: wallet list|accounts|sign-message|unlock", runWallet},
+		{"wallet", "hardware wallets: wallet list|accounts|sign-message|pair|forget|unlock", runWallet},
 		{"devnet", "run a local Lit-compatible network in the foreground", runDevnet},
 		{"emulator", "run an emulated Ledger (Speculos TCP) or Trezor (UDP): emulator ledger|trezor", runEmulator},
 	}

@@ -20,3 +20,23 @@ func TestWalletExitCodesMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestPairGoesToTheDaemonOnlyWithACode: 'wallet pair CODE' answers the
+// daemon; 'wallet pair [--device D]' pairs here.
+func TestPairGoesToTheDaemonOnlyWithACode(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{nil, false},
+		{[]string{"--device", "trezor-udp:127.0.0.1:21324"}, false},
+		{[]string{"--device=emulator:trezor-safe7", "--json"}, false},
+		{[]string{"--timeout", "1m", "--mnemonic", "all all"}, false},
+		{[]string{"123456"}, true},
+		{[]string{"--json", "123456"}, true},
+	} {
+		if got := hasPositional(tc.args); got != tc.want {
+			t.Errorf("hasPositional(%q) = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+}

@@ -58,8 +58,8 @@ func newFlagSet(name, usage string, std IO, c *common) *flag.FlagSet {
 	return fs
 }
 
-// Run runs one daemon command (status, session, exec, wallet-unlock) and
-// returns the process exit code. Errors are printed to std.Err.
+// Run runs one daemon command (status, session, exec, wallet-unlock,
+// wallet-pair) and returns the process exit code. Errors are printed to std.Err.
 // Cancelling ctx (Ctrl-C) abandons the call; the daemon then cancels its
 // node requests.
 func Run(ctx context.Context, command string, args []string, std IO) int {
@@ -114,6 +114,15 @@ func run(ctx context.Context, command string, args []string, std IO) error {
 			return err
 		}
 		return withClient(ctx, c, func(ctx context.Context, cl Caller) error { return Exec(ctx, cl, req, std.Out, std.Err, c.json) })
+	case "wallet-pair":
+		fs := newFlagSet("wallet pair", "wallet pair CODE", std, &c)
+		if err := fs.Parse(reorder(args)); err != nil {
+			return usageErr(err)
+		}
+		if fs.NArg() != 1 {
+			return &UsageError{Msg: "wallet pair: give the 6-digit code the Trezor shows"}
+		}
+		return withClient(ctx, c, func(ctx context.Context, cl Caller) error { return WalletPair(ctx, cl, fs.Arg(0), std.Out) })
 	case "wallet-unlock":
 		fs := newFlagSet("wallet unlock", "wallet unlock [POSITIONS]", std, &c)
 		if err := fs.Parse(reorder(args)); err != nil {

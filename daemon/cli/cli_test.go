@@ -192,6 +192,9 @@ func TestCommandsAgainstDaemon(t *testing.T) {
 		{[]string{"status", "extra"}, ExitUsage},
 		{[]string{"wallet-unlock", "1234"}, ExitDevice}, // no PIN request pending
 		{[]string{"wallet-unlock", "12x"}, ExitUsage},
+		{[]string{"wallet-pair", "123456"}, ExitDevice}, // no pairing pending
+		{[]string{"wallet-pair", "12345"}, ExitUsage},
+		{[]string{"wallet-pair"}, ExitUsage},
 	}
 	for _, tt := range tests {
 		if _, errOut, code := runCLI(t, sock, "", tt.args...); code != tt.code {

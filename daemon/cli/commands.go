@@ -225,3 +225,13 @@ func WalletUnlock(ctx context.Context, c Caller, positions string, w io.Writer) 
 	fmt.Fprintln(w, "PIN sent to the device")
 	return nil
 }
+
+// WalletPair sends the pairing code a Trezor Safe 7 shows to the daemon's
+// pending pairing.
+func WalletPair(ctx context.Context, c Caller, code string, w io.Writer) error {
+	if err := c.Call(ctx, nil, "wallet_pair", code); err != nil {
+		return fmt.Errorf("wallet pair: %w", err)
+	}
+	fmt.Fprintln(w, "pairing code sent to the device")
+	return nil
+}

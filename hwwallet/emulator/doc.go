@@ -21,8 +21,8 @@
 //     use and changeable while a device runs: approve, reject, approve or
 //     reject after a delay, never answer (until unplugged, the host leaves,
 //     or the action changes), locked, Ethereum app closed (Ledger), PIN
-//     matrix with a given PIN and passphrase protection (Trezor), THP-only
-//     model (Trezor Safe 7), unplug after N reports. OnPrompt receives the
+//     matrix with a given PIN and passphrase protection (Trezor), a codec v1
+//     Trezor that only answers Failure(InvalidProtocol) (SetTHP), unplug after N reports. OnPrompt receives the
 //     text the device would display (the daemon's --dev prints it), and
 //     Prompts/PromptsOf count the prompts shown. Confirm is the single place
 //     where an emulated device asks the user.
@@ -32,5 +32,10 @@
 // SIGN_PERSONAL_MESSAGE with the app's state machine, status words and
 // RFC 6979 deterministic signatures; each Transport call plugs in a new
 // cable. Trezor (trezor*.go) implements codec v1 with the Ethereum
-// messages, PIN matrix, passphrase and Failure codes.
+// messages, PIN matrix, passphrase and Failure codes; model TrezorSafe7
+// (trezor_thp.go) is a THP device instead (hwwallet/trezor/thp's Device):
+// CodeEntry pairing with the code shown as PromptPairingCode, connection
+// screens (PromptConnect), PIN entry on the device, sessions, and the same
+// Ethereum messages inside the channel, with THP secrets derived from the
+// seed so that credentials survive restarts.
 package emulator

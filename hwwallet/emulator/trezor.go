@@ -9,6 +9,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/accounts/usbwallet/trezor"
 	"github.com/litsigner/litsigner/hwwallet"
+	"github.com/litsigner/litsigner/hwwallet/trezor/thp"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -34,8 +35,11 @@ var ErrUnknownTrezorModel = errors.New("emulator: unknown Trezor model")
 // PassphraseRequest, Cancel and Failure codes. The scripted user is the
 // Behaviour: its action and delay answer every confirmation; SetPIN plus
 // SetLocked(true) make the device ask for the PIN (entering it unlocks the
-// Behaviour); SetPassphraseProtection turns passphrases on; SetTHP (or
-// model TrezorSafe7) makes it answer Failure(InvalidProtocol) to anything.
+// Behaviour); SetPassphraseProtection turns passphrases on; SetTHP makes
+// a codec v1 model answer Failure(InvalidProtocol) to anything (a THP
+// device the host cannot reach). Model TrezorSafe7 is a real THP device
+// instead (trezor_thp.go): pairing, credentials, sessions, and the same
+// messages inside the encrypted channel.
 //
 // The device loop runs until the pipe is cut (the host closes its
 // transport, Unplug, or Close); Done is closed once it has stopped.
@@ -53,6 +57,7 @@ type Trezor struct {
 	readerGone     bool          // the cable is cut and readLoop has returned
 	devicePass     string
 	keys           map[string]*Keyring
+	thp            *thp.Device // the Safe 7's THP device; nil on codec v1 models
 	// Safety checks (trezor_safety.go): PromptTemporarily (RAM) and
 	// PromptAlways (flash); neither set means Strict.
 	safetyTemporary bool
@@ -92,6 +97,12 @@ func NewTrezor(mnemonic string, b *Behaviour, model string) (*Trezor, error) {
 	// Derive the default wallet now so a bad mnemonic fails here.
 	if _, err := e.keyring(""); err != nil {
 		return nil, err
+	}
+	if model == TrezorSafe7 {
+		if err := e.startTHP(); err != nil {
+			return nil, err
+		}
+		return e, nil
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)

@@ -57,8 +57,13 @@ func (e *Trezor) initialize(data []byte) error {
 // proto2), session_id (35) and internal_model (44) go in as unknown fields.
 func (e *Trezor) features() *trezor.Features {
 	major, minor, patch := uint32(2), uint32(8), uint32(9)
-	internal := map[string]string{TrezorT: "T2T1", TrezorSafe3: "T2B1", TrezorSafe5: "T3T1"}[e.model]
+	internal := map[string]string{TrezorT: "T2T1", TrezorSafe3: "T2B1", TrezorSafe5: "T3T1", TrezorSafe7: thpInternalModel}[e.model]
 	caps := []uint64{trezorCapBitcoin, trezorCapEthereum, trezorCapPassphraseEntry}
+	if e.model == TrezorSafe7 {
+		// The T3W1 release @trezor/connect 9.7.3 bundles: its firmware
+		// revision check then needs no network.
+		major, minor, patch = 2, 9, 3
+	}
 	if e.isOne() {
 		major, minor, patch = 1, 12, 1
 		internal = "T1B1"

@@ -19,6 +19,7 @@ import (
 	"github.com/litsigner/litsigner/hwwallet/emulator"
 	"github.com/litsigner/litsigner/hwwallet/ledger"
 	"github.com/litsigner/litsigner/hwwallet/trezor"
+	"github.com/litsigner/litsigner/hwwallet/trezor/thpstore"
 	"github.com/litsigner/litsigner/hwwallet/usbhid"
 )
 
@@ -26,6 +27,10 @@ import (
 const (
 	EmulatorLedgerID = emulator.LedgerDeviceID
 	EmulatorTrezorID = emulator.TrezorDeviceID
+	// EmulatorTrezorSafe7ID is an emulated Trezor Safe 7, which speaks
+	// only THP: it pairs with a code shown on its "screen" (the
+	// Behaviour's PromptPairingCode) the first time.
+	EmulatorTrezorSafe7ID = emulator.TrezorDeviceID + "-safe7"
 )
 
 // EmulatorMnemonicEnv names the environment variable the CLI and daemon
@@ -34,7 +39,8 @@ const EmulatorMnemonicEnv = "LITSIGNER_EMULATOR_MNEMONIC"
 
 // Options configures a Hub.
 type Options struct {
-	// Emulators lists "emulator:ledger" and "emulator:trezor" in Devices
+	// Emulators lists "emulator:ledger", "emulator:trezor" and
+	// "emulator:trezor-safe7" in Devices
 	// and lets Open use them. Open accepts the emulator IDs only then.
 	Emulators bool
 	// EmulatorMnemonic is the emulators' seed; "" means
@@ -46,6 +52,16 @@ type Options struct {
 	// EmulatorTrezorModel is the emulated Trezor's model (emulator.TrezorT
 	// when empty).
 	EmulatorTrezorModel string
+	// Pairing keeps this host's THP identity (Trezor Safe 7); nil means
+	// the default store under $XDG_STATE_HOME/litsigner, opened when a
+	// THP device is first met.
+	Pairing trezor.PairingStore
+	// ForcePairing makes THP devices pair again with a new code instead
+	// of using the stored credential ('litsigner wallet pair').
+	ForcePairing bool
+	// OnConfirm, if set, is told when a THP device waits for its user
+	// (see trezor.Options.OnConfirm).
+	OnConfirm func(what string)
 	// NoUSB keeps the hub off the USB bus (tests, --dev without hardware).
 	NoUSB bool
 	// Logger receives discovery warnings; nil discards them.
@@ -113,6 +129,7 @@ func (h *Hub) emulatorInfos() []hwwallet.DeviceInfo {
 	return []hwwallet.DeviceInfo{
 		h.ledger.Info(),
 		{ID: EmulatorTrezorID, Vendor: hwwallet.VendorTrezor, Model: "Trezor (emulated)", Emulated: true},
+		{ID: EmulatorTrezorSafe7ID, Vendor: hwwallet.VendorTrezor, Model: "Safe 7 (emulated)", Emulated: true},
 	}
 }
 
@@ -147,7 +164,7 @@ func (h *Hub) Open(ctx context.Context, id string, p hwwallet.Prompter) (hwwalle
 	switch {
 	case IsNetworkID(id):
 		return h.openNetwork(ctx, id, p)
-	case id == EmulatorLedgerID || id == EmulatorTrezorID:
+	case id == EmulatorLedgerID || id == EmulatorTrezorID || id == EmulatorTrezorSafe7ID:
 		if !h.opts.Emulators {
 			return nil, fmt.Errorf("hub: open %s: emulators are not enabled: %w", id, hwwallet.ErrNoDevice)
 		}
@@ -158,7 +175,11 @@ func (h *Hub) Open(ctx context.Context, id string, p hwwallet.Prompter) (hwwalle
 			}
 			return w, nil
 		}
-		return h.openEmulatedTrezor(ctx, p)
+		model := h.opts.EmulatorTrezorModel
+		if id == EmulatorTrezorSafe7ID {
+			model = emulator.TrezorSafe7
+		}
+		return h.openEmulatedTrezor(ctx, id, model, p)
 	case strings.HasPrefix(id, string(hwwallet.VendorLedger)+":"), strings.HasPrefix(id, string(hwwallet.VendorTrezor)+":"):
 		if h.opts.NoUSB {
 			return nil, fmt.Errorf("hub: open %s: USB is disabled: %w", id, hwwallet.ErrNoDevice)
@@ -169,18 +190,42 @@ func (h *Hub) Open(ctx context.Context, id string, p hwwallet.Prompter) (hwwalle
 }
 
 // openEmulatedTrezor plugs in a fresh emulated Trezor; closing the wallet
-// unplugs it.
-func (h *Hub) openEmulatedTrezor(ctx context.Context, p hwwallet.Prompter) (hwwallet.Wallet, error) {
-	emu, err := emulator.NewTrezor(h.opts.EmulatorMnemonic, h.opts.EmulatorBehaviour, h.opts.EmulatorTrezorModel)
+// unplugs it. An emulated Safe 7 keeps its THP secrets across plugs (they
+// derive from the seed), so a pairing stored once stays valid.
+func (h *Hub) openEmulatedTrezor(ctx context.Context, id, model string, p hwwallet.Prompter) (hwwallet.Wallet, error) {
+	emu, err := emulator.NewTrezor(h.opts.EmulatorMnemonic, h.opts.EmulatorBehaviour, model)
 	if err != nil {
-		return nil, fmt.Errorf("hub: open %s: %w", EmulatorTrezorID, err)
+		return nil, fmt.Errorf("hub: open %s: %w", id, err)
 	}
-	d, err := trezor.OpenContext(ctx, emu.Transport(), emu.Info(), p)
+	info := emu.Info()
+	info.ID = id
+	d, err := h.openTrezor(ctx, emu.Transport(), info, p)
 	if err != nil {
 		emu.Close()
-		return nil, fmt.Errorf("hub: open %s: %w", EmulatorTrezorID, err)
+		return nil, fmt.Errorf("hub: open %s: %w", id, err)
 	}
 	return &ownedWallet{Wallet: d, release: emu.Close}, nil
+}
+
+// openTrezor opens the Trezor driver on t, with THP (pairing store,
+// host name) for a Safe 7.
+func (h *Hub) openTrezor(ctx context.Context, t hwwallet.Transport, info hwwallet.DeviceInfo, p hwwallet.Prompter) (*trezor.Device, error) {
+	opts := trezor.Options{
+		Prompter:     p,
+		Pairing:      h.opts.Pairing,
+		ForcePairing: h.opts.ForcePairing,
+		OnConfirm:    h.opts.OnConfirm,
+	}
+	if opts.Pairing == nil {
+		// Without a state directory a codec v1 Trezor still works; only a
+		// Safe 7 is then unsupported (its Failure(InvalidProtocol) says why).
+		if s, err := thpstore.Default(); err != nil {
+			h.log.Warn("Trezor Safe 7 pairing unavailable", "err", err)
+		} else {
+			opts.Pairing = s
+		}
+	}
+	return trezor.OpenWith(ctx, t, info, opts)
 }
 
 // openUSB finds the device, opens its transport and the vendor's driver.
@@ -200,7 +245,7 @@ func (h *Hub) openUSB(ctx context.Context, id string, p hwwallet.Prompter) (hwwa
 	case usbhid.LedgerHID:
 		w, err = ledger.Open(t, dev.Info)
 	default:
-		w, err = trezor.OpenContext(ctx, t, dev.Info, p)
+		w, err = h.openTrezor(ctx, t, dev.Info, p)
 	}
 	if err != nil {
 		t.Close()
@@ -242,6 +287,9 @@ type pausingWallet struct {
 	poller *usbhid.Poller
 }
 
+// Unwrap returns the driver's wallet.
+func (w *pausingWallet) Unwrap() hwwallet.Wallet { return w.Wallet }
+
 // AllowNonStandardPaths relaxes a Trezor's safety checks
 // (trezor.PathPrompter), with discovery paused like every exchange.
 func (w *pausingWallet) AllowNonStandardPaths(ctx context.Context) error {
@@ -275,6 +323,9 @@ type ownedWallet struct {
 	release func() error
 	once    sync.Once
 }
+
+// Unwrap returns the driver's wallet.
+func (w *ownedWallet) Unwrap() hwwallet.Wallet { return w.Wallet }
 
 // AllowNonStandardPaths relaxes a Trezor's safety checks
 // (trezor.PathPrompter).

@@ -27,7 +27,7 @@ func TestDevicesAndOpenEmulators(t *testing.T) {
 	}
 	defer h.Close()
 	devs, err := h.Devices(ctx(t))
-	if err != nil || len(devs) != 2 || devs[0].ID != EmulatorLedgerID || devs[1].ID != EmulatorTrezorID || !devs[0].Emulated {
+	if err != nil || len(devs) != 3 || devs[0].ID != EmulatorLedgerID || devs[1].ID != EmulatorTrezorID || devs[2].ID != EmulatorTrezorSafe7ID || !devs[0].Emulated {
 		t.Fatalf("Devices() = %+v, %v", devs, err)
 	}
 	want := common.HexToAddress("0xDad77910DbDFdE764fC21FCD4E74D71bBACA6D8D")

@@ -9,7 +9,6 @@ import (
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/ledger"
 	"github.com/litsigner/litsigner/hwwallet/speculos"
-	"github.com/litsigner/litsigner/hwwallet/trezor"
 	"github.com/litsigner/litsigner/hwwallet/trezorudp"
 )
 
@@ -57,7 +56,7 @@ func (h *Hub) openNetwork(ctx context.Context, id string, p hwwallet.Prompter) (
 	if err != nil {
 		return nil, fmt.Errorf("hub: open %s: %w", id, err)
 	}
-	w, err := trezor.OpenContext(ctx, c, hwwallet.DeviceInfo{ID: id, Vendor: vendor, Product: "Trezor emulator at " + addr, Emulated: true}, p)
+	w, err := h.openTrezor(ctx, c, hwwallet.DeviceInfo{ID: id, Vendor: vendor, Product: "Trezor emulator at " + addr, Emulated: true}, p)
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("hub: open %s: %w", id, err)

@@ -6,7 +6,9 @@
 // for the PIN and passphrase. It runs over any hwwallet.Transport: HID for
 // the Trezor One, raw WebUSB for the others, or the emulator's pipe.
 // Trezor Safe 7 (THP only) answers every codec v1 message with
-// Failure(InvalidProtocol) and is reported as hwwallet.ErrUnsupportedModel.
+// Failure(InvalidProtocol); OpenWith, given a PairingStore, then speaks the
+// Trezor Host Protocol (hwwallet/trezor/thp) on the same transport, and
+// the Device works the same for its callers.
 package trezor
 
 import (
@@ -59,7 +61,8 @@ type Device struct {
 	info     hwwallet.DeviceInfo
 	features Features
 
-	resync bool // guarded by lock: a previous exchange left replies behind
+	resync bool     // guarded by lock: a previous exchange left replies behind
+	thp    *thpLink // non-nil when the device speaks THP (see OpenWith)
 }
 
 var _ hwwallet.Wallet = (*Device)(nil)
@@ -80,14 +83,7 @@ func OpenContext(ctx context.Context, t hwwallet.Transport, info hwwallet.Device
 	if t == nil {
 		return nil, fmt.Errorf("trezor: open: nil transport: %w", hwwallet.ErrBadRequest)
 	}
-	d := &Device{
-		t:        t,
-		prompter: p,
-		lock:     make(chan struct{}, 1),
-		closed:   make(chan struct{}),
-	}
-	info.Vendor = hwwallet.VendorTrezor
-	d.info = info
+	d := newDevice(t, info, p)
 	// Initialize (messages-management.proto, type 0) starts a fresh session;
 	// the device answers Features (type 17).
 	data, err := d.call(ctx, msgInitialize, &initializeMsg, msgFeatures)
@@ -107,6 +103,17 @@ func OpenContext(ctx context.Context, t hwwallet.Transport, info hwwallet.Device
 		d.info.Model = f.ModelName()
 	}
 	return d, nil
+}
+
+func newDevice(t hwwallet.Transport, info hwwallet.DeviceInfo, p hwwallet.Prompter) *Device {
+	info.Vendor = hwwallet.VendorTrezor
+	return &Device{
+		t:        t,
+		prompter: p,
+		lock:     make(chan struct{}, 1),
+		closed:   make(chan struct{}),
+		info:     info,
+	}
 }
 
 // Info implements hwwallet.Wallet.

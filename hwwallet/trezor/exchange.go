@@ -20,6 +20,9 @@ import (
 // device is sent Cancel so that it leaves its prompt. The caller holds the
 // device.
 func (d *Device) call(ctx context.Context, kind uint16, req proto.Message, want uint16) ([]byte, error) {
+	if d.thp != nil {
+		return d.thpCall(ctx, kind, req, want)
+	}
 	if d.resync {
 		if err := d.resynchronize(); err != nil {
 			return nil, err

@@ -86,7 +86,7 @@ func (e *FailureError) Sentinel() error {
 // Error implements error.
 func (e *FailureError) Error() string {
 	if e.Code == FailureInvalidProtocol {
-		return fmt.Sprintf("%v: this model uses THP and is not supported (Trezor failure %d %v)", hwwallet.ErrUnsupportedModel, e.Code, e.Code)
+		return fmt.Sprintf("%v: this model speaks only the Trezor Host Protocol (THP), which needs a pairing store (trezor.OpenWith; litsigner always has one) (Trezor failure %d %v)", hwwallet.ErrUnsupportedModel, e.Code, e.Code)
 	}
 	if e.forbiddenPath() {
 		return fmt.Sprintf("%v: set its safety checks to \"prompt\" to approve such a path on the device after a warning (Trezor failure %d %v: %q)", ErrForbiddenPath, int32(e.Code), e.Code, e.Message)

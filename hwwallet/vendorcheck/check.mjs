@@ -3,6 +3,15 @@
 //
 //   node check.mjs ledger --address 127.0.0.1:PORT --vectors FILE --mnemonic NAME [--reject] [--long-hex HEX]
 //   node check.mjs trezor --address 127.0.0.1:PORT --vectors FILE --mnemonic NAME [--reject]
+//   node check.mjs trezor --thp --credentials FILE --address ... --vectors FILE --mnemonic NAME
+//
+// trezor --thp drives a THP device (Trezor Safe 7) with connect's THP
+// settings: when the device needs pairing, connect asks for the code
+// (ui-request_thp_pairing) and this script reads it as one line on stdin
+// (the Go test copies it from the emulator's {"pairingCode"} line); the
+// credential connect issues (device-thp_credentials_changed) is written to
+// --credentials, and a later run that finds that file passes it back as
+// thp.staticKey/knownCredentials so that connect reconnects without a code.
 //
 // ledger: @ledgerhq/hw-app-eth over @ledgerhq/hw-transport-node-speculos.
 // trezor: @trezor/connect (in-process core, node) over @trezor/transport's
@@ -18,7 +27,8 @@
 // (fetch, http, raw TCP, UDP) is refused here and listed in "blocked", and
 // the Go test fails when that list is not empty.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import readline from 'node:readline';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import { parseArgs } from 'node:util';
@@ -78,6 +88,8 @@ const { values: opt, positionals } = parseArgs({
 		mnemonic: { type: 'string' },
 		reject: { type: 'boolean', default: false },
 		'long-hex': { type: 'string' },
+		thp: { type: 'boolean', default: false },
+		credentials: { type: 'string' },
 	},
 });
 const device = positionals[0];
@@ -97,7 +109,11 @@ for (const v of vectors.trezor_sign_message ?? []) messages.push({ path: v.path,
 for (const v of vectors.ledger_apdus ?? []) messages.push({ path: v.path, hex: Buffer.from(v.message, 'utf8').toString('hex') });
 if (opt['long-hex']) messages.push({ path: "m/44'/60'/0'/0/0", hex: opt['long-hex'] });
 
-const out = { device, library: {}, addresses: [], signatures: [], rejected: null, blocked, offline: [] };
+if (opt.thp && (device !== 'trezor' || !opt.credentials)) {
+	console.error('usage: --thp is for trezor, with --credentials FILE');
+	process.exit(2);
+}
+const out = { device, library: {}, addresses: [], signatures: [], rejected: null, blocked, offline: [], events: [], pairingCodesTyped: 0 };
 const describe = (e) => ({
 	name: e?.name, message: e?.message, statusCode: e?.statusCode, statusText: e?.statusText, code: e?.code,
 });
@@ -209,7 +225,40 @@ async function runTrezor() {
 	// The firmware revision check needs no network for the version the
 	// emulator reports (2.8.9, bundled in @trezor/connect-common); connect
 	// notes a revision mismatch and "firmware outdated" and carries on.
+	const { UI, UI_EVENT, DEVICE_EVENT, DEVICE } = require('@trezor/connect');
+	let thp;
+	if (opt.thp) {
+		const known = existsSync(opt.credentials) ? JSON.parse(readFileSync(opt.credentials, 'utf8')) : null;
+		out.reconnect = known !== null;
+		thp = {
+			hostName: 'vendorcheck', appName: 'litsigner vendorcheck', pairingMethods: ['CodeEntry'],
+			...(known ? { staticKey: known.staticKey, knownCredentials: known.knownCredentials } : {}),
+		};
+		const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+		TrezorConnect.on(UI_EVENT, (ev) => {
+			out.events.push(ev.type);
+			if (ev.type === UI.SELECT_DEVICE) {
+				// An unpaired THP device is "unacquired": pick it, as a user would.
+				TrezorConnect.uiResponse({ type: UI.RECEIVE_DEVICE, payload: { device: ev.payload.devices[0], remember: false } });
+			}
+			if (ev.type === UI.REQUEST_THP_PAIRING) {
+				// The user reads the code off the device's screen.
+				lines.next().then(({ value, done }) => {
+					if (done) return;
+					out.pairingCodesTyped++;
+					TrezorConnect.uiResponse({ type: UI.RECEIVE_THP_PAIRING_TAG, payload: { tag: value.trim() } });
+				});
+			}
+		});
+		TrezorConnect.on(DEVICE_EVENT, (ev) => {
+			out.events.push(ev.type);
+			if (ev.type === DEVICE.THP_CREDENTIALS_CHANGED) {
+				writeFileSync(opt.credentials, JSON.stringify({ staticKey: ev.payload.staticKey, knownCredentials: [ev.payload.credentials] }), { mode: 0o600 });
+			}
+		});
+	}
 	await TrezorConnect.init({
+		...(thp ? { thp } : {}),
 		manifest: { appName: 'litsigner vendorcheck', email: 'vendorcheck@litsigner.invalid', appUrl: 'http://127.0.0.1/' },
 		transports: [AddressedUdpTransport],
 		transportReconnect: false,

@@ -9,7 +9,11 @@
 // free loopback port, runs the script, and checks the addresses and
 // signatures it got against the published vectors, the vendors' "user
 // refused" errors under --reject, and, for a long message, that
-// hw-app-eth and litsigner's Ledger driver send the same APDUs. It runs
+// hw-app-eth and litsigner's Ledger driver send the same APDUs. With
+// connect's THP settings it also pairs with `litsigner emulator trezor
+// --model safe7` (the test types the code the emulator prints), signs the
+// vectors, and reconnects with the credential connect saved, also to a
+// restarted, locked emulator. It runs
 // when LITSIGNER_VENDORCHECK=1 (set by .ci/run); it needs node and the
 // installed node_modules.
 package vendorcheck

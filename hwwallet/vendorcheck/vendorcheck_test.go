@@ -54,14 +54,19 @@ type result struct {
 		StatusCode int    `json:"statusCode"`
 		Code       string `json:"code"`
 	} `json:"rejected"`
-	Blocked []string `json:"blocked"`
-	Offline []string `json:"offline"`
-	Error   any      `json:"error"`
+	Blocked           []string `json:"blocked"`
+	Events            []string `json:"events"`
+	PairingCodesTyped int      `json:"pairingCodesTyped"`
+	Reconnect         bool     `json:"reconnect"`
+	Offline           []string `json:"offline"`
+	Error             any      `json:"error"`
 }
 
 // emulatorRun is one `litsigner emulator` running in-process.
 type emulatorRun struct {
-	addr string
+	addr   string
+	codes  chan string // pairing codes the emulated Safe 7 printed
+	stderr *syncBuffer // the emulator's screen
 
 	mu    sync.Mutex
 	apdus [][]byte // every command APDU the emulated Ledger received
@@ -79,8 +84,9 @@ func startEmulator(t *testing.T, device string, args ...string) *emulatorRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	run := &emulatorRun{}
+	run := &emulatorRun{codes: make(chan string, 8)}
 	var stderr syncBuffer
+	run.stderr = &stderr
 	done := make(chan error, 1)
 	go func() {
 		err := serve.Run(ctx, append([]string{device, "--port", "0"}, args...), serve.Env{
@@ -104,11 +110,23 @@ func startEmulator(t *testing.T, device string, args ...string) *emulatorRun {
 			t.Logf("emulator stderr:\n%s", stderr.String())
 		}
 	})
-	line, err := bufio.NewReader(pr).ReadString('\n')
+	rd := bufio.NewReader(pr)
+	line, err := rd.ReadString('\n')
 	if err != nil {
 		t.Fatalf("litsigner emulator %s: no JSON line: %v", device, err)
 	}
-	go io.Copy(io.Discard, pr)
+	go func() { // later lines: the pairing codes a Safe 7 shows
+		for {
+			line, err := rd.ReadString('\n')
+			if err != nil {
+				return
+			}
+			var pc serve.PairingCode
+			if json.Unmarshal([]byte(line), &pc) == nil && pc.Code != "" {
+				run.codes <- pc.Code
+			}
+		}
+	}()
 	var ann serve.Announcement
 	if err := json.Unmarshal([]byte(line), &ann); err != nil {
 		t.Fatalf("litsigner emulator %s: bad JSON line %q: %v", device, line, err)
@@ -143,6 +161,13 @@ func (s *syncBuffer) String() string {
 // the test with the script's stderr.
 func runCheck(t *testing.T, node, device, addr, mnemonic string, extra ...string) result {
 	t.Helper()
+	return runCheckStdin(t, node, device, addr, mnemonic, nil, extra...)
+}
+
+// runCheckStdin is runCheck with a feeder of the script's standard input,
+// which runs until its context ends (the script exited).
+func runCheckStdin(t *testing.T, node, device, addr, mnemonic string, stdin func(context.Context, io.Writer), extra ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	args := append([]string{"check.mjs", device, "--address", addr, "--vectors", vectorFile, "--mnemonic", mnemonic}, extra...)
@@ -150,7 +175,25 @@ func runCheck(t *testing.T, node, device, addr, mnemonic string, extra ...string
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
+	runErr := func() error {
+		if stdin == nil {
+			return cmd.Run()
+		}
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			return err
+		}
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		fctx, stop := context.WithCancel(ctx)
+		fed := make(chan struct{})
+		go func() { defer close(fed); stdin(fctx, in) }()
+		err = cmd.Wait()
+		stop()
+		<-fed
+		return err
+	}()
 	var res result
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || runErr != nil || res.Error != nil {
 		t.Fatalf("node %s: %v (output: %v)\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), runErr, err, stdout.String(), stderr.String())
@@ -403,4 +446,63 @@ func TestVendorsSeeUserRefusal(t *testing.T) {
 			t.Errorf("@trezor/connect saw %+v, want Failure_ActionCancelled", res.Rejected)
 		}
 	})
+}
+
+// typeCodes is the user at the screen of an emulated Safe 7: every code
+// the emulator prints goes, as one line, to the script's stdin, as the
+// fixture scripts of shared/fixtures/trezor-thp/04 type it.
+func typeCodes(emu *emulatorRun) func(context.Context, io.Writer) {
+	return func(ctx context.Context, w io.Writer) {
+		for {
+			select {
+			case c := <-emu.codes:
+				if _, err := io.WriteString(w, c+"\n"); err != nil {
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// TestTrezorConnectTHP: @trezor/connect with its THP settings pairs with
+// `litsigner emulator trezor --model safe7` (the code typed from the
+// emulator's JSON line), signs the vectors, then reconnects with the
+// credential it saved (no code) to the same emulator and to a new one
+// started locked (connect retries the handshake with try_to_unlock, and
+// the device's secrets, derived from the seed, still accept the
+// credential).
+func TestTrezorConnectTHP(t *testing.T) {
+	node, v := setup(t)
+	creds := filepath.Join(t.TempDir(), "connect-credentials.json")
+	emu := startEmulator(t, "trezor", "--model", "safe7")
+	e := expect(t, v, "trezor_all")
+	for _, tc := range []struct {
+		name      string
+		emu       *emulatorRun
+		reconnect bool
+	}{
+		{"pair", emu, false},
+		{"reconnect", emu, true},
+		{"reconnect after restart, locked", startEmulator(t, "trezor", "--model", "safe7", "--locked"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runCheckStdin(t, node, "trezor", tc.emu.addr, "trezor_all", typeCodes(tc.emu), "--thp", "--credentials", creds)
+			wantCodes := 1
+			if tc.reconnect {
+				wantCodes = 0
+			}
+			if res.Reconnect != tc.reconnect || res.PairingCodesTyped != wantCodes {
+				t.Fatalf("reconnect %v, %d codes typed; want %v, %d (events %q)", res.Reconnect, res.PairingCodesTyped, tc.reconnect, wantCodes, res.Events)
+			}
+			if _, err := os.Stat(creds); err != nil {
+				t.Fatalf("connect saved no credential: %v", err)
+			}
+			checkResults(t, res, e, messageCount(v, 0))
+			if locked := strings.Contains(tc.name, "locked"); locked != strings.Contains(tc.emu.stderr.String(), "Enter PIN") {
+				t.Errorf("PIN entry on the screen: %v, want %v:\n%s", !locked, locked, tc.emu.stderr.String())
+			}
+		})
+	}
 }

@@ -40,22 +40,32 @@ commands:
   list                      list hardware wallets (--emulators adds the emulators)
   accounts                  show addresses: [--device D] [--path P]... [--count N]
   sign-message              personal_sign: --device D [--path P] (--message TEXT | --message-hex HEX)
+  pair                      pair a Trezor Safe 7 with this computer: [--device D] (type the code it shows)
+  pair CODE                 answer the daemon's pending pairing with the code the Trezor shows
+  forget                    forget every Trezor pairing of this computer (they must pair again)
+  unlock                    unlock the daemon's session wallet (needs litsignerd)
 
 accounts and sign-message take --safety-checks prompt for a Trezor: before the
 request the device is asked (you confirm it there) to warn about non-standard
 paths instead of refusing them ("Forbidden key path"), until it is unplugged.
-  unlock                    unlock the daemon's session wallet (needs litsignerd)
 
---device takes an ID from 'wallet list', or emulator:ledger / emulator:trezor
+--device takes an ID from 'wallet list', or emulator:ledger / emulator:trezor /
+emulator:trezor-safe7
 (seed from --mnemonic, $` + hub.EmulatorMnemonicEnv + `, or the Speculos test mnemonic;
 the emulator approves by itself and prints what its screen shows to stderr),
 or an emulator on the network: speculos:HOST:PORT (Speculos' APDU port) or
 trezor-udp:HOST:PORT (trezor-user-env, or 'litsigner emulator').
 Add --json for machine-readable output. Exit codes: 0 ok, 1 failure,
-2 usage, 3 device (rejected, locked, app closed, PIN, absent, no permission, timeout).`
+2 usage, 3 device (rejected, locked, app closed, PIN, pairing, absent, no permission, timeout).
 
-// Run executes 'litsigner wallet <args>' (without "unlock", which belongs
-// to the daemon client) and returns the exit code.
+A Trezor Safe 7 speaks THP: the first time, it shows a 6-digit code that
+the command asks for on the terminal; the pairing (this computer's key and
+the device's credential) is kept, mode 0600, in
+$XDG_STATE_HOME/litsigner (default ~/.local/state/litsigner), so later the
+device only asks to confirm the connection.`
+
+// Run executes 'litsigner wallet <args>' (without "unlock" and "pair
+// CODE", which belong to the daemon client) and returns the exit code.
 func Run(ctx context.Context, args []string, env Env) int {
 	if len(args) == 0 {
 		fmt.Fprintln(env.Stderr, Usage)
@@ -72,8 +82,12 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = runAccounts(ctx, args[1:], env)
 	case "sign-message":
 		err = runSign(ctx, args[1:], env)
+	case "pair":
+		err = runPair(ctx, args[1:], env)
+	case "forget":
+		err = runForget(args[1:], env)
 	default:
-		err = usagef(fmt.Sprintf("unknown wallet command %q (want list, accounts, sign-message or unlock)", args[0]))
+		err = usagef(fmt.Sprintf("unknown wallet command %q (want list, accounts, sign-message, pair, forget or unlock)", args[0]))
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return ExitOK
@@ -101,7 +115,9 @@ type common struct {
 	mnemonic string
 	asJSON   bool
 	timeout  time.Duration
-	safety   string // --safety-checks, for the commands that take it
+	// forcePairing pairs THP devices again ('wallet pair').
+	forcePairing bool
+	safety       string // --safety-checks, for the commands that take it
 }
 
 // addSafetyFlag adds --safety-checks.
@@ -157,11 +173,14 @@ func (c *common) hub(env Env) (*hub.Hub, error) {
 		}
 		fmt.Fprintf(env.Stderr, ":\n%s\n", p.Text)
 		switch p.Kind {
-		case emulator.PromptSignMessage, emulator.PromptAddress, emulator.PromptSafetyChecks, emulator.PromptPathWarning:
+		case emulator.PromptSignMessage, emulator.PromptAddress, emulator.PromptSafetyChecks, emulator.PromptPathWarning,
+			emulator.PromptConnect, emulator.PromptPIN:
 			fmt.Fprintln(env.Stderr, "[emulator approves]")
 		}
 	})
-	h, err := hub.New(hub.Options{Emulators: true, EmulatorMnemonic: mnemonic, EmulatorBehaviour: b, NoUSB: env.NoUSB})
+	h, err := hub.New(hub.Options{Emulators: true, EmulatorMnemonic: mnemonic, EmulatorBehaviour: b, NoUSB: env.NoUSB,
+		Pairing: pairingStore(env), ForcePairing: c.forcePairing,
+		OnConfirm: func(what string) { fmt.Fprintln(env.Stderr, confirmHint(what)) }})
 	if err != nil {
 		return nil, usagef(err.Error())
 	}

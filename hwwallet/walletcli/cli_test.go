@@ -101,7 +101,7 @@ func TestAccounts(t *testing.T) {
 func TestList(t *testing.T) {
 	code, out, _ := run(t, nil, "list", "--emulators", "--json")
 	var devs []hwwallet.DeviceInfo
-	if code != ExitOK || json.Unmarshal([]byte(out), &devs) != nil || len(devs) != 2 || devs[0].ID != "emulator:ledger" || devs[1].ID != "emulator:trezor" {
+	if code != ExitOK || json.Unmarshal([]byte(out), &devs) != nil || len(devs) != 3 || devs[0].ID != "emulator:ledger" || devs[1].ID != "emulator:trezor" || devs[2].ID != "emulator:trezor-safe7" {
 		t.Fatalf("exit %d: %s", code, out)
 	}
 	code, out, _ = run(t, nil, "list", "--json")

@@ -37,6 +37,8 @@ var deviceErrors = []struct {
 	{hwwallet.ErrAppNotOpen, "open the Ethereum app on the Ledger and try again"},
 	{hwwallet.ErrPINNeeded, "the device needs its PIN"},
 	{hwwallet.ErrPINInvalid, "wrong PIN"},
+	{hwwallet.ErrPairingNeeded, "the Trezor must be paired with this computer: run 'litsigner wallet pair' and type the code it shows"},
+	{hwwallet.ErrPairing, "pairing failed (a wrong code?): run 'litsigner wallet pair' to try again"},
 	{hwwallet.ErrUnsupportedModel, "this device model is not supported"},
 	{hwwallet.ErrDisconnected, "the device was disconnected"},
 	{hwwallet.ErrNoPermission, "the device cannot be opened: " + usbhid.PermissionHint()},

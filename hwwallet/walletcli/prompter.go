@@ -75,3 +75,18 @@ func (p *terminalPrompter) Passphrase(ctx context.Context, dev hwwallet.DeviceIn
 	}
 	return s, false, nil
 }
+
+// PairingCode implements hwwallet.PairingPrompter: the 6-digit code a
+// Trezor Safe 7 shows the first time it meets this computer, one line.
+func (p *terminalPrompter) PairingCode(ctx context.Context, dev hwwallet.DeviceInfo) (string, error) {
+	name := "Trezor"
+	if dev.Model != "" {
+		name += " " + strings.TrimPrefix(dev.Model, "Trezor ")
+	}
+	fmt.Fprintf(p.out, "The %s shows a 6-digit code to pair it with this computer (needed once).\nPairing code: ", name)
+	s, err := p.readLine(ctx)
+	if err != nil {
+		return "", fmt.Errorf("read pairing code: %v: %w", err, hwwallet.ErrPairingNeeded)
+	}
+	return strings.Join(strings.Fields(s), ""), nil
+}

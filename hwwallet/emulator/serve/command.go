@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/litsigner/litsigner/hwwallet/emulator"
@@ -38,6 +39,12 @@ It prints one JSON line, e.g.
   {"device":"ledger","transport":"speculos-apdu","address":"127.0.0.1:9999"}
 then approves every request (or, with --reject, rejects it as the user
 would), printing the device's screen to stderr, until SIGINT or SIGTERM.
+
+trezor --model safe7 is a Trezor Safe 7, which speaks only the Trezor Host
+Protocol (THP): when a host pairs, it shows a 6-digit code, printed on
+stdout as one more JSON line, {"pairingCode":"123456"}, for the host's user
+to type. Its secrets derive from the seed, so a host's pairing survives
+restarts of the emulator.
 The emulator signs for anyone who can reach it, with a test seed: it binds
 to loopback only, unless --allow-remote is given with a non-loopback --host.
 
@@ -51,6 +58,18 @@ type Announcement struct {
 	Transport string `json:"transport"`
 	// Address is host:port, with the port actually bound.
 	Address string `json:"address"`
+}
+
+// PairingCode is the JSON line Run prints when the emulated Safe 7 shows a
+// pairing code.
+type PairingCode struct {
+	Code string `json:"pairingCode"`
+}
+
+// modelAliases accepts the models without spaces or capitals ("safe7").
+var modelAliases = map[string]string{
+	"1": emulator.TrezorOne, "t": emulator.TrezorT, "safe3": emulator.TrezorSafe3,
+	"safe5": emulator.TrezorSafe5, "safe7": emulator.TrezorSafe7,
 }
 
 // Env is what Run needs from the process.
@@ -98,7 +117,9 @@ func Run(ctx context.Context, args []string, env Env) error {
 	port := fs.Int("port", defPort, "port to listen on (0 picks a free one; the JSON line shows it)")
 	reject := fs.Bool("reject", false, "reject every request on the device, as the user would")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --host (anyone who reaches it can sign with the test seed)")
-	model := fs.String("model", emulator.TrezorT, "trezor model: 1, T, Safe 3, Safe 5")
+	model := fs.String("model", emulator.TrezorT, "trezor model: 1, T, safe3, safe5, safe7 (THP)")
+	locked := fs.Bool("locked", false, "start locked: the user enters the PIN on the device (approves it) when asked")
+	delay := fs.Duration("delay", 0, "how long the user looks at each screen before answering")
 	trace := fs.Bool("trace", false, "print every APDU (ledger) to stderr")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -108,6 +129,12 @@ func Run(ctx context.Context, args []string, env Env) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", ErrUsage, fs.Arg(0))
+	}
+	if *delay < 0 {
+		return fmt.Errorf("%w: --delay %v is negative", ErrUsage, *delay)
+	}
+	if m, ok := modelAliases[strings.ToLower(strings.ReplaceAll(*model, " ", ""))]; ok {
+		*model = m
 	}
 	if *port < 0 || *port > 65535 {
 		return fmt.Errorf("%w: --port %d out of range", ErrUsage, *port)
@@ -129,18 +156,27 @@ func Run(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintf(env.Stderr, format, a...)
 	}
 	b := emulator.NewBehaviour()
+	b.SetLocked(*locked)
+	b.SetDelay(*delay)
 	verdict := "[emulator approves]"
 	if *reject {
 		b.SetAction(emulator.Reject)
 		verdict = "[emulator rejects]"
 	}
 	b.OnPrompt(func(p emulator.Prompt) {
+		if p.Kind == emulator.PromptPairingCode {
+			line, _ := json.Marshal(PairingCode{Code: p.Text})
+			outMu.Lock()
+			fmt.Fprintf(env.Stdout, "%s\n", line)
+			outMu.Unlock()
+		}
 		line := fmt.Sprintf("[%s screen] %s", p.Vendor, p.Title)
 		if len(p.Path) > 0 {
 			line += fmt.Sprintf(" (%s)", p.Path)
 		}
 		line += ":\n" + p.Text + "\n"
-		if p.Kind == emulator.PromptSignMessage || p.Kind == emulator.PromptAddress {
+		switch p.Kind {
+		case emulator.PromptSignMessage, emulator.PromptAddress, emulator.PromptConnect, emulator.PromptPIN:
 			line += verdict + "\n"
 		}
 		printf("%s", line)
@@ -153,6 +189,8 @@ func Run(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
+		outMu.Lock()
+		defer outMu.Unlock()
 		_, err = fmt.Fprintf(env.Stdout, "%s\n", line)
 		return err
 	}
@@ -181,9 +219,6 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return ServeSpeculos(ctx, ln, l, tr, logf)
 	}
 
-	if *model == emulator.TrezorSafe7 {
-		return fmt.Errorf("%w: model %q speaks THP only, which the emulator does not serve", ErrUsage, *model)
-	}
 	t, err := emulator.NewTrezor(*mnemonic, b, *model)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrUsage, err)

@@ -380,7 +380,7 @@ func TestRunUsage(t *testing.T) {
 		{"trezor", "--host", "192.0.2.1", "--port", "0"},
 		{"ledger", "--port", "70000"},
 		{"ledger", "--mnemonic", "too few words"},
-		{"trezor", "--model", "Safe 7"},
+		{"trezor", "--delay", "-1s"},
 		{"trezor", "--model", "Nano"},
 		{"ledger", "extra"},
 		{"ledger", "--bogus"},
