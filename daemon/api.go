@@ -67,13 +67,23 @@ type NodeInfo struct {
 }
 
 // PaymentInfo is what the daemon knows of the account's Naga payment
-// balance (the deposit in the network's Ledger contract).
+// balance (the deposit in the network's Ledger contract), read at most
+// every 10 seconds.
 type PaymentInfo struct {
 	// Account is the session's wallet address, which pays ("" without a
 	// session).
 	Account string `json:"account,omitempty"`
-	// Balance is the balance in wei, decimal; null when unknown.
+	// Balance is Ledger.balance(account) in wei, decimal (it may be
+	// negative); null when unknown (no session, or the read failed).
 	Balance *string `json:"balance"`
+	// StableBalance is Ledger.stableBalance(account) in wei, decimal: the
+	// part not being withdrawn, which must cover a call's price; null when
+	// unknown.
+	StableBalance *string `json:"stableBalance"`
+	// CheckedAt is when the balance was read (or the read failed).
+	CheckedAt *time.Time `json:"checkedAt,omitempty"`
+	// Error is why reading the balance from the chain failed.
+	Error string `json:"error,omitempty"`
 	// Note says why the balance is unknown, or what to do about it.
 	Note string `json:"note,omitempty"`
 	// MaxPrice is the most one call may cost, in wei, decimal.
@@ -157,7 +167,7 @@ type LitAPI struct {
 	sessions *Sessions
 	exec     Executor
 	audit    *Auditor
-	network  func() NetworkStatus
+	network  func(context.Context) NetworkStatus
 }
 
 // ExecuteJs runs a Lit Action with the session, prompting the device for a
@@ -241,7 +251,7 @@ func (a *LitAPI) RevokeSession(ctx context.Context) bool {
 // NetworkStatus reports the nodes, the threshold and (in --dev) the PKPs.
 func (a *LitAPI) NetworkStatus(ctx context.Context) NetworkStatus {
 	a.audit.Record(ctx, "lit_networkStatus", time.Now(), nil)
-	return a.network()
+	return a.network(ctx)
 }
 
 // WalletAPI is the "wallet" namespace: wallet_devices, wallet_accounts,

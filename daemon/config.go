@@ -57,11 +57,14 @@ type Config struct {
 	// Threshold is how many nodes must answer (0 = the network's default;
 	// v2 only, Naga's comes from the chain).
 	Threshold int `json:"threshold"`
-	// RPCURL, StakingAddress and PriceFeedAddress override a Naga
-	// network's chain JSON-RPC URL and contract addresses.
+	// RPCURL, StakingAddress, PriceFeedAddress and LedgerAddress override
+	// a Naga network's chain JSON-RPC URL and contract addresses (the
+	// Ledger holds the account's payment deposit that lit_networkStatus
+	// shows).
 	RPCURL           string `json:"rpcUrl"`
 	StakingAddress   string `json:"stakingAddress"`
 	PriceFeedAddress string `json:"priceFeedAddress"`
+	LedgerAddress    string `json:"ledgerAddress"`
 	// MaxPrice is the most one Naga call may cost, in wei, as a decimal or
 	// 0x hex string ("" = the SDK's default, 2^128-1).
 	MaxPrice string `json:"maxPrice"`
@@ -351,6 +354,7 @@ func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
 	fs.StringVar(&f.RPCURL, "rpc-url", "", "Naga: the chain's JSON-RPC URL (overrides the network's)")
 	fs.StringVar(&f.StakingAddress, "staking-address", "", "Naga: the Staking contract address (overrides the network's)")
 	fs.StringVar(&f.PriceFeedAddress, "price-feed-address", "", "Naga: the PriceFeed contract address (overrides the network's)")
+	fs.StringVar(&f.LedgerAddress, "ledger-address", "", "Naga: the Ledger (payment deposits) contract address (overrides the network's)")
 	fs.StringVar(&f.MaxPrice, "max-price", "", "Naga: the most one call may cost, in wei (decimal or 0x hex; default 2^128-1)")
 	fs.BoolVar(&f.RequireAttestation, "require-attestation", false, "Naga: verify the nodes' SEV-SNP attestations (always on for naga-test, naga-staging, naga)")
 	fs.StringVar(&f.AttestationRoots, "attestation-roots", "", "naga-local with --require-attestation: PEM file of test roots replacing AMD's (a devnet's attestationRoots)")
@@ -408,6 +412,8 @@ func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
 			cfg.StakingAddress = f.StakingAddress
 		case "price-feed-address":
 			cfg.PriceFeedAddress = f.PriceFeedAddress
+		case "ledger-address":
+			cfg.LedgerAddress = f.LedgerAddress
 		case "max-price":
 			cfg.MaxPrice = f.MaxPrice
 		case "node-urls":

@@ -15,6 +15,8 @@ import (
 	"net"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/litsigner/litsigner/daemon/securemem"
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
@@ -66,6 +68,7 @@ type Daemon struct {
 	pin      *PINBroker
 	sessions *Sessions
 	client   *lit.Client
+	balances *balanceCache // the payer's Ledger balance for lit_networkStatus
 	wallets  WalletOpener
 	server   *ipc.Server
 	listener net.Listener
@@ -158,6 +161,7 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 	if d.client, err = lit.NewClient(network, lit.WithLogger(d.log)); err != nil {
 		return nil, &ConfigError{Source: "values", Key: networkKey(cfg), Err: err}
 	}
+	d.balances = newBalanceCache(d.client.PaymentBalance)
 
 	d.pin = &PINBroker{OnRequest: d.pinRequested, OnPairingRequest: d.pairingRequested}
 	scfg := SessionConfig{
@@ -319,8 +323,12 @@ func (d *Daemon) closeResources() {
 	}
 }
 
-func (d *Daemon) networkStatus() NetworkStatus {
-	st := networkStatus(d.client.Network(), d.client.Status(), d.sessions.Status().Address)
+func (d *Daemon) networkStatus(ctx context.Context) NetworkStatus {
+	n := d.client.Network()
+	st := networkStatus(n, d.client.Status(), d.sessions.Status().Address)
+	if st.Payment != nil {
+		fillPayment(ctx, st.Payment, d.balances, n.Ledger != (common.Address{}))
+	}
 	if d.devnet != nil {
 		st.Dev = true
 		for _, p := range d.devnet.PKPs() {

@@ -72,7 +72,8 @@ func TestNagaDevEndToEnd(t *testing.T) {
 	// Before any call: nodes not contacted are unknown, never up:false.
 	ns, raw := rawStatus(t, c)
 	if ns.Protocol != lit.ProtocolNaga || ns.Name != NetworkNagaLocal || !ns.Dev || len(ns.PKPs) == 0 || ns.Chain == nil ||
-		ns.Chain.RPCURL != dn.ChainURL() || ns.Chain.ChainID != 31337 || ns.Payment == nil || ns.Payment.MaxPrice == "" {
+		ns.Chain.RPCURL != dn.ChainURL() || ns.Chain.ChainID != 31337 || ns.Payment == nil || ns.Payment.MaxPrice == "" ||
+		ns.Payment.Balance != nil || ns.Payment.Note != noteNoSession {
 		t.Fatalf("status before the first call: %s", raw)
 	}
 	if strings.Contains(raw, `"up":false`) {
@@ -100,7 +101,8 @@ func TestNagaDevEndToEnd(t *testing.T) {
 
 	ns, raw = rawStatus(t, c)
 	if !ns.Connected || ns.Epoch != dn.Epoch() || ns.Threshold != 3 || len(ns.Nodes) != 5 || ns.Payment.Account != sst.Address ||
-		ns.Payment.Balance != nil || ns.Payment.Note == "" {
+		ns.Payment.Balance == nil || *ns.Payment.Balance != devnet.DefaultBalance.String() || ns.Payment.StableBalance == nil ||
+		*ns.Payment.StableBalance != devnet.DefaultBalance.String() || ns.Payment.Error != "" || ns.Payment.Note != "" {
 		t.Fatalf("status after a call: %s", raw)
 	}
 	up := 0

@@ -63,7 +63,7 @@ func ParseWei(s string) (*big.Int, error) {
 
 // validateNetwork checks the network key and the keys that go with it
 // (nodeUrls, threshold, rpcUrl, stakingAddress, priceFeedAddress,
-// maxPrice). Errors name the key.
+// ledgerAddress, maxPrice). Errors name the key.
 func (c *Config) validateNetwork() error {
 	bad := func(key, format string, args ...any) error {
 		return &ConfigError{Source: "values", Key: key, Err: fmt.Errorf(format, args...)}
@@ -80,7 +80,7 @@ func (c *Config) validateNetwork() error {
 	}
 	if !naga {
 		for key, set := range map[string]bool{"rpcUrl": c.RPCURL != "", "stakingAddress": c.StakingAddress != "",
-			"priceFeedAddress": c.PriceFeedAddress != "", "maxPrice": c.MaxPrice != ""} {
+			"priceFeedAddress": c.PriceFeedAddress != "", "ledgerAddress": c.LedgerAddress != "", "maxPrice": c.MaxPrice != ""} {
 			if set {
 				return bad(key, "applies to the Naga networks only (network is %q)", c.Network)
 			}
@@ -102,7 +102,8 @@ func (c *Config) validateNetwork() error {
 		return bad("threshold", "network %q takes its threshold from the chain: remove threshold", c.Network)
 	}
 	if c.Dev {
-		for key, set := range map[string]bool{"rpcUrl": c.RPCURL != "", "stakingAddress": c.StakingAddress != "", "priceFeedAddress": c.PriceFeedAddress != ""} {
+		for key, set := range map[string]bool{"rpcUrl": c.RPCURL != "", "stakingAddress": c.StakingAddress != "",
+			"priceFeedAddress": c.PriceFeedAddress != "", "ledgerAddress": c.LedgerAddress != ""} {
 			if set {
 				return bad(key, "--dev runs its own chain: remove %s", key)
 			}
@@ -113,7 +114,7 @@ func (c *Config) validateNetwork() error {
 			return bad("rpcUrl", "%v", err)
 		}
 	}
-	for key, v := range map[string]string{"stakingAddress": c.StakingAddress, "priceFeedAddress": c.PriceFeedAddress} {
+	for key, v := range map[string]string{"stakingAddress": c.StakingAddress, "priceFeedAddress": c.PriceFeedAddress, "ledgerAddress": c.LedgerAddress} {
 		if v != "" && !isHexAddress(v) {
 			return bad(key, "%q is not a hex address (want 0x and 40 hex digits)", v)
 		}
@@ -199,6 +200,9 @@ func (c *Config) LitNetwork(dev *devnetEndpoints) (lit.Network, error) {
 		if c.PriceFeedAddress != "" {
 			n.PriceFeed = common.HexToAddress(c.PriceFeedAddress)
 		}
+		if c.LedgerAddress != "" {
+			n.Ledger = common.HexToAddress(c.LedgerAddress)
+		}
 		n.RequiresAttestation = n.RequiresAttestation || c.RequireAttestation
 		n.AttestationRoots = c.AttestationRoots
 		if dev != nil {
@@ -208,6 +212,9 @@ func (c *Config) LitNetwork(dev *devnetEndpoints) (lit.Network, error) {
 			n.ChainRPCURL = dev.Chain.RPCURL
 			n.Staking = common.HexToAddress(dev.Chain.Contracts.Staking)
 			n.PriceFeed = common.HexToAddress(dev.Chain.Contracts.PriceFeed)
+			if dev.Chain.Contracts.Ledger != "" {
+				n.Ledger = common.HexToAddress(dev.Chain.Contracts.Ledger)
+			}
 			if dev.AttestationRoots != "" {
 				n.AttestationRoots = dev.AttestationRoots
 			}

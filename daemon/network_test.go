@@ -28,6 +28,8 @@ func TestNagaConfigErrorsNameTheKey(t *testing.T) {
 		{`{"network": "naga-dev", "stakingAddress": "0x1234"}`, nil, "stakingAddress", "hex address"},
 		{`{"network": "naga-dev", "stakingAddress": "de1bB5B6b36A4AE6A8b8C3cA4B3F3C3d7C5D5d3ee"}`, nil, "stakingAddress", "hex address"},
 		{`{"network": "naga-dev", "priceFeedAddress": "0xZZ1bB5B6b36A4AE6A8b8C3cA4B3F3C3d7C5D5d3e"}`, nil, "priceFeedAddress", "hex address"},
+		{`{"network": "naga-dev", "ledgerAddress": "0x12"}`, nil, "ledgerAddress", "hex address"},
+		{`{"network": "localhost", "ledgerAddress": "0x3333333333333333333333333333333333333333"}`, nil, "ledgerAddress", "Naga networks only"},
 		{`{"network": "naga-dev", "maxPrice": "lots"}`, nil, "maxPrice", "not a wei amount"},
 		{`{"network": "naga-dev", "maxPrice": "0"}`, nil, "maxPrice", "positive"},
 		{`{"network": "naga-dev", "maxPrice": "-5"}`, nil, "maxPrice", "not a wei amount"},
@@ -44,6 +46,8 @@ func TestNagaConfigErrorsNameTheKey(t *testing.T) {
 		{`{}`, []string{"--network", "naga-dev", "--price-feed-address", "nope"}, "priceFeedAddress", "hex address"},
 		{`{}`, []string{"--dev", "--network", "naga-dev"}, "network", "--dev runs a local devnet"},
 		{`{}`, []string{"--dev", "--network", "naga-local", "--rpc-url", "http://127.0.0.1:1"}, "rpcUrl", "own chain"},
+		{`{}`, []string{"--network", "naga-dev", "--ledger-address", "nope"}, "ledgerAddress", "hex address"},
+		{`{}`, []string{"--dev", "--network", "naga-local", "--ledger-address", "0x3333333333333333333333333333333333333333"}, "ledgerAddress", "own chain"},
 		{`{"network": "custom", "nodeUrls": ["127.0.0.1:7470"]}`, nil, "nodeUrls", "not a URL"},
 	}
 	for _, tt := range tests {
@@ -111,6 +115,7 @@ func TestNagaNetworkFromConfig(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	staking := "0x1111111111111111111111111111111111111111"
 	feed := "0x2222222222222222222222222222222222222222"
+	ledger := "0x3333333333333333333333333333333333333333"
 	tests := []struct {
 		args     []string
 		rpc      string
@@ -121,7 +126,7 @@ func TestNagaNetworkFromConfig(t *testing.T) {
 		{[]string{"--network", "naga-local"}, "http://127.0.0.1:8545", "", nil, 31337},
 		{[]string{"--network", "naga-dev"}, "", "", nil, 175188},
 		{[]string{"--network", "naga-dev", "--rpc-url", "https://rpc.example:443", "--staking-address", staking,
-			"--price-feed-address", feed, "--max-price", "0x3b9aca00"}, "https://rpc.example:443", staking, big.NewInt(1_000_000_000), 175188},
+			"--price-feed-address", feed, "--ledger-address", ledger, "--max-price", "0x3b9aca00"}, "https://rpc.example:443", staking, big.NewInt(1_000_000_000), 175188},
 		{[]string{"--network", "naga-local", "--max-price", "12345678901234567890123"}, "http://127.0.0.1:8545", "", mustWei(t, "12345678901234567890123"), 31337},
 	}
 	for _, tt := range tests {
@@ -137,11 +142,11 @@ func TestNagaNetworkFromConfig(t *testing.T) {
 		if n.Protocol != lit.ProtocolNaga || (tt.rpc != "" && n.ChainRPCURL != tt.rpc) || (tt.rpc == "" && n.ChainRPCURL != builtin.ChainRPCURL) {
 			t.Errorf("%v: network %+v", tt.args, n)
 		}
-		if tt.staking != "" && (n.Staking != common.HexToAddress(tt.staking) || n.PriceFeed != common.HexToAddress(feed)) {
-			t.Errorf("%v: contracts %s %s", tt.args, n.Staking, n.PriceFeed)
+		if tt.staking != "" && (n.Staking != common.HexToAddress(tt.staking) || n.PriceFeed != common.HexToAddress(feed) || n.Ledger != common.HexToAddress(ledger)) {
+			t.Errorf("%v: contracts %s %s %s", tt.args, n.Staking, n.PriceFeed, n.Ledger)
 		}
-		if tt.staking == "" && (n.Staking != builtin.Staking || n.PriceFeed != builtin.PriceFeed) {
-			t.Errorf("%v: contracts %s %s, want the built-in ones", tt.args, n.Staking, n.PriceFeed)
+		if tt.staking == "" && (n.Staking != builtin.Staking || n.PriceFeed != builtin.PriceFeed || n.Ledger != builtin.Ledger || n.Ledger == (common.Address{})) {
+			t.Errorf("%v: contracts %s %s %s, want the built-in ones", tt.args, n.Staking, n.PriceFeed, n.Ledger)
 		}
 		if (tt.maxPrice == nil) != (n.MaxPrice == nil) || (tt.maxPrice != nil && tt.maxPrice.Cmp(n.MaxPrice) != 0) {
 			t.Errorf("%v: maxPrice %v, want %v", tt.args, n.MaxPrice, tt.maxPrice)

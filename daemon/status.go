@@ -6,17 +6,15 @@ import (
 	"github.com/litsigner/litsigner/lit"
 )
 
-// balanceUnknown says why lit_networkStatus shows no payment balance.
-const balanceUnknown = "litsigner does not read the Ledger contract's balance yet: a node that finds no balance or delegation refuses the call with code 4103"
-
 // networkStatus maps lit's view of the network to lit_networkStatus's
-// result; account is the session's wallet address ("" without one).
+// result; account is the session's wallet address ("" without one). The
+// payment block's balance is left to fillPayment.
 func networkStatus(n lit.Network, ls lit.NetworkStatus, account string) NetworkStatus {
 	st := NetworkStatus{Name: ls.Name, Protocol: ls.Protocol, Epoch: ls.Epoch, Threshold: ls.Threshold,
 		Connected: ls.Connected, Reissues: ls.Reissues, LastReissue: ls.LastReissue, Nodes: []NodeInfo{}}
 	if ls.Protocol == lit.ProtocolNaga {
 		st.Chain = &ChainStatus{RPCURL: n.ChainRPCURL, ChainID: n.ChainID, Staking: n.Staking.Hex(), PriceFeed: n.PriceFeed.Hex()}
-		st.Payment = &PaymentInfo{Account: account, Note: balanceUnknown}
+		st.Payment = &PaymentInfo{Account: account}
 		if n.MaxPrice != nil {
 			st.Payment.MaxPrice = n.MaxPrice.String()
 		}

@@ -55,7 +55,7 @@ func NagaNetworkNames() []string { return nagachain.NetworkNames() }
 // NagaNetwork returns the built-in Naga network called name (see
 // NagaNetworkNames) with its chain RPC URL, chain id, contract addresses
 // and node URL scheme as the SDK's network packages 8.4.1 publish them.
-// Override ChainRPCURL, Staking or PriceFeed on the result for another
+// Override ChainRPCURL, Staking, PriceFeed or Ledger on the result for another
 // deployment. On naga-test, naga-staging and naga, RequiresAttestation is
 // set: every handshake verifies the nodes' SEV-SNP attestation.
 func NagaNetwork(name string) (Network, error) {
@@ -70,6 +70,7 @@ func NagaNetwork(name string) (Network, error) {
 		ChainID:             info.ChainID,
 		Staking:             info.Contracts.Staking,
 		PriceFeed:           info.Contracts.PriceFeed,
+		Ledger:              info.Contracts.Ledger,
 		NodeScheme:          info.Scheme,
 		RequiresAttestation: info.RequiresAttestation,
 	}, nil

@@ -47,6 +47,9 @@ type Network struct {
 	ChainID uint64
 	// Staking and PriceFeed are the contract addresses.
 	Staking, PriceFeed common.Address
+	// Ledger is the address of the contract that holds the accounts'
+	// payment deposits (read by Client.PaymentBalance; zero: unknown).
+	Ledger common.Address
 	// NodeScheme is "http" or "https" for the node URLs the chain lists.
 	NodeScheme string
 	// RequiresAttestation makes every handshake verify each node's AMD

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,7 +103,9 @@ func TestDaemonProcessNagaDev(t *testing.T) {
 	}
 
 	out, code = cliRun(t, sock, "status")
-	for _, want := range []string{"protocol naga", "threshold 6 of 10 nodes", "epoch 1; chain 31337", "balance unknown", "price 1", "up, "} {
+	// The session account's Ledger deposit, as the devnet's chain reports it.
+	balance := fmt.Sprintf("balance %s wei (stable %s wei)", devnet.DefaultBalance, devnet.DefaultBalance)
+	for _, want := range []string{"protocol naga", "threshold 6 of 10 nodes", "epoch 1; chain 31337", balance, "price 1", "up, "} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Fatalf("status (exit %d) lacks %q:\n%s", code, want, out)
 		}

@@ -66,13 +66,19 @@ func printNetwork(w io.Writer, n daemon.NetworkStatus) {
 		balance := "unknown"
 		if p.Balance != nil {
 			balance = *p.Balance + " wei"
+			if p.StableBalance != nil {
+				balance += " (stable " + *p.StableBalance + " wei)"
+			}
 		}
 		account := p.Account
 		if account == "" {
 			account = "the session's account (no session yet)"
 		}
 		fmt.Fprintf(w, "payment:  %s pays, balance %s, maxPrice %s wei per call\n", account, balance, p.MaxPrice)
-		if p.Balance == nil && p.Note != "" {
+		if p.Error != "" {
+			fmt.Fprintf(w, "          (balance not read: %s)\n", p.Error)
+		}
+		if p.Note != "" {
 			fmt.Fprintf(w, "          (%s)\n", p.Note)
 		}
 	}

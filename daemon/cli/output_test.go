@@ -13,7 +13,7 @@ import (
 
 func TestPrintNetwork(t *testing.T) {
 	yes, no := true, false
-	balance := "5000"
+	balance, stable, broke := "5000", "4000", "0"
 	tests := []struct {
 		name string
 		ns   daemon.NetworkStatus
@@ -33,16 +33,23 @@ func TestPrintNetwork(t *testing.T) {
 			Payment: &daemon.PaymentInfo{MaxPrice: "1000", Note: "not read"}, Nodes: []daemon.NodeInfo{}},
 			[]string{"protocol naga, threshold 0 of 0 nodes", "epoch not read yet; chain 175188 at https://yellowstone-rpc.litprotocol.com\n",
 				"payment:  the session's account (no session yet) pays, balance unknown, maxPrice 1000 wei per call\n", "(not read)"}, nil},
+		{"naga chain error", daemon.NetworkStatus{Name: "naga-dev", Protocol: "naga", Chain: &daemon.ChainStatus{ChainID: 175188},
+			Payment: &daemon.PaymentInfo{Account: "0xabc", MaxPrice: "1000", Error: "lit: payment balance: chain unreadable: connection refused"}},
+			[]string{"payment:  0xabc pays, balance unknown, maxPrice 1000 wei per call\n",
+				"          (balance not read: lit: payment balance: chain unreadable: connection refused)\n"}, nil},
+		{"naga no funds", daemon.NetworkStatus{Name: "naga-dev", Protocol: "naga", Chain: &daemon.ChainStatus{ChainID: 175188},
+			Payment: &daemon.PaymentInfo{Account: "0xabc", Balance: &broke, StableBalance: &broke, MaxPrice: "1000", Note: "deposit"}},
+			[]string{"payment:  0xabc pays, balance 0 wei (stable 0 wei), maxPrice 1000 wei per call\n", "          (deposit)\n"}, []string{"balance not read"}},
 		{"naga connected", daemon.NetworkStatus{Name: "naga-local", Protocol: "naga", Epoch: 7, Threshold: 3, Connected: true,
 			Reissues: 2, LastReissue: "attempt 1 failed on http://n1: HTTP 500", Dev: true,
 			Chain:   &daemon.ChainStatus{RPCURL: "http://127.0.0.1:8545", ChainID: 31337},
-			Payment: &daemon.PaymentInfo{Account: "0xabc", Balance: &balance, MaxPrice: "2000"},
+			Payment: &daemon.PaymentInfo{Account: "0xabc", Balance: &balance, StableBalance: &stable, MaxPrice: "2000"},
 			Nodes: []daemon.NodeInfo{
 				{URL: "http://n1", State: "up", Up: &yes, LastLatencyMs: 3, ExecLatencyMs: 20.5, Price: "1000", Slow: true, BadShares: 1, LastError: "bad share"},
 				{URL: "http://n2", State: "down", Up: &no, LastError: "HTTP 500", Price: "1100"}}},
 			[]string{"naga-local (devnet of --dev), protocol naga, threshold 3 of 2 nodes", "epoch 7; chain 31337 at http://127.0.0.1:8545\n",
 				"2 call(s) re-issued to other nodes; last: attempt 1 failed on http://n1: HTTP 500\n",
-				"payment:  0xabc pays, balance 5000 wei, maxPrice 2000 wei per call\n",
+				"payment:  0xabc pays, balance 5000 wei (stable 4000 wei), maxPrice 2000 wei per call\n",
 				"http://n1                    up, 3.0 ms, price 1000 wei, exec 20.5 ms, slow, 1 bad share set(s); last error: bad share\n",
 				"http://n2                    down: HTTP 500, price 1100 wei\n"}, nil},
 	}

@@ -35,8 +35,8 @@ const (
 )
 
 // chain is the Naga devnet's fake Ethereum JSON-RPC endpoint: just enough of
-// a chain for the SDK's discovery (eth_call to Staking and PriceFeed) and its
-// event polling (eth_chainId, net_version, eth_blockNumber, eth_getLogs).
+// a chain for the SDK's discovery (eth_call to Staking and PriceFeed), a
+// payer's deposit (eth_call to Ledger) and its event polling (eth_chainId, net_version, eth_blockNumber, eth_getLogs).
 type chain struct {
 	net *Network
 	rpc *rpc.Server
@@ -48,11 +48,15 @@ type chain struct {
 	logs   []types.Log // emitted logs, in block order
 	epoch  uint64      // current epoch number
 	epochT time.Time   // start of the current epoch
+	// balances are the Ledger deposits by account; others have deflt.
+	balances map[common.Address]*big.Int
+	deflt    *big.Int
 }
 
 // newChain creates the chain (not yet listening).
 func newChain(n *Network) (*chain, error) {
-	c := &chain{net: n, block: 1, epoch: n.cfg.Epoch, epochT: n.cfg.Now()}
+	c := &chain{net: n, block: 1, epoch: n.cfg.Epoch, epochT: n.cfg.Now(),
+		balances: n.cfg.Balances, deflt: n.cfg.Balance}
 	c.rpc = rpc.NewServer()
 	if err := c.rpc.RegisterName("eth", &ethAPI{c: c}); err != nil {
 		return nil, fmt.Errorf("devnet: chain: %w", err)
@@ -142,13 +146,22 @@ func (c *chain) validators() []nagachain.Validator {
 // call answers eth_call data sent to one of the contracts.
 func (c *chain) call(to common.Address, data []byte) ([]byte, error) {
 	contracts := c.net.contracts()
-	if to != contracts.Staking && to != contracts.PriceFeed {
+	if to != contracts.Staking && to != contracts.PriceFeed && to != contracts.Ledger {
 		// No code at this address: a real node returns empty data.
 		return []byte{}, nil
 	}
 	call, err := nagachain.DecodeCall(data)
 	if err != nil {
 		return nil, revert(err.Error())
+	}
+	if call.Method == nagachain.MethodBalance || call.Method == nagachain.MethodStableBalance {
+		if to != contracts.Ledger {
+			return nil, revert(fmt.Sprintf("function %s is not on the contract at %s", call.Method, to.Hex()))
+		}
+		return nagachain.PackBalanceResult(call.Method, c.balance(call.User))
+	}
+	if to == contracts.Ledger {
+		return nil, revert(fmt.Sprintf("function %s is not on the contract at %s", call.Method, to.Hex()))
 	}
 	if call.Realm.Cmp(big.NewInt(nagachain.DefaultRealmID)) != 0 {
 		return nil, revert(fmt.Sprintf("realm %s does not exist (this chain has realm %d)", call.Realm, nagachain.DefaultRealmID))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,8 @@ type ChainInfo struct {
 type ChainContracts struct {
 	Staking   string `json:"Staking"`
 	PriceFeed string `json:"PriceFeed"`
+	// Ledger holds the accounts' payment deposits (Ledger.balance).
+	Ledger string `json:"Ledger,omitempty"`
 }
 
 // Announcement describes the running network as RunCommand prints it.
@@ -129,7 +132,8 @@ func announceAndServe(ctx context.Context, n running, stdout, stderr io.Writer) 
 // --slow 2=2s,3=500ms, --down 4, --wrong-share 5, --malformed 6, --http500 7
 // (node indexes, comma-separated), and for Naga --chain-port (default 8545,
 // 0: a random port), --prices 1000,1200,… (one per node),
-// --refuse-payment 8, --attestation and --attestation-bad 2,3.
+// --refuse-payment 8, --balance WEI (every account's Ledger deposit),
+// --attestation and --attestation-bad 2,3.
 func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	var cfg Config
 	fs := flag.NewFlagSet("litsigner devnet", flag.ContinueOnError)
@@ -161,6 +165,14 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 			}
 			cfg.Prices = append(cfg.Prices, p)
 		}
+		return nil
+	})
+	fs.Func("balance", "naga: every account's Ledger deposit in wei, decimal (default 10^24)", func(v string) error {
+		b, ok := new(big.Int).SetString(strings.TrimSpace(v), 10)
+		if !ok || !fitsInt256(b) {
+			return fmt.Errorf("bad balance %q: want a decimal number of wei within int256", v)
+		}
+		cfg.Balance = b
 		return nil
 	})
 	fs.BoolVar(&cfg.Attestation, "attestation", false, "naga: nodes attach SEV-SNP attestations from a test authority (its roots file is the JSON line's attestationRoots)")
@@ -220,6 +232,9 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 		fs.Visit(func(f *flag.Flag) { chainSet = chainSet || f.Name == "chain-port" })
 		if chainSet {
 			return cfg, fmt.Errorf("%w: --chain-port needs --protocol naga", ErrBadConfig)
+		}
+		if cfg.Balance != nil {
+			return cfg, fmt.Errorf("%w: --balance needs --protocol naga", ErrBadConfig)
 		}
 		cfg.ChainPort = 0
 	}

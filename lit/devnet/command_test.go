@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"math/big"
 	"reflect"
 	"strings"
 	"testing"
@@ -41,6 +42,14 @@ func TestDeterministicWithSeed(t *testing.T) {
 	}
 }
 
+func mustBig(s string) *big.Int {
+	b, ok := new(big.Int).SetString(s, 10)
+	if !ok {
+		panic("bad test number " + s)
+	}
+	return b
+}
+
 func TestParseFlags(t *testing.T) {
 	tests := []struct {
 		name string
@@ -54,6 +63,13 @@ func TestParseFlags(t *testing.T) {
 		{"naga", []string{"--protocol", "naga", "--nodes", "4", "--chain-port", "0", "--prices", "5,6,7,8", "--refuse-payment", "2"},
 			Config{Protocol: "naga", Nodes: 4, Host: "127.0.0.1", BasePort: 7470, PKPs: 1, Prices: []uint64{5, 6, 7, 8},
 				Faults: map[int]Fault{2: {RefusePayment: true}}}, nil},
+		{"naga balance", []string{"--protocol", "naga", "--balance", "123456789012345678901234567890"},
+			Config{Protocol: "naga", Nodes: 10, Host: "127.0.0.1", BasePort: 7470, ChainPort: 8545, PKPs: 1, Balance: mustBig("123456789012345678901234567890")}, nil},
+		{"negative balance", []string{"--protocol", "naga", "--balance", "-5"},
+			Config{Protocol: "naga", Nodes: 10, Host: "127.0.0.1", BasePort: 7470, ChainPort: 8545, PKPs: 1, Balance: big.NewInt(-5)}, nil},
+		{"bad balance", []string{"--protocol", "naga", "--balance", "1e18"}, Config{}, ErrBadConfig},
+		{"balance over int256", []string{"--protocol", "naga", "--balance", new(big.Int).Lsh(big.NewInt(1), 255).String()}, Config{}, ErrBadConfig},
+		{"balance on v2", []string{"--balance", "1"}, Config{}, ErrBadConfig},
 		{"chain port on v2", []string{"--chain-port", "9000"}, Config{}, ErrBadConfig},
 		{"bad price", []string{"--protocol", "naga", "--prices", "1,x"}, Config{}, ErrBadConfig},
 		{"all", []string{"--nodes", "5", "--threshold", "3", "--port", "0", "--seed", "s", "--pkps", "2",

@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math/big"
 	"net/netip"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/litsigner/litsigner/lit/internal/nagachain"
 )
 
@@ -41,6 +43,11 @@ const (
 	// DefaultEpoch is the Naga devnet's first epoch number.
 	DefaultEpoch = 1
 )
+
+// DefaultBalance is the Naga Ledger deposit, in wei, of every account the
+// devnet has no balance for: 10^24 wei (a million tokens), enough for any
+// test's calls at the default prices.
+var DefaultBalance = new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil)
 
 // MaxNodes bounds Config.Nodes.
 const MaxNodes = 100
@@ -116,6 +123,14 @@ type Config struct {
 	Prices []uint64
 	// Epoch is the Naga chain's first epoch number (default DefaultEpoch).
 	Epoch uint64
+	// Balance is the Naga Ledger deposit in wei (Ledger.balance and
+	// Ledger.stableBalance: the devnet has no pending withdrawals, so both
+	// are equal) of every account not in Balances (nil: DefaultBalance).
+	// It is what the chain reports; the nodes' payment refusals stay the
+	// RefusePayment fault's.
+	Balance *big.Int
+	// Balances are per-account Ledger deposits in wei, overriding Balance.
+	Balances map[common.Address]*big.Int
 	// Attestation (Naga) makes every node attach an AMD SEV-SNP attestation
 	// to its handshake, signed by a test ARK → ASK → VCEK chain made at
 	// Start and bound as a real node binds it (to the client's challenge and
@@ -235,8 +250,8 @@ func (cfg Config) withDefaults() (Config, error) {
 // be unset.
 func (cfg *Config) nagaDefaults() error {
 	if cfg.Protocol != ProtocolNaga {
-		if cfg.ChainPort != 0 || len(cfg.Prices) != 0 || cfg.Epoch != 0 {
-			return fmt.Errorf("%w: chain port, prices and epoch are Naga settings (protocol %q)", ErrBadConfig, cfg.Protocol)
+		if cfg.ChainPort != 0 || len(cfg.Prices) != 0 || cfg.Epoch != 0 || cfg.Balance != nil || len(cfg.Balances) != 0 {
+			return fmt.Errorf("%w: chain port, prices, epoch and balances are Naga settings (protocol %q)", ErrBadConfig, cfg.Protocol)
 		}
 		if cfg.Attestation || len(cfg.AttestationBad) > 0 || cfg.AttestationRootsFile != "" {
 			return fmt.Errorf("%w: attestation is a Naga setting (protocol %q)", ErrBadConfig, cfg.Protocol)
@@ -259,6 +274,9 @@ func (cfg *Config) nagaDefaults() error {
 	}
 	if cfg.Epoch == 0 {
 		cfg.Epoch = DefaultEpoch
+	}
+	if err := cfg.balanceDefaults(); err != nil {
+		return err
 	}
 	if (len(cfg.AttestationBad) > 0 || cfg.AttestationRootsFile != "") && !cfg.Attestation {
 		return fmt.Errorf("%w: bad attestations and a roots file need attestation on", ErrBadConfig)
@@ -300,4 +318,29 @@ func defaultPrices(n int) []uint64 {
 		prices[i] = DefaultBasePrice + uint64(rank)*DefaultPriceStep
 	}
 	return prices
+}
+
+// balanceDefaults checks the Ledger balances (each must fit the contract's
+// int256) and copies them, so that the caller's values are never shared.
+func (cfg *Config) balanceDefaults() error {
+	if cfg.Balance == nil {
+		cfg.Balance = DefaultBalance
+	}
+	if !fitsInt256(cfg.Balance) {
+		return fmt.Errorf("%w: balance %s wei does not fit the Ledger's int256", ErrBadConfig, cfg.Balance)
+	}
+	cfg.Balance = new(big.Int).Set(cfg.Balance)
+	balances := make(map[common.Address]*big.Int, len(cfg.Balances))
+	for a, b := range cfg.Balances {
+		if b == nil || !fitsInt256(b) {
+			return fmt.Errorf("%w: balance of %s: %v wei does not fit the Ledger's int256", ErrBadConfig, a.Hex(), b)
+		}
+		balances[a] = new(big.Int).Set(b)
+	}
+	cfg.Balances = balances
+	return nil
+}
+
+func fitsInt256(x *big.Int) bool {
+	return x.Sign() >= 0 && x.BitLen() <= 255 || x.Sign() < 0 && new(big.Int).Not(x).BitLen() <= 255
 }

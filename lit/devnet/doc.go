@@ -43,5 +43,6 @@
 // nodeSet (at least Threshold nodes, this node among them). Fault knobs
 // (latency, down, wrong share, malformed reply, HTTP 500, and on Naga a
 // payment refusal) can be set per node at start or at run time; Naga prices
-// (SetPrice) and epochs (AdvanceEpoch) too.
+// (SetPrice), epochs (AdvanceEpoch) and the accounts' Ledger balances
+// (SetBalance) too.
 package devnet

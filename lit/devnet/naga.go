@@ -112,15 +112,15 @@ func (n *Network) ChainURL() string {
 }
 
 // contracts are the addresses the Naga fake chain serves: the SDK's
-// naga-local Staking and PriceFeed (the Ledger and PaymentDelegation
-// addresses have no code on the fake chain).
+// naga-local Staking, PriceFeed and Ledger (balance reads only; the
+// PaymentDelegation address has no code on the fake chain).
 func (n *Network) contracts() nagachain.Contracts {
 	return nagachain.Networks[nagachain.NagaLocal].Contracts
 }
 
 // Contracts are the contract addresses of a Naga devnet: the SDK's
-// naga-local addresses. The fake chain serves Staking and PriceFeed; Ledger
-// and PaymentDelegation have no code there.
+// naga-local addresses. The fake chain serves Staking, PriceFeed and the
+// Ledger's balance reads; PaymentDelegation has no code there.
 type Contracts struct {
 	Staking, PriceFeed, Ledger, PaymentDelegation common.Address
 }
@@ -135,7 +135,7 @@ func (n *Network) Contracts() Contracts {
 }
 
 // Chain describes the Naga fake chain (nil on v2): its RPC URL, chain id
-// and the Staking and PriceFeed addresses, as the announcement prints them.
+// and the Staking, PriceFeed and Ledger addresses, as the announcement prints them.
 func (n *Network) Chain() *ChainInfo {
 	if n.chain == nil {
 		return nil
@@ -144,7 +144,7 @@ func (n *Network) Chain() *ChainInfo {
 	return &ChainInfo{
 		RPCURL:    n.chain.url,
 		ChainID:   ChainID,
-		Contracts: ChainContracts{Staking: c.Staking.Hex(), PriceFeed: c.PriceFeed.Hex()},
+		Contracts: ChainContracts{Staking: c.Staking.Hex(), PriceFeed: c.PriceFeed.Hex(), Ledger: c.Ledger.Hex()},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -506,13 +507,17 @@ func TestNagaChain(t *testing.T) {
 
 func TestNagaConfig(t *testing.T) {
 	for name, cfg := range map[string]Config{
-		"too few nodes":   {Protocol: ProtocolNaga, Nodes: 2},
-		"prices count":    {Protocol: ProtocolNaga, Nodes: 3, Prices: []uint64{1}},
-		"ipv6 host":       {Protocol: ProtocolNaga, Nodes: 3, Host: "::1"},
-		"chain on node":   {Protocol: ProtocolNaga, Nodes: 3, BasePort: 7470, ChainPort: 7471},
-		"unknown proto":   {Protocol: "datil"},
-		"v2 with prices":  {Nodes: 3, Prices: []uint64{1, 2, 3}},
-		"v2 with payment": {Nodes: 3, Faults: map[int]Fault{0: {RefusePayment: true}}},
+		"too few nodes":    {Protocol: ProtocolNaga, Nodes: 2},
+		"prices count":     {Protocol: ProtocolNaga, Nodes: 3, Prices: []uint64{1}},
+		"ipv6 host":        {Protocol: ProtocolNaga, Nodes: 3, Host: "::1"},
+		"chain on node":    {Protocol: ProtocolNaga, Nodes: 3, BasePort: 7470, ChainPort: 7471},
+		"unknown proto":    {Protocol: "datil"},
+		"v2 with prices":   {Nodes: 3, Prices: []uint64{1, 2, 3}},
+		"v2 with payment":  {Nodes: 3, Faults: map[int]Fault{0: {RefusePayment: true}}},
+		"v2 with balance":  {Nodes: 3, Balance: big.NewInt(1)},
+		"v2 with balances": {Nodes: 3, Balances: map[common.Address]*big.Int{{}: big.NewInt(1)}},
+		"balance too big":  {Protocol: ProtocolNaga, Nodes: 3, Balance: new(big.Int).Lsh(big.NewInt(1), 255)},
+		"nil balance":      {Protocol: ProtocolNaga, Nodes: 3, Balances: map[common.Address]*big.Int{{}: nil}},
 	} {
 		if _, err := cfg.withDefaults(); err == nil {
 			t.Errorf("%s: accepted", name)

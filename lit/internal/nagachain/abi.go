@@ -1,6 +1,7 @@
 // Package nagachain is the chain grammar of the Lit Naga networks: the ABI of the two contract
 // reads the SDK makes to discover nodes and prices (Staking.getActiveUnkickedValidatorStructsAndCounts
-// and PriceFeed.getNodesForRequest), the Staking.StateChanged event it listens for, their Go types,
+// and PriceFeed.getNodesForRequest), the two it makes to read a payer's deposit (Ledger.balance and
+// Ledger.stableBalance), the Staking.StateChanged event it listens for, their Go types,
 // encoders for both sides (the client packs calls and unpacks results; the devnet's fake chain
 // unpacks calls and packs results), and the table of built-in Naga networks.
 //
@@ -49,7 +50,7 @@ var AllProducts = []int64{ProductDecryption, ProductSign, ProductLitAction, Prod
 // connection info.
 const StateActive = 0
 
-// ABI is the parsed contract interface of the three entries above. It is never modified.
+// ABI is the parsed contract interface of the entries above and in ledger.go. It is never modified.
 var ABI = mustParseABI()
 
 // Selector bytes, derived from ABI (a test pins them to the notes).
@@ -66,7 +67,7 @@ func mustParseABI() abi.ABI {
 	if err != nil {
 		panic(fmt.Sprintf("nagachain: embedded abi.json: %v", err))
 	}
-	for _, m := range []string{MethodGetValidators, MethodGetNodesForRequest} {
+	for _, m := range []string{MethodGetValidators, MethodGetNodesForRequest, MethodBalance, MethodStableBalance} {
 		if _, ok := a.Methods[m]; !ok {
 			panic("nagachain: embedded abi.json lacks " + m)
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/big"
 	"reflect"
+
+	"github.com/ethereum/go-ethereum/common"
 )
 
 // ErrUnknownSelector is returned by DecodeCall for calldata whose selector is none of this
@@ -69,15 +71,18 @@ func UnpackNodesForRequest(out []byte) (PriceSet, error) {
 
 // Call is a decoded call to one of this package's methods (the fake chain's view of eth_call data).
 type Call struct {
-	// Method is MethodGetValidators or MethodGetNodesForRequest.
+	// Method is MethodGetValidators, MethodGetNodesForRequest, MethodBalance or
+	// MethodStableBalance.
 	Method string
-	// Realm is the realmId argument.
+	// Realm is the realmId argument (Staking and PriceFeed methods only).
 	Realm *big.Int
 	// Products is the productIds argument (getNodesForRequest only).
 	Products []*big.Int
+	// User is the user argument (the Ledger balance methods only).
+	User common.Address
 }
 
-// DecodeCall decodes calldata sent to Staking or PriceFeed. It returns ErrUnknownSelector for a
+// DecodeCall decodes calldata sent to Staking, PriceFeed or Ledger. It returns ErrUnknownSelector for a
 // selector it does not know and an ErrMalformed error for arguments that do not decode, or that
 // have trailing bytes a strict ABI decoder would not have produced.
 func DecodeCall(data []byte) (Call, error) {
@@ -97,9 +102,14 @@ func DecodeCall(data []byte) (Call, error) {
 	if err != nil || !bytes.Equal(again, data[4:]) {
 		return Call{}, fmt.Errorf("nagachain: decode %s arguments: %w: not canonically encoded", m.Name, ErrMalformed)
 	}
-	c := Call{Method: m.Name, Realm: args[0].(*big.Int)}
-	if m.Name == MethodGetNodesForRequest {
-		c.Products = args[1].([]*big.Int)
+	c := Call{Method: m.Name}
+	switch m.Name {
+	case MethodBalance, MethodStableBalance:
+		c.User = args[0].(common.Address)
+	case MethodGetNodesForRequest:
+		c.Realm, c.Products = args[0].(*big.Int), args[1].([]*big.Int)
+	default:
+		c.Realm = args[0].(*big.Int)
 	}
 	return c, nil
 }
