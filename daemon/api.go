@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"log/slog"
 	"time"
 
@@ -18,147 +19,13 @@ type Executor interface {
 	NodeStatus() []lit.NodeStatus
 }
 
-// ExecuteJsParams are lit_executeJs's parameters: exactly one of Code and
-// IPFSID, and the action's jsParams.
-type ExecuteJsParams struct {
-	Code     string         `json:"code,omitempty"`
-	IPFSID   string         `json:"ipfsId,omitempty"`
-	JSParams map[string]any `json:"jsParams,omitempty"`
-}
-
-// StartSessionParams are lit_startSession's optional parameters.
-type StartSessionParams struct {
-	// TTL is the session lifetime as a Go duration ("1h"); default the
-	// configured TTL.
-	TTL string `json:"ttl,omitempty"`
-}
-
-// PKPInfo is a PKP the network knows (reported in --dev mode).
-type PKPInfo struct {
-	PublicKey  string `json:"publicKey"`
-	EthAddress string `json:"ethAddress"`
-	TokenID    string `json:"tokenId,omitempty"`
-}
-
-// NodeInfo is one node's health in lit_networkStatus.
-type NodeInfo struct {
-	URL string `json:"url"`
-	// State is "unknown" (not contacted yet), "up" or "down".
-	State string `json:"state"`
-	// Up is State == "up"; it is absent while State is "unknown".
-	Up            *bool   `json:"up,omitempty"`
-	LastLatencyMs float64 `json:"lastLatencyMs"`
-	// ExecLatencyMs is the node's smoothed lit_executeJs latency (Naga).
-	ExecLatencyMs float64    `json:"execLatencyMs,omitempty"`
-	LastError     string     `json:"lastError,omitempty"`
-	LastSeen      *time.Time `json:"lastSeen,omitempty"`
-	// Price is the node's price for a Lit Action in wei, decimal (Naga).
-	Price string `json:"price,omitempty"`
-	// Slow is set when the node missed a re-issue deadline (Naga): it is
-	// chosen last for a while.
-	Slow bool `json:"slow,omitempty"`
-	// BadShares counts the node's recent node sets whose shares did not
-	// combine (Naga).
-	BadShares int `json:"badShares,omitempty"`
-	// Attestation is the node's last attestation check, on networks that
-	// verify them: "verified" or "refused: <reason>" (the node is then
-	// down and left out of calls).
-	Attestation string `json:"attestation,omitempty"`
-}
-
-// PaymentInfo is what the daemon knows of the account's Naga payment
-// balance (the deposit in the network's Ledger contract), read at most
-// every 10 seconds.
-type PaymentInfo struct {
-	// Account is the session's wallet address, which pays ("" without a
-	// session).
-	Account string `json:"account,omitempty"`
-	// Balance is Ledger.balance(account) in wei, decimal (it may be
-	// negative); null when unknown (no session, or the read failed).
-	Balance *string `json:"balance"`
-	// StableBalance is Ledger.stableBalance(account) in wei, decimal: the
-	// part not being withdrawn, which must cover a call's price; null when
-	// unknown.
-	StableBalance *string `json:"stableBalance"`
-	// CheckedAt is when the balance was read (or the read failed).
-	CheckedAt *time.Time `json:"checkedAt,omitempty"`
-	// Error is why reading the balance from the chain failed.
-	Error string `json:"error,omitempty"`
-	// Note says why the balance is unknown, or what to do about it.
-	Note string `json:"note,omitempty"`
-	// MaxPrice is the most one call may cost, in wei, decimal.
-	MaxPrice string `json:"maxPrice"`
-}
-
-// NetworkStatus is lit_networkStatus's result.
-type NetworkStatus struct {
-	Name string `json:"name"`
-	// Protocol is "v2" or "naga".
-	Protocol string `json:"protocol"`
-	// Epoch is the Naga network's epoch (0 for v2, or before the first
-	// handshake).
-	Epoch     uint64 `json:"epoch"`
-	Threshold int    `json:"threshold"`
-	// Connected reports a current handshake with the nodes.
-	Connected bool `json:"connected"`
-	// Reissues counts calls re-sent to another node set (Naga);
-	// LastReissue says why the last one was.
-	Reissues    int    `json:"reissues"`
-	LastReissue string `json:"lastReissue,omitempty"`
-	// Chain is the Naga network's chain (absent for v2).
-	Chain *ChainStatus `json:"chain,omitempty"`
-	// Payment is the Naga account's payment state (absent for v2).
-	Payment *PaymentInfo `json:"payment,omitempty"`
-	Nodes   []NodeInfo   `json:"nodes"`
-	// Dev is true when the daemon runs its own devnet (--dev).
-	Dev bool `json:"dev"`
-	// PKPs are the devnet's PKPs (--dev only): pass PKPs[0].PublicKey as an
-	// action's publicKey.
-	PKPs []PKPInfo `json:"pkps,omitempty"`
-}
-
-// ChainStatus is the chain a Naga network reads its nodes and prices from.
-type ChainStatus struct {
-	RPCURL    string `json:"rpcUrl"`
-	ChainID   uint64 `json:"chainId"`
-	Staking   string `json:"staking"`
-	PriceFeed string `json:"priceFeed"`
-}
-
-// Signature is one combined and verified PKP signature in lit_executeJs's
-// result, shaped like JS SDK 2.2.x's (the same for Naga networks).
-type Signature struct {
-	R          string `json:"r"`
-	S          string `json:"s"`
-	RecID      int    `json:"recid"`
-	Signature  string `json:"signature"`
-	PublicKey  string `json:"publicKey"`
-	DataSigned string `json:"dataSigned"`
-}
-
-// ExecuteResult is lit_executeJs's result. It is the daemon's own type, so
-// that a change in package lit cannot silently change the API.
-type ExecuteResult struct {
-	Signatures map[string]Signature `json:"signatures"`
-	// Response is the most common response; JSON-decoded when it parses.
-	Response any    `json:"response"`
-	Logs     string `json:"logs"`
-}
-
 // executeResult maps lit's result to the API's.
-func executeResult(r *lit.ExecuteJSResult) *ExecuteResult {
-	out := &ExecuteResult{Signatures: make(map[string]Signature, len(r.Signatures)), Response: r.Response, Logs: r.Logs}
+func executeResult(r *lit.ExecuteJSResult) *rpcapi.ExecuteResult {
+	out := &rpcapi.ExecuteResult{Signatures: make(map[string]rpcapi.Signature, len(r.Signatures)), Response: r.Response, Logs: r.Logs}
 	for name, s := range r.Signatures {
-		out.Signatures[name] = Signature{R: s.R, S: s.S, RecID: s.RecID, Signature: s.Signature, PublicKey: s.PublicKey, DataSigned: s.DataSigned}
+		out.Signatures[name] = rpcapi.Signature{R: s.R, S: s.S, RecID: s.RecID, Signature: s.Signature, PublicKey: s.PublicKey, DataSigned: s.DataSigned}
 	}
 	return out
-}
-
-// Account is one wallet account in wallet_accounts.
-type Account struct {
-	Device  string `json:"device"`
-	Path    string `json:"path"`
-	Address string `json:"address"`
 }
 
 // LitAPI is the "lit" namespace: lit_executeJs, lit_sessionStatus,
@@ -167,13 +34,13 @@ type LitAPI struct {
 	sessions *Sessions
 	exec     Executor
 	audit    *Auditor
-	network  func(context.Context) NetworkStatus
+	network  func(context.Context) rpcapi.NetworkStatus
 }
 
 // ExecuteJs runs a Lit Action with the session, prompting the device for a
 // session first when needed. The caller's disconnect cancels the node
 // requests.
-func (a *LitAPI) ExecuteJs(ctx context.Context, p ExecuteJsParams) (res *ExecuteResult, err error) {
+func (a *LitAPI) ExecuteJs(ctx context.Context, p rpcapi.ExecuteJsParams) (res *rpcapi.ExecuteResult, err error) {
 	start := time.Now()
 	ctx = ipc.CallContext(ctx)
 	var what slog.Attr
@@ -217,14 +84,14 @@ func withCause(ctx context.Context, err error) error {
 }
 
 // SessionStatus reports the session state and counters.
-func (a *LitAPI) SessionStatus(ctx context.Context) SessionStatus {
+func (a *LitAPI) SessionStatus(ctx context.Context) rpcapi.SessionStatus {
 	a.audit.Record(ctx, "lit_sessionStatus", time.Now(), nil)
 	return a.sessions.Status()
 }
 
 // StartSession makes sure a session is live, prompting the device when
 // needed, and returns its status.
-func (a *LitAPI) StartSession(ctx context.Context, p *StartSessionParams) (st SessionStatus, err error) {
+func (a *LitAPI) StartSession(ctx context.Context, p *rpcapi.StartSessionParams) (st rpcapi.SessionStatus, err error) {
 	start := time.Now()
 	ctx = ipc.CallContext(ctx)
 	defer func() {
@@ -234,7 +101,7 @@ func (a *LitAPI) StartSession(ctx context.Context, p *StartSessionParams) (st Se
 	var ttl time.Duration
 	if p != nil && p.TTL != "" {
 		if ttl, err = time.ParseDuration(p.TTL); err != nil || ttl < time.Minute {
-			return SessionStatus{}, fmt.Errorf("%w: ttl %q: want a duration of at least 1m such as \"1h\"", ErrInvalidParams, p.TTL)
+			return rpcapi.SessionStatus{}, fmt.Errorf("%w: ttl %q: want a duration of at least 1m such as \"1h\"", ErrInvalidParams, p.TTL)
 		}
 	}
 	return a.sessions.Start(ctx, ttl)
@@ -249,7 +116,7 @@ func (a *LitAPI) RevokeSession(ctx context.Context) bool {
 }
 
 // NetworkStatus reports the nodes, the threshold and (in --dev) the PKPs.
-func (a *LitAPI) NetworkStatus(ctx context.Context) NetworkStatus {
+func (a *LitAPI) NetworkStatus(ctx context.Context) rpcapi.NetworkStatus {
 	a.audit.Record(ctx, "lit_networkStatus", time.Now(), nil)
 	return a.network(ctx)
 }
@@ -280,7 +147,7 @@ func (w *WalletAPI) Devices(ctx context.Context) (devs []hwwallet.DeviceInfo, er
 
 // Accounts returns the configured account on the configured (or first)
 // device. It opens the device, so it may ask for a PIN.
-func (w *WalletAPI) Accounts(ctx context.Context) (accts []Account, err error) {
+func (w *WalletAPI) Accounts(ctx context.Context) (accts []rpcapi.Account, err error) {
 	start := time.Now()
 	ctx = ipc.CallContext(ctx)
 	defer func() {
@@ -302,7 +169,7 @@ func (w *WalletAPI) Accounts(ctx context.Context) (accts []Account, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("wallet: account %s: %w", w.cfg.Path, err)
 	}
-	return []Account{{Device: id, Path: w.cfg.Path.String(), Address: addr.Hex()}}, nil
+	return []rpcapi.Account{{Device: id, Path: w.cfg.Path.String(), Address: addr.Hex()}}, nil
 }
 
 // Pair answers a pending Trezor Safe 7 pairing with the 6-digit code the

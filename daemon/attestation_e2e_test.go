@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"strings"
 	"testing"
 
@@ -45,9 +46,9 @@ func startAttestedNaga(t *testing.T, dc devnet.Config) (*devnet.Network, *ipc.Cl
 func TestNagaAttestationEndToEnd(t *testing.T) {
 	t.Run("all attested", func(t *testing.T) {
 		n, c := startAttestedNaga(t, devnet.Config{Nodes: 5, Seed: "attested"})
-		pkp := PKPInfo{PublicKey: n.PKPs()[0].PublicKey, EthAddress: n.PKPs()[0].EthAddress}
-		var res ExecuteResult
-		if err := call(t, c, &res, "lit_executeJs", ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}); err != nil {
+		pkp := rpcapi.PKPInfo{PublicKey: n.PKPs()[0].PublicKey, EthAddress: n.PKPs()[0].EthAddress}
+		var res rpcapi.ExecuteResult
+		if err := call(t, c, &res, "lit_executeJs", rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}); err != nil {
 			t.Fatal(err)
 		}
 		checkNagaHello(t, res, pkp)
@@ -63,9 +64,9 @@ func TestNagaAttestationEndToEnd(t *testing.T) {
 		// keeps the validator set's threshold (6) and signs with 6 of the 7
 		// attested nodes.
 		n, c := startAttestedNaga(t, devnet.Config{Nodes: 10, AttestationBad: []int{2, 3, 7}, Seed: "attested-some-bad"})
-		pkp := PKPInfo{PublicKey: n.PKPs()[0].PublicKey, EthAddress: n.PKPs()[0].EthAddress}
-		var res ExecuteResult
-		if err := call(t, c, &res, "lit_executeJs", ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}); err != nil {
+		pkp := rpcapi.PKPInfo{PublicKey: n.PKPs()[0].PublicKey, EthAddress: n.PKPs()[0].EthAddress}
+		var res rpcapi.ExecuteResult
+		if err := call(t, c, &res, "lit_executeJs", rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}); err != nil {
 			t.Fatal(err)
 		}
 		checkNagaHello(t, res, pkp)
@@ -88,9 +89,9 @@ func TestNagaAttestationEndToEnd(t *testing.T) {
 	t.Run("too many bad nodes", func(t *testing.T) {
 		// 5 of 10 fail: 5 attested, 6 needed.
 		n, c := startAttestedNaga(t, devnet.Config{Nodes: 10, AttestationBad: []int{0, 1, 4, 5, 9}})
-		err := call(t, c, nil, "lit_executeJs", ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(n.PKPs()[0].PublicKey)})
+		err := call(t, c, nil, "lit_executeJs", rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(n.PKPs()[0].PublicKey)})
 		var ie *ipc.Error
-		if !errors.As(err, &ie) || ie.Code != CodeBelowThreshold || !strings.Contains(ie.Message, "too few nodes passed attestation") ||
+		if !errors.As(err, &ie) || ie.Code != rpcapi.CodeBelowThreshold || !strings.Contains(ie.Message, "too few nodes passed attestation") ||
 			!strings.Contains(ie.Message, "attestation: wrong challenge") {
 			t.Fatalf("got %v, want a below-threshold error naming attestation", err)
 		}
@@ -107,8 +108,8 @@ func TestNagaDevAttestation(t *testing.T) {
 	td := startDaemon(t, cfg, Options{DevNodes: 4})
 	c := dial(t, td.sock)
 	pkp := networkPKP(t, td)
-	var res ExecuteResult
-	if err := call(t, c, &res, "lit_executeJs", ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}); err != nil {
+	var res rpcapi.ExecuteResult
+	if err := call(t, c, &res, "lit_executeJs", rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}); err != nil {
 		t.Fatal(err)
 	}
 	checkNagaHello(t, res, pkp)

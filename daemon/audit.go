@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"log/slog"
 	"time"
 
@@ -45,7 +46,7 @@ func (a *Auditor) Record(ctx context.Context, method string, start time.Time, er
 		attrs = append(attrs, slog.String("outcome", "ok"))
 	} else {
 		level = slog.LevelWarn
-		code := CodeInternal
+		code := rpcapi.CodeInternal
 		var ie *ipc.Error
 		if errors.As(err, &ie) {
 			code = ie.Code

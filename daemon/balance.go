@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"math/big"
 	"sync"
 	"time"
@@ -74,7 +75,7 @@ const (
 )
 
 // fillPayment completes p with the balance of its account from cache.
-func fillPayment(ctx context.Context, p *PaymentInfo, cache *balanceCache, hasLedger bool) {
+func fillPayment(ctx context.Context, p *rpcapi.PaymentInfo, cache *balanceCache, hasLedger bool) {
 	switch {
 	case p.Account == "":
 		p.Note = noteNoSession

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"math/big"
 	"strings"
 	"sync"
@@ -98,23 +99,23 @@ func TestFillPayment(t *testing.T) {
 		account   string
 		hasLedger bool
 		err       error
-		check     func(p PaymentInfo) bool
+		check     func(p rpcapi.PaymentInfo) bool
 	}{
-		{"no session", "", true, nil, func(p PaymentInfo) bool {
+		{"no session", "", true, nil, func(p rpcapi.PaymentInfo) bool {
 			return p.Balance == nil && p.StableBalance == nil && p.Note == noteNoSession && p.CheckedAt == nil
 		}},
-		{"no Ledger", "0x00000000000000000000000000000000000000aa", false, nil, func(p PaymentInfo) bool {
+		{"no Ledger", "0x00000000000000000000000000000000000000aa", false, nil, func(p rpcapi.PaymentInfo) bool {
 			return p.Balance == nil && p.Note == noteNoLedger
 		}},
-		{"no funds", "0x00000000000000000000000000000000000000aa", true, nil, func(p PaymentInfo) bool {
+		{"no funds", "0x00000000000000000000000000000000000000aa", true, nil, func(p rpcapi.PaymentInfo) bool {
 			return *p.Balance == "-1" && *p.StableBalance == "0" && p.Note == noteNoFunds && p.Error == "" && p.CheckedAt.Equal(f.now)
 		}},
-		{"chain error", "0x00000000000000000000000000000000000000bb", true, errors.New("boom"), func(p PaymentInfo) bool {
+		{"chain error", "0x00000000000000000000000000000000000000bb", true, errors.New("boom"), func(p rpcapi.PaymentInfo) bool {
 			return p.Balance == nil && p.StableBalance == nil && p.Error == "boom" && p.Note == "" && p.CheckedAt != nil
 		}},
 	} {
 		f.err = tc.err
-		p := PaymentInfo{Account: tc.account, MaxPrice: "1"}
+		p := rpcapi.PaymentInfo{Account: tc.account, MaxPrice: "1"}
 		fillPayment(context.Background(), &p, c, tc.hasLedger)
 		if !tc.check(p) {
 			t.Errorf("%s: %+v", tc.name, p)
@@ -173,7 +174,7 @@ func TestNagaPaymentStatus(t *testing.T) {
 	if ns.Payment == nil || ns.Payment.Account != "" || ns.Payment.Balance != nil || ns.Payment.Note != noteNoSession {
 		t.Fatalf("before a session: %s", raw)
 	}
-	var sst SessionStatus
+	var sst rpcapi.SessionStatus
 	if err := call(t, c, &sst, "lit_startSession"); err != nil || sst.Address != p.account.Hex() {
 		t.Fatalf("session %+v, %v; want %s", sst, err, p.account.Hex())
 	}
@@ -193,7 +194,7 @@ func TestNagaPaymentStatus(t *testing.T) {
 func TestNagaPaymentStatusChainError(t *testing.T) {
 	p := startNagaPayer(t, devnet.DefaultBalance)
 	c := dial(t, p.td.sock)
-	var sst SessionStatus
+	var sst rpcapi.SessionStatus
 	if err := call(t, c, &sst, "lit_startSession"); err != nil || sst.State != "active" {
 		t.Fatalf("session %+v, %v", sst, err)
 	}

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -22,7 +23,7 @@ func BenchmarkExecuteJs(b *testing.B) {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			td := startDaemon(b, devConfig(b), Options{})
 			pkp := networkPKP(b, td)
-			params := ExecuteJsParams{Code: readSeed(b), JSParams: helloParams(pkp.PublicKey)}
+			params := rpcapi.ExecuteJsParams{Code: readSeed(b), JSParams: helloParams(pkp.PublicKey)}
 			conns := make([]*ipc.Client, clients)
 			for i := range conns {
 				conns[i] = dial(b, td.sock)

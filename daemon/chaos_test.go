@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"net"
 	"os"
 	"runtime"
@@ -62,7 +63,7 @@ func (s *chaosStats) stop() {
 }
 
 // record classifies one finished call: a result, an error with a code from
-// the README's table (ErrorCodes), or an untyped failure.
+// the README's table (rpcapi.ErrorCodes), or an untyped failure.
 func (s *chaosStats) record(what string, err error) {
 	s.mu.Lock()
 	s.calls++
@@ -99,10 +100,10 @@ func (s *chaosStats) abandoned() {
 // caller may see (CodeInternal is a bug; CodeCancelled never reaches the
 // caller that went away).
 func documentedCode(code int) bool {
-	if code == CodeInternal || code == CodeCancelled {
+	if code == rpcapi.CodeInternal || code == rpcapi.CodeCancelled {
 		return false
 	}
-	return slices.ContainsFunc(ErrorCodes, func(c ErrorCodeInfo) bool { return c.Code == code })
+	return slices.ContainsFunc(rpcapi.ErrorCodes, func(c rpcapi.ErrorCodeInfo) bool { return c.Code == code })
 }
 
 // snapshot returns (finished lit_executeJs calls, successes, count of code).
@@ -127,7 +128,7 @@ func (s *chaosStats) String() string {
 			fmt.Fprintf(&b, ", untyped %d", s.codes[c])
 			continue
 		}
-		fmt.Fprintf(&b, ", %d %s %d", c, codeKind(c), s.codes[c])
+		fmt.Fprintf(&b, ", %d %s %d", c, rpcapi.Kind(c), s.codes[c])
 	}
 	return b.String()
 }
@@ -241,7 +242,7 @@ func TestChaos(t *testing.T) {
 	td := startDaemon(t, devConfig(t), Options{DevNodes: 6}) // threshold 4
 	nw, dev := td.Devnet(), td.DevBehaviour()
 	pkp := networkPKP(t, td)
-	params := ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}
+	params := rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}
 	rssStart := residentBytes(t)
 	rssPeak := rssStart
 	sampleRSS := func() {
@@ -347,12 +348,12 @@ func TestChaos(t *testing.T) {
 	phase("two nodes down", map[int]devnet.Fault{0: {Down: true}, 1: {Down: true}}, nil)
 	phase("nodes back", nil, successes(5))
 	phase("malformed replies and HTTP 500", map[int]devnet.Fault{2: {Malformed: true}, 3: {HTTP500: true}}, nil)
-	phase("below threshold", map[int]devnet.Fault{0: {Down: true}, 1: {Malformed: true}, 2: {HTTP500: true}}, codeSeen(CodeBelowThreshold))
+	phase("below threshold", map[int]devnet.Fault{0: {Down: true}, 1: {Malformed: true}, 2: {HTTP500: true}}, codeSeen(rpcapi.CodeBelowThreshold))
 	phase("wrong share and a slow node", map[int]devnet.Fault{4: {WrongShare: true}, 5: {Latency: 50 * time.Millisecond}}, nil)
 
 	// The device: cut the cable during the next approval, then reject the
 	// approval after it. Revoking the session forces a new approval.
-	unplugged, rejected := codeSeen(CodeDeviceGone), codeSeen(CodeUserRejected)
+	unplugged, rejected := codeSeen(rpcapi.CodeDeviceGone), codeSeen(rpcapi.CodeUserRejected)
 	dev.SetAction(emulator.Reject)
 	dev.UnplugAfterReports(6) // inside the SIGN_PERSONAL_MESSAGE exchange, as TestUnplugThroughSocket
 	var revoked bool
@@ -378,7 +379,7 @@ func TestChaos(t *testing.T) {
 		t.Fatalf("after the chaos: %v", err)
 	}
 	checkHello(t, &res, pkp)
-	var st SessionStatus
+	var st rpcapi.SessionStatus
 	if err := call(t, c, &st, "lit_sessionStatus"); err != nil || st.State != "active" {
 		t.Fatalf("after the chaos: session %+v, %v", st, err)
 	}
@@ -402,7 +403,7 @@ func TestChaos(t *testing.T) {
 // hangUp sends lit_executeJs on a new connection and goes away before the
 // reply, at once or after a half-close: the daemon must cancel the call and
 // keep no trace of it.
-func hangUp(ctx context.Context, sock string, params ExecuteJsParams, halfCloseFirst bool) {
+func hangUp(ctx context.Context, sock string, params rpcapi.ExecuteJsParams, halfCloseFirst bool) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", sock)
 	if err != nil {

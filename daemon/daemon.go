@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"io"
 	"log/slog"
 	"net"
@@ -323,7 +324,7 @@ func (d *Daemon) closeResources() {
 	}
 }
 
-func (d *Daemon) networkStatus(ctx context.Context) NetworkStatus {
+func (d *Daemon) networkStatus(ctx context.Context) rpcapi.NetworkStatus {
 	n := d.client.Network()
 	st := networkStatus(n, d.client.Status(), d.sessions.Status().Address)
 	if st.Payment != nil {
@@ -332,7 +333,7 @@ func (d *Daemon) networkStatus(ctx context.Context) NetworkStatus {
 	if d.devnet != nil {
 		st.Dev = true
 		for _, p := range d.devnet.PKPs() {
-			st.PKPs = append(st.PKPs, PKPInfo{PublicKey: p.PublicKey, EthAddress: p.EthAddress, TokenID: p.TokenID})
+			st.PKPs = append(st.PKPs, rpcapi.PKPInfo{PublicKey: p.PublicKey, EthAddress: p.EthAddress, TokenID: p.TokenID})
 		}
 	}
 	return st
@@ -351,7 +352,7 @@ func (d *Daemon) approvalEnded(err error) {
 	}
 }
 
-func (d *Daemon) sessionChanged(st SessionStatus) {
+func (d *Daemon) sessionChanged(st rpcapi.SessionStatus) {
 	if st.State == "active" && st.ExpiresAt != nil {
 		d.notifier.Status("session active until %s (%s)", st.ExpiresAt.Format(time.RFC3339), st.Address)
 		return

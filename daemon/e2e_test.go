@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +18,7 @@ import (
 )
 
 // checkHello verifies that the seed action's signature recovers to the PKP.
-func checkHello(t testing.TB, res *lit.ExecuteJSResult, pkp PKPInfo) {
+func checkHello(t testing.TB, res *lit.ExecuteJSResult, pkp rpcapi.PKPInfo) {
 	t.Helper()
 	sig, ok := res.Signatures["sig1"]
 	if !ok {
@@ -51,9 +52,9 @@ func checkHello(t testing.TB, res *lit.ExecuteJSResult, pkp PKPInfo) {
 	}
 }
 
-func networkPKP(t testing.TB, td *testDaemon) PKPInfo {
+func networkPKP(t testing.TB, td *testDaemon) rpcapi.PKPInfo {
 	t.Helper()
-	var ns NetworkStatus
+	var ns rpcapi.NetworkStatus
 	if err := call(t, dial(t, td.sock), &ns, "lit_networkStatus"); err != nil {
 		t.Fatal(err)
 	}
@@ -68,13 +69,13 @@ func TestExecuteSeedActionEndToEnd(t *testing.T) {
 	pkp := networkPKP(t, td)
 	c := dial(t, td.sock)
 
-	var st SessionStatus
+	var st rpcapi.SessionStatus
 	if err := call(t, c, &st, "lit_sessionStatus"); err != nil || st.State != "none" {
 		t.Fatalf("status before: %+v, %v", st, err)
 	}
 	var res lit.ExecuteJSResult
 	var err error
-	err = call(t, c, &res, "lit_executeJs", ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)})
+	err = call(t, c, &res, "lit_executeJs", rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestConcurrentCallersShareOneApproval(t *testing.T) {
 			for j := 0; j < calls; j++ {
 				var res lit.ExecuteJSResult
 				ctx, cancel := context.WithTimeout(context.Background(), 60e9)
-				err := c.Call(ctx, &res, "lit_executeJs", ExecuteJsParams{Code: code, JSParams: helloParams(pkp.PublicKey)})
+				err := c.Call(ctx, &res, "lit_executeJs", rpcapi.ExecuteJsParams{Code: code, JSParams: helloParams(pkp.PublicKey)})
 				cancel()
 				if err == nil && res.Signatures["sig1"].Signature == "" {
 					err = errMissingSig
@@ -152,12 +153,12 @@ func TestRejectThroughSocket(t *testing.T) {
 	td := startDaemon(t, devConfig(t), Options{DevNodes: 3})
 	pkp := networkPKP(t, td)
 	c := dial(t, td.sock)
-	params := ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}
+	params := rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}
 	td.DevBehaviour().SetAction(emulator.Reject)
 	var res lit.ExecuteJSResult
 	err := call(t, c, &res, "lit_executeJs", params)
 	var ie *ipc.Error
-	if !errors.As(err, &ie) || ie.Code != CodeUserRejected || ie.Data.(map[string]any)["kind"] != "user_rejected" {
+	if !errors.As(err, &ie) || ie.Code != rpcapi.CodeUserRejected || ie.Data.(map[string]any)["kind"] != "user_rejected" {
 		t.Fatalf("got %#v", err)
 	}
 	td.DevBehaviour().SetAction(emulator.Approve)
@@ -177,7 +178,7 @@ func TestWalletMethodsThroughSocket(t *testing.T) {
 	if err := call(t, c, &devs, "wallet_devices"); err != nil || len(devs) == 0 || devs[0]["id"] != "emulator:ledger" {
 		t.Fatalf("devices %v, %v", devs, err)
 	}
-	var accts []Account
+	var accts []rpcapi.Account
 	if err := call(t, c, &accts, "wallet_accounts"); err != nil || len(accts) != 1 {
 		t.Fatalf("accounts %v, %v", accts, err)
 	}
@@ -197,11 +198,11 @@ func TestUnplugThroughSocket(t *testing.T) {
 	td := startDaemon(t, devConfig(t), Options{DevNodes: 3})
 	pkp := networkPKP(t, td)
 	c := dial(t, td.sock)
-	params := ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}
+	params := rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}
 	td.DevBehaviour().UnplugAfterReports(6) // inside the SIGN_PERSONAL_MESSAGE exchange
 	var res lit.ExecuteJSResult
-	if err := call(t, c, &res, "lit_executeJs", params); codeOf(err) != CodeDeviceGone {
-		t.Fatalf("got %v, want code %d", err, CodeDeviceGone)
+	if err := call(t, c, &res, "lit_executeJs", params); codeOf(err) != rpcapi.CodeDeviceGone {
+		t.Fatalf("got %v, want code %d", err, rpcapi.CodeDeviceGone)
 	}
 	if err := call(t, c, &res, "lit_executeJs", params); err != nil {
 		t.Fatalf("after replug: %v", err)

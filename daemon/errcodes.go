@@ -4,90 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/ipc"
 	"github.com/litsigner/litsigner/lit"
 )
-
-// JSON-RPC error codes of the daemon's methods. They are stable: clients
-// branch on them, and the README documents this table (ErrorCodes). Codes
-// -32700..-32600 are JSON-RPC's own; 4001..4099 are the hardware wallet,
-// 4100..4199 the Lit network, 4200 the action, 4300..4399 the session and
-// the daemon.
-const (
-	CodeInvalidParams     = -32602 // bad params: types, missing code/ipfsId, bad ttl
-	CodeInternal          = -32603 // a bug or an unexpected local failure
-	CodeUserRejected      = 4001   // the user declined on the device
-	CodeDeviceLocked      = 4002   // the device is locked (enter its PIN on the device)
-	CodeAppNotOpen        = 4003   // the Ledger Ethereum app is not open
-	CodeNoDevice          = 4004   // no hardware wallet plugged in
-	CodePINNeeded         = 4005   // a Trezor One PIN is needed or was wrong (litsigner wallet unlock)
-	CodeApprovalTimeout   = 4006   // nobody approved on the device in time
-	CodeDeviceGone        = 4007   // the device was unplugged during the exchange
-	CodeUnsupportedDevice = 4008   // a model whose protocol we do not speak
-	CodeDevicePermission  = 4009   // the device is visible but cannot be opened (udev rules)
-	CodeDeviceBusy        = 4010   // the device is busy or answered garbage
-	CodeNoPINRequest      = 4011   // wallet_unlock while no PIN request is pending
-	CodeUSBUnavailable    = 4012   // USB cannot be used on this machine (no /dev/bus/usb)
-	CodePairingNeeded     = 4013   // a Trezor Safe 7 must be paired, or pairing failed (litsigner wallet pair CODE)
-	CodeNoPairingRequest  = 4014   // wallet_pair while no pairing is pending
-	CodeBelowThreshold    = 4100   // fewer than threshold nodes answered usefully
-	CodeBadShares         = 4101   // signature shares do not combine/verify
-	CodeNetworkTimeout    = 4102   // the network did not answer in time
-	CodePaymentRefused    = 4103   // Naga: price above maxPrice, or no balance/delegation; the message has the hint
-	CodeChainError        = 4104   // Naga: the network's chain could not be read
-	CodeActionError       = 4200   // the Lit Action failed; data.message is the node's message
-	CodeSessionEnded      = 4300   // the session was revoked or expired during the call
-	CodeShuttingDown      = 4301   // the daemon is stopping
-	CodeCancelled         = 4302   // the caller went away (never seen by that caller)
-)
-
-// ErrorCodeInfo documents one error code.
-type ErrorCodeInfo struct {
-	Code    int
-	Kind    string // machine-readable, also sent as data.kind
-	Meaning string
-}
-
-// ErrorCodes is the table of every code the daemon's methods return, in the
-// order the README lists them.
-var ErrorCodes = []ErrorCodeInfo{
-	{CodeInvalidParams, "invalid_params", "invalid or missing parameters"},
-	{CodeInternal, "internal", "unexpected local failure (see the daemon's log)"},
-	{CodeUserRejected, "user_rejected", "the request was rejected on the hardware wallet"},
-	{CodeDeviceLocked, "device_locked", "the hardware wallet is locked: unlock it on the device"},
-	{CodeAppNotOpen, "app_not_open", "open the Ethereum app on the Ledger"},
-	{CodeNoDevice, "no_device", "no hardware wallet found: plug it in"},
-	{CodePINNeeded, "pin_needed", "the Trezor needs its PIN (or the PIN was wrong): `litsigner wallet unlock`"},
-	{CodeApprovalTimeout, "approval_timeout", "nobody approved the session on the device in time"},
-	{CodeDeviceGone, "device_disconnected", "the hardware wallet was disconnected during the request"},
-	{CodeUnsupportedDevice, "unsupported_device", "this hardware wallet model is not supported"},
-	{CodeDevicePermission, "device_permission", "the device cannot be opened: install the udev rules"},
-	{CodeDeviceBusy, "device_busy", "the device is busy or sent an invalid reply: retry"},
-	{CodeNoPINRequest, "no_pin_request", "no PIN request is pending"},
-	{CodeUSBUnavailable, "usb_unavailable", "USB is not available on this machine (in a container, pass the devices in)"},
-	{CodePairingNeeded, "pairing_needed", "the Trezor must be paired, or pairing failed: `litsigner wallet pair CODE` with the code it shows"},
-	{CodeNoPairingRequest, "no_pairing_request", "no pairing request is pending"},
-	{CodeBelowThreshold, "below_threshold", "fewer Lit nodes than the threshold answered"},
-	{CodeBadShares, "bad_shares", "the nodes' signature shares do not combine into a valid signature"},
-	{CodeNetworkTimeout, "network_timeout", "the Lit network did not answer in time"},
-	{CodePaymentRefused, "payment_refused", "Naga: the call was not paid for (node price above maxPrice, or no balance or payment delegation for the account); the message says what to do"},
-	{CodeChainError, "chain_error", "Naga: the network's chain (rpcUrl) could not be read"},
-	{CodeActionError, "action_error", "the Lit Action failed; the message leads with the action's, data has the per-node detail"},
-	{CodeSessionEnded, "session_ended", "the session was revoked or expired during the call"},
-	{CodeShuttingDown, "shutting_down", "litsignerd is stopping"},
-	{CodeCancelled, "cancelled", "the request was cancelled"},
-}
-
-func codeKind(code int) string {
-	for _, c := range ErrorCodes {
-		if c.Code == code {
-			return c.Kind
-		}
-	}
-	return "internal"
-}
 
 // Errors of the daemon itself, mapped to codes by RPCError.
 var (
@@ -111,57 +33,57 @@ func errorCode(err error) int {
 	var ae *lit.ActionError
 	switch {
 	case errors.Is(err, ErrInvalidParams), errors.Is(err, lit.ErrInvalidParams):
-		return CodeInvalidParams
+		return rpcapi.CodeInvalidParams
 	case errors.Is(err, ErrShuttingDown), errors.Is(err, ipc.ErrServerClosed):
-		return CodeShuttingDown
+		return rpcapi.CodeShuttingDown
 	case errors.Is(err, ipc.ErrClientDisconnected):
-		return CodeCancelled
+		return rpcapi.CodeCancelled
 	case errors.Is(err, ErrSessionEnded), errors.Is(err, lit.ErrSessionWiped):
-		return CodeSessionEnded
+		return rpcapi.CodeSessionEnded
 	case errors.Is(err, ErrApprovalTimeout):
-		return CodeApprovalTimeout
+		return rpcapi.CodeApprovalTimeout
 	case errors.Is(err, ErrNoPINRequest):
-		return CodeNoPINRequest
+		return rpcapi.CodeNoPINRequest
 	case errors.Is(err, ErrNoPairingRequest):
-		return CodeNoPairingRequest
+		return rpcapi.CodeNoPairingRequest
 	case errors.Is(err, hwwallet.ErrUserRejected):
-		return CodeUserRejected
+		return rpcapi.CodeUserRejected
 	case errors.Is(err, hwwallet.ErrPairingNeeded), errors.Is(err, hwwallet.ErrPairing):
-		return CodePairingNeeded
+		return rpcapi.CodePairingNeeded
 	case errors.Is(err, hwwallet.ErrLocked):
-		return CodeDeviceLocked
+		return rpcapi.CodeDeviceLocked
 	case errors.Is(err, hwwallet.ErrAppNotOpen):
-		return CodeAppNotOpen
+		return rpcapi.CodeAppNotOpen
 	case errors.Is(err, hwwallet.ErrNoDevice):
-		return CodeNoDevice
+		return rpcapi.CodeNoDevice
 	case errors.Is(err, hwwallet.ErrPINNeeded), errors.Is(err, hwwallet.ErrPINInvalid):
-		return CodePINNeeded
+		return rpcapi.CodePINNeeded
 	case errors.Is(err, hwwallet.ErrDisconnected):
-		return CodeDeviceGone
+		return rpcapi.CodeDeviceGone
 	case errors.Is(err, hwwallet.ErrUnsupportedModel):
-		return CodeUnsupportedDevice
+		return rpcapi.CodeUnsupportedDevice
 	case errors.Is(err, hwwallet.ErrNoPermission):
-		return CodeDevicePermission
+		return rpcapi.CodeDevicePermission
 	case errors.Is(err, hwwallet.ErrUSBUnavailable):
-		return CodeUSBUnavailable
+		return rpcapi.CodeUSBUnavailable
 	case errors.Is(err, hwwallet.ErrBusy), errors.Is(err, hwwallet.ErrBadReply):
-		return CodeDeviceBusy
+		return rpcapi.CodeDeviceBusy
 	case errors.As(err, &ae):
-		return CodeActionError
+		return rpcapi.CodeActionError
 	case errors.Is(err, lit.ErrPriceTooHigh), errors.Is(err, lit.ErrNoPaymentBalance):
-		return CodePaymentRefused
+		return rpcapi.CodePaymentRefused
 	case errors.Is(err, lit.ErrChain):
-		return CodeChainError
+		return rpcapi.CodeChainError
 	case errors.Is(err, lit.ErrBadShares):
-		return CodeBadShares
+		return rpcapi.CodeBadShares
 	case errors.Is(err, lit.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		return CodeNetworkTimeout
+		return rpcapi.CodeNetworkTimeout
 	case errors.Is(err, lit.ErrBelowThreshold):
-		return CodeBelowThreshold
+		return rpcapi.CodeBelowThreshold
 	case errors.Is(err, context.Canceled):
-		return CodeCancelled
+		return rpcapi.CodeCancelled
 	}
-	return CodeInternal
+	return rpcapi.CodeInternal
 }
 
 // RPCError converts err into the *ipc.Error sent to the client: a stable
@@ -178,10 +100,10 @@ func RPCError(err error) error {
 		return ie
 	}
 	code := errorCode(err)
-	data := map[string]any{"kind": codeKind(code)}
+	data := map[string]any{"kind": rpcapi.Kind(code)}
 	var ae *lit.ActionError
 	msg := err.Error()
-	if code == CodeActionError && errors.As(err, &ae) {
+	if code == rpcapi.CodeActionError && errors.As(err, &ae) {
 		// The action's own message leads; what the daemon and lit added
 		// around it goes to data.
 		msg = ae.Error()
@@ -209,13 +131,13 @@ func RPCError(err error) error {
 		}
 	}
 	var pe *lit.PaymentError
-	if code == CodePaymentRefused && errors.As(err, &pe) {
+	if code == rpcapi.CodePaymentRefused && errors.As(err, &pe) {
 		data["reason"] = pe.Reason.Error()
 		if pe.Hint != "" {
 			data["hint"] = pe.Hint
 		}
 	}
-	if code == CodeInternal {
+	if code == rpcapi.CodeInternal {
 		msg = fmt.Sprintf("internal error: %s", msg)
 	}
 	return &ipc.Error{Code: code, Message: msg, Data: data}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"strings"
 	"testing"
 
@@ -19,37 +20,37 @@ func TestRPCErrorCodes(t *testing.T) {
 		code int
 		kind string
 	}{
-		{fmt.Errorf("%w: bad", ErrInvalidParams), CodeInvalidParams, "invalid_params"},
-		{fmt.Errorf("x: %w", lit.ErrInvalidParams), CodeInvalidParams, "invalid_params"},
-		{wrap(hwwallet.ErrUserRejected), CodeUserRejected, "user_rejected"},
-		{wrap(hwwallet.ErrLocked), CodeDeviceLocked, "device_locked"},
-		{wrap(hwwallet.ErrAppNotOpen), CodeAppNotOpen, "app_not_open"},
-		{wrap(hwwallet.ErrNoDevice), CodeNoDevice, "no_device"},
-		{wrap(hwwallet.ErrPINNeeded), CodePINNeeded, "pin_needed"},
-		{wrap(hwwallet.ErrPINInvalid), CodePINNeeded, "pin_needed"},
-		{fmt.Errorf("%w (2m0s)", ErrApprovalTimeout), CodeApprovalTimeout, "approval_timeout"},
-		{wrap(hwwallet.ErrDisconnected), CodeDeviceGone, "device_disconnected"},
-		{wrap(hwwallet.ErrUnsupportedModel), CodeUnsupportedDevice, "unsupported_device"},
-		{wrap(hwwallet.ErrNoPermission), CodeDevicePermission, "device_permission"},
-		{wrap(hwwallet.ErrBadReply), CodeDeviceBusy, "device_busy"},
-		{wrap(hwwallet.ErrUSBUnavailable), CodeUSBUnavailable, "usb_unavailable"},
-		{ErrNoPINRequest, CodeNoPINRequest, "no_pin_request"},
-		{wrap(hwwallet.ErrPairingNeeded), CodePairingNeeded, "pairing_needed"},
-		{wrap(hwwallet.ErrPairing), CodePairingNeeded, "pairing_needed"},
-		{ErrNoPairingRequest, CodeNoPairingRequest, "no_pairing_request"},
-		{&lit.ThresholdError{Op: "executeJs", Needed: 6, Got: 2}, CodeBelowThreshold, "below_threshold"},
-		{&lit.ShareError{SigName: "sig1", Reason: "x"}, CodeBadShares, "bad_shares"},
-		{fmt.Errorf("lit: executeJs: %w: %w", lit.ErrTimeout, &lit.ThresholdError{}), CodeNetworkTimeout, "network_timeout"},
-		{fmt.Errorf("x: %w", &lit.ActionError{Node: "n1", Message: "boom"}), CodeActionError, "action_error"},
-		{fmt.Errorf("lit: execute: 3 of 3 nodes refused payment: n1: %w", &lit.PaymentError{Reason: lit.ErrNoPaymentBalance, Hint: "deposit"}), CodePaymentRefused, "payment_refused"},
-		{fmt.Errorf("lit: execute: %w", &lit.PaymentError{Reason: lit.ErrPriceTooHigh}), CodePaymentRefused, "payment_refused"},
-		{fmt.Errorf("%w: chain: Staking: dial refused", lit.ErrChain), CodeChainError, "chain_error"},
-		{fmt.Errorf("session: lit: session nonce: %w: %w", lit.ErrChain, lit.ErrTimeout), CodeChainError, "chain_error"},
-		{fmt.Errorf("%w: revoked", ErrSessionEnded), CodeSessionEnded, "session_ended"},
-		{fmt.Errorf("x: %w", lit.ErrSessionWiped), CodeSessionEnded, "session_ended"},
-		{fmt.Errorf("%w: %w", ipc.ErrServerClosed, context.Canceled), CodeShuttingDown, "shutting_down"},
-		{fmt.Errorf("%w: %w", ipc.ErrClientDisconnected, &lit.ThresholdError{}), CodeCancelled, "cancelled"},
-		{errors.New("surprise"), CodeInternal, "internal"},
+		{fmt.Errorf("%w: bad", ErrInvalidParams), rpcapi.CodeInvalidParams, "invalid_params"},
+		{fmt.Errorf("x: %w", lit.ErrInvalidParams), rpcapi.CodeInvalidParams, "invalid_params"},
+		{wrap(hwwallet.ErrUserRejected), rpcapi.CodeUserRejected, "user_rejected"},
+		{wrap(hwwallet.ErrLocked), rpcapi.CodeDeviceLocked, "device_locked"},
+		{wrap(hwwallet.ErrAppNotOpen), rpcapi.CodeAppNotOpen, "app_not_open"},
+		{wrap(hwwallet.ErrNoDevice), rpcapi.CodeNoDevice, "no_device"},
+		{wrap(hwwallet.ErrPINNeeded), rpcapi.CodePINNeeded, "pin_needed"},
+		{wrap(hwwallet.ErrPINInvalid), rpcapi.CodePINNeeded, "pin_needed"},
+		{fmt.Errorf("%w (2m0s)", ErrApprovalTimeout), rpcapi.CodeApprovalTimeout, "approval_timeout"},
+		{wrap(hwwallet.ErrDisconnected), rpcapi.CodeDeviceGone, "device_disconnected"},
+		{wrap(hwwallet.ErrUnsupportedModel), rpcapi.CodeUnsupportedDevice, "unsupported_device"},
+		{wrap(hwwallet.ErrNoPermission), rpcapi.CodeDevicePermission, "device_permission"},
+		{wrap(hwwallet.ErrBadReply), rpcapi.CodeDeviceBusy, "device_busy"},
+		{wrap(hwwallet.ErrUSBUnavailable), rpcapi.CodeUSBUnavailable, "usb_unavailable"},
+		{ErrNoPINRequest, rpcapi.CodeNoPINRequest, "no_pin_request"},
+		{wrap(hwwallet.ErrPairingNeeded), rpcapi.CodePairingNeeded, "pairing_needed"},
+		{wrap(hwwallet.ErrPairing), rpcapi.CodePairingNeeded, "pairing_needed"},
+		{ErrNoPairingRequest, rpcapi.CodeNoPairingRequest, "no_pairing_request"},
+		{&lit.ThresholdError{Op: "executeJs", Needed: 6, Got: 2}, rpcapi.CodeBelowThreshold, "below_threshold"},
+		{&lit.ShareError{SigName: "sig1", Reason: "x"}, rpcapi.CodeBadShares, "bad_shares"},
+		{fmt.Errorf("lit: executeJs: %w: %w", lit.ErrTimeout, &lit.ThresholdError{}), rpcapi.CodeNetworkTimeout, "network_timeout"},
+		{fmt.Errorf("x: %w", &lit.ActionError{Node: "n1", Message: "boom"}), rpcapi.CodeActionError, "action_error"},
+		{fmt.Errorf("lit: execute: 3 of 3 nodes refused payment: n1: %w", &lit.PaymentError{Reason: lit.ErrNoPaymentBalance, Hint: "deposit"}), rpcapi.CodePaymentRefused, "payment_refused"},
+		{fmt.Errorf("lit: execute: %w", &lit.PaymentError{Reason: lit.ErrPriceTooHigh}), rpcapi.CodePaymentRefused, "payment_refused"},
+		{fmt.Errorf("%w: chain: Staking: dial refused", lit.ErrChain), rpcapi.CodeChainError, "chain_error"},
+		{fmt.Errorf("session: lit: session nonce: %w: %w", lit.ErrChain, lit.ErrTimeout), rpcapi.CodeChainError, "chain_error"},
+		{fmt.Errorf("%w: revoked", ErrSessionEnded), rpcapi.CodeSessionEnded, "session_ended"},
+		{fmt.Errorf("x: %w", lit.ErrSessionWiped), rpcapi.CodeSessionEnded, "session_ended"},
+		{fmt.Errorf("%w: %w", ipc.ErrServerClosed, context.Canceled), rpcapi.CodeShuttingDown, "shutting_down"},
+		{fmt.Errorf("%w: %w", ipc.ErrClientDisconnected, &lit.ThresholdError{}), rpcapi.CodeCancelled, "cancelled"},
+		{errors.New("surprise"), rpcapi.CodeInternal, "internal"},
 	}
 	for _, tt := range tests {
 		err := RPCError(tt.err)
@@ -84,22 +85,22 @@ func TestRPCErrorCodes(t *testing.T) {
 
 func TestErrorCodeTableIsComplete(t *testing.T) {
 	seen := map[int]bool{}
-	for _, c := range ErrorCodes {
+	for _, c := range rpcapi.ErrorCodes {
 		if seen[c.Code] || c.Kind == "" || c.Meaning == "" {
 			t.Errorf("bad or duplicate entry %+v", c)
 		}
 		seen[c.Code] = true
 	}
-	for _, code := range []int{CodeInvalidParams, CodeInternal, CodeUserRejected, CodeDeviceLocked, CodeAppNotOpen,
-		CodeNoDevice, CodePINNeeded, CodeApprovalTimeout, CodeDeviceGone, CodeUnsupportedDevice, CodeDevicePermission,
-		CodeDeviceBusy, CodeNoPINRequest, CodeUSBUnavailable, CodePairingNeeded, CodeNoPairingRequest, CodeBelowThreshold, CodeBadShares, CodeNetworkTimeout,
-		CodePaymentRefused, CodeChainError, CodeActionError,
-		CodeSessionEnded, CodeShuttingDown, CodeCancelled} {
+	for _, code := range []int{rpcapi.CodeInvalidParams, rpcapi.CodeInternal, rpcapi.CodeUserRejected, rpcapi.CodeDeviceLocked, rpcapi.CodeAppNotOpen,
+		rpcapi.CodeNoDevice, rpcapi.CodePINNeeded, rpcapi.CodeApprovalTimeout, rpcapi.CodeDeviceGone, rpcapi.CodeUnsupportedDevice, rpcapi.CodeDevicePermission,
+		rpcapi.CodeDeviceBusy, rpcapi.CodeNoPINRequest, rpcapi.CodeUSBUnavailable, rpcapi.CodePairingNeeded, rpcapi.CodeNoPairingRequest, rpcapi.CodeBelowThreshold, rpcapi.CodeBadShares, rpcapi.CodeNetworkTimeout,
+		rpcapi.CodePaymentRefused, rpcapi.CodeChainError, rpcapi.CodeActionError,
+		rpcapi.CodeSessionEnded, rpcapi.CodeShuttingDown, rpcapi.CodeCancelled} {
 		if !seen[code] {
-			t.Errorf("code %d missing from ErrorCodes", code)
+			t.Errorf("code %d missing from rpcapi.ErrorCodes", code)
 		}
 	}
 	if seen[ipc.CodeConnectionRefused] {
-		t.Error("ErrorCodes reuses ipc.CodeConnectionRefused")
+		t.Error("rpcapi.ErrorCodes reuses ipc.CodeConnectionRefused")
 	}
 }

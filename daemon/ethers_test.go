@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,7 +35,7 @@ func TestEthersProviders(t *testing.T) {
 			}
 			td := startDaemon(t, devConfig(t), Options{DevNodes: 3})
 			pkp := networkPKP(t, td)
-			params, err := json.Marshal(ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)})
+			params, err := json.Marshal(rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -48,10 +49,10 @@ func TestEthersProviders(t *testing.T) {
 				t.Fatalf("%s: %v", tc.script, err)
 			}
 			var got struct {
-				EthersVersion string              `json:"ethersVersion"`
-				ChainID       string              `json:"chainId"`
-				SessionStatus SessionStatus       `json:"sessionStatus"`
-				ExecuteJs     lit.ExecuteJSResult `json:"executeJs"`
+				EthersVersion string               `json:"ethersVersion"`
+				ChainID       string               `json:"chainId"`
+				SessionStatus rpcapi.SessionStatus `json:"sessionStatus"`
+				ExecuteJs     lit.ExecuteJSResult  `json:"executeJs"`
 			}
 			if err := json.Unmarshal(out, &got); err != nil {
 				t.Fatalf("output %q: %v", out, err)

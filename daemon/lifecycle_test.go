@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"io"
 	"net"
 	"net/http"
@@ -59,7 +60,7 @@ func TestStopDuringCallWipesKey(t *testing.T) {
 	td.sessions.beforeRelease = wl.hook
 	pkp := networkPKP(t, td)
 	c := dial(t, td.sock)
-	params := ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}
+	params := rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}
 	var res lit.ExecuteJSResult
 	if err := call(t, c, &res, "lit_executeJs", params); err != nil {
 		t.Fatal(err)
@@ -78,7 +79,7 @@ func TestStopDuringCallWipesKey(t *testing.T) {
 	}
 	if err := <-errc; err == nil {
 		t.Fatal("the in-flight call succeeded")
-	} else if code := codeOf(err); code != CodeShuttingDown && !errors.Is(err, ipc.ErrDaemonUnreachable) {
+	} else if code := codeOf(err); code != rpcapi.CodeShuttingDown && !errors.Is(err, ipc.ErrDaemonUnreachable) {
 		t.Fatalf("in-flight call: %v", err)
 	}
 	wl.waitFreed(t)
@@ -156,7 +157,7 @@ func TestClientDisconnectCancelsNodeRequests(t *testing.T) {
 	cfg.Device = "emulator:ledger"
 	td := startDaemon(t, cfg, Options{Wallets: devWallets{emu: emu}})
 
-	params := ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(n.PKPs()[0].PublicKey)}
+	params := rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(n.PKPs()[0].PublicKey)}
 	var res lit.ExecuteJSResult
 	if err := call(t, dial(t, td.sock), &res, "lit_executeJs", params); err != nil {
 		t.Fatal(err)

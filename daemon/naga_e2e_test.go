@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"net"
 	"strings"
 	"testing"
@@ -38,13 +39,13 @@ func cheapestNode(n *devnet.Network) int {
 }
 
 // rawStatus is lit_networkStatus as the socket sends it, parsed both ways.
-func rawStatus(t *testing.T, c *ipc.Client) (NetworkStatus, string) {
+func rawStatus(t *testing.T, c *ipc.Client) (rpcapi.NetworkStatus, string) {
 	t.Helper()
 	var raw json.RawMessage
 	if err := call(t, c, &raw, "lit_networkStatus"); err != nil {
 		t.Fatal(err)
 	}
-	var ns NetworkStatus
+	var ns rpcapi.NetworkStatus
 	if err := json.Unmarshal(raw, &ns); err != nil {
 		t.Fatal(err)
 	}
@@ -86,15 +87,15 @@ func TestNagaDevEndToEnd(t *testing.T) {
 	}
 	pkp := ns.PKPs[0]
 
-	var res ExecuteResult
-	if err := call(t, c, &res, "lit_executeJs", ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}); err != nil {
+	var res rpcapi.ExecuteResult
+	if err := call(t, c, &res, "lit_executeJs", rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}); err != nil {
 		t.Fatal(err)
 	}
 	checkNagaHello(t, res, pkp)
 	if got := td.DevBehaviour().PromptsOf(emulator.PromptSignMessage); got != 1 {
 		t.Fatalf("%d prompts on the emulated Ledger, want 1 (the session approval)", got)
 	}
-	var sst SessionStatus
+	var sst rpcapi.SessionStatus
 	if err := call(t, c, &sst, "lit_sessionStatus"); err != nil || sst.State != "active" {
 		t.Fatalf("session %+v, %v", sst, err)
 	}
@@ -122,9 +123,9 @@ func TestNagaDevEndToEnd(t *testing.T) {
 	}
 
 	// An action error leads with the action's message; per-node detail is in data.
-	err := call(t, c, nil, "lit_executeJs", ExecuteJsParams{Code: `throw new Error("boom")`})
+	err := call(t, c, nil, "lit_executeJs", rpcapi.ExecuteJsParams{Code: `throw new Error("boom")`})
 	var ie *ipc.Error
-	if !errors.As(err, &ie) || ie.Code != CodeActionError || !strings.HasPrefix(ie.Message, "Lit Action failed: Error: boom") {
+	if !errors.As(err, &ie) || ie.Code != rpcapi.CodeActionError || !strings.HasPrefix(ie.Message, "Lit Action failed: Error: boom") {
 		t.Fatalf("action error: %v", err)
 	}
 	if d, _ := ie.Data.(map[string]any); d["kind"] != "action_error" || d["nodes"] == nil {
@@ -135,7 +136,7 @@ func TestNagaDevEndToEnd(t *testing.T) {
 	if err := dn.SetFault(cheapestNode(dn), devnet.Fault{HTTP500: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := call(t, c, &res, "lit_executeJs", ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}); err != nil {
+	if err := call(t, c, &res, "lit_executeJs", rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}); err != nil {
 		t.Fatalf("call with a failing node: %v", err)
 	}
 	if ns, raw = rawStatus(t, c); ns.Reissues < 1 || ns.LastReissue == "" {
@@ -151,8 +152,8 @@ func TestNagaDevEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err = call(t, c, nil, "lit_executeJs", ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)})
-	if !errors.As(err, &ie) || ie.Code != CodePaymentRefused || !strings.Contains(ie.Message, "Ledger contract") {
+	err = call(t, c, nil, "lit_executeJs", rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)})
+	if !errors.As(err, &ie) || ie.Code != rpcapi.CodePaymentRefused || !strings.Contains(ie.Message, "Ledger contract") {
 		t.Fatalf("payment refusal: %v", err)
 	}
 	if err := dn.ClearFaults(); err != nil {
@@ -167,7 +168,7 @@ func TestNagaDevEndToEnd(t *testing.T) {
 // checkNagaHello verifies the seed action's signature on Naga, whose
 // dataSigned is the 32-byte digest the nodes signed (the seed's toSign,
 // left-padded).
-func checkNagaHello(t *testing.T, res ExecuteResult, pkp PKPInfo) {
+func checkNagaHello(t *testing.T, res rpcapi.ExecuteResult, pkp rpcapi.PKPInfo) {
 	t.Helper()
 	sig, ok := res.Signatures["sig1"]
 	if !ok {
@@ -201,9 +202,9 @@ func TestNagaMaxPriceRefused(t *testing.T) {
 	td := startDaemon(t, cfg, Options{DevNodes: 3})
 	c := dial(t, td.sock)
 	pkp := networkPKP(t, td)
-	err := call(t, c, nil, "lit_executeJs", ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)})
+	err := call(t, c, nil, "lit_executeJs", rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)})
 	var ie *ipc.Error
-	if !errors.As(err, &ie) || ie.Code != CodePaymentRefused || !strings.Contains(ie.Message, "maxPrice") {
+	if !errors.As(err, &ie) || ie.Code != rpcapi.CodePaymentRefused || !strings.Contains(ie.Message, "maxPrice") {
 		t.Fatalf("got %v, want a payment refusal naming maxPrice", err)
 	}
 	if d, _ := ie.Data.(map[string]any); d["reason"] != lit.ErrPriceTooHigh.Error() || d["hint"] == "" {
@@ -225,11 +226,11 @@ func TestExecuteResultShape(t *testing.T) {
 	want, _ := json.Marshal(in)
 	got, _ := json.Marshal(executeResult(in))
 	if string(got) != string(want) {
-		t.Fatalf("ExecuteResult JSON\n%s\nwant\n%s", got, want)
+		t.Fatalf("rpcapi.ExecuteResult JSON\n%s\nwant\n%s", got, want)
 	}
 	const shape = `{"signatures":{"sig1":{"r":"r","s":"s","recid":1,"signature":"0xsig","publicKey":"04pub","dataSigned":"aa"}},"response":{"ok":true},"logs":"hello\n"}`
 	if string(got) != shape {
-		t.Fatalf("ExecuteResult JSON %s, want %s", got, shape)
+		t.Fatalf("rpcapi.ExecuteResult JSON %s, want %s", got, shape)
 	}
 }
 
@@ -247,8 +248,8 @@ func TestStatusBeforeFirstCall(t *testing.T) {
 			t.Fatalf("node %s is %s before any call", n.URL, n.State)
 		}
 	}
-	var res ExecuteResult
-	if err := call(t, c, &res, "lit_executeJs", ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(ns.PKPs[0].PublicKey)}); err != nil {
+	var res rpcapi.ExecuteResult
+	if err := call(t, c, &res, "lit_executeJs", rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(ns.PKPs[0].PublicKey)}); err != nil {
 		t.Fatal(err)
 	}
 	// The call returns at the threshold and cancels the rest: a node whose
@@ -289,12 +290,12 @@ func TestNagaChainUnreadable(t *testing.T) {
 	cfg.CallTimeout = Duration(10 * time.Second)
 	td := startDaemon(t, cfg, Options{})
 	c := dial(t, td.sock)
-	err = call(t, c, nil, "lit_executeJs", ExecuteJsParams{Code: readSeed(t)})
+	err = call(t, c, nil, "lit_executeJs", rpcapi.ExecuteJsParams{Code: readSeed(t)})
 	var ie *ipc.Error
-	if !errors.As(err, &ie) || ie.Code != CodeChainError || !strings.Contains(ie.Message, closed) {
-		t.Fatalf("got %v, want code %d naming %s", err, CodeChainError, closed)
+	if !errors.As(err, &ie) || ie.Code != rpcapi.CodeChainError || !strings.Contains(ie.Message, closed) {
+		t.Fatalf("got %v, want code %d naming %s", err, rpcapi.CodeChainError, closed)
 	}
-	var sst SessionStatus
+	var sst rpcapi.SessionStatus
 	if err := call(t, c, &sst, "lit_sessionStatus"); err != nil || sst.State != "none" || sst.Approvals != 0 {
 		t.Fatalf("session %+v, %v", sst, err)
 	}

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"net"
 	"testing"
 
@@ -26,11 +27,11 @@ func TestSessionOnNetworkEmulators(t *testing.T) {
 			pkp := networkPKP(t, td)
 			c := dial(t, td.sock)
 			var res lit.ExecuteJSResult
-			if err := call(t, c, &res, "lit_executeJs", ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}); err != nil {
+			if err := call(t, c, &res, "lit_executeJs", rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}); err != nil {
 				t.Fatal(err)
 			}
 			checkHello(t, &res, pkp)
-			var st SessionStatus
+			var st rpcapi.SessionStatus
 			if err := call(t, c, &st, "lit_sessionStatus"); err != nil {
 				t.Fatal(err)
 			}

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"io"
 	"net"
 	"os"
@@ -29,7 +30,7 @@ func TestPeerOfAnotherUID(t *testing.T) {
 			return
 		}
 		defer c.Close()
-		var st SessionStatus
+		var st rpcapi.SessionStatus
 		err = c.Call(ctx, &st, "lit_sessionStatus")
 		fmt.Printf("uid=%d err=%v state=%s\n", os.Getuid(), err, st.State)
 		return

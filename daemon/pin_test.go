@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ func TestWalletUnlockAnswersTrezorPIN(t *testing.T) {
 		want        int
 	}{
 		{"right PIN", "1234", 0},
-		{"wrong PIN", "9999", CodePINNeeded},
+		{"wrong PIN", "9999", rpcapi.CodePINNeeded},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			b := emulator.NewBehaviour()
@@ -52,7 +53,7 @@ func TestWalletUnlockAnswersTrezorPIN(t *testing.T) {
 			td := startDaemon(t, cfg, Options{Wallets: trezorWallets{emu: emu}})
 
 			errc := make(chan error, 1)
-			var st SessionStatus
+			var st rpcapi.SessionStatus
 			go func() { errc <- call(t, dial(t, td.sock), &st, "lit_startSession") }()
 			var matrix string
 			select {

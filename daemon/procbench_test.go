@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"net"
 	"os"
 	"os/exec"
@@ -315,7 +316,7 @@ func benchV2Process(b *testing.B, bins binaries) {
 	for i := range conns {
 		conns[i] = dial(b, sock)
 	}
-	params := ExecuteJsParams{Code: readSeed(b), JSParams: helloParams(ann.PKPs[0].PublicKey)}
+	params := rpcapi.ExecuteJsParams{Code: readSeed(b), JSParams: helloParams(ann.PKPs[0].PublicKey)}
 	calls := 0
 	call := func(w int) error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -3,6 +3,7 @@ package daemon
 import (
 	"bufio"
 	"encoding/json"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"net"
 	"strings"
 	"testing"
@@ -55,11 +56,11 @@ func TestJSONRPCErrorsThroughDaemon(t *testing.T) {
 		{"unknown namespace", `{"jsonrpc":"2.0","id":3,"method":"personal_sign","params":[]}`, -32601},
 		{"wrong param type", `{"jsonrpc":"2.0","id":4,"method":"lit_executeJs","params":["code"]}`, -32602},
 		{"jsParams not an object", `{"jsonrpc":"2.0","id":5,"method":"lit_executeJs","params":[{"code":"x","jsParams":[1]}]}`, -32602},
-		{"code and ipfsId", `{"jsonrpc":"2.0","id":6,"method":"lit_executeJs","params":[{"code":"x","ipfsId":"Qm"}]}`, CodeInvalidParams},
-		{"neither code nor ipfsId", `{"jsonrpc":"2.0","id":7,"method":"lit_executeJs","params":[{}]}`, CodeInvalidParams},
-		{"bad ttl", `{"jsonrpc":"2.0","id":8,"method":"lit_startSession","params":[{"ttl":"soon"}]}`, CodeInvalidParams},
-		{"bad PIN positions", `{"jsonrpc":"2.0","id":10,"method":"wallet_unlock","params":["12a"]}`, CodeInvalidParams},
-		{"no PIN request", `{"jsonrpc":"2.0","id":11,"method":"wallet_unlock","params":["1234"]}`, CodeNoPINRequest},
+		{"code and ipfsId", `{"jsonrpc":"2.0","id":6,"method":"lit_executeJs","params":[{"code":"x","ipfsId":"Qm"}]}`, rpcapi.CodeInvalidParams},
+		{"neither code nor ipfsId", `{"jsonrpc":"2.0","id":7,"method":"lit_executeJs","params":[{}]}`, rpcapi.CodeInvalidParams},
+		{"bad ttl", `{"jsonrpc":"2.0","id":8,"method":"lit_startSession","params":[{"ttl":"soon"}]}`, rpcapi.CodeInvalidParams},
+		{"bad PIN positions", `{"jsonrpc":"2.0","id":10,"method":"wallet_unlock","params":["12a"]}`, rpcapi.CodeInvalidParams},
+		{"no PIN request", `{"jsonrpc":"2.0","id":11,"method":"wallet_unlock","params":["1234"]}`, rpcapi.CodeNoPINRequest},
 		{"oversized request", big, -32600},
 	}
 	for _, tt := range tests {
@@ -70,7 +71,7 @@ func TestJSONRPCErrorsThroughDaemon(t *testing.T) {
 		})
 	}
 	// The daemon is still fine.
-	var st SessionStatus
+	var st rpcapi.SessionStatus
 	if err := call(t, dial(t, td.sock), &st, "lit_sessionStatus"); err != nil {
 		t.Fatal(err)
 	}

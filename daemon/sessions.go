@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"log/slog"
 	"sync"
 	"time"
@@ -71,31 +72,7 @@ type SessionHooks struct {
 	// ApprovalEnded: the approval finished (err nil = approved).
 	ApprovalEnded func(err error)
 	// SessionChanged: a session began or ended.
-	SessionChanged func(st SessionStatus)
-}
-
-// SessionStatus is the public state of the session (lit_sessionStatus). It
-// never contains the session key or any signature.
-type SessionStatus struct {
-	// State is "none", "approving" (waiting for the device) or "active".
-	State string `json:"state"`
-	// Address is the wallet account that authorized the session.
-	Address string `json:"address,omitempty"`
-	// SessionPublicKey is the ed25519 public key (hex), the SIWE URI's subject.
-	SessionPublicKey string `json:"sessionPublicKey,omitempty"`
-	// ExpiresAt is when the session ends.
-	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
-	// Resources are the granted Lit resources ("lit-litaction://*").
-	Resources []string `json:"resources,omitempty"`
-	// Device is the wallet id that approved (or is approving).
-	Device string `json:"device,omitempty"`
-	// Approvals counts sessions approved on the device since start;
-	// ApprovalAttempts counts device prompts (including failed ones).
-	Approvals        int `json:"approvals"`
-	ApprovalAttempts int `json:"approvalAttempts"`
-	// Calls counts lit_executeJs calls since start, CallErrors the failed ones.
-	Calls      int `json:"calls"`
-	CallErrors int `json:"callErrors"`
+	SessionChanged func(st rpcapi.SessionStatus)
 }
 
 // Sessions owns the (single) session for the configured account and
@@ -119,7 +96,7 @@ type Sessions struct {
 	live    *liveSession
 	pending *approval
 	closed  bool
-	stats   SessionStatus // counters only
+	stats   rpcapi.SessionStatus // counters only
 
 	// beforeRelease, for tests, sees the key's locked memory after the key
 	// was wiped and before the locked pages are released.
@@ -169,7 +146,7 @@ func (s *Sessions) Acquire(ctx context.Context) (*Lease, error) {
 // Start makes sure a session is live (prompting when needed) and returns
 // its status. A positive ttl different from the default forces a new
 // approval with that lifetime.
-func (s *Sessions) Start(ctx context.Context, ttl time.Duration) (SessionStatus, error) {
+func (s *Sessions) Start(ctx context.Context, ttl time.Duration) (rpcapi.SessionStatus, error) {
 	force := ttl > 0 && ttl != s.cfg.TTL
 	if ttl <= 0 {
 		ttl = s.cfg.TTL
@@ -441,13 +418,13 @@ func (s *Sessions) Revoke() bool {
 }
 
 // Status returns the current state and counters.
-func (s *Sessions) Status() SessionStatus {
+func (s *Sessions) Status() rpcapi.SessionStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.statusLocked()
 }
 
-func (s *Sessions) statusLocked() SessionStatus {
+func (s *Sessions) statusLocked() rpcapi.SessionStatus {
 	st := s.stats
 	st.State = "none"
 	if l := s.live; l != nil && !l.ended {

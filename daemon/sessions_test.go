@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -99,10 +100,10 @@ func TestSessionsFailuresMapToCodes(t *testing.T) {
 		timeout time.Duration
 		want    int
 	}{
-		{"rejected", func(b *emulator.Behaviour) { b.SetAction(emulator.Reject) }, 0, CodeUserRejected},
-		{"locked", func(b *emulator.Behaviour) { b.SetLocked(true) }, 0, CodeDeviceLocked},
-		{"app closed", func(b *emulator.Behaviour) { b.SetAppClosed(true) }, 0, CodeAppNotOpen},
-		{"approval timeout", func(b *emulator.Behaviour) { b.SetAction(emulator.NeverAnswer) }, 300 * time.Millisecond, CodeApprovalTimeout},
+		{"rejected", func(b *emulator.Behaviour) { b.SetAction(emulator.Reject) }, 0, rpcapi.CodeUserRejected},
+		{"locked", func(b *emulator.Behaviour) { b.SetLocked(true) }, 0, rpcapi.CodeDeviceLocked},
+		{"app closed", func(b *emulator.Behaviour) { b.SetAppClosed(true) }, 0, rpcapi.CodeAppNotOpen},
+		{"approval timeout", func(b *emulator.Behaviour) { b.SetAction(emulator.NeverAnswer) }, 300 * time.Millisecond, rpcapi.CodeApprovalTimeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,7 +128,7 @@ func TestSessionsRejectThenPromptAgain(t *testing.T) {
 	s, emu, _ := newTestSessions(t, nil)
 	b := emu.Behaviour()
 	b.SetAction(emulator.Reject)
-	if _, err := acquireCtx(t, s, 10*time.Second); errorCode(err) != CodeUserRejected {
+	if _, err := acquireCtx(t, s, 10*time.Second); errorCode(err) != rpcapi.CodeUserRejected {
 		t.Fatalf("first: %v", err)
 	}
 	b.SetAction(emulator.Approve)
@@ -158,7 +159,7 @@ func TestSessionsUnplugDuringApproval(t *testing.T) {
 	}()
 	<-shown
 	emu.Unplug()
-	if err := <-errc; errorCode(err) != CodeDeviceGone {
+	if err := <-errc; errorCode(err) != rpcapi.CodeDeviceGone {
 		t.Fatalf("code %d: %v", errorCode(err), err)
 	}
 	b.SetAction(emulator.Approve)
@@ -286,7 +287,7 @@ func TestSessionsRevokeWaitsForLeases(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("call context not cancelled by Revoke")
 	}
-	if errorCode(context.Cause(ctx)) != CodeSessionEnded {
+	if errorCode(context.Cause(ctx)) != rpcapi.CodeSessionEnded {
 		t.Fatalf("call context not cancelled as session ended: %v", context.Cause(ctx))
 	}
 	if !le.Session().Wiped() {
@@ -346,7 +347,7 @@ func TestSessionsCloseWipes(t *testing.T) {
 	le.Release(nil)
 	s.Close()
 	wl.waitFreed(t)
-	if _, err := acquireCtx(t, s, time.Second); errorCode(err) != CodeShuttingDown {
+	if _, err := acquireCtx(t, s, time.Second); errorCode(err) != rpcapi.CodeShuttingDown {
 		t.Fatalf("after Close: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"time"
 
 	"github.com/litsigner/litsigner/lit"
@@ -9,18 +10,18 @@ import (
 // networkStatus maps lit's view of the network to lit_networkStatus's
 // result; account is the session's wallet address ("" without one). The
 // payment block's balance is left to fillPayment.
-func networkStatus(n lit.Network, ls lit.NetworkStatus, account string) NetworkStatus {
-	st := NetworkStatus{Name: ls.Name, Protocol: ls.Protocol, Epoch: ls.Epoch, Threshold: ls.Threshold,
-		Connected: ls.Connected, Reissues: ls.Reissues, LastReissue: ls.LastReissue, Nodes: []NodeInfo{}}
+func networkStatus(n lit.Network, ls lit.NetworkStatus, account string) rpcapi.NetworkStatus {
+	st := rpcapi.NetworkStatus{Name: ls.Name, Protocol: ls.Protocol, Epoch: ls.Epoch, Threshold: ls.Threshold,
+		Connected: ls.Connected, Reissues: ls.Reissues, LastReissue: ls.LastReissue, Nodes: []rpcapi.NodeInfo{}}
 	if ls.Protocol == lit.ProtocolNaga {
-		st.Chain = &ChainStatus{RPCURL: n.ChainRPCURL, ChainID: n.ChainID, Staking: n.Staking.Hex(), PriceFeed: n.PriceFeed.Hex()}
-		st.Payment = &PaymentInfo{Account: account}
+		st.Chain = &rpcapi.ChainStatus{RPCURL: n.ChainRPCURL, ChainID: n.ChainID, Staking: n.Staking.Hex(), PriceFeed: n.PriceFeed.Hex()}
+		st.Payment = &rpcapi.PaymentInfo{Account: account}
 		if n.MaxPrice != nil {
 			st.Payment.MaxPrice = n.MaxPrice.String()
 		}
 	}
 	for _, ns := range ls.Nodes {
-		info := NodeInfo{URL: ns.URL, State: ns.State, LastLatencyMs: ms(ns.LastLatency), ExecLatencyMs: ms(ns.ExecLatency),
+		info := rpcapi.NodeInfo{URL: ns.URL, State: ns.State, LastLatencyMs: ms(ns.LastLatency), ExecLatencyMs: ms(ns.ExecLatency),
 			LastError: ns.LastError, Slow: ns.Slow, BadShares: ns.BadShares, Attestation: ns.Attestation}
 		if info.State == "" {
 			info.State = lit.NodeUnknown

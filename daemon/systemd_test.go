@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"io"
 	"log/slog"
 	"net"
@@ -102,7 +103,7 @@ func TestDaemonNotifiesSystemd(t *testing.T) {
 	expect("WATCHDOG=1")
 	pkp := networkPKP(t, td)
 	var res lit.ExecuteJSResult
-	if err := call(t, dial(t, td.sock), &res, "lit_executeJs", ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}); err != nil {
+	if err := call(t, dial(t, td.sock), &res, "lit_executeJs", rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}); err != nil {
 		t.Fatal(err)
 	}
 	expect("STATUS=waiting for approval on emulator:ledger")

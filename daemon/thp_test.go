@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,13 +38,13 @@ func TestDevSafe7PairsThroughWalletPair(t *testing.T) {
 	pkp := networkPKP(t, td)
 
 	// No pairing is pending yet.
-	if err := call(t, dial(t, td.sock), nil, "wallet_pair", "123456"); codeOf(err) != CodeNoPairingRequest {
+	if err := call(t, dial(t, td.sock), nil, "wallet_pair", "123456"); codeOf(err) != rpcapi.CodeNoPairingRequest {
 		t.Fatalf("wallet_pair with nothing pending: %v", err)
 	}
 	errc := make(chan error, 1)
 	var res lit.ExecuteJSResult
 	go func() {
-		errc <- call(t, dial(t, td.sock), &res, "lit_executeJs", ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)})
+		errc <- call(t, dial(t, td.sock), &res, "lit_executeJs", rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)})
 	}()
 	var code string
 	select {
@@ -52,7 +53,7 @@ func TestDevSafe7PairsThroughWalletPair(t *testing.T) {
 		t.Fatal("the Safe 7 showed no pairing code")
 	}
 	waitFor(t, "the pairing request", td.pin.PairingPending)
-	if err := call(t, dial(t, td.sock), nil, "wallet_pair", "12345"); codeOf(err) != CodeInvalidParams {
+	if err := call(t, dial(t, td.sock), nil, "wallet_pair", "12345"); codeOf(err) != rpcapi.CodeInvalidParams {
 		t.Fatalf("wallet_pair with 5 digits: %v", err)
 	}
 	if err := call(t, dial(t, td.sock), nil, "wallet_pair", code); err != nil {
@@ -63,7 +64,7 @@ func TestDevSafe7PairsThroughWalletPair(t *testing.T) {
 	}
 	checkHello(t, &res, pkp)
 
-	var st SessionStatus
+	var st rpcapi.SessionStatus
 	if err := call(t, dial(t, td.sock), &st, "lit_sessionStatus"); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"os"
 	"os/signal"
 	"syscall"
@@ -26,18 +27,18 @@ func runDevnet(args []string) int {
 	exe, err := os.Executable()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "litsigner devnet:", err)
-		return exitFailure
+		return rpcapi.ExitFailure
 	}
 	err = devnet.RunProcessCommand(ctx, args, []string{exe, devnetChildCommand}, os.Stdout, os.Stderr)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
-		return exitOK
+		return rpcapi.ExitOK
 	case errors.Is(err, devnet.ErrBadConfig):
 		fmt.Fprintln(os.Stderr, "litsigner devnet:", err)
-		return exitUsage
+		return rpcapi.ExitUsage
 	default:
 		fmt.Fprintln(os.Stderr, "litsigner devnet:", err)
-		return exitFailure
+		return rpcapi.ExitFailure
 	}
 }
 
@@ -45,7 +46,7 @@ func runDevnet(args []string) int {
 func runDevnetChild() int {
 	if err := devnet.RunChild(context.Background(), os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "litsigner devnet child:", err)
-		return exitFailure
+		return rpcapi.ExitFailure
 	}
-	return exitOK
+	return rpcapi.ExitOK
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"os"
 	"os/signal"
 	"syscall"
@@ -20,12 +21,12 @@ func runEmulator(args []string) int {
 	err := serve.Run(ctx, args, serve.Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
-		return exitOK
+		return rpcapi.ExitOK
 	case errors.Is(err, serve.ErrUsage):
 		fmt.Fprintln(os.Stderr, "litsigner emulator:", err)
-		return exitUsage
+		return rpcapi.ExitUsage
 	default:
 		fmt.Fprintln(os.Stderr, "litsigner emulator:", err)
-		return exitFailure
+		return rpcapi.ExitFailure
 	}
 }

@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/litsigner/litsigner/daemon/rpcapi"
+)
 
 // TestEmulatorUsageExitCode: a bad 'litsigner emulator' command line is a
 // usage error (exit 2), help is not an error.
@@ -9,10 +13,10 @@ func TestEmulatorUsageExitCode(t *testing.T) {
 		args []string
 		want int
 	}{
-		{[]string{"emulator"}, exitUsage},
-		{[]string{"emulator", "nano"}, exitUsage},
-		{[]string{"emulator", "ledger", "--host", "0.0.0.0"}, exitUsage},
-		{[]string{"emulator", "--help"}, exitOK},
+		{[]string{"emulator"}, rpcapi.ExitUsage},
+		{[]string{"emulator", "nano"}, rpcapi.ExitUsage},
+		{[]string{"emulator", "ledger", "--host", "0.0.0.0"}, rpcapi.ExitUsage},
+		{[]string{"emulator", "--help"}, rpcapi.ExitOK},
 	} {
 		if got := run(tc.args); got != tc.want {
 			t.Errorf("litsigner %q: exit %d, want %d", tc.args, got, tc.want)

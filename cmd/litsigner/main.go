@@ -7,17 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-)
 
-// Exit codes, documented in README.md.
-const (
-	exitOK      = 0
-	exitFailure = 1 // anything not listed below
-	exitUsage   = 2 // bad command line
-	exitDevice  = 3 // hardware wallet: rejected, locked, app closed, PIN, absent
-	exitNetwork = 4 // Lit network: below threshold, bad shares, timeout
-	exitDaemon  = 5 // litsignerd not reachable
-	exitAction  = 6 // the Lit Action itself failed
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 )
 
 type command struct {
@@ -52,12 +43,12 @@ func main() {
 func run(args []string) int {
 	if len(args) == 0 {
 		usage(os.Stderr)
-		return exitUsage
+		return rpcapi.ExitUsage
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
 		usage(os.Stdout)
-		return exitOK
+		return rpcapi.ExitOK
 	case devnetChildCommand:
 		return runDevnetChild()
 	}
@@ -68,5 +59,5 @@ func run(args []string) int {
 	}
 	fmt.Fprintf(os.Stderr, "litsigner: unknown command %q\n\n", args[0])
 	usage(os.Stderr)
-	return exitUsage
+	return rpcapi.ExitUsage
 }

@@ -1,10 +1,9 @@
 package main
 
 import (
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"strings"
 	"testing"
-
-	"github.com/litsigner/litsigner/daemon"
 )
 
 // TestDaemonProcessNagaAttestation is the end-to-end check with the
@@ -20,7 +19,7 @@ func TestDaemonProcessNagaAttestation(t *testing.T) {
 	}
 	sock, _, _ := startDaemonArgs(t, "--network", "naga-local", "--device", "emulator:ledger", "--rpc-url", ann.Chain.RPCURL,
 		"--require-attestation", "--attestation-roots", ann.AttestationRoots)
-	execNagaSeed(t, sock, daemon.PKPInfo{PublicKey: ann.PKPs[0].PublicKey, EthAddress: ann.PKPs[0].EthAddress})
+	execNagaSeed(t, sock, rpcapi.PKPInfo{PublicKey: ann.PKPs[0].PublicKey, EthAddress: ann.PKPs[0].EthAddress})
 	if out, code := cliRun(t, sock, "status"); code != 0 || strings.Count(out, ", attested") < 3 {
 		t.Fatalf("status (exit %d) does not show 3 attested nodes:\n%s", code, out)
 	}

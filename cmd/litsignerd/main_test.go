@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"net"
 	"os"
 	"os/exec"
@@ -186,8 +187,8 @@ func TestDaemonProcessEndToEnd(t *testing.T) {
 	}
 
 	// An action error maps to exit code 6.
-	if _, code := cliRun(t, sock, "exec", seed, "--param", "toSign=0x01", "--param", "sigName=s", "--param", "publicKey=04ab"); code != cli.ExitAction {
-		t.Fatalf("bad publicKey: exit %d, want %d", code, cli.ExitAction)
+	if _, code := cliRun(t, sock, "exec", seed, "--param", "toSign=0x01", "--param", "sigName=s", "--param", "publicKey=04ab"); code != rpcapi.ExitAction {
+		t.Fatalf("bad publicKey: exit %d, want %d", code, rpcapi.ExitAction)
 	}
 
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -199,8 +200,8 @@ func TestDaemonProcessEndToEnd(t *testing.T) {
 		t.Fatalf("socket left behind: %v", err)
 	}
 	// Without a daemon the CLI says so with exit code 5.
-	if _, code := cliRun(t, sock, "status"); code != cli.ExitDaemon {
-		t.Fatalf("status without daemon: exit %d, want %d", code, cli.ExitDaemon)
+	if _, code := cliRun(t, sock, "status"); code != rpcapi.ExitDaemon {
+		t.Fatalf("status without daemon: exit %d, want %d", code, rpcapi.ExitDaemon)
 	}
 }
 
@@ -254,8 +255,8 @@ func TestDaemonProcessSIGTERMDuringCall(t *testing.T) {
 	case err := <-callDone:
 		callDone <- err
 		ee, ok := err.(*exec.ExitError)
-		if !ok || ee.ExitCode() != cli.ExitDaemon {
-			t.Fatalf("exec during stop: %v (stderr %q), want exit code %d", err, callErr.String(), cli.ExitDaemon)
+		if !ok || ee.ExitCode() != rpcapi.ExitDaemon {
+			t.Fatalf("exec during stop: %v (stderr %q), want exit code %d", err, callErr.String(), rpcapi.ExitDaemon)
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("the exec call did not end when the daemon stopped")

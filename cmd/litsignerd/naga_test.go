@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,7 +57,7 @@ func startDaemonArgs(t *testing.T, args ...string) (sock string, notify *notifyL
 
 // execNagaSeed runs the seed action through the CLI and checks that the
 // signature recovers to the PKP.
-func execNagaSeed(t *testing.T, sock string, pkp daemon.PKPInfo) {
+func execNagaSeed(t *testing.T, sock string, pkp rpcapi.PKPInfo) {
 	t.Helper()
 	seed, err := filepath.Abs("../../daemon/testdata/sign-hello.js")
 	if err != nil {
@@ -67,7 +68,7 @@ func execNagaSeed(t *testing.T, sock string, pkp daemon.PKPInfo) {
 	if code != 0 {
 		t.Fatalf("exec exit %d", code)
 	}
-	var res daemon.ExecuteResult
+	var res rpcapi.ExecuteResult
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("exec output %q: %v", out, err)
 	}
@@ -117,7 +118,7 @@ func TestDaemonProcessNagaDev(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, stderr, code := cliRunAll(t, sock, "exec", boom, "--param", "publicKey="+st.Network.PKPs[0].PublicKey)
-	if code != cli.ExitAction || !strings.HasPrefix(stderr, "litsigner: Lit Action failed: Error: boom (code 4200)\n") ||
+	if code != rpcapi.ExitAction || !strings.HasPrefix(stderr, "litsigner: Lit Action failed: Error: boom (code 4200)\n") ||
 		!strings.Contains(stderr, "reported by ") {
 		t.Fatalf("action error: exit %d, stderr %q", code, stderr)
 	}
@@ -137,7 +138,7 @@ func TestDaemonProcessNagaDev(t *testing.T) {
 func TestDaemonProcessNagaLocalDevnetCommand(t *testing.T) {
 	ann := startDevnetCommand(t, "--protocol", "naga", "--port", "0", "--chain-port", "0", "--nodes", "4", "--seed", "naga-local-test")
 	sock, _, _ := startDaemonArgs(t, "--network", "naga-local", "--device", "emulator:ledger", "--rpc-url", ann.Chain.RPCURL)
-	execNagaSeed(t, sock, daemon.PKPInfo{PublicKey: ann.PKPs[0].PublicKey, EthAddress: ann.PKPs[0].EthAddress})
+	execNagaSeed(t, sock, rpcapi.PKPInfo{PublicKey: ann.PKPs[0].PublicKey, EthAddress: ann.PKPs[0].EthAddress})
 	out, code := cliRun(t, sock, "status", "--json")
 	var st cli.StatusResult
 	if err := json.Unmarshal([]byte(out), &st); code != 0 || err != nil || st.Network.Dev || st.Network.Threshold != ann.Threshold ||

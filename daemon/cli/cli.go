@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/litsigner/litsigner/daemon"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"github.com/litsigner/litsigner/ipc"
 	"github.com/litsigner/litsigner/lit"
 )
@@ -68,7 +68,7 @@ func Run(ctx context.Context, command string, args []string, std IO) int {
 		printError(std.Err, err)
 	}
 	if errors.Is(err, flag.ErrHelp) {
-		return ExitOK
+		return rpcapi.ExitOK
 	}
 	return ExitCode(err)
 }
@@ -210,8 +210,8 @@ func withClient(ctx context.Context, c common, f func(ctx context.Context, cl Ca
 	return f(ctx, cl)
 }
 
-func execRequest(args []string, ipfs, paramsJSON string, params []string, stdin io.Reader) (daemon.ExecuteJsParams, error) {
-	var req daemon.ExecuteJsParams
+func execRequest(args []string, ipfs, paramsJSON string, params []string, stdin io.Reader) (rpcapi.ExecuteJsParams, error) {
+	var req rpcapi.ExecuteJsParams
 	switch {
 	case ipfs != "" && len(args) > 0:
 		return req, &UsageError{Msg: "exec: give a FILE or --ipfs, not both"}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"io"
 	"log/slog"
 	"os"
@@ -59,27 +60,27 @@ func TestExitCode(t *testing.T) {
 		err  error
 		want int
 	}{
-		{nil, ExitOK},
-		{&UsageError{Msg: "x"}, ExitUsage},
-		{&ipc.UnreachableError{Reason: "gone"}, ExitDaemon},
-		{fmt.Errorf("ipc: dial: %w", ipc.ErrForeignDaemon), ExitDaemon},
-		{fmt.Errorf("exec: %w", &ipc.Error{Code: daemon.CodeUserRejected}), ExitDevice},
-		{&ipc.Error{Code: daemon.CodeApprovalTimeout}, ExitDevice},
-		{&ipc.Error{Code: daemon.CodeNoDevice}, ExitDevice},
-		{&ipc.Error{Code: daemon.CodePINNeeded}, ExitDevice},
-		{&ipc.Error{Code: daemon.CodeBelowThreshold}, ExitNetwork},
-		{&ipc.Error{Code: daemon.CodeBadShares}, ExitNetwork},
-		{&ipc.Error{Code: daemon.CodeNetworkTimeout}, ExitNetwork},
-		{&ipc.Error{Code: daemon.CodePaymentRefused}, ExitNetwork},
-		{&ipc.Error{Code: daemon.CodeChainError}, ExitNetwork},
-		{&ipc.Error{Code: daemon.CodeActionError}, ExitAction},
-		{&ipc.Error{Code: daemon.CodeInvalidParams}, ExitUsage},
-		{&ipc.Error{Code: daemon.CodeShuttingDown}, ExitDaemon},
-		{&ipc.Error{Code: ipc.CodeConnectionRefused}, ExitDaemon},
-		{&ipc.Error{Code: daemon.CodeSessionEnded}, ExitFailure},
-		{&ipc.Error{Code: daemon.CodeInternal}, ExitFailure},
-		{context.DeadlineExceeded, ExitFailure},
-		{errors.New("x"), ExitFailure},
+		{nil, rpcapi.ExitOK},
+		{&UsageError{Msg: "x"}, rpcapi.ExitUsage},
+		{&ipc.UnreachableError{Reason: "gone"}, rpcapi.ExitDaemon},
+		{fmt.Errorf("ipc: dial: %w", ipc.ErrForeignDaemon), rpcapi.ExitDaemon},
+		{fmt.Errorf("exec: %w", &ipc.Error{Code: rpcapi.CodeUserRejected}), rpcapi.ExitDevice},
+		{&ipc.Error{Code: rpcapi.CodeApprovalTimeout}, rpcapi.ExitDevice},
+		{&ipc.Error{Code: rpcapi.CodeNoDevice}, rpcapi.ExitDevice},
+		{&ipc.Error{Code: rpcapi.CodePINNeeded}, rpcapi.ExitDevice},
+		{&ipc.Error{Code: rpcapi.CodeBelowThreshold}, rpcapi.ExitNetwork},
+		{&ipc.Error{Code: rpcapi.CodeBadShares}, rpcapi.ExitNetwork},
+		{&ipc.Error{Code: rpcapi.CodeNetworkTimeout}, rpcapi.ExitNetwork},
+		{&ipc.Error{Code: rpcapi.CodePaymentRefused}, rpcapi.ExitNetwork},
+		{&ipc.Error{Code: rpcapi.CodeChainError}, rpcapi.ExitNetwork},
+		{&ipc.Error{Code: rpcapi.CodeActionError}, rpcapi.ExitAction},
+		{&ipc.Error{Code: rpcapi.CodeInvalidParams}, rpcapi.ExitUsage},
+		{&ipc.Error{Code: rpcapi.CodeShuttingDown}, rpcapi.ExitDaemon},
+		{&ipc.Error{Code: ipc.CodeConnectionRefused}, rpcapi.ExitDaemon},
+		{&ipc.Error{Code: rpcapi.CodeSessionEnded}, rpcapi.ExitFailure},
+		{&ipc.Error{Code: rpcapi.CodeInternal}, rpcapi.ExitFailure},
+		{context.DeadlineExceeded, rpcapi.ExitFailure},
+		{errors.New("x"), rpcapi.ExitFailure},
 	}
 	for _, tt := range tests {
 		if got := ExitCode(tt.err); got != tt.want {
@@ -87,9 +88,9 @@ func TestExitCode(t *testing.T) {
 		}
 	}
 	// Every documented daemon code has a deliberate exit code.
-	for _, c := range daemon.ErrorCodes {
+	for _, c := range rpcapi.ErrorCodes {
 		got := exitForCode(c.Code)
-		if c.Code >= 4001 && c.Code < 4100 && got != ExitDevice {
+		if c.Code >= 4001 && c.Code < 4100 && got != rpcapi.ExitDevice {
 			t.Errorf("%s (%d) -> %d", c.Kind, c.Code, got)
 		}
 	}
@@ -165,7 +166,7 @@ func TestCommandsAgainstDaemon(t *testing.T) {
 	}
 
 	out, _, code = runCLI(t, sock, "", "session", "start", "--json")
-	var st daemon.SessionStatus
+	var st rpcapi.SessionStatus
 	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || st.State != "active" || st.Approvals != 1 {
 		t.Fatalf("session start: %d %q", code, out)
 	}
@@ -181,27 +182,27 @@ func TestCommandsAgainstDaemon(t *testing.T) {
 		args []string
 		code int
 	}{
-		{[]string{"exec"}, ExitUsage},
-		{[]string{"exec", seed, "--ipfs", "QmX"}, ExitUsage},
-		{[]string{"exec", seed, "--param", "bad"}, ExitUsage},
-		{[]string{"exec", "/nonexistent.js"}, ExitFailure},
-		{[]string{"exec", seed, "--param", "toSign=0x01", "--param", "sigName=s", "--param", "publicKey=04ab"}, ExitAction},
-		{[]string{"session"}, ExitUsage},
-		{[]string{"session", "pause"}, ExitUsage},
-		{[]string{"session", "start", "--ttl", "1s"}, ExitUsage},
-		{[]string{"status", "extra"}, ExitUsage},
-		{[]string{"wallet-unlock", "1234"}, ExitDevice}, // no PIN request pending
-		{[]string{"wallet-unlock", "12x"}, ExitUsage},
-		{[]string{"wallet-pair", "123456"}, ExitDevice}, // no pairing pending
-		{[]string{"wallet-pair", "12345"}, ExitUsage},
-		{[]string{"wallet-pair"}, ExitUsage},
+		{[]string{"exec"}, rpcapi.ExitUsage},
+		{[]string{"exec", seed, "--ipfs", "QmX"}, rpcapi.ExitUsage},
+		{[]string{"exec", seed, "--param", "bad"}, rpcapi.ExitUsage},
+		{[]string{"exec", "/nonexistent.js"}, rpcapi.ExitFailure},
+		{[]string{"exec", seed, "--param", "toSign=0x01", "--param", "sigName=s", "--param", "publicKey=04ab"}, rpcapi.ExitAction},
+		{[]string{"session"}, rpcapi.ExitUsage},
+		{[]string{"session", "pause"}, rpcapi.ExitUsage},
+		{[]string{"session", "start", "--ttl", "1s"}, rpcapi.ExitUsage},
+		{[]string{"status", "extra"}, rpcapi.ExitUsage},
+		{[]string{"wallet-unlock", "1234"}, rpcapi.ExitDevice}, // no PIN request pending
+		{[]string{"wallet-unlock", "12x"}, rpcapi.ExitUsage},
+		{[]string{"wallet-pair", "123456"}, rpcapi.ExitDevice}, // no pairing pending
+		{[]string{"wallet-pair", "12345"}, rpcapi.ExitUsage},
+		{[]string{"wallet-pair"}, rpcapi.ExitUsage},
 	}
 	for _, tt := range tests {
 		if _, errOut, code := runCLI(t, sock, "", tt.args...); code != tt.code {
 			t.Errorf("%v: exit %d, want %d (%s)", tt.args, code, tt.code, errOut)
 		}
 	}
-	if _, _, code := runCLI(t, filepath.Join(t.TempDir(), "none.sock"), "", "status"); code != ExitDaemon {
+	if _, _, code := runCLI(t, filepath.Join(t.TempDir(), "none.sock"), "", "status"); code != rpcapi.ExitDaemon {
 		t.Errorf("no daemon: exit %d", code)
 	}
 	var help bytes.Buffer

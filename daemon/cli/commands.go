@@ -8,7 +8,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/litsigner/litsigner/daemon"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"github.com/litsigner/litsigner/lit"
 )
 
@@ -20,8 +20,8 @@ func printJSON(w io.Writer, v any) error {
 
 // StatusResult is what `litsigner status --json` prints.
 type StatusResult struct {
-	Session daemon.SessionStatus `json:"session"`
-	Network daemon.NetworkStatus `json:"network"`
+	Session rpcapi.SessionStatus `json:"session"`
+	Network rpcapi.NetworkStatus `json:"network"`
 }
 
 // Status prints the session and the network.
@@ -42,7 +42,7 @@ func Status(ctx context.Context, c Caller, w io.Writer, asJSON bool) error {
 }
 
 // printNetwork prints lit_networkStatus for a human.
-func printNetwork(w io.Writer, n daemon.NetworkStatus) {
+func printNetwork(w io.Writer, n rpcapi.NetworkStatus) {
 	mode := ""
 	if n.Dev {
 		mode = " (devnet of --dev)"
@@ -117,7 +117,7 @@ func printNetwork(w io.Writer, n daemon.NetworkStatus) {
 	}
 }
 
-func printSession(w io.Writer, s daemon.SessionStatus) {
+func printSession(w io.Writer, s rpcapi.SessionStatus) {
 	switch s.State {
 	case "active":
 		fmt.Fprintf(w, "session:  active for %s until %s (%s left)\n", s.Address, s.ExpiresAt.Local().Format(time.RFC3339),
@@ -136,11 +136,11 @@ func printSession(w io.Writer, s daemon.SessionStatus) {
 
 // SessionStart starts (or shows) the session, prompting the device.
 func SessionStart(ctx context.Context, c Caller, ttl string, w io.Writer, asJSON bool) error {
-	var p *daemon.StartSessionParams
+	var p *rpcapi.StartSessionParams
 	if ttl != "" {
-		p = &daemon.StartSessionParams{TTL: ttl}
+		p = &rpcapi.StartSessionParams{TTL: ttl}
 	}
-	var st daemon.SessionStatus
+	var st rpcapi.SessionStatus
 	if err := c.Call(ctx, &st, "lit_startSession", p); err != nil {
 		return fmt.Errorf("start session: %w", err)
 	}
@@ -171,9 +171,9 @@ func SessionRevoke(ctx context.Context, c Caller, w io.Writer, asJSON bool) erro
 // Exec runs an action. When the action gets no publicKey and the daemon
 // runs its devnet (--dev), the devnet's first PKP is filled in and a note
 // goes to stderr, so the quick start needs no copy and paste.
-func Exec(ctx context.Context, c Caller, req daemon.ExecuteJsParams, w, stderr io.Writer, asJSON bool) error {
+func Exec(ctx context.Context, c Caller, req rpcapi.ExecuteJsParams, w, stderr io.Writer, asJSON bool) error {
 	if _, ok := req.JSParams["publicKey"]; !ok {
-		var ns daemon.NetworkStatus
+		var ns rpcapi.NetworkStatus
 		if err := c.Call(ctx, &ns, "lit_networkStatus"); err != nil {
 			return fmt.Errorf("network status: %w", err)
 		}
@@ -185,7 +185,7 @@ func Exec(ctx context.Context, c Caller, req daemon.ExecuteJsParams, w, stderr i
 			fmt.Fprintf(stderr, "litsigner: no publicKey param: using the devnet's PKP %s (address %s)\n", ns.PKPs[0].PublicKey, ns.PKPs[0].EthAddress)
 		}
 	}
-	var res daemon.ExecuteResult
+	var res rpcapi.ExecuteResult
 	if err := c.Call(ctx, &res, "lit_executeJs", req); err != nil {
 		return fmt.Errorf("exec: %w", err)
 	}

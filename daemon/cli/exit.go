@@ -1,22 +1,10 @@
 package cli
 
 import (
-	"context"
 	"errors"
 
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"github.com/litsigner/litsigner/ipc"
-)
-
-// Exit codes of litsigner (the same values as cmd/litsigner's constants,
-// documented in README.md).
-const (
-	ExitOK      = 0
-	ExitFailure = 1 // anything not listed below
-	ExitUsage   = 2 // bad command line or invalid params
-	ExitDevice  = 3 // hardware wallet: rejected, locked, app closed, PIN, absent, approval timeout
-	ExitNetwork = 4 // Lit network: below threshold, bad shares, timeout
-	ExitDaemon  = 5 // litsignerd not reachable, stopping, refusing us, or another user's
-	ExitAction  = 6 // the Lit Action itself failed
 )
 
 // UsageError is a bad command line.
@@ -29,38 +17,27 @@ func (e *UsageError) Error() string { return e.Msg }
 // daemon's JSON-RPC error code when there is one.
 func ExitCode(err error) int {
 	if err == nil {
-		return ExitOK
+		return rpcapi.ExitOK
 	}
 	var ue *UsageError
 	if errors.As(err, &ue) {
-		return ExitUsage
+		return rpcapi.ExitUsage
 	}
 	if errors.Is(err, ipc.ErrDaemonUnreachable) || errors.Is(err, ipc.ErrForeignDaemon) {
-		return ExitDaemon
+		return rpcapi.ExitDaemon
 	}
 	var ie *ipc.Error
 	if errors.As(err, &ie) {
 		return exitForCode(ie.Code)
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return ExitFailure
-	}
-	return ExitFailure
+	return rpcapi.ExitFailure
 }
 
-// exitForCode maps a daemon error code (see daemon.ErrorCodes).
+// exitForCode maps a daemon error code (rpcapi.ExitFor) or ipc's
+// connection-refused code to the exit status.
 func exitForCode(code int) int {
-	switch {
-	case code == -32602: // invalid params
-		return ExitUsage
-	case code >= 4001 && code <= 4099:
-		return ExitDevice
-	case code >= 4100 && code <= 4199:
-		return ExitNetwork
-	case code == 4200:
-		return ExitAction
-	case code == 4301 || code == ipc.CodeConnectionRefused:
-		return ExitDaemon
+	if code == ipc.CodeConnectionRefused {
+		return rpcapi.ExitDaemon
 	}
-	return ExitFailure
+	return rpcapi.ExitFor(code)
 }
