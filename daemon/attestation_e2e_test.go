@@ -3,10 +3,10 @@ package daemon
 import (
 	"context"
 	"errors"
-	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"strings"
 	"testing"
 
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"github.com/litsigner/litsigner/ipc"
 	"github.com/litsigner/litsigner/lit"
 	"github.com/litsigner/litsigner/lit/attest"

@@ -3,12 +3,13 @@ package daemon
 import (
 	"context"
 	"errors"
-	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"math/big"
 	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 )
 
 const (

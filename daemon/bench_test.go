@@ -3,13 +3,13 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"github.com/litsigner/litsigner/ipc"
 	"github.com/litsigner/litsigner/lit"
 )

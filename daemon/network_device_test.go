@@ -2,10 +2,10 @@ package daemon
 
 import (
 	"context"
-	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"net"
 	"testing"
 
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
 	"github.com/litsigner/litsigner/hwwallet/emulator/serve"
 	"github.com/litsigner/litsigner/lit"

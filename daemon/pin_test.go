@@ -2,10 +2,10 @@ package daemon
 
 import (
 	"context"
-	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"testing"
 	"time"
 
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
 	"github.com/litsigner/litsigner/hwwallet/trezor"

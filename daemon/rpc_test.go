@@ -3,11 +3,12 @@ package daemon
 import (
 	"bufio"
 	"encoding/json"
-	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 )
 
 // rawReply sends raw bytes on a fresh connection and returns the first

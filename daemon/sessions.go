@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts"
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"github.com/litsigner/litsigner/daemon/securemem"
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/trezor"

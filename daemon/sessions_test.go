@@ -5,12 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
 )
 

@@ -1,9 +1,9 @@
 package daemon
 
 import (
-	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"time"
 
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"github.com/litsigner/litsigner/lit"
 )
 

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"io"
 	"log/slog"
 	"net"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"github.com/litsigner/litsigner/lit"
 )
 

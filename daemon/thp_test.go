@@ -3,13 +3,13 @@ package daemon
 import (
 	"context"
 	"errors"
-	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
 	"github.com/litsigner/litsigner/hwwallet/hub"

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"github.com/litsigner/litsigner/hwwallet/emulator/serve"
 )
 

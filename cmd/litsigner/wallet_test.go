@@ -1,9 +1,9 @@
 package main
 
 import (
-	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"testing"
 
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"github.com/litsigner/litsigner/hwwallet/walletcli"
 )
 

@@ -1,9 +1,10 @@
 package main
 
 import (
-	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"strings"
 	"testing"
+
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 )
 
 // TestDaemonProcessNagaAttestation is the end-to-end check with the

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"strings"
 	"testing"
 
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"github.com/litsigner/litsigner/ipc"
 )
 
