@@ -13,8 +13,8 @@ import (
 	"github.com/litsigner/litsigner/lit"
 )
 
-// Executor runs Lit Actions with a session; *lit.Client satisfies it.
-type Executor interface {
+// executor runs Lit Actions with a session; *lit.Client satisfies it.
+type executor interface {
 	ExecuteJS(ctx context.Context, s *lit.Session, req lit.ExecuteJSRequest) (*lit.ExecuteJSResult, error)
 	NodeStatus() []lit.NodeStatus
 }
@@ -28,46 +28,63 @@ func executeResult(r *lit.ExecuteJSResult) *rpcapi.ExecuteResult {
 	return out
 }
 
-// LitAPI is the "lit" namespace: lit_executeJs, lit_sessionStatus,
+// handle runs one API method's body fn and does what every method shares: a
+// blocking method (one that may wait on the device or the network) runs
+// with ipc.CallContext, so that the caller's disconnect cancels it; fn's
+// error becomes the JSON-RPC error the client gets (naming ctx's
+// cancellation cause, see withCause); and the call is audited under method
+// with attrs. It returns fn's result and the client's error.
+func handle[T any](ctx context.Context, audit *auditor, method string, blocking bool, fn func(context.Context) (T, error), attrs ...slog.Attr) (T, error) {
+	start := time.Now()
+	if blocking {
+		ctx = ipc.CallContext(ctx)
+	}
+	res, err := fn(ctx)
+	err = rpcError(withCause(ctx, err))
+	audit.Record(ctx, method, start, err, attrs...)
+	return res, err
+}
+
+// Whether a method may wait on the device or the network (handle's blocking).
+const (
+	blocking    = true
+	nonBlocking = false
+)
+
+// litAPI is the "lit" namespace: lit_executeJs, lit_sessionStatus,
 // lit_startSession, lit_revokeSession, lit_networkStatus.
-type LitAPI struct {
-	sessions *Sessions
-	exec     Executor
-	audit    *Auditor
+type litAPI struct {
+	sessions *sessionManager
+	exec     executor
+	audit    *auditor
 	network  func(context.Context) rpcapi.NetworkStatus
 }
 
 // ExecuteJs runs a Lit Action with the session, prompting the device for a
 // session first when needed. The caller's disconnect cancels the node
 // requests.
-func (a *LitAPI) ExecuteJs(ctx context.Context, p rpcapi.ExecuteJsParams) (res *rpcapi.ExecuteResult, err error) {
-	start := time.Now()
-	ctx = ipc.CallContext(ctx)
-	var what slog.Attr
+func (a *litAPI) ExecuteJs(ctx context.Context, p rpcapi.ExecuteJsParams) (*rpcapi.ExecuteResult, error) {
+	what := slog.String("codeSha256", codeHash(p.Code))
 	if p.IPFSID != "" {
 		what = slog.String("ipfsId", p.IPFSID)
-	} else {
-		what = slog.String("codeSha256", CodeHash(p.Code))
 	}
-	defer func() {
-		err = RPCError(withCause(ctx, err))
-		a.audit.Record(ctx, "lit_executeJs", start, err, what)
-	}()
-	if (p.Code == "") == (p.IPFSID == "") {
-		return nil, fmt.Errorf("%w: give exactly one of code and ipfsId", ErrInvalidParams)
-	}
-	lease, err := a.sessions.Acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { lease.Release(err) }()
-	cctx, cancel := lease.Context(ctx)
-	defer cancel()
-	r, err := a.exec.ExecuteJS(cctx, lease.Session(), lit.ExecuteJSRequest{Code: p.Code, IPFSID: p.IPFSID, JSParams: p.JSParams})
-	if err != nil {
-		return nil, withCause(cctx, err)
-	}
-	return executeResult(r), nil
+	return handle(ctx, a.audit, "lit_executeJs", blocking, func(ctx context.Context) (_ *rpcapi.ExecuteResult, err error) {
+		if (p.Code == "") == (p.IPFSID == "") {
+			return nil, fmt.Errorf("%w: give exactly one of code and ipfsId", ErrInvalidParams)
+		}
+		lease, err := a.sessions.Acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { lease.Release(err) }()
+		cctx, cancel := lease.Context(ctx)
+		defer cancel()
+		r, err := a.exec.ExecuteJS(cctx, lease.Session(), lit.ExecuteJSRequest{Code: p.Code, IPFSID: p.IPFSID, JSParams: p.JSParams})
+		if err != nil {
+			return nil, withCause(cctx, err)
+		}
+		return executeResult(r), nil
+	}, what)
 }
 
 // withCause adds ctx's cancellation cause (session ended, shutdown, client
@@ -84,111 +101,98 @@ func withCause(ctx context.Context, err error) error {
 }
 
 // SessionStatus reports the session state and counters.
-func (a *LitAPI) SessionStatus(ctx context.Context) rpcapi.SessionStatus {
-	a.audit.Record(ctx, "lit_sessionStatus", time.Now(), nil)
-	return a.sessions.Status()
+func (a *litAPI) SessionStatus(ctx context.Context) rpcapi.SessionStatus {
+	st, _ := handle(ctx, a.audit, "lit_sessionStatus", nonBlocking, func(context.Context) (rpcapi.SessionStatus, error) {
+		return a.sessions.Status(), nil
+	})
+	return st
 }
 
 // StartSession makes sure a session is live, prompting the device when
 // needed, and returns its status.
-func (a *LitAPI) StartSession(ctx context.Context, p *rpcapi.StartSessionParams) (st rpcapi.SessionStatus, err error) {
-	start := time.Now()
-	ctx = ipc.CallContext(ctx)
-	defer func() {
-		err = RPCError(withCause(ctx, err))
-		a.audit.Record(ctx, "lit_startSession", start, err)
-	}()
-	var ttl time.Duration
-	if p != nil && p.TTL != "" {
-		if ttl, err = time.ParseDuration(p.TTL); err != nil || ttl < time.Minute {
-			return rpcapi.SessionStatus{}, fmt.Errorf("%w: ttl %q: want a duration of at least 1m such as \"1h\"", ErrInvalidParams, p.TTL)
+func (a *litAPI) StartSession(ctx context.Context, p *rpcapi.StartSessionParams) (rpcapi.SessionStatus, error) {
+	return handle(ctx, a.audit, "lit_startSession", blocking, func(ctx context.Context) (rpcapi.SessionStatus, error) {
+		var ttl time.Duration
+		if p != nil && p.TTL != "" {
+			var err error
+			if ttl, err = time.ParseDuration(p.TTL); err != nil || ttl < time.Minute {
+				return rpcapi.SessionStatus{}, fmt.Errorf("%w: ttl %q: want a duration of at least 1m such as \"1h\"", ErrInvalidParams, p.TTL)
+			}
 		}
-	}
-	return a.sessions.Start(ctx, ttl)
+		return a.sessions.Start(ctx, ttl)
+	})
 }
 
 // RevokeSession ends the session and wipes its key. It reports whether a
 // session (or a pending approval) existed.
-func (a *LitAPI) RevokeSession(ctx context.Context) bool {
+func (a *litAPI) RevokeSession(ctx context.Context) bool {
+	// The audit record says whether there was a session, so the revocation
+	// happens before handle, which only records it.
 	did := a.sessions.Revoke()
-	a.audit.Record(ctx, "lit_revokeSession", time.Now(), nil, slog.Bool("revoked", did))
+	handle(ctx, a.audit, "lit_revokeSession", nonBlocking, func(context.Context) (struct{}, error) { return struct{}{}, nil }, slog.Bool("revoked", did))
 	return did
 }
 
 // NetworkStatus reports the nodes, the threshold and (in --dev) the PKPs.
-func (a *LitAPI) NetworkStatus(ctx context.Context) rpcapi.NetworkStatus {
-	a.audit.Record(ctx, "lit_networkStatus", time.Now(), nil)
-	return a.network(ctx)
+func (a *litAPI) NetworkStatus(ctx context.Context) rpcapi.NetworkStatus {
+	st, _ := handle(ctx, a.audit, "lit_networkStatus", nonBlocking, func(ctx context.Context) (rpcapi.NetworkStatus, error) {
+		return a.network(ctx), nil
+	})
+	return st
 }
 
-// WalletAPI is the "wallet" namespace: wallet_devices, wallet_accounts,
+// walletAPI is the "wallet" namespace: wallet_devices, wallet_accounts,
 // wallet_unlock, wallet_pair.
-type WalletAPI struct {
+type walletAPI struct {
 	wallets WalletOpener
-	pin     *PINBroker
-	cfg     SessionConfig
-	audit   *Auditor
+	pin     *pinBroker
+	cfg     sessionConfig
+	audit   *auditor
 }
 
 // Devices lists the hardware wallets found.
-func (w *WalletAPI) Devices(ctx context.Context) (devs []hwwallet.DeviceInfo, err error) {
-	start := time.Now()
-	ctx = ipc.CallContext(ctx)
-	defer func() {
-		err = RPCError(err)
-		w.audit.Record(ctx, "wallet_devices", start, err)
-	}()
-	devs, err = w.wallets.Devices(ctx)
-	if devs == nil {
-		devs = []hwwallet.DeviceInfo{}
-	}
-	return devs, err
+func (w *walletAPI) Devices(ctx context.Context) ([]hwwallet.DeviceInfo, error) {
+	return handle(ctx, w.audit, "wallet_devices", blocking, func(ctx context.Context) ([]hwwallet.DeviceInfo, error) {
+		devs, err := w.wallets.Devices(ctx)
+		if devs == nil {
+			devs = []hwwallet.DeviceInfo{}
+		}
+		return devs, err
+	})
 }
 
 // Accounts returns the configured account on the configured (or first)
 // device. It opens the device, so it may ask for a PIN.
-func (w *WalletAPI) Accounts(ctx context.Context) (accts []rpcapi.Account, err error) {
-	start := time.Now()
-	ctx = ipc.CallContext(ctx)
-	defer func() {
-		err = RPCError(err)
-		w.audit.Record(ctx, "wallet_accounts", start, err)
-	}()
-	ctx, cancel := context.WithTimeout(ctx, w.cfg.ApprovalTimeout)
-	defer cancel()
-	id, err := pickDevice(ctx, w.wallets, w.cfg.Device)
-	if err != nil {
-		return nil, fmt.Errorf("wallet: %w", err)
-	}
-	wal, err := w.wallets.Open(ctx, id, w.pin)
-	if err != nil {
-		return nil, fmt.Errorf("wallet: open %s: %w", id, err)
-	}
-	defer wal.Close()
-	addr, err := wal.Address(ctx, w.cfg.Path)
-	if err != nil {
-		return nil, fmt.Errorf("wallet: account %s: %w", w.cfg.Path, err)
-	}
-	return []rpcapi.Account{{Device: id, Path: w.cfg.Path.String(), Address: addr.Hex()}}, nil
+func (w *walletAPI) Accounts(ctx context.Context) ([]rpcapi.Account, error) {
+	return handle(ctx, w.audit, "wallet_accounts", blocking, func(ctx context.Context) ([]rpcapi.Account, error) {
+		ctx, cancel := context.WithTimeout(ctx, w.cfg.ApprovalTimeout)
+		defer cancel()
+		id, err := pickDevice(ctx, w.wallets, w.cfg.Device)
+		if err != nil {
+			return nil, fmt.Errorf("wallet: %w", err)
+		}
+		wal, err := w.wallets.Open(ctx, id, w.pin)
+		if err != nil {
+			return nil, fmt.Errorf("wallet: open %s: %w", id, err)
+		}
+		defer wal.Close()
+		addr, err := wal.Address(ctx, w.cfg.Path)
+		if err != nil {
+			return nil, fmt.Errorf("wallet: account %s: %w", w.cfg.Path, err)
+		}
+		return []rpcapi.Account{{Device: id, Path: w.cfg.Path.String(), Address: addr.Hex()}}, nil
+	})
 }
 
 // Pair answers a pending Trezor Safe 7 pairing with the 6-digit code the
 // device shows.
-func (w *WalletAPI) Pair(ctx context.Context, code string) (err error) {
-	start := time.Now()
-	defer func() {
-		err = RPCError(err)
-		w.audit.Record(ctx, "wallet_pair", start, err)
-	}()
-	return w.pin.Pair(code)
+func (w *walletAPI) Pair(ctx context.Context, code string) error {
+	_, err := handle(ctx, w.audit, "wallet_pair", nonBlocking, func(context.Context) (struct{}, error) { return struct{}{}, w.pin.Pair(code) })
+	return err
 }
 
 // Unlock answers a pending Trezor One PIN request with matrix positions.
-func (w *WalletAPI) Unlock(ctx context.Context, positions string) (err error) {
-	start := time.Now()
-	defer func() {
-		err = RPCError(err)
-		w.audit.Record(ctx, "wallet_unlock", start, err)
-	}()
-	return w.pin.Unlock(positions)
+func (w *walletAPI) Unlock(ctx context.Context, positions string) error {
+	_, err := handle(ctx, w.audit, "wallet_unlock", nonBlocking, func(context.Context) (struct{}, error) { return struct{}{}, w.pin.Unlock(positions) })
+	return err
 }

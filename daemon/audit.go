@@ -12,29 +12,29 @@ import (
 	"github.com/litsigner/litsigner/ipc"
 )
 
-// Auditor writes one structured record per API call to the "audit" logger:
+// auditor writes one structured record per API call to the "audit" logger:
 // who called (pid, uid, executable), what (method, code hash or IPFS id),
 // the outcome (ok or the error code) and how long it took. It never logs
 // parameters beyond the code's identity, and nothing secret.
-type Auditor struct {
+type auditor struct {
 	log *slog.Logger
 }
 
-// NewAuditor returns an Auditor writing to log with logger=audit.
-func NewAuditor(log *slog.Logger) *Auditor {
-	return &Auditor{log: log.With("logger", "audit")}
+// newAuditor returns an auditor writing to log with logger=audit.
+func newAuditor(log *slog.Logger) *auditor {
+	return &auditor{log: log.With("logger", "audit")}
 }
 
-// CodeHash is the hex SHA-256 of action source code, the identity audited
+// codeHash is the hex SHA-256 of action source code, the identity audited
 // for inline code.
-func CodeHash(code string) string {
+func codeHash(code string) string {
 	h := sha256.Sum256([]byte(code))
 	return hex.EncodeToString(h[:])
 }
 
 // Record logs one call. err is the error returned to the client (nil = ok);
 // extra attributes (codeSha256, ipfsId) describe the call.
-func (a *Auditor) Record(ctx context.Context, method string, start time.Time, err error, extra ...slog.Attr) {
+func (a *auditor) Record(ctx context.Context, method string, start time.Time, err error, extra ...slog.Attr) {
 	attrs := make([]slog.Attr, 0, 8+len(extra))
 	attrs = append(attrs, slog.String("method", method))
 	if p, ok := ipc.PeerFromContext(ctx); ok {

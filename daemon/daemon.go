@@ -63,11 +63,11 @@ type Daemon struct {
 	cfg      Config
 	opts     Options
 	log      *slog.Logger
-	notifier *Notifier
-	desktop  *Desktop
-	audit    *Auditor
-	pin      *PINBroker
-	sessions *Sessions
+	notifier *sdNotifier
+	desktop  *desktopNotifier
+	audit    *auditor
+	pin      *pinBroker
+	sessions *sessionManager
 	client   *lit.Client
 	balances *balanceCache // the payer's Ledger balance for lit_networkStatus
 	wallets  WalletOpener
@@ -116,12 +116,12 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 		d.log.Warn("session keys will NOT be locked in memory (--allow-unlocked-memory): they may be swapped to disk")
 	}
 	_ = probe.Wipe()
-	d.notifier = NewNotifier(d.log)
-	d.desktop = NewDesktop(d.log)
+	d.notifier = newSDNotifier(d.log)
+	d.desktop = newDesktopNotifier(d.log)
 	if cfg.Notifications != nil && !*cfg.Notifications {
 		d.desktop.Close() // closed: every Show is a no-op
 	}
-	d.audit = NewAuditor(d.log)
+	d.audit = newAuditor(d.log)
 
 	var dev *devnetEndpoints
 	d.wallets = opts.Wallets
@@ -164,8 +164,8 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 	}
 	d.balances = newBalanceCache(d.client.PaymentBalance)
 
-	d.pin = &PINBroker{OnRequest: d.pinRequested, OnPairingRequest: d.pairingRequested}
-	scfg := SessionConfig{
+	d.pin = &pinBroker{OnRequest: d.pinRequested, OnPairingRequest: d.pairingRequested}
+	scfg := sessionConfig{
 		Device:          cfg.Device,
 		Path:            cfg.Path(),
 		TTL:             time.Duration(cfg.SessionTTL),
@@ -182,7 +182,7 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 	if cfg.Dev && scfg.Device == "" {
 		scfg.Device = hub.EmulatorLedgerID
 	}
-	d.sessions = NewSessions(scfg, d.wallets, d.pin, SessionHooks{
+	d.sessions = newSessionManager(scfg, d.wallets, d.pin, sessionHooks{
 		ApprovalStarted: d.approvalStarted,
 		ApprovalEnded:   d.approvalEnded,
 		SessionChanged:  d.sessionChanged,
@@ -195,10 +195,10 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 		Version:         opts.Version,
 		Logger:          d.log,
 	})
-	if err := d.server.RegisterName("lit", &LitAPI{sessions: d.sessions, exec: d.client, audit: d.audit, network: d.networkStatus}); err != nil {
+	if err := d.server.RegisterName("lit", &litAPI{sessions: d.sessions, exec: d.client, audit: d.audit, network: d.networkStatus}); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
-	if err := d.server.RegisterName("wallet", &WalletAPI{wallets: d.wallets, pin: d.pin, cfg: scfg, audit: d.audit}); err != nil {
+	if err := d.server.RegisterName("wallet", &walletAPI{wallets: d.wallets, pin: d.pin, cfg: scfg, audit: d.audit}); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	if err := d.listen(); err != nil {
@@ -238,9 +238,6 @@ func (d *Daemon) listen() error {
 
 // SocketPath is the socket the daemon serves.
 func (d *Daemon) SocketPath() string { return d.socket }
-
-// Sessions is the session manager.
-func (d *Daemon) Sessions() *Sessions { return d.sessions }
 
 // Devnet is the in-process devnet (nil without --dev, or when it runs in a
 // child process).

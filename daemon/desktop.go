@@ -14,10 +14,10 @@ import (
 // missing or stuck notification daemon must never delay an approval.
 const desktopTimeout = 2 * time.Second
 
-// Desktop shows freedesktop notifications (org.freedesktop.Notifications)
+// desktopNotifier shows freedesktop notifications (org.freedesktop.Notifications)
 // on the user's session bus. It connects lazily, works asynchronously, and
 // silently does nothing when there is no session bus.
-type Desktop struct {
+type desktopNotifier struct {
 	log *slog.Logger
 
 	mu     sync.Mutex
@@ -32,17 +32,17 @@ type Desktop struct {
 	connect    func(ctx context.Context) (*dbus.Conn, error)
 }
 
-// NewDesktop returns a notifier for the session bus of this process's
+// newDesktopNotifier returns a notifier for the session bus of this process's
 // environment (DBUS_SESSION_BUS_ADDRESS).
-func NewDesktop(log *slog.Logger) *Desktop {
-	return &Desktop{log: log, connect: func(ctx context.Context) (*dbus.Conn, error) {
+func newDesktopNotifier(log *slog.Logger) *desktopNotifier {
+	return &desktopNotifier{log: log, connect: func(ctx context.Context) (*dbus.Conn, error) {
 		return dbus.ConnectSessionBus(dbus.WithContext(ctx))
 	}}
 }
 
 // Show replaces the current notification (if any) with a new one. It returns
 // at once; delivery happens in the background.
-func (d *Desktop) Show(summary, body string) {
+func (d *desktopNotifier) Show(summary, body string) {
 	d.async(func(ctx context.Context, c *dbus.Conn) {
 		d.mu.Lock()
 		replaces := d.current
@@ -63,7 +63,7 @@ func (d *Desktop) Show(summary, body string) {
 }
 
 // Dismiss closes the current notification, if any.
-func (d *Desktop) Dismiss() {
+func (d *desktopNotifier) Dismiss() {
 	d.async(func(ctx context.Context, c *dbus.Conn) {
 		d.mu.Lock()
 		id := d.current
@@ -83,7 +83,7 @@ func (d *Desktop) Dismiss() {
 // async queues f to run with a connected bus on the worker goroutine, so
 // notifications keep their order. A full queue drops f: notifications are
 // a courtesy, never a reason to block.
-func (d *Desktop) async(f func(ctx context.Context, c *dbus.Conn)) {
+func (d *desktopNotifier) async(f func(ctx context.Context, c *dbus.Conn)) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed || d.failed {
@@ -100,7 +100,7 @@ func (d *Desktop) async(f func(ctx context.Context, c *dbus.Conn)) {
 	}
 }
 
-func (d *Desktop) worker(queue <-chan func(context.Context, *dbus.Conn)) {
+func (d *desktopNotifier) worker(queue <-chan func(context.Context, *dbus.Conn)) {
 	defer d.wg.Done()
 	for f := range queue {
 		d.mu.Lock()
@@ -130,7 +130,7 @@ func (d *Desktop) worker(queue <-chan func(context.Context, *dbus.Conn)) {
 
 // dial connects within desktopTimeout. godbus ties a connection's life to
 // the context it was made with, so the context lives until Close.
-func (d *Desktop) dial() (*dbus.Conn, error) {
+func (d *desktopNotifier) dial() (*dbus.Conn, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	type result struct {
 		c   *dbus.Conn
@@ -165,7 +165,7 @@ func (d *Desktop) dial() (*dbus.Conn, error) {
 
 // Close lets queued notifications finish (each bounded by a short timeout)
 // and disconnects.
-func (d *Desktop) Close() {
+func (d *desktopNotifier) Close() {
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()

@@ -89,7 +89,7 @@ func TestDesktopNotifications(t *testing.T) {
 		t.Fatalf("request name: %v %v", r, err)
 	}
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
-	d := NewDesktop(testLogger(t))
+	d := newDesktopNotifier(testLogger(t))
 	d.Show("Approve the Lit session", "body")
 	d.Dismiss()
 	d.Close() // waits for the queue
@@ -102,7 +102,7 @@ func TestDesktopNotifications(t *testing.T) {
 // TestDesktopWithoutBus: no session bus means no notification and no delay.
 func TestDesktopWithoutBus(t *testing.T) {
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+t.TempDir()+"/nobus")
-	d := NewDesktop(testLogger(t))
+	d := newDesktopNotifier(testLogger(t))
 	start := time.Now()
 	d.Show("x", "y")
 	d.Dismiss()

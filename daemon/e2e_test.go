@@ -135,7 +135,7 @@ func TestConcurrentCallersShareOneApproval(t *testing.T) {
 	if n := td.DevBehaviour().PromptsOf(emulator.PromptSignMessage); n != 1 {
 		t.Fatalf("device prompts = %d, want exactly 1", n)
 	}
-	st := td.Sessions().Status()
+	st := td.sessions.Status()
 	if st.Approvals != 1 || st.ApprovalAttempts != 1 || st.Calls != clients*calls || st.CallErrors != 0 {
 		t.Fatalf("status %+v", st)
 	}

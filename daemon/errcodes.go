@@ -11,7 +11,7 @@ import (
 	"github.com/litsigner/litsigner/lit"
 )
 
-// Errors of the daemon itself, mapped to codes by RPCError.
+// Errors of the daemon itself, mapped to codes by rpcError.
 var (
 	// ErrApprovalTimeout: the device approval did not finish in time.
 	ErrApprovalTimeout = errors.New("no approval on the device within the approval timeout")
@@ -86,12 +86,12 @@ func errorCode(err error) int {
 	return rpcapi.CodeInternal
 }
 
-// RPCError converts err into the *ipc.Error sent to the client: a stable
+// rpcError converts err into the *ipc.Error sent to the client: a stable
 // code, the error's message, and data {kind, ...}. An action error's
 // message is the action's ("Lit Action failed: Error: boom") and its data
 // carries message, node, nodes and reasons [{node, error}]; a payment
 // refusal's data carries reason and hint. nil stays nil.
-func RPCError(err error) error {
+func rpcError(err error) error {
 	if err == nil {
 		return nil
 	}

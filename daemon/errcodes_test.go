@@ -53,7 +53,7 @@ func TestRPCErrorCodes(t *testing.T) {
 		{errors.New("surprise"), rpcapi.CodeInternal, "internal"},
 	}
 	for _, tt := range tests {
-		err := RPCError(tt.err)
+		err := rpcError(tt.err)
 		var ie *ipc.Error
 		if !errors.As(err, &ie) {
 			t.Fatalf("%v: not an *ipc.Error", tt.err)
@@ -63,12 +63,12 @@ func TestRPCErrorCodes(t *testing.T) {
 			t.Errorf("%v: code %d kind %v, want %d %s", tt.err, ie.Code, data["kind"], tt.code, tt.kind)
 		}
 	}
-	if RPCError(nil) != nil {
-		t.Error("RPCError(nil) != nil")
+	if rpcError(nil) != nil {
+		t.Error("rpcError(nil) != nil")
 	}
 	ae := &lit.ActionError{Node: "http://n1", Message: "Error: boom", Nodes: []string{"http://n1", "http://n2"},
 		Reasons: []lit.NodeReason{{Node: "http://n3", Err: errors.New("no reply")}}}
-	ie := RPCError(fmt.Errorf("lit: execute: 1 of 3 needed nodes answered: %w", ae)).(*ipc.Error)
+	ie := rpcError(fmt.Errorf("lit: execute: 1 of 3 needed nodes answered: %w", ae)).(*ipc.Error)
 	if ie.Message != "Lit Action failed: Error: boom" {
 		t.Errorf("action error message %q, want the action's first", ie.Message)
 	}
@@ -77,7 +77,7 @@ func TestRPCErrorCodes(t *testing.T) {
 		d["reasons"].([]map[string]string)[0]["node"] != "http://n3" || !strings.Contains(d["detail"].(string), "1 of 3") {
 		t.Errorf("action error data %v", d)
 	}
-	ie = RPCError(fmt.Errorf("lit: execute: %w", &lit.PaymentError{Reason: lit.ErrPriceTooHigh, Detail: "cheapest 3 cost 3000", Hint: "raise maxPrice"})).(*ipc.Error)
+	ie = rpcError(fmt.Errorf("lit: execute: %w", &lit.PaymentError{Reason: lit.ErrPriceTooHigh, Detail: "cheapest 3 cost 3000", Hint: "raise maxPrice"})).(*ipc.Error)
 	if d := ie.Data.(map[string]any); !strings.Contains(ie.Message, "raise maxPrice") || d["hint"] != "raise maxPrice" || d["reason"] != lit.ErrPriceTooHigh.Error() {
 		t.Errorf("payment error %q data %v", ie.Message, d)
 	}

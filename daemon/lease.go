@@ -11,30 +11,30 @@ import (
 	"github.com/litsigner/litsigner/lit"
 )
 
-// Lease is a session in use by one call. Release it when the call is over;
+// sessionLease is a session in use by one call. Release it when the call is over;
 // the key memory is only released when no lease holds it.
-type Lease struct {
-	s    *Sessions
+type sessionLease struct {
+	s    *sessionManager
 	l    *liveSession
 	once sync.Once
 }
 
 // Session is the leased session.
-func (le *Lease) Session() *lit.Session { return le.l.sess }
+func (le *sessionLease) Session() *lit.Session { return le.l.sess }
 
 // Context returns ctx, also cancelled (cause ErrSessionEnded) when the
 // session is revoked, expires or the daemon stops.
-func (le *Lease) Context(ctx context.Context) (context.Context, context.CancelFunc) {
+func (le *sessionLease) Context(ctx context.Context) (context.Context, context.CancelFunc) {
 	c, cancel := context.WithCancelCause(ctx)
 	stop := context.AfterFunc(le.l.ctx, func() { cancel(context.Cause(le.l.ctx)) })
 	return c, func() { stop(); cancel(context.Canceled) }
 }
 
 // Release returns the lease; err is the call's outcome, counted in status.
-func (le *Lease) Release(err error) { le.release(true, err) }
+func (le *sessionLease) Release(err error) { le.release(true, err) }
 
 // release drops the lease once; counted says whether it was an API call.
-func (le *Lease) release(counted bool, err error) {
+func (le *sessionLease) release(counted bool, err error) {
 	le.once.Do(func() {
 		le.s.mu.Lock()
 		defer le.s.mu.Unlock()

@@ -19,7 +19,7 @@ import (
 )
 
 // leasesInUse is how many calls hold the live session.
-func leasesInUse(s *Sessions) int {
+func leasesInUse(s *sessionManager) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.live == nil {

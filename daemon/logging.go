@@ -16,41 +16,41 @@ import (
 // otherwise.
 func NewLogger(w io.Writer, level slog.Leveler) *slog.Logger {
 	if ok, _ := journal.StderrIsJournalStream(); ok {
-		return slog.New(NewJournalHandler(journal.Send, level))
+		return slog.New(newJournalHandler(journal.Send, level))
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-// JournalSendFunc is the signature of journal.Send.
-type JournalSendFunc func(message string, priority journal.Priority, vars map[string]string) error
+// journalSendFunc is the signature of journal.Send.
+type journalSendFunc func(message string, priority journal.Priority, vars map[string]string) error
 
-// JournalHandler is a slog.Handler that writes each record as one journald
+// journalHandler is a slog.Handler that writes each record as one journald
 // entry, attributes becoming fields: "pid" -> PID, group "call" + "method"
 // -> CALL_METHOD (the audit logger is told apart by its "logger" attribute, LOGGER=audit).
-type JournalHandler struct {
-	send   JournalSendFunc
+type journalHandler struct {
+	send   journalSendFunc
 	level  slog.Leveler
 	attrs  []slog.Attr // already prefixed
 	prefix string      // group prefix for attrs added later, "A_B_"
 	mu     *sync.Mutex
 }
 
-// NewJournalHandler returns a handler that writes through send (normally
+// newJournalHandler returns a handler that writes through send (normally
 // journal.Send).
-func NewJournalHandler(send JournalSendFunc, level slog.Leveler) *JournalHandler {
+func newJournalHandler(send journalSendFunc, level slog.Leveler) *journalHandler {
 	if level == nil {
 		level = slog.LevelInfo
 	}
-	return &JournalHandler{send: send, level: level, mu: new(sync.Mutex)}
+	return &journalHandler{send: send, level: level, mu: new(sync.Mutex)}
 }
 
 // Enabled reports whether level is logged.
-func (h *JournalHandler) Enabled(_ context.Context, l slog.Level) bool {
+func (h *journalHandler) Enabled(_ context.Context, l slog.Level) bool {
 	return l >= h.level.Level()
 }
 
 // Handle sends one entry.
-func (h *JournalHandler) Handle(_ context.Context, r slog.Record) error {
+func (h *journalHandler) Handle(_ context.Context, r slog.Record) error {
 	vars := make(map[string]string, len(h.attrs)+r.NumAttrs()+1)
 	for _, a := range h.attrs {
 		addJournalAttr(vars, "", a)
@@ -65,7 +65,7 @@ func (h *JournalHandler) Handle(_ context.Context, r slog.Record) error {
 }
 
 // WithAttrs returns a handler that adds attrs to every entry.
-func (h *JournalHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+func (h *journalHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	h2 := *h
 	h2.attrs = append([]slog.Attr(nil), h.attrs...)
 	for _, a := range attrs {
@@ -76,7 +76,7 @@ func (h *JournalHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 }
 
 // WithGroup returns a handler that prefixes later keys with name.
-func (h *JournalHandler) WithGroup(name string) slog.Handler {
+func (h *journalHandler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}

@@ -20,7 +20,7 @@ func TestJournalHandler(t *testing.T) {
 		got = append(got, journalEntry{m, p, maps.Clone(v)})
 		return nil
 	}
-	log := slog.New(NewJournalHandler(send, slog.LevelInfo))
+	log := slog.New(newJournalHandler(send, slog.LevelInfo))
 	log.Debug("hidden")
 	log.With("logger", "audit").WithGroup("call").Warn("done", "method", "lit_executeJs", "caller.pid", 42, slog.Group("g", "x", 1))
 	log.Error("boom", "_secret", "v", "9lives", 1)

@@ -10,14 +10,14 @@ import (
 	"github.com/litsigner/litsigner/hwwallet"
 )
 
-// PINBroker is the daemon's hwwallet.Prompter. A Trezor One asks for its
+// pinBroker is the daemon's hwwallet.Prompter. A Trezor One asks for its
 // PIN as positions on a scrambled matrix shown on the device; the broker
 // holds that question until a client answers with wallet_unlock (litsigner
 // wallet unlock) or the approval ends. A Trezor Safe 7 met for the first
 // time shows a pairing code; the broker (a hwwallet.PairingPrompter) holds
 // that question the same way until wallet_pair (litsigner wallet pair
 // CODE).
-type PINBroker struct {
+type pinBroker struct {
 	// OnRequest, if set, is called (without blocking) when a device asks.
 	OnRequest func(dev hwwallet.DeviceInfo)
 	// OnPairingRequest, if set, is called (without blocking) when a
@@ -29,10 +29,10 @@ type PINBroker struct {
 	pairing chan string // non-nil while a pairing code is awaited
 }
 
-var _ hwwallet.PairingPrompter = (*PINBroker)(nil)
+var _ hwwallet.PairingPrompter = (*pinBroker)(nil)
 
 // PIN waits for Unlock or ctx.
-func (b *PINBroker) PIN(ctx context.Context, dev hwwallet.DeviceInfo) (string, error) {
+func (b *pinBroker) PIN(ctx context.Context, dev hwwallet.DeviceInfo) (string, error) {
 	ch := make(chan string, 1)
 	b.mu.Lock()
 	if b.waiting != nil {
@@ -61,7 +61,7 @@ func (b *PINBroker) PIN(ctx context.Context, dev hwwallet.DeviceInfo) (string, e
 
 // Passphrase lets the device collect the passphrase when it can; the daemon
 // has no way to ask the user for one on the host.
-func (b *PINBroker) Passphrase(_ context.Context, _ hwwallet.DeviceInfo, canEnterOnDevice bool) (string, bool, error) {
+func (b *pinBroker) Passphrase(_ context.Context, _ hwwallet.DeviceInfo, canEnterOnDevice bool) (string, bool, error) {
 	if canEnterOnDevice {
 		return "", true, nil
 	}
@@ -69,7 +69,7 @@ func (b *PINBroker) Passphrase(_ context.Context, _ hwwallet.DeviceInfo, canEnte
 }
 
 // Pending reports whether a device waits for a PIN.
-func (b *PINBroker) Pending() bool {
+func (b *pinBroker) Pending() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.waiting != nil
@@ -77,7 +77,7 @@ func (b *PINBroker) Pending() bool {
 
 // Unlock answers the pending PIN request with matrix positions (digits 1-9,
 // as laid out 7 8 9 / 4 5 6 / 1 2 3).
-func (b *PINBroker) Unlock(positions string) error {
+func (b *pinBroker) Unlock(positions string) error {
 	if err := validPositions(positions); err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func validPositions(p string) error {
 }
 
 // PairingCode waits for Pair or ctx.
-func (b *PINBroker) PairingCode(ctx context.Context, dev hwwallet.DeviceInfo) (string, error) {
+func (b *pinBroker) PairingCode(ctx context.Context, dev hwwallet.DeviceInfo) (string, error) {
 	ch := make(chan string, 1)
 	b.mu.Lock()
 	if b.pairing != nil {
@@ -127,7 +127,7 @@ func (b *PINBroker) PairingCode(ctx context.Context, dev hwwallet.DeviceInfo) (s
 }
 
 // PairingPending reports whether a device waits for its pairing code.
-func (b *PINBroker) PairingPending() bool {
+func (b *pinBroker) PairingPending() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.pairing != nil
@@ -135,7 +135,7 @@ func (b *PINBroker) PairingPending() bool {
 
 // Pair answers the pending pairing request with the 6-digit code the
 // device shows.
-func (b *PINBroker) Pair(code string) error {
+func (b *pinBroker) Pair(code string) error {
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
 		return fmt.Errorf("%w: the pairing code is the 6 digits the Trezor shows", ErrInvalidParams)
 	}

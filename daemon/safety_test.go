@@ -48,10 +48,10 @@ func TestTrezorSafetyChecksConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { h.Close() })
-			s := NewSessions(SessionConfig{
+			s := newSessionManager(sessionConfig{
 				Device: hub.EmulatorTrezorID, Path: path, TrezorSafetyChecks: tc.level,
 				TTL: time.Hour, RenewMargin: 5 * time.Minute, ApprovalTimeout: 20 * time.Second,
-			}, h, &PINBroker{}, SessionHooks{}, testLogger(t))
+			}, h, &pinBroker{}, sessionHooks{}, testLogger(t))
 			t.Cleanup(s.Close)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()

@@ -38,8 +38,8 @@ func pickDevice(ctx context.Context, w WalletOpener, configured string) (string,
 	return devs[0].ID, nil
 }
 
-// SessionConfig configures the session manager.
-type SessionConfig struct {
+// sessionConfig configures the session manager.
+type sessionConfig struct {
 	// Device is the wallet id to open ("" = the first device found).
 	Device string
 	// Path is the account's derivation path.
@@ -64,9 +64,9 @@ type SessionConfig struct {
 	Now func() time.Time
 }
 
-// SessionHooks observe the manager (each may be nil). They run without the
+// sessionHooks observe the manager (each may be nil). They run without the
 // manager's lock held and must not block.
-type SessionHooks struct {
+type sessionHooks struct {
 	// ApprovalStarted: the device was asked to approve a session.
 	ApprovalStarted func(device string)
 	// ApprovalEnded: the approval finished (err nil = approved).
@@ -75,17 +75,17 @@ type SessionHooks struct {
 	SessionChanged func(st rpcapi.SessionStatus)
 }
 
-// Sessions owns the (single) session for the configured account and
+// sessionManager owns the (single) session for the configured account and
 // network: the daemon serves one account on one network, so "one session per
 // (account, network)" is one slot. Approvals are single-flight: every caller
 // that needs a session while an approval runs waits for that same approval;
 // each waiter may give up on its own context without cancelling it for the
 // others, and an approval whose last waiter left is cancelled.
-type Sessions struct {
-	cfg      SessionConfig
+type sessionManager struct {
+	cfg      sessionConfig
 	wallets  WalletOpener
 	prompter hwwallet.Prompter
-	hooks    SessionHooks
+	hooks    sessionHooks
 	log      *slog.Logger
 
 	ctx    context.Context // cancelled by Close
@@ -127,26 +127,26 @@ type liveSession struct {
 	freed   bool // locked pages released
 }
 
-// NewSessions returns a manager that opens wallets with wallets and answers
+// newSessionManager returns a manager that opens wallets with wallets and answers
 // device questions (Trezor PIN) with prompter.
-func NewSessions(cfg SessionConfig, wallets WalletOpener, prompter hwwallet.Prompter, hooks SessionHooks, log *slog.Logger) *Sessions {
+func newSessionManager(cfg sessionConfig, wallets WalletOpener, prompter hwwallet.Prompter, hooks sessionHooks, log *slog.Logger) *sessionManager {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Sessions{cfg: cfg, wallets: wallets, prompter: prompter, hooks: hooks, log: log, ctx: ctx, cancel: cancel}
+	return &sessionManager{cfg: cfg, wallets: wallets, prompter: prompter, hooks: hooks, log: log, ctx: ctx, cancel: cancel}
 }
 
 // Acquire returns a lease on a live session, waiting for a device approval
 // when there is none or it expires within the renewal margin.
-func (s *Sessions) Acquire(ctx context.Context) (*Lease, error) {
+func (s *sessionManager) Acquire(ctx context.Context) (*sessionLease, error) {
 	return s.acquire(ctx, false, s.cfg.TTL)
 }
 
 // Start makes sure a session is live (prompting when needed) and returns
 // its status. A positive ttl different from the default forces a new
 // approval with that lifetime.
-func (s *Sessions) Start(ctx context.Context, ttl time.Duration) (rpcapi.SessionStatus, error) {
+func (s *sessionManager) Start(ctx context.Context, ttl time.Duration) (rpcapi.SessionStatus, error) {
 	force := ttl > 0 && ttl != s.cfg.TTL
 	if ttl <= 0 {
 		ttl = s.cfg.TTL
@@ -159,7 +159,7 @@ func (s *Sessions) Start(ctx context.Context, ttl time.Duration) (rpcapi.Session
 	return s.Status(), nil
 }
 
-func (s *Sessions) acquire(ctx context.Context, force bool, ttl time.Duration) (*Lease, error) {
+func (s *sessionManager) acquire(ctx context.Context, force bool, ttl time.Duration) (*sessionLease, error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -168,7 +168,7 @@ func (s *Sessions) acquire(ctx context.Context, force bool, ttl time.Duration) (
 	if l := s.live; l != nil && !force && s.cfg.Now().Before(l.sess.Expiration().Add(-s.cfg.RenewMargin)) {
 		l.refs++
 		s.mu.Unlock()
-		return &Lease{s: s, l: l}, nil
+		return &sessionLease{s: s, l: l}, nil
 	}
 	a := s.pending
 	if a == nil {
@@ -206,10 +206,10 @@ func (s *Sessions) acquire(ctx context.Context, force bool, ttl time.Duration) (
 		return nil, fmt.Errorf("session: %w before the call could use it", ErrSessionEnded)
 	}
 	a.live.refs++
-	return &Lease{s: s, l: a.live}, nil
+	return &sessionLease{s: s, l: a.live}, nil
 }
 
-func (s *Sessions) startApprovalLocked(ttl time.Duration) *approval {
+func (s *sessionManager) startApprovalLocked(ttl time.Duration) *approval {
 	ctx, cancel := context.WithCancelCause(s.ctx)
 	ctx, cancelTimeout := context.WithTimeoutCause(ctx, s.cfg.ApprovalTimeout, ErrApprovalTimeout)
 	a := &approval{done: make(chan struct{}), cancel: cancel, device: s.cfg.Device}
@@ -238,7 +238,7 @@ func (s *Sessions) startApprovalLocked(ttl time.Duration) *approval {
 
 // finishApproval installs the new session (or records the failure) and
 // wakes the waiters.
-func (s *Sessions) finishApproval(a *approval, l *liveSession, err error) {
+func (s *sessionManager) finishApproval(a *approval, l *liveSession, err error) {
 	s.mu.Lock()
 	if s.pending == a {
 		s.pending = nil
@@ -282,7 +282,7 @@ func (s *Sessions) finishApproval(a *approval, l *liveSession, err error) {
 
 // authorize opens the wallet, makes a session key in locked memory and has
 // the device sign the SIWE message.
-func (s *Sessions) authorize(ctx context.Context, a *approval, ttl time.Duration) (*liveSession, error) {
+func (s *sessionManager) authorize(ctx context.Context, a *approval, ttl time.Duration) (*liveSession, error) {
 	id, err := pickDevice(ctx, s.wallets, s.cfg.Device)
 	if err != nil {
 		return nil, fmt.Errorf("session: %w", err)
@@ -340,7 +340,7 @@ func (s *Sessions) authorize(ctx context.Context, a *approval, ttl time.Duration
 }
 
 // expire ends l when its timer fires.
-func (s *Sessions) expire(l *liveSession) {
+func (s *sessionManager) expire(l *liveSession) {
 	s.mu.Lock()
 	if l.ended {
 		s.mu.Unlock()
@@ -363,7 +363,7 @@ func (s *Sessions) expire(l *liveSession) {
 
 // endLocked wipes l's key and cancels calls using it. The memory stays
 // locked (zeroed) until the last lease is released.
-func (s *Sessions) endLocked(l *liveSession, cause error) {
+func (s *sessionManager) endLocked(l *liveSession, cause error) {
 	if l.ended {
 		return
 	}
@@ -376,7 +376,7 @@ func (s *Sessions) endLocked(l *liveSession, cause error) {
 }
 
 // freeLocked unlocks and releases the zeroed key memory.
-func (s *Sessions) freeLocked(l *liveSession) {
+func (s *sessionManager) freeLocked(l *liveSession) {
 	if l.freed || !l.ended {
 		return
 	}
@@ -391,7 +391,7 @@ func (s *Sessions) freeLocked(l *liveSession) {
 
 // Revoke ends the session (wiping its key) and cancels a pending approval.
 // It reports whether anything was revoked.
-func (s *Sessions) Revoke() bool {
+func (s *sessionManager) Revoke() bool {
 	s.mu.Lock()
 	did := false
 	if a := s.pending; a != nil {
@@ -418,13 +418,13 @@ func (s *Sessions) Revoke() bool {
 }
 
 // Status returns the current state and counters.
-func (s *Sessions) Status() rpcapi.SessionStatus {
+func (s *sessionManager) Status() rpcapi.SessionStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.statusLocked()
 }
 
-func (s *Sessions) statusLocked() rpcapi.SessionStatus {
+func (s *sessionManager) statusLocked() rpcapi.SessionStatus {
 	st := s.stats
 	st.State = "none"
 	if l := s.live; l != nil && !l.ended {
@@ -445,7 +445,7 @@ func (s *Sessions) statusLocked() rpcapi.SessionStatus {
 
 // Close cancels a pending approval, wipes the session and waits for the
 // approval goroutine. Leased key memory is released with the last lease.
-func (s *Sessions) Close() {
+func (s *sessionManager) Close() {
 	s.mu.Lock()
 	s.closed = true
 	s.cancel()

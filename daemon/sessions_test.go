@@ -60,14 +60,14 @@ func (w *wipeLog) waitFreed(t *testing.T) {
 	}
 }
 
-func newTestSessions(t *testing.T, mutate func(*SessionConfig)) (*Sessions, *emulator.Ledger, *wipeLog) {
+func newTestSessions(t *testing.T, mutate func(*sessionConfig)) (*sessionManager, *emulator.Ledger, *wipeLog) {
 	t.Helper()
 	emu, err := emulator.NewLedger(emulator.SpeculosMnemonic, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := DefaultConfig()
-	scfg := SessionConfig{
+	scfg := sessionConfig{
 		Path:            cfg.Path(),
 		TTL:             time.Hour,
 		RenewMargin:     5 * time.Minute,
@@ -76,7 +76,7 @@ func newTestSessions(t *testing.T, mutate func(*SessionConfig)) (*Sessions, *emu
 	if mutate != nil {
 		mutate(&scfg)
 	}
-	s := NewSessions(scfg, devWallets{emu: emu}, &PINBroker{}, SessionHooks{}, testLogger(t))
+	s := newSessionManager(scfg, devWallets{emu: emu}, &pinBroker{}, sessionHooks{}, testLogger(t))
 	wl := &wipeLog{freed: make(chan struct{}, 8)}
 	s.beforeRelease = wl.hook
 	t.Cleanup(func() {
@@ -86,7 +86,7 @@ func newTestSessions(t *testing.T, mutate func(*SessionConfig)) (*Sessions, *emu
 	return s, emu, wl
 }
 
-func acquireCtx(t *testing.T, s *Sessions, d time.Duration) (*Lease, error) {
+func acquireCtx(t *testing.T, s *sessionManager, d time.Duration) (*sessionLease, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
@@ -107,7 +107,7 @@ func TestSessionsFailuresMapToCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, emu, _ := newTestSessions(t, func(c *SessionConfig) {
+			s, emu, _ := newTestSessions(t, func(c *sessionConfig) {
 				if tt.timeout > 0 {
 					c.ApprovalTimeout = tt.timeout
 				}
@@ -230,7 +230,7 @@ func TestSessionsWaitersShareApproval(t *testing.T) {
 func TestSessionsExpiryWipesKey(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const ttl = time.Hour
-		s, _, wl := newTestSessions(t, func(c *SessionConfig) {
+		s, _, wl := newTestSessions(t, func(c *sessionConfig) {
 			c.TTL = ttl
 			c.RenewMargin = 0
 		})
@@ -307,7 +307,7 @@ func TestSessionsRevokeWaitsForLeases(t *testing.T) {
 
 func TestSessionsRenewWithinMargin(t *testing.T) {
 	clock := &fakeClock{t: time.Now()}
-	s, emu, wl := newTestSessions(t, func(c *SessionConfig) { c.Now = clock.Now })
+	s, emu, wl := newTestSessions(t, func(c *sessionConfig) { c.Now = clock.Now })
 	le, err := acquireCtx(t, s, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -353,7 +353,7 @@ func TestSessionsCloseWipes(t *testing.T) {
 }
 
 // waitWaiters waits until n callers wait for the pending approval.
-func waitWaiters(t *testing.T, s *Sessions, n int) {
+func waitWaiters(t *testing.T, s *sessionManager, n int) {
 	t.Helper()
 	waitFor(t, fmt.Sprintf("%d callers waiting for the approval", n), func() bool {
 		s.mu.Lock()

@@ -9,20 +9,20 @@ import (
 	sddaemon "github.com/coreos/go-systemd/v22/daemon"
 )
 
-// Notifier sends sd_notify(3) state changes to the service manager. Without
+// sdNotifier sends sd_notify(3) state changes to the service manager. Without
 // NOTIFY_SOCKET (not started by systemd) every method is a no-op. Errors are
 // logged once: a broken notify socket must not stop the daemon.
-type Notifier struct {
+type sdNotifier struct {
 	log     *slog.Logger
 	errOnce sync.Once
 }
 
-// NewNotifier returns a Notifier that logs its first failure to log.
-func NewNotifier(log *slog.Logger) *Notifier {
-	return &Notifier{log: log}
+// newSDNotifier returns an sdNotifier that logs its first failure to log.
+func newSDNotifier(log *slog.Logger) *sdNotifier {
+	return &sdNotifier{log: log}
 }
 
-func (n *Notifier) send(state string) {
+func (n *sdNotifier) send(state string) {
 	// unset=false: the watchdog keeps pinging through the same variable.
 	if _, err := sddaemon.SdNotify(false, state); err != nil {
 		n.errOnce.Do(func() { n.log.Warn("sd_notify failed", "state", state, "err", err) })
@@ -30,22 +30,22 @@ func (n *Notifier) send(state string) {
 }
 
 // Ready tells systemd the socket is served (READY=1).
-func (n *Notifier) Ready() { n.send(sddaemon.SdNotifyReady) }
+func (n *sdNotifier) Ready() { n.send(sddaemon.SdNotifyReady) }
 
 // Stopping tells systemd a graceful stop began (STOPPING=1).
-func (n *Notifier) Stopping() { n.send(sddaemon.SdNotifyStopping) }
+func (n *sdNotifier) Stopping() { n.send(sddaemon.SdNotifyStopping) }
 
 // Status sets the one-line status shown by systemctl status.
-func (n *Notifier) Status(format string, args ...any) {
+func (n *sdNotifier) Status(format string, args ...any) {
 	n.send("STATUS=" + fmt.Sprintf(format, args...))
 }
 
 // Watchdog pings the watchdog (WATCHDOG=1).
-func (n *Notifier) Watchdog() { n.send(sddaemon.SdNotifyWatchdog) }
+func (n *sdNotifier) Watchdog() { n.send(sddaemon.SdNotifyWatchdog) }
 
 // WatchdogInterval is the ping interval: half of WatchdogSec, or 0 when the
 // watchdog is off for this process.
-func (n *Notifier) WatchdogInterval() time.Duration {
+func (n *sdNotifier) WatchdogInterval() time.Duration {
 	d, err := sddaemon.SdWatchdogEnabled(false)
 	if err != nil {
 		n.log.Warn("watchdog settings ignored", "err", err)

@@ -45,7 +45,7 @@ func (s *notifySocket) next(timeout time.Duration) string {
 
 func TestNotifier(t *testing.T) {
 	ns := newNotifySocket(t)
-	n := NewNotifier(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	n := newSDNotifier(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	n.Ready()
 	n.Status("session active until %s", "noon")
 	n.Watchdog()
@@ -58,7 +58,7 @@ func TestNotifier(t *testing.T) {
 }
 
 func TestWatchdogInterval(t *testing.T) {
-	n := NewNotifier(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	n := newSDNotifier(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	tests := []struct {
 		usec, pid string
 		want      time.Duration

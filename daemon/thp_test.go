@@ -103,7 +103,7 @@ func callOK(t *testing.T, td *testDaemon, method string) bool {
 }
 
 func TestPairingBroker(t *testing.T) {
-	b := &PINBroker{}
+	b := &pinBroker{}
 	requested := make(chan hwwallet.DeviceInfo, 1)
 	b.OnPairingRequest = func(d hwwallet.DeviceInfo) { requested <- d }
 	if err := b.Pair("123456"); !errors.Is(err, ErrNoPairingRequest) {
