@@ -240,7 +240,7 @@ func TestChaos(t *testing.T) {
 	deadline := time.Now().Add(8 * time.Minute)
 
 	td := startDaemon(t, devConfig(t), Options{DevNodes: 6}) // threshold 4
-	nw, dev := td.Devnet(), td.DevBehaviour()
+	nw, dev := td.inProcessDevnet(), td.devBehaviour()
 	pkp := networkPKP(t, td)
 	params := rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}
 	rssStart := residentBytes(t)

@@ -236,20 +236,6 @@ func (d *Daemon) listen() error {
 	return nil
 }
 
-// SocketPath is the socket the daemon serves.
-func (d *Daemon) SocketPath() string { return d.socket }
-
-// Devnet is the in-process devnet (nil without --dev, or when it runs in a
-// child process).
-func (d *Daemon) Devnet() *devnet.Network {
-	n, _ := d.devnet.(*devnet.Network)
-	return n
-}
-
-// DevBehaviour scripts the emulated Ledger of --dev and counts its prompts
-// (nil otherwise).
-func (d *Daemon) DevBehaviour() *emulator.Behaviour { return d.devB }
-
 // Run serves until ctx is done or the listener fails, then stops
 // gracefully: STOPPING=1, stop accepting, cancel in-flight calls (bounded by
 // StopTimeout), wipe the session key, release everything.

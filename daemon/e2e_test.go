@@ -93,7 +93,7 @@ func TestExecuteSeedActionEndToEnd(t *testing.T) {
 		len(st.SessionPublicKey) != 64 {
 		t.Fatalf("status after: %+v", st)
 	}
-	if n := td.DevBehaviour().PromptsOf(emulator.PromptSignMessage); n != 1 {
+	if n := td.devBehaviour().PromptsOf(emulator.PromptSignMessage); n != 1 {
 		t.Fatalf("device prompts = %d, want 1", n)
 	}
 }
@@ -132,7 +132,7 @@ func TestConcurrentCallersShareOneApproval(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	if n := td.DevBehaviour().PromptsOf(emulator.PromptSignMessage); n != 1 {
+	if n := td.devBehaviour().PromptsOf(emulator.PromptSignMessage); n != 1 {
 		t.Fatalf("device prompts = %d, want exactly 1", n)
 	}
 	st := td.sessions.Status()
@@ -154,19 +154,19 @@ func TestRejectThroughSocket(t *testing.T) {
 	pkp := networkPKP(t, td)
 	c := dial(t, td.sock)
 	params := rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}
-	td.DevBehaviour().SetAction(emulator.Reject)
+	td.devBehaviour().SetAction(emulator.Reject)
 	var res lit.ExecuteJSResult
 	err := call(t, c, &res, "lit_executeJs", params)
 	var ie *ipc.Error
 	if !errors.As(err, &ie) || ie.Code != rpcapi.CodeUserRejected || ie.Data.(map[string]any)["kind"] != "user_rejected" {
 		t.Fatalf("got %#v", err)
 	}
-	td.DevBehaviour().SetAction(emulator.Approve)
+	td.devBehaviour().SetAction(emulator.Approve)
 	if err := call(t, c, &res, "lit_executeJs", params); err != nil {
 		t.Fatal(err)
 	}
 	checkHello(t, &res, pkp)
-	if n := td.DevBehaviour().PromptsOf(emulator.PromptSignMessage); n != 2 {
+	if n := td.devBehaviour().PromptsOf(emulator.PromptSignMessage); n != 2 {
 		t.Fatalf("prompts = %d, want 2", n)
 	}
 }
@@ -199,7 +199,7 @@ func TestUnplugThroughSocket(t *testing.T) {
 	pkp := networkPKP(t, td)
 	c := dial(t, td.sock)
 	params := rpcapi.ExecuteJsParams{Code: readSeed(t), JSParams: helloParams(pkp.PublicKey)}
-	td.DevBehaviour().UnplugAfterReports(6) // inside the SIGN_PERSONAL_MESSAGE exchange
+	td.devBehaviour().UnplugAfterReports(6) // inside the SIGN_PERSONAL_MESSAGE exchange
 	var res lit.ExecuteJSResult
 	if err := call(t, c, &res, "lit_executeJs", params); codeOf(err) != rpcapi.CodeDeviceGone {
 		t.Fatalf("got %v, want code %d", err, rpcapi.CodeDeviceGone)

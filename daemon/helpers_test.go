@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/litsigner/litsigner/hwwallet/emulator"
 	"github.com/litsigner/litsigner/ipc"
+	"github.com/litsigner/litsigner/lit/devnet"
 )
 
 // testDaemon is an in-process litsignerd --dev on random ports and a
@@ -66,7 +68,7 @@ func startDaemon(t testing.TB, cfg Config, opts Options) *testDaemon {
 		cancel()
 		t.Fatalf("New: %v", err)
 	}
-	td := &testDaemon{Daemon: d, sock: d.SocketPath(), cancel: cancel, done: make(chan error, 1)}
+	td := &testDaemon{Daemon: d, sock: d.socketPath(), cancel: cancel, done: make(chan error, 1)}
 	go func() { td.done <- d.Run(ctx) }()
 	t.Cleanup(func() {
 		if err := td.stop(); err != nil {
@@ -142,3 +144,17 @@ func byteArray(b []byte) []int {
 	}
 	return out
 }
+
+// socketPath is the socket the daemon serves.
+func (d *Daemon) socketPath() string { return d.socket }
+
+// inProcessDevnet is the in-process devnet (nil without --dev, or when it
+// runs in a child process).
+func (d *Daemon) inProcessDevnet() *devnet.Network {
+	n, _ := d.devnet.(*devnet.Network)
+	return n
+}
+
+// devBehaviour scripts the emulated Ledger of --dev and counts its prompts
+// (nil otherwise).
+func (d *Daemon) devBehaviour() *emulator.Behaviour { return d.devB }

@@ -65,7 +65,7 @@ func TestStopDuringCallWipesKey(t *testing.T) {
 	if err := call(t, c, &res, "lit_executeJs", params); err != nil {
 		t.Fatal(err)
 	}
-	setLatency(t, td.Devnet(), 30*time.Second)
+	setLatency(t, td.inProcessDevnet(), 30*time.Second)
 	errc := make(chan error, 1)
 	go func() { errc <- call(t, c, &res, "lit_executeJs", params) }()
 	waitFor(t, "the call to hold the session", func() bool { return leasesInUse(td.sessions) == 1 })

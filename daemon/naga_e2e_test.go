@@ -58,7 +58,7 @@ func rawStatus(t *testing.T, c *ipc.Client) (rpcapi.NetworkStatus, string) {
 // a re-issued call and a payment refusal.
 func TestNagaDevEndToEnd(t *testing.T) {
 	td := startDaemon(t, nagaDevConfig(t), Options{DevNodes: 5})
-	dn := td.Devnet()
+	dn := td.inProcessDevnet()
 	if dn.Protocol() != devnet.ProtocolNaga || dn.ChainURL() == "" {
 		t.Fatalf("--dev --network naga-local started a %s devnet (chain %q)", dn.Protocol(), dn.ChainURL())
 	}
@@ -92,7 +92,7 @@ func TestNagaDevEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkNagaHello(t, res, pkp)
-	if got := td.DevBehaviour().PromptsOf(emulator.PromptSignMessage); got != 1 {
+	if got := td.devBehaviour().PromptsOf(emulator.PromptSignMessage); got != 1 {
 		t.Fatalf("%d prompts on the emulated Ledger, want 1 (the session approval)", got)
 	}
 	var sst rpcapi.SessionStatus
@@ -160,7 +160,7 @@ func TestNagaDevEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if got := td.DevBehaviour().PromptsOf(emulator.PromptSignMessage); got != 1 {
+	if got := td.devBehaviour().PromptsOf(emulator.PromptSignMessage); got != 1 {
 		t.Fatalf("%d prompts, want the one approval for every call", got)
 	}
 }

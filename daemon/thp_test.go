@@ -30,7 +30,7 @@ func TestDevSafe7PairsThroughWalletPair(t *testing.T) {
 	cfg.Device = hub.EmulatorTrezorSafe7ID
 	td := startDaemon(t, cfg, Options{})
 	codes := make(chan string, 4)
-	td.DevBehaviour().OnPrompt(func(p emulator.Prompt) {
+	td.devBehaviour().OnPrompt(func(p emulator.Prompt) {
 		if p.Kind == emulator.PromptPairingCode {
 			codes <- p.Text
 		}
@@ -87,7 +87,7 @@ func TestDevSafe7PairsThroughWalletPair(t *testing.T) {
 	if err := call(t, dial(t, td.sock), &st, "lit_startSession"); err != nil || st.State != "active" {
 		t.Fatalf("second approval: %+v, %v", st, err)
 	}
-	if n := td.DevBehaviour().PromptsOf(emulator.PromptPairingCode); n != 1 {
+	if n := td.devBehaviour().PromptsOf(emulator.PromptPairingCode); n != 1 {
 		t.Fatalf("%d pairing codes shown, want 1", n)
 	}
 	var devs []hwwallet.DeviceInfo
