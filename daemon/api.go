@@ -70,7 +70,7 @@ func (a *litAPI) ExecuteJs(ctx context.Context, p rpcapi.ExecuteJsParams) (*rpca
 	}
 	return handle(ctx, a.audit, "lit_executeJs", blocking, func(ctx context.Context) (_ *rpcapi.ExecuteResult, err error) {
 		if (p.Code == "") == (p.IPFSID == "") {
-			return nil, fmt.Errorf("%w: give exactly one of code and ipfsId", ErrInvalidParams)
+			return nil, fmt.Errorf("%w: give exactly one of code and ipfsId", errInvalidParams)
 		}
 		lease, err := a.sessions.Acquire(ctx)
 		if err != nil {
@@ -116,7 +116,7 @@ func (a *litAPI) StartSession(ctx context.Context, p *rpcapi.StartSessionParams)
 		if p != nil && p.TTL != "" {
 			var err error
 			if ttl, err = time.ParseDuration(p.TTL); err != nil || ttl < time.Minute {
-				return rpcapi.SessionStatus{}, fmt.Errorf("%w: ttl %q: want a duration of at least 1m such as \"1h\"", ErrInvalidParams, p.TTL)
+				return rpcapi.SessionStatus{}, fmt.Errorf("%w: ttl %q: want a duration of at least 1m such as \"1h\"", errInvalidParams, p.TTL)
 			}
 		}
 		return a.sessions.Start(ctx, ttl)

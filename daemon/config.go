@@ -164,9 +164,9 @@ func (e *ConfigError) Error() string {
 // Unwrap returns the reason.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
-// DefaultConfigPath is $XDG_CONFIG_HOME/litsigner/config.json (or
+// defaultConfigPath is $XDG_CONFIG_HOME/litsigner/config.json (or
 // ~/.config/litsigner/config.json).
-func DefaultConfigPath() string {
+func defaultConfigPath() string {
 	dir := os.Getenv("XDG_CONFIG_HOME")
 	if dir == "" {
 		home, err := os.UserHomeDir()
@@ -178,9 +178,9 @@ func DefaultConfigPath() string {
 	return filepath.Join(dir, "litsigner", "config.json")
 }
 
-// LoadConfigFile overlays the JSON file at path onto c. A missing file is
+// loadConfigFile overlays the JSON file at path onto c. A missing file is
 // not an error when optional is set.
-func LoadConfigFile(c *Config, path string, optional bool) error {
+func loadConfigFile(c *Config, path string, optional bool) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if optional && errors.Is(err, os.ErrNotExist) {
@@ -327,7 +327,7 @@ type Flags struct {
 }
 
 // ParseArgs builds the configuration from defaults, the config file (the
-// --config path, or DefaultConfigPath when present) and args. It returns
+// --config path, or defaultConfigPath when present) and args. It returns
 // flag.ErrHelp after printing usage for -h/--help. Errors are usage or
 // *ConfigError; callers exit 2 on both.
 func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
@@ -336,7 +336,7 @@ func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
 	fs := flag.NewFlagSet("litsignerd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: litsignerd [flags]\n\nRuns the Lit signing daemon on a Unix socket (see litsigner --help).\nFlags override keys of the config file ("+DefaultConfigPath()+").\n\nflags:")
+		fmt.Fprintln(stderr, "usage: litsignerd [flags]\n\nRuns the Lit signing daemon on a Unix socket (see litsigner --help).\nFlags override keys of the config file ("+defaultConfigPath()+").\n\nflags:")
 		fs.PrintDefaults()
 	}
 	// Flags write into a scratch Config; only flags actually given are
@@ -345,7 +345,7 @@ func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
 	var nodeURLs, ipfsIDs, uids string
 	var ttl, margin, approval time.Duration
 	var notifications bool
-	fs.StringVar(&fl.ConfigPath, "config", "", "config file (default "+DefaultConfigPath()+" when it exists)")
+	fs.StringVar(&fl.ConfigPath, "config", "", "config file (default "+defaultConfigPath()+" when it exists)")
 	fs.BoolVar(&fl.Version, "version", false, "print the version and exit")
 	fs.StringVar(&f.Socket, "socket", "", "socket path (default $XDG_RUNTIME_DIR/litsigner/litsigner.sock, or $TMPDIR/litsigner-UID/litsigner.sock)")
 	fs.BoolVar(&f.Dev, "dev", false, "run a local devnet (a child process) and an emulated Ledger (no hardware needed)")
@@ -383,11 +383,11 @@ func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
 		return cfg, fl, nil
 	}
 	if fl.ConfigPath != "" {
-		if err := LoadConfigFile(&cfg, fl.ConfigPath, false); err != nil {
+		if err := loadConfigFile(&cfg, fl.ConfigPath, false); err != nil {
 			return cfg, fl, err
 		}
-	} else if p := DefaultConfigPath(); p != "" {
-		if err := LoadConfigFile(&cfg, p, true); err != nil {
+	} else if p := defaultConfigPath(); p != "" {
+		if err := loadConfigFile(&cfg, p, true); err != nil {
 			return cfg, fl, err
 		}
 	}

@@ -36,7 +36,7 @@ const DefaultStopTimeout = 5 * time.Second
 type Options struct {
 	// Version is reported by --version and web3_clientVersion.
 	Version string
-	// Log is the logger (default: NewLogger on stderr at cfg.LogLevel).
+	// Log is the logger (default: newLogger on stderr at cfg.LogLevel).
 	Log *slog.Logger
 	// Listener, when set, is served instead of the activation socket or
 	// cfg.Socket (tests).
@@ -92,7 +92,7 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 	d = &Daemon{cfg: cfg, opts: opts, log: opts.Log}
 	if d.log == nil {
 		level, _ := parseLevel(cfg.LogLevel)
-		d.log = NewLogger(io.Discard, level)
+		d.log = newLogger(io.Discard, level)
 	}
 	// The error returns below reset the named result d to nil: release what
 	// was made through a copy of the pointer.

@@ -13,9 +13,9 @@ import (
 	"github.com/litsigner/litsigner/lit/devnet"
 )
 
-// DevSeed makes the --dev devnet's PKP the same on every run, so a README
+// devSeed makes the --dev devnet's PKP the same on every run, so a README
 // can show its public key.
-const DevSeed = "litsignerd --dev"
+const devSeed = "litsignerd --dev"
 
 // newWalletHub returns the hardware-wallet hub: USB devices, plus the
 // emulators when the configured device is one (e.g. "emulator:ledger"),
@@ -46,9 +46,9 @@ func newDevHub(log *slog.Logger) (*hub.Hub, *emulator.Behaviour, error) {
 	return h, b, nil
 }
 
-// DevnetChildCommand is the hidden first argument that makes litsignerd the
+// devnetChildCommand is the hidden first argument that makes litsignerd the
 // --dev devnet's child process (see devnet.StartProcess).
-const DevnetChildCommand = "__dev-devnet"
+const devnetChildCommand = "__dev-devnet"
 
 // devNetwork is the --dev devnet, in this process or in a child.
 type devNetwork interface {
@@ -61,7 +61,7 @@ type devNetwork interface {
 // DevPort, its chain on DefaultChainPort, or both on free ports when
 // DevPort is 0) for network naga-local, a v2 devnet otherwise.
 func devnetConfig(cfg Config, nodes int) devnet.Config {
-	dc := devnet.Config{BasePort: cfg.DevPort, Seed: DevSeed, Nodes: nodes}
+	dc := devnet.Config{BasePort: cfg.DevPort, Seed: devSeed, Nodes: nodes}
 	if cfg.Network == NetworkNagaLocal {
 		dc.Protocol = devnet.ProtocolNaga
 		// --require-attestation: the nodes attest, and the client trusts
@@ -86,7 +86,7 @@ func startDevnet(ctx context.Context, dc devnet.Config, inProcess bool, log *slo
 	} else {
 		var exe string
 		if exe, err = os.Executable(); err == nil {
-			n, err = devnet.StartProcess(ctx, devnet.ProcessOptions{Command: []string{exe, DevnetChildCommand}, Config: dc, Log: log})
+			n, err = devnet.StartProcess(ctx, devnet.ProcessOptions{Command: []string{exe, devnetChildCommand}, Config: dc, Log: log})
 		}
 	}
 	if err != nil {

@@ -13,38 +13,38 @@ import (
 
 // Errors of the daemon itself, mapped to codes by rpcError.
 var (
-	// ErrApprovalTimeout: the device approval did not finish in time.
-	ErrApprovalTimeout = errors.New("no approval on the device within the approval timeout")
-	// ErrSessionEnded: the session was revoked or expired while in use.
-	ErrSessionEnded = errors.New("session revoked or expired")
-	// ErrShuttingDown: the daemon is stopping.
-	ErrShuttingDown = errors.New("litsignerd is stopping")
-	// ErrNoPINRequest: wallet_unlock arrived while no device asked for a PIN.
-	ErrNoPINRequest = errors.New("no PIN request is pending (the device asks when a session starts)")
-	// ErrNoPairingRequest: wallet_pair arrived while no device showed a
+	// errApprovalTimeout: the device approval did not finish in time.
+	errApprovalTimeout = errors.New("no approval on the device within the approval timeout")
+	// errSessionEnded: the session was revoked or expired while in use.
+	errSessionEnded = errors.New("session revoked or expired")
+	// errShuttingDown: the daemon is stopping.
+	errShuttingDown = errors.New("litsignerd is stopping")
+	// errNoPINRequest: wallet_unlock arrived while no device asked for a PIN.
+	errNoPINRequest = errors.New("no PIN request is pending (the device asks when a session starts)")
+	// errNoPairingRequest: wallet_pair arrived while no device showed a
 	// pairing code.
-	ErrNoPairingRequest = errors.New("no pairing request is pending (a Trezor Safe 7 shows its code when a session starts)")
-	// ErrInvalidParams: the caller's parameters are wrong.
-	ErrInvalidParams = errors.New("invalid params")
+	errNoPairingRequest = errors.New("no pairing request is pending (a Trezor Safe 7 shows its code when a session starts)")
+	// errInvalidParams: the caller's parameters are wrong.
+	errInvalidParams = errors.New("invalid params")
 )
 
 // errorCode classifies err. Order matters: the most specific cause wins.
 func errorCode(err error) int {
 	var ae *lit.ActionError
 	switch {
-	case errors.Is(err, ErrInvalidParams), errors.Is(err, lit.ErrInvalidParams):
+	case errors.Is(err, errInvalidParams), errors.Is(err, lit.ErrInvalidParams):
 		return rpcapi.CodeInvalidParams
-	case errors.Is(err, ErrShuttingDown), errors.Is(err, ipc.ErrServerClosed):
+	case errors.Is(err, errShuttingDown), errors.Is(err, ipc.ErrServerClosed):
 		return rpcapi.CodeShuttingDown
 	case errors.Is(err, ipc.ErrClientDisconnected):
 		return rpcapi.CodeCancelled
-	case errors.Is(err, ErrSessionEnded), errors.Is(err, lit.ErrSessionWiped):
+	case errors.Is(err, errSessionEnded), errors.Is(err, lit.ErrSessionWiped):
 		return rpcapi.CodeSessionEnded
-	case errors.Is(err, ErrApprovalTimeout):
+	case errors.Is(err, errApprovalTimeout):
 		return rpcapi.CodeApprovalTimeout
-	case errors.Is(err, ErrNoPINRequest):
+	case errors.Is(err, errNoPINRequest):
 		return rpcapi.CodeNoPINRequest
-	case errors.Is(err, ErrNoPairingRequest):
+	case errors.Is(err, errNoPairingRequest):
 		return rpcapi.CodeNoPairingRequest
 	case errors.Is(err, hwwallet.ErrUserRejected):
 		return rpcapi.CodeUserRejected

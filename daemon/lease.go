@@ -22,7 +22,7 @@ type sessionLease struct {
 // Session is the leased session.
 func (le *sessionLease) Session() *lit.Session { return le.l.sess }
 
-// Context returns ctx, also cancelled (cause ErrSessionEnded) when the
+// Context returns ctx, also cancelled (cause errSessionEnded) when the
 // session is revoked, expires or the daemon stops.
 func (le *sessionLease) Context(ctx context.Context) (context.Context, context.CancelFunc) {
 	c, cancel := context.WithCancelCause(ctx)
@@ -47,7 +47,7 @@ func (le *sessionLease) release(counted bool, err error) {
 		l := le.l
 		l.refs--
 		if l.refs == 0 && l.retired {
-			le.s.endLocked(l, ErrSessionEnded)
+			le.s.endLocked(l, errSessionEnded)
 		}
 		if l.refs == 0 && l.ended {
 			le.s.freeLocked(l)

@@ -131,7 +131,7 @@ func TestClientDisconnectCancelsNodeRequests(t *testing.T) {
 		urls = append(urls, "http://"+ln.Addr().String())
 		adv[i] = []string{urls[i]}
 	}
-	n, err := devnet.Start(ctx, devnet.Config{Nodes: nodes, Seed: DevSeed, AdvertiseURLs: adv})
+	n, err := devnet.Start(ctx, devnet.Config{Nodes: nodes, Seed: devSeed, AdvertiseURLs: adv})
 	if err != nil {
 		t.Fatal(err)
 	}

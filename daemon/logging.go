@@ -11,10 +11,10 @@ import (
 	"github.com/coreos/go-systemd/v22/journal"
 )
 
-// NewLogger returns the daemon's logger: structured journald entries when
+// newLogger returns the daemon's logger: structured journald entries when
 // stderr is connected to the journal (JOURNAL_STREAM), slog text on w
 // otherwise.
-func NewLogger(w io.Writer, level slog.Leveler) *slog.Logger {
+func newLogger(w io.Writer, level slog.Leveler) *slog.Logger {
 	if ok, _ := journal.StderrIsJournalStream(); ok {
 		return slog.New(newJournalHandler(journal.Send, level))
 	}

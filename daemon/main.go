@@ -20,7 +20,7 @@ const (
 // Main is litsignerd: parse args, start, serve until SIGTERM/SIGINT, stop
 // gracefully. It returns the exit code.
 func Main(args []string, version string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == DevnetChildCommand {
+	if len(args) > 0 && args[0] == devnetChildCommand {
 		return runDevnetChild(stderr)
 	}
 	cfg, fl, err := ParseArgs(args, stderr)
@@ -36,7 +36,7 @@ func Main(args []string, version string, stdout, stderr io.Writer) int {
 		return ExitOK
 	}
 	level, _ := parseLevel(cfg.LogLevel)
-	log := NewLogger(stderr, level)
+	log := newLogger(stderr, level)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	d, err := New(ctx, cfg, Options{Version: version, Log: log, DevnetProcess: true})

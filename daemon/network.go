@@ -37,9 +37,9 @@ func networkNames() []string {
 // isNaga reports whether name is a built-in Naga network.
 func isNaga(name string) bool { return slices.Contains(lit.NagaNetworkNames(), name) }
 
-// ParseWei parses a wei amount written in decimal ("1000") or hex
+// parseWei parses a wei amount written in decimal ("1000") or hex
 // ("0x3e8"). It must be positive and fit in 256 bits.
-func ParseWei(s string) (*big.Int, error) {
+func parseWei(s string) (*big.Int, error) {
 	v, ok := new(big.Int), false
 	switch {
 	case strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X"):
@@ -120,7 +120,7 @@ func (c *Config) validateNetwork() error {
 		}
 	}
 	if c.MaxPrice != "" {
-		if _, err := ParseWei(c.MaxPrice); err != nil {
+		if _, err := parseWei(c.MaxPrice); err != nil {
 			return bad("maxPrice", "%v", err)
 		}
 	}
@@ -220,7 +220,7 @@ func (c *Config) LitNetwork(dev *devnetEndpoints) (lit.Network, error) {
 			}
 		}
 		if c.MaxPrice != "" {
-			p, err := ParseWei(c.MaxPrice)
+			p, err := parseWei(c.MaxPrice)
 			if err != nil {
 				return n, err
 			}

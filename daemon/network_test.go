@@ -179,21 +179,21 @@ func TestParseWei(t *testing.T) {
 		{"0x1" + strings.Repeat("0", 64), ""},
 	}
 	for _, tt := range tests {
-		v, err := ParseWei(tt.in)
+		v, err := parseWei(tt.in)
 		if tt.want == "" {
 			if err == nil {
-				t.Errorf("ParseWei(%q) = %v, want an error", tt.in, v)
+				t.Errorf("parseWei(%q) = %v, want an error", tt.in, v)
 			}
 			continue
 		}
 		if err != nil || v.String() != tt.want {
-			t.Errorf("ParseWei(%q) = %v, %v, want %s", tt.in, v, err, tt.want)
+			t.Errorf("parseWei(%q) = %v, %v, want %s", tt.in, v, err, tt.want)
 		}
 	}
 }
 
 func mustWei(t *testing.T, s string) *big.Int {
-	v, err := ParseWei(s)
+	v, err := parseWei(s)
 	if err != nil {
 		t.Fatal(err)
 	}

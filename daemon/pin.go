@@ -84,7 +84,7 @@ func (b *pinBroker) Unlock(positions string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.waiting == nil {
-		return ErrNoPINRequest
+		return errNoPINRequest
 	}
 	b.waiting <- positions
 	b.waiting = nil
@@ -93,7 +93,7 @@ func (b *pinBroker) Unlock(positions string) error {
 
 func validPositions(p string) error {
 	if err := hwwallet.CheckPINPositions(p, hwwallet.MaxPINPositions); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidParams, err)
+		return fmt.Errorf("%w: %v", errInvalidParams, err)
 	}
 	return nil
 }
@@ -137,12 +137,12 @@ func (b *pinBroker) PairingPending() bool {
 // device shows.
 func (b *pinBroker) Pair(code string) error {
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
-		return fmt.Errorf("%w: the pairing code is the 6 digits the Trezor shows", ErrInvalidParams)
+		return fmt.Errorf("%w: the pairing code is the 6 digits the Trezor shows", errInvalidParams)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.pairing == nil {
-		return ErrNoPairingRequest
+		return errNoPairingRequest
 	}
 	b.pairing <- code
 	b.pairing = nil

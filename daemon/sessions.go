@@ -163,7 +163,7 @@ func (s *sessionManager) acquire(ctx context.Context, force bool, ttl time.Durat
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return nil, ErrShuttingDown
+		return nil, errShuttingDown
 	}
 	if l := s.live; l != nil && !force && s.cfg.Now().Before(l.sess.Expiration().Add(-s.cfg.RenewMargin)) {
 		l.refs++
@@ -203,7 +203,7 @@ func (s *sessionManager) acquire(ctx context.Context, force bool, ttl time.Durat
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if a.live.ended {
-		return nil, fmt.Errorf("session: %w before the call could use it", ErrSessionEnded)
+		return nil, fmt.Errorf("session: %w before the call could use it", errSessionEnded)
 	}
 	a.live.refs++
 	return &sessionLease{s: s, l: a.live}, nil
@@ -211,7 +211,7 @@ func (s *sessionManager) acquire(ctx context.Context, force bool, ttl time.Durat
 
 func (s *sessionManager) startApprovalLocked(ttl time.Duration) *approval {
 	ctx, cancel := context.WithCancelCause(s.ctx)
-	ctx, cancelTimeout := context.WithTimeoutCause(ctx, s.cfg.ApprovalTimeout, ErrApprovalTimeout)
+	ctx, cancelTimeout := context.WithTimeoutCause(ctx, s.cfg.ApprovalTimeout, errApprovalTimeout)
 	a := &approval{done: make(chan struct{}), cancel: cancel, device: s.cfg.Device}
 	s.pending = a
 	s.stats.ApprovalAttempts++
@@ -224,9 +224,9 @@ func (s *sessionManager) startApprovalLocked(ttl time.Duration) *approval {
 		if err != nil {
 			switch cause := context.Cause(ctx); {
 			case s.ctx.Err() != nil:
-				err = fmt.Errorf("session: %w", ErrShuttingDown)
-			case errors.Is(cause, ErrApprovalTimeout):
-				err = fmt.Errorf("session: %w (%s)", ErrApprovalTimeout, s.cfg.ApprovalTimeout)
+				err = fmt.Errorf("session: %w", errShuttingDown)
+			case errors.Is(cause, errApprovalTimeout):
+				err = fmt.Errorf("session: %w (%s)", errApprovalTimeout, s.cfg.ApprovalTimeout)
 			case cause != nil && !errors.Is(err, cause):
 				err = fmt.Errorf("session: %w: %w", cause, err)
 			}
@@ -245,16 +245,16 @@ func (s *sessionManager) finishApproval(a *approval, l *liveSession, err error) 
 	}
 	if err == nil && s.closed {
 		l.refs = 0
-		s.endLocked(l, ErrShuttingDown)
+		s.endLocked(l, errShuttingDown)
 		s.freeLocked(l)
-		err = fmt.Errorf("session: %w", ErrShuttingDown)
+		err = fmt.Errorf("session: %w", errShuttingDown)
 	}
 	if err == nil {
 		s.stats.Approvals++
 		if old := s.live; old != nil {
 			old.retired = true
 			if old.refs == 0 {
-				s.endLocked(old, ErrSessionEnded)
+				s.endLocked(old, errSessionEnded)
 				s.freeLocked(old)
 			}
 		}
@@ -349,7 +349,7 @@ func (s *sessionManager) expire(l *liveSession) {
 	if s.live == l {
 		s.live = nil
 	}
-	s.endLocked(l, fmt.Errorf("%w: expired", ErrSessionEnded))
+	s.endLocked(l, fmt.Errorf("%w: expired", errSessionEnded))
 	if l.refs == 0 {
 		s.freeLocked(l)
 	}
@@ -395,12 +395,12 @@ func (s *sessionManager) Revoke() bool {
 	s.mu.Lock()
 	did := false
 	if a := s.pending; a != nil {
-		a.cancel(fmt.Errorf("%w: revoked", ErrSessionEnded))
+		a.cancel(fmt.Errorf("%w: revoked", errSessionEnded))
 		did = true
 	}
 	if l := s.live; l != nil {
 		s.live = nil
-		s.endLocked(l, fmt.Errorf("%w: revoked", ErrSessionEnded))
+		s.endLocked(l, fmt.Errorf("%w: revoked", errSessionEnded))
 		if l.refs == 0 {
 			s.freeLocked(l)
 		}
@@ -451,7 +451,7 @@ func (s *sessionManager) Close() {
 	s.cancel()
 	if l := s.live; l != nil {
 		s.live = nil
-		s.endLocked(l, ErrShuttingDown)
+		s.endLocked(l, errShuttingDown)
 		if l.refs == 0 {
 			s.freeLocked(l)
 		}

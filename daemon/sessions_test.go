@@ -263,7 +263,7 @@ func TestSessionsExpiryWipesKey(t *testing.T) {
 		if ctx.Err() == nil {
 			t.Fatal("lease context not cancelled at expiry")
 		}
-		if !errors.Is(context.Cause(ctx), ErrSessionEnded) {
+		if !errors.Is(context.Cause(ctx), errSessionEnded) {
 			t.Fatalf("lease context cause = %v", context.Cause(ctx))
 		}
 	})

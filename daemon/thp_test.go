@@ -106,7 +106,7 @@ func TestPairingBroker(t *testing.T) {
 	b := &pinBroker{}
 	requested := make(chan hwwallet.DeviceInfo, 1)
 	b.OnPairingRequest = func(d hwwallet.DeviceInfo) { requested <- d }
-	if err := b.Pair("123456"); !errors.Is(err, ErrNoPairingRequest) {
+	if err := b.Pair("123456"); !errors.Is(err, errNoPairingRequest) {
 		t.Fatalf("Pair with nothing pending: %v", err)
 	}
 	got := make(chan string, 1)
@@ -124,7 +124,7 @@ func TestPairingBroker(t *testing.T) {
 		t.Fatalf("a second pending pairing: %v", err)
 	}
 	for _, bad := range []string{"", "12345", "1234567", "12345a", " 12345"} {
-		if err := b.Pair(bad); !errors.Is(err, ErrInvalidParams) {
+		if err := b.Pair(bad); !errors.Is(err, errInvalidParams) {
 			t.Errorf("Pair(%q): %v", bad, err)
 		}
 	}
