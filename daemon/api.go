@@ -34,9 +34,9 @@ func executeResult(r *lit.ExecuteJSResult) *rpcapi.ExecuteResult {
 // error becomes the JSON-RPC error the client gets (naming ctx's
 // cancellation cause, see withCause); and the call is audited under method
 // with attrs. It returns fn's result and the client's error.
-func handle[T any](ctx context.Context, audit *auditor, method string, blocking bool, fn func(context.Context) (T, error), attrs ...slog.Attr) (T, error) {
+func handle[T any](ctx context.Context, audit *auditor, method string, mayBlock bool, fn func(context.Context) (T, error), attrs ...slog.Attr) (T, error) {
 	start := time.Now()
-	if blocking {
+	if mayBlock {
 		ctx = ipc.CallContext(ctx)
 	}
 	res, err := fn(ctx)
@@ -45,7 +45,7 @@ func handle[T any](ctx context.Context, audit *auditor, method string, blocking 
 	return res, err
 }
 
-// Whether a method may wait on the device or the network (handle's blocking).
+// Whether a method may wait on the device or the network (handle's mayBlock).
 const (
 	blocking    = true
 	nonBlocking = false

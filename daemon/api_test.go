@@ -1,0 +1,75 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"testing"
+
+	"github.com/litsigner/litsigner/daemon/rpcapi"
+	"github.com/litsigner/litsigner/ipc"
+)
+
+// TestHandle: handle maps the body's error to the client's JSON-RPC error
+// and writes one audit record under the method's name with the attributes.
+func TestHandle(t *testing.T) {
+	tests := []struct {
+		name    string
+		err     error
+		code    int // 0: no error
+		outcome string
+	}{
+		{"ok", nil, 0, "ok"},
+		{"invalid params", fmt.Errorf("%w: ttl", errInvalidParams), rpcapi.CodeInvalidParams, "error"},
+		{"session ended", errSessionEnded, rpcapi.CodeSessionEnded, "error"},
+		{"unexpected", errors.New("surprise"), rpcapi.CodeInternal, "error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			a := newAuditor(slog.New(slog.NewJSONHandler(&buf, nil)))
+			got, err := handle(context.Background(), a, "lit_test", nonBlocking, func(context.Context) (int, error) {
+				return 7, tt.err
+			}, slog.String("ipfsId", "QmX"))
+			if got != 7 {
+				t.Errorf("result %d, want 7", got)
+			}
+			var ie *ipc.Error
+			switch {
+			case tt.code == 0 && err != nil:
+				t.Fatalf("error %v, want nil", err)
+			case tt.code != 0 && (!errors.As(err, &ie) || ie.Code != tt.code):
+				t.Fatalf("error %#v, want code %d", err, tt.code)
+			}
+			var rec map[string]any
+			if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+				t.Fatalf("audit record %q: %v", buf.String(), err)
+			}
+			if rec["logger"] != "audit" || rec["method"] != "lit_test" || rec["ipfsId"] != "QmX" || rec["outcome"] != tt.outcome {
+				t.Errorf("audit record %v", rec)
+			}
+			if tt.code != 0 && rec["code"] != float64(tt.code) {
+				t.Errorf("audit code %v, want %d", rec["code"], tt.code)
+			}
+		})
+	}
+}
+
+// TestHandleNamesTheCancellationCause: a body that fails because its
+// context was cancelled gets the cause's code (here the session's end),
+// not a bare "cancelled".
+func TestHandleNamesTheCancellationCause(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errSessionEnded)
+	a := newAuditor(slog.New(slog.DiscardHandler))
+	_, err := handle(ctx, a, "lit_test", blocking, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, ctx.Err()
+	})
+	var ie *ipc.Error
+	if !errors.As(err, &ie) || ie.Code != rpcapi.CodeSessionEnded {
+		t.Fatalf("error %#v, want code %d", err, rpcapi.CodeSessionEnded)
+	}
+}
