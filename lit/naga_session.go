@@ -23,7 +23,7 @@ func (s *Session) sigWindow(now time.Time) (issued, exp string, err error) {
 	if end.After(s.expiration) {
 		end = s.expiration
 	}
-	return formatJSTime(now), formatJSTime(end), nil
+	return nagawire.FormatTime(now), nagawire.FormatTime(end), nil
 }
 
 // nagaSessionSigMessage is the Naga session-signature message for one

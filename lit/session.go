@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/litsigner/litsigner/lit/internal/nagawire"
 )
 
 // Session defaults.
@@ -236,8 +237,8 @@ func (s *Session) signForNodes(nodeURLs []string, reqs []ResourceAbilityRequest,
 		SessionKey:              s.key.PublicKeyHex(),
 		ResourceAbilityRequests: reqs,
 		Capabilities:            []AuthSig{s.authSig},
-		IssuedAt:                formatJSTime(now),
-		Expiration:              formatJSTime(exp),
+		IssuedAt:                nagawire.FormatTime(now),
+		Expiration:              nagawire.FormatTime(exp),
 	}
 	var prefix strings.Builder
 	if err := p.encodePrefix(&prefix); err != nil {

@@ -24,12 +24,6 @@ const (
 	SessionSigTTL = 5 * time.Minute
 )
 
-// jsISOLayout is JavaScript's Date.prototype.toISOString layout.
-const jsISOLayout = "2006-01-02T15:04:05.000Z"
-
-// formatJSTime formats t as toISOString does (UTC, milliseconds).
-func formatJSTime(t time.Time) string { return t.UTC().Format(jsISOLayout) }
-
 // parseJSTime parses an ISO 8601 / RFC 3339 time.
 func parseJSTime(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)

@@ -113,7 +113,7 @@ func TestSigCacheNewNodeSignsOnlyIt(t *testing.T) {
 	if a[0] != b[0] || a[1] != b[1] {
 		t.Fatal("known nodes re-signed")
 	}
-	if got := issuedOf(t, b[2]); got != formatJSTime(t0.Add(time.Second)) {
+	if got := issuedOf(t, b[2]); got != nagawire.FormatTime(t0.Add(time.Second)) {
 		t.Fatalf("new node's signature issued at %s", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/litsigner/litsigner/lit/internal/nagawire"
 	siwe "github.com/spruceid/siwe-go"
 )
 
@@ -84,8 +85,8 @@ func buildSIWE(f siweFields) (text string, err error) {
 	}
 	opts := map[string]any{
 		"chainId":        f.ChainID,
-		"issuedAt":       formatJSTime(f.IssuedAt),
-		"expirationTime": formatJSTime(f.Expiration),
+		"issuedAt":       nagawire.FormatTime(f.IssuedAt),
+		"expirationTime": nagawire.FormatTime(f.Expiration),
 	}
 	if f.Statement != "" {
 		opts["statement"] = f.Statement

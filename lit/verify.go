@@ -9,6 +9,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/litsigner/litsigner/lit/internal/nagawire"
 	siwe "github.com/spruceid/siwe-go"
 )
 
@@ -97,10 +98,10 @@ func (v *verifiedSessionSig) check(nodeURL string, now time.Time, resource strin
 		return v.timeErr
 	}
 	if now.After(v.expires) {
-		return fail(ErrSessionSigExpired, "expired at %s, now %s", p.Expiration, formatJSTime(now))
+		return fail(ErrSessionSigExpired, "expired at %s, now %s", p.Expiration, nagawire.FormatTime(now))
 	}
 	if now.Before(v.issued) {
-		return fail(ErrSessionSigNotYet, "issued at %s, now %s", p.IssuedAt, formatJSTime(now))
+		return fail(ErrSessionSigNotYet, "issued at %s, now %s", p.IssuedAt, nagawire.FormatTime(now))
 	}
 	if !requestsCover(p.ResourceAbilityRequests, resource) {
 		return fail(ErrSessionSigNotGranted, "resourceAbilityRequests do not ask for lit-action-execution of %q", resource)
