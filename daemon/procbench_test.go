@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,10 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/accounts"
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
-
 	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"github.com/litsigner/litsigner/hwwallet/emulator"
 	"github.com/litsigner/litsigner/ipc"
@@ -37,30 +32,28 @@ import (
 const soakCalls = 10000
 
 // BenchmarkCPUPerCall is the issue-11 benchmark: the seed action through
-// the whole stack with the 10-node devnet in another process
-// (`litsigner devnet`, built at the start), so that the client's and the devnet's
-// CPU can be told apart. It reports, per protocol and for 1, 8 and 64
-// concurrent clients:
+// the whole stack, litsignerd and the 10-node devnet (`litsigner devnet`)
+// each in its own process (both built at the start), so that the client's
+// and the devnet's CPU can be told apart. For each protocol (v2: all 10
+// nodes asked, threshold 6; Naga: naga-local, 6 nodes chosen) and for 1, 8
+// and 64 concurrent socket clients it reports:
 //
-//   - client-ms/call: CPU time of the client process per call. v2: the
-//     litsignerd process (also built once, with its device a Speculos-
-//     protocol emulator in this process), called through its socket. Naga:
-//     this process running lit.Client (the daemon does not speak Naga yet).
-//   - devnet-ms/call: CPU time of the devnet process per call (10 node runs).
+//   - client-ms/call: CPU time of the litsignerd process per call (its
+//     device is a Speculos-protocol emulator in this process);
+//   - devnet-ms/call: CPU time of the devnet's process tree per call;
 //   - calls/s, p50-ms, p99-ms.
 //
-// (The Naga client runs in this process, so its figures measure this
-// checkout's lit package whatever LITSIGNER_BENCH_SRC says.) It also
-// reports, for v2, litsignerd's startup to READY=1 (sd_notify), its resident
-// memory when idle and after soakCalls calls. CPU times are the kernel's
-// per-process CPU time (/proc/PID/stat), so they hold on a busy machine;
-// wall-clock figures do not. Run it as
+// It also reports litsignerd's startup to READY=1 (sd_notify), its resident
+// memory when idle and after soakCalls calls (anonymous and file-backed
+// parts too). CPU times are the kernel's per-process CPU time
+// (/proc/PID/stat), so they hold on a busy machine; wall-clock figures do
+// not. Run it as
 //
 //	go test -run '^$' -bench CPUPerCall -benchtime 400x ./daemon/
 func BenchmarkCPUPerCall(b *testing.B) {
 	bins := buildBinaries(b)
-	b.Run("proto=v2", func(b *testing.B) { benchV2Process(b, bins) })
-	b.Run("proto=naga", func(b *testing.B) { benchNagaClient(b, bins) })
+	b.Run("proto=v2", func(b *testing.B) { benchDaemonProcess(b, bins, devnet.ProtocolV2) })
+	b.Run("proto=naga", func(b *testing.B) { benchDaemonProcess(b, bins, devnet.ProtocolNaga) })
 }
 
 // binaries are the built commands.
@@ -211,14 +204,17 @@ func procCPU(b *testing.B, pid int) time.Duration {
 const clockTicks = 100
 
 // procRSS is the process's resident memory in MB.
-func procRSS(b *testing.B, pid int) float64 {
+func procRSS(b *testing.B, pid int) float64 { return procStatusMB(b, pid, "VmRSS:") }
+
+// procStatusMB reads a kB field of /proc/PID/status in MB.
+func procStatusMB(b *testing.B, pid int, field string) float64 {
 	b.Helper()
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		b.Fatal(err)
 	}
 	for _, l := range strings.Split(string(raw), "\n") {
-		if rest, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(l, field); ok {
 			kb, err := strconv.ParseFloat(strings.Fields(rest)[0], 64)
 			if err != nil {
 				b.Fatal(err)
@@ -226,7 +222,7 @@ func procRSS(b *testing.B, pid int) float64 {
 			return kb / 1024
 		}
 	}
-	b.Fatal("no VmRSS")
+	b.Fatalf("no %s in /proc/%d/status", field, pid)
 	return 0
 }
 
@@ -283,10 +279,10 @@ func measured(b *testing.B, clients int, devnetPID int, clientCPU func() time.Du
 	b.ReportMetric(ms(all[(len(all)*99)/100]), "p99-ms")
 }
 
-// benchV2Process measures litsignerd (a child process) against a v2 devnet
-// process.
-func benchV2Process(b *testing.B, bins binaries) {
-	dn, ann := startDevnetProcess(b, bins, devnet.ProtocolV2)
+// benchDaemonProcess measures litsignerd (a child process) against a
+// devnet process speaking protocol.
+func benchDaemonProcess(b *testing.B, bins binaries, protocol string) {
+	dn, ann := startDevnetProcess(b, bins, protocol)
 	dir := shortTempDir(b)
 	sock := filepath.Join(dir, "rpc.sock")
 	notify := filepath.Join(dir, "notify")
@@ -296,10 +292,21 @@ func benchV2Process(b *testing.B, bins binaries) {
 	}
 	defer ready.Close()
 	device := startNetworkEmulator(b, "speculos", emulator.NewBehaviour())
-	d := startChild(b, bins.litsignerd, []string{
-		"--network", "custom", "--node-urls", strings.Join(ann.Nodes, ","), "--threshold", strconv.Itoa(ann.Threshold),
+	args := []string{
 		"--device", device, "--socket", sock, "--notifications=false", "--log-level", "error", "--allow-unlocked-memory",
-	}, []string{"NOTIFY_SOCKET=" + notify, "XDG_CONFIG_HOME=" + dir, "XDG_RUNTIME_DIR=" + dir})
+	}
+	switch protocol {
+	case devnet.ProtocolNaga:
+		if ann.Chain == nil {
+			b.Fatal("Naga devnet announced no chain")
+		}
+		args = append(args, "--network", "naga-local", "--rpc-url", ann.Chain.RPCURL,
+			"--staking-address", ann.Chain.Contracts.Staking, "--price-feed-address", ann.Chain.Contracts.PriceFeed,
+			"--ledger-address", ann.Chain.Contracts.Ledger)
+	default:
+		args = append(args, "--network", "custom", "--node-urls", strings.Join(ann.Nodes, ","), "--threshold", strconv.Itoa(ann.Threshold))
+	}
+	d := startChild(b, bins.litsignerd, args, []string{"NOTIFY_SOCKET=" + notify, "XDG_CONFIG_HOME=" + dir, "XDG_RUNTIME_DIR=" + dir})
 	t0 := time.Now()
 	if err := d.cmd.Start(); err != nil {
 		b.Fatal(err)
@@ -311,6 +318,7 @@ func benchV2Process(b *testing.B, bins binaries) {
 	startup := time.Since(t0)
 	time.Sleep(200 * time.Millisecond) // let the runtime settle before reading idle memory
 	idle := procRSS(b, d.cmd.Process.Pid)
+	idleAnon := procStatusMB(b, d.cmd.Process.Pid, "RssAnon:")
 
 	conns := make([]*ipc.Client, 64)
 	for i := range conns {
@@ -322,7 +330,13 @@ func benchV2Process(b *testing.B, bins binaries) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		var r lit.ExecuteJSResult
-		return conns[w].Call(ctx, &r, "lit_executeJs", params)
+		if err := conns[w].Call(ctx, &r, "lit_executeJs", params); err != nil {
+			return err
+		}
+		if r.Signatures["sig1"].Signature == "" {
+			return errors.New("no signature sig1")
+		}
+		return nil
 	}
 	if err := call(0); err != nil { // approves the session
 		b.Fatalf("first call: %v (daemon stderr: %s)", err, d.stderr.String())
@@ -344,7 +358,10 @@ func benchV2Process(b *testing.B, bins binaries) {
 		}
 		b.ReportMetric(float64(startup.Microseconds())/1000, "startup-ms")
 		b.ReportMetric(idle, "idle-rss-MB")
+		b.ReportMetric(idleAnon, "idle-anon-MB")
 		b.ReportMetric(procRSS(b, d.cmd.Process.Pid), "rss-MB")
+		b.ReportMetric(procStatusMB(b, d.cmd.Process.Pid, "RssAnon:"), "anon-MB")
+		b.ReportMetric(procStatusMB(b, d.cmd.Process.Pid, "RssFile:"), "file-MB")
 	})
 }
 
@@ -365,91 +382,4 @@ func waitReady(c *net.UnixConn) error {
 			}
 		}
 	}
-}
-
-// benchNagaClient measures lit.Client in this process against a Naga
-// devnet process.
-func benchNagaClient(b *testing.B, bins binaries) {
-	dn, ann := startDevnetProcess(b, bins, devnet.ProtocolNaga)
-	if ann.Chain == nil {
-		b.Fatal("Naga devnet announced no chain")
-	}
-	network, err := lit.NagaNetwork("naga-local")
-	if err != nil {
-		b.Fatal(err)
-	}
-	network.ChainRPCURL = ann.Chain.RPCURL
-	network.Staking, network.PriceFeed = common.HexToAddress(ann.Chain.Contracts.Staking), common.HexToAddress(ann.Chain.Contracts.PriceFeed)
-	client, err := lit.NewClient(network)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer client.Close()
-	ctx := context.Background()
-	nonce, err := client.SessionNonce(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	wk, err := crypto.GenerateKey()
-	if err != nil {
-		b.Fatal(err)
-	}
-	key, err := lit.NewSessionKey()
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := lit.NewSession(ctx, key, benchSigner{wk}, lit.SessionOptions{Nonce: nonce})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Wipe()
-	digest := make([]int, 32)
-	for i := range digest {
-		digest[i] = 7 * (i + 1) % 256
-	}
-	req := lit.ExecuteJSRequest{Code: `(async () => {
-  await Lit.Actions.signEcdsa({ toSign: new Uint8Array(jsParams.toSign), publicKey, sigName: "sig1" });
-})();`, JSParams: map[string]any{"toSign": digest, "publicKey": "0x" + ann.PKPs[0].PublicKey}}
-	call := func(int) error {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		res, err := client.ExecuteJS(ctx, s, req)
-		if err == nil && res.Signatures["sig1"].Signature == "" {
-			err = errors.New("no signature sig1")
-		}
-		return err
-	}
-	if err := call(0); err != nil {
-		b.Fatal(err)
-	}
-	for _, clients := range []int{1, 8, 64} {
-		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			measured(b, clients, dn.cmd.Process.Pid, selfCPU(b), call)
-		})
-	}
-}
-
-// selfCPU reads this process's CPU time.
-func selfCPU(b *testing.B) func() time.Duration {
-	return func() time.Duration {
-		var ru syscall.Rusage
-		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-			b.Fatal(err)
-		}
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
-}
-
-// benchSigner is a wallet key signing personal messages (EIP-191).
-type benchSigner struct{ key *ecdsa.PrivateKey }
-
-func (w benchSigner) Address() common.Address { return crypto.PubkeyToAddress(w.key.PublicKey) }
-
-func (w benchSigner) SignPersonalMessage(_ context.Context, msg []byte) ([]byte, error) {
-	sig, err := crypto.Sign(accounts.TextHash(msg), w.key)
-	if err != nil {
-		return nil, err
-	}
-	sig[64] += 27
-	return sig, nil
 }
