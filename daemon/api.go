@@ -58,12 +58,17 @@ type litAPI struct {
 	exec     executor
 	audit    *auditor
 	network  func(context.Context) rpcapi.NetworkStatus
+	idle     *idleMemory // nil: memory is left to the Go runtime
 }
 
 // ExecuteJs runs a Lit Action with the session, prompting the device for a
 // session first when needed. The caller's disconnect cancels the node
 // requests.
 func (a *litAPI) ExecuteJs(ctx context.Context, p rpcapi.ExecuteJsParams) (*rpcapi.ExecuteResult, error) {
+	if a.idle != nil {
+		a.idle.begin()
+		defer a.idle.end()
+	}
 	what := slog.String("codeSha256", codeHash(p.Code))
 	if p.IPFSID != "" {
 		what = slog.String("ipfsId", p.IPFSID)

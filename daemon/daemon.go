@@ -70,6 +70,7 @@ type Daemon struct {
 	sessions *sessionManager
 	client   *lit.Client
 	balances *balanceCache // the payer's Ledger balance for lit_networkStatus
+	idle     *idleMemory   // gives a burst's garbage back to the kernel afterwards
 	wallets  WalletOpener
 	server   *ipc.Server
 	listener net.Listener
@@ -122,6 +123,7 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 		d.desktop.Close() // closed: every Show is a no-op
 	}
 	d.audit = newAuditor(d.log)
+	d.idle = newIdleMemory()
 
 	var dev *devnetEndpoints
 	d.wallets = opts.Wallets
@@ -195,7 +197,7 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 		Version:         opts.Version,
 		Logger:          d.log,
 	})
-	if err := d.server.RegisterName("lit", &litAPI{sessions: d.sessions, exec: d.client, audit: d.audit, network: d.networkStatus}); err != nil {
+	if err := d.server.RegisterName("lit", &litAPI{sessions: d.sessions, exec: d.client, audit: d.audit, network: d.networkStatus, idle: d.idle}); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	if err := d.server.RegisterName("wallet", &walletAPI{wallets: d.wallets, pin: d.pin, cfg: scfg, audit: d.audit}); err != nil {
@@ -285,6 +287,9 @@ loop:
 
 // closeResources wipes the session and releases what New made.
 func (d *Daemon) closeResources() {
+	if d.idle != nil {
+		d.idle.close()
+	}
 	if d.sessions != nil {
 		d.sessions.Close()
 	}
