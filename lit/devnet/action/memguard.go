@@ -46,7 +46,13 @@ func (r *run) installMemoryGuards() error {
 
 // guardStrings wraps String.prototype.repeat/padStart/padEnd.
 func (r *run) guardStrings() error {
-	proto := r.vm.Get("String").ToObject(r.vm).Get("prototype").ToObject(r.vm)
+	// A string primitive reaches String.prototype without building the
+	// String constructor.
+	proto := r.vm.ToValue("").ToObject(r.vm).Prototype()
+	if proto == nil {
+		//lint:ignore ST1005 "String" is the JavaScript global's name
+		return fmt.Errorf("String.prototype missing")
+	}
 	for _, s := range stringSizers {
 		orig, ok := goja.AssertFunction(proto.Get(s.name))
 		if !ok {
