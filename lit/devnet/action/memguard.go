@@ -131,6 +131,14 @@ func (r *run) guardBuffers() error {
 		if err := global.DefineDataProperty(name, proxy, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
 			return err
 		}
+		// Instances reach their constructor through prototype.constructor
+		// (new Uint8Array(1).constructor, and the typed arrays the API
+		// returns): it must be the guarded one too.
+		if proto, ok := c.Get("prototype").(*goja.Object); ok {
+			if err := proto.DefineDataProperty("constructor", proxy, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+				return err
+			}
+		}
 	}
 	if g.arrayBuffer == nil {
 		return fmt.Errorf("ArrayBuffer missing")
