@@ -7,11 +7,17 @@ import (
 	"github.com/dop251/goja"
 )
 
-// bufferConstructors are the globals replaced by bufferGuard. goja has no
-// SharedArrayBuffer; it is listed so that a goja that adds one is guarded.
-var bufferConstructors = []string{"ArrayBuffer", "SharedArrayBuffer", "Int8Array", "Uint8Array", "Uint8ClampedArray",
-	"Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float32Array", "Float64Array",
-	"BigInt64Array", "BigUint64Array"}
+// bufferConstructors are the globals replaced by bufferGuard, with the
+// bytes per element they allocate. goja has no SharedArrayBuffer; it is
+// listed so that a goja that adds one is guarded.
+var bufferConstructors = []struct {
+	name string
+	size float64
+}{
+	{"ArrayBuffer", 1}, {"SharedArrayBuffer", 1}, {"Int8Array", 1}, {"Uint8Array", 1}, {"Uint8ClampedArray", 1},
+	{"Int16Array", 2}, {"Uint16Array", 2}, {"Int32Array", 4}, {"Uint32Array", 4}, {"Float32Array", 4}, {"Float64Array", 8},
+	{"BigInt64Array", 8}, {"BigUint64Array", 8},
+}
 
 // stringSizers are the String.prototype methods whose result size follows
 // from their arguments. Each returns the bytes the call's result takes,
@@ -97,7 +103,6 @@ type bufferGuard struct {
 // guardedCtor is one replaced constructor.
 type guardedCtor struct {
 	target      *goja.Object
-	construct   goja.Constructor
 	size        float64    // BYTES_PER_ELEMENT, 1 for ArrayBuffer
 	hasInstance goja.Value // made on first use
 }
@@ -108,27 +113,17 @@ func (r *run) guardBuffers() error {
 	g := &bufferGuard{r: r, ctors: make([]guardedCtor, 0, len(bufferConstructors))}
 	global := r.vm.GlobalObject()
 	traps := &goja.ProxyTrapConfig{GetSym: g.getSym, Construct: g.construct}
-	for _, name := range bufferConstructors {
-		c, ok := global.Get(name).(*goja.Object)
+	for _, bc := range bufferConstructors {
+		c, ok := global.Get(bc.name).(*goja.Object)
 		if !ok {
 			continue
 		}
-		construct, ok := goja.AssertConstructor(c)
-		if !ok {
-			continue
-		}
-		if name == "ArrayBuffer" {
+		if bc.name == "ArrayBuffer" {
 			g.arrayBuffer = c
 		}
-		size := 1.0
-		if bpe := c.Get("BYTES_PER_ELEMENT"); bpe != nil {
-			if n := bpe.ToFloat(); n > 0 {
-				size = n
-			}
-		}
-		g.ctors = append(g.ctors, guardedCtor{target: c, construct: construct, size: size})
+		g.ctors = append(g.ctors, guardedCtor{target: c, size: bc.size})
 		proxy := r.vm.ToValue(r.vm.NewProxy(c, traps))
-		if err := global.DefineDataProperty(name, proxy, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+		if err := global.DefineDataProperty(bc.name, proxy, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
 			return err
 		}
 		// Instances reach their constructor through prototype.constructor
@@ -196,7 +191,11 @@ func (g *bufferGuard) construct(target *goja.Object, args []goja.Value, newTarge
 		}
 		panic(e)
 	}
-	obj, err := c.construct(newTarget, args...)
+	construct, ok := goja.AssertConstructor(target)
+	if !ok {
+		panic(g.r.vm.NewTypeError("not a constructor"))
+	}
+	obj, err := construct(newTarget, args...)
 	if err != nil {
 		panic(g.r.jsValueOf(err))
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/dop251/goja"
 )
 
 // TestBufferGuardPaths checks that every way to a buffer constructor is
@@ -58,5 +60,23 @@ LitActions.setResponse({response: checks.join()});`
 	}
 	if want := "true,true,true,true,true,true,true,true,true,true,true,true,true"; res.Response != want {
 		t.Errorf("got  %s\nwant %s", res.Response, want)
+	}
+}
+
+// TestBufferConstructorSizes checks the guard's element sizes against goja's.
+func TestBufferConstructorSizes(t *testing.T) {
+	vm := goja.New()
+	for _, bc := range bufferConstructors {
+		c, ok := vm.Get(bc.name).(*goja.Object)
+		if !ok {
+			continue
+		}
+		want := 1.0
+		if bpe := c.Get("BYTES_PER_ELEMENT"); bpe != nil {
+			want = bpe.ToFloat()
+		}
+		if bc.size != want {
+			t.Errorf("%s: size %v, goja's BYTES_PER_ELEMENT %v", bc.name, bc.size, want)
+		}
 	}
 }
