@@ -27,28 +27,16 @@ var unsupportedFunctions = []string{
 	"runOnce", "signAndCombineEcdsa",
 }
 
+// apiFunctions are LitActions' keys in order: the implemented functions,
+// then unsupportedFunctions.
+var apiFunctions = append([]string{
+	"signEcdsa", "ethPersonalSignMessageEcdsa", "setResponse", "pubkeyToTokenId",
+	"uint8arrayToString", "uint8arrayFromString",
+}, unsupportedFunctions...)
+
 // installAPI defines LitActions, Lit.Actions (the same object) and console.
 func (r *run) installAPI() error {
-	la := r.vm.NewObject()
-	funcs := map[string]func(goja.FunctionCall) goja.Value{
-		"signEcdsa":                   r.signEcdsa,
-		"ethPersonalSignMessageEcdsa": r.ethPersonalSignMessageEcdsa,
-		"setResponse":                 r.setResponse,
-		"pubkeyToTokenId":             r.pubkeyToTokenID,
-		"uint8arrayToString":          r.uint8arrayToString,
-		"uint8arrayFromString":        r.uint8arrayFromString,
-	}
-	for name, fn := range funcs {
-		if err := la.Set(name, fn); err != nil {
-			return err
-		}
-	}
-	for _, name := range unsupportedFunctions {
-		err := notSupported(name)
-		if err := la.Set(name, func(goja.FunctionCall) goja.Value { panic(r.jsError(err)) }); err != nil {
-			return err
-		}
-	}
+	la := newLazyObject(r.vm, apiFunctions, r.apiFunction)
 	lit := r.vm.NewObject()
 	if err := lit.Set("Actions", la); err != nil {
 		return err
@@ -63,6 +51,25 @@ func (r *run) installAPI() error {
 		return err
 	}
 	return r.installConsole()
+}
+
+// apiFunction makes the LitActions function called name.
+func (r *run) apiFunction(name string) goja.Value {
+	switch name {
+	case "signEcdsa":
+		return r.vm.ToValue(r.signEcdsa)
+	case "ethPersonalSignMessageEcdsa":
+		return r.vm.ToValue(r.ethPersonalSignMessageEcdsa)
+	case "setResponse":
+		return r.vm.ToValue(r.setResponse)
+	case "pubkeyToTokenId":
+		return r.vm.ToValue(r.pubkeyToTokenID)
+	case "uint8arrayToString":
+		return r.vm.ToValue(r.uint8arrayToString)
+	case "uint8arrayFromString":
+		return r.vm.ToValue(r.uint8arrayFromString)
+	}
+	return r.vm.ToValue(func(goja.FunctionCall) goja.Value { panic(r.jsError(notSupported(name))) })
 }
 
 // jsError makes a JavaScript Error carrying err's text and remembers err,

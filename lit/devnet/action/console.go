@@ -8,11 +8,13 @@ import (
 	"github.com/dop251/goja"
 )
 
+// consoleMethods are console's keys in order.
+var consoleMethods = []string{"log", "info", "warn", "error", "debug", "trace"}
+
 // installConsole defines console.log/info/warn/error/debug. Each call
 // appends one line to the logs: its arguments formatted and joined by
 // spaces, strings as-is and other values roughly as Node prints them.
 func (r *run) installConsole() error {
-	console := r.vm.NewObject()
 	logf := func(call goja.FunctionCall) goja.Value {
 		parts := make([]string, len(call.Arguments))
 		for i, a := range call.Arguments {
@@ -23,11 +25,8 @@ func (r *run) installConsole() error {
 		}
 		return goja.Undefined()
 	}
-	for _, name := range []string{"log", "info", "warn", "error", "debug", "trace"} {
-		if err := console.Set(name, logf); err != nil {
-			return err
-		}
-	}
+	// Each method is its own function, as in Node.
+	console := newLazyObject(r.vm, consoleMethods, func(string) goja.Value { return r.vm.ToValue(logf) })
 	return r.vm.Set("console", console)
 }
 

@@ -7,46 +7,36 @@ import (
 	"github.com/dop251/goja"
 )
 
-// bufferGuard replaces ArrayBuffer and the typed-array constructors with
-// proxies that announce the bytes a construction will allocate (a length,
-// or an array-like's length, times the element size) before it happens.
-// Construction goes on through Reflect.construct, so prototypes,
-// instanceof and subclassing behave as before.
-//
-// It runs before the action and leaves no name behind.
-const bufferGuard = `(function (announce) {
-	const AB = ArrayBuffer;
-	const names = ["ArrayBuffer", "SharedArrayBuffer", "Int8Array", "Uint8Array", "Uint8ClampedArray",
-		"Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float32Array", "Float64Array",
-		"BigInt64Array", "BigUint64Array"];
-	for (const name of names) {
-		const C = globalThis[name];
-		if (typeof C !== "function") continue;
-		const size = C.BYTES_PER_ELEMENT || 1;
-		const guarded = new Proxy(C, {
-			// goja's instanceof does not see through proxies: answer it.
-			get(target, key, receiver) {
-				if (key === Symbol.hasInstance) return (v) => v instanceof target;
-				return Reflect.get(target, key, receiver);
-			},
-			construct(target, args, newTarget) {
-				const a = args[0];
-				let n = 0;
-				if (a === null || (typeof a !== "object" && typeof a !== "function")) {
-					n = (typeof a === "bigint" || typeof a === "symbol") ? 0 : Number(a);
-				} else if (!(a instanceof AB)) {
-					n = Number(a.length);
-				}
-				if (!announce(n * size)) throw new RangeError("Array buffer allocation failed");
-				return Reflect.construct(target, args, newTarget);
-			},
-		});
-		Object.defineProperty(globalThis, name, {value: guarded, writable: true, configurable: true, enumerable: false});
-	}
-})`
+// bufferConstructors are the globals replaced by bufferGuard, with the
+// bytes per element they allocate. goja has no SharedArrayBuffer; it is
+// listed so that a goja that adds one is guarded.
+var bufferConstructors = []struct {
+	name string
+	size float64
+}{
+	{"ArrayBuffer", 1}, {"SharedArrayBuffer", 1}, {"Int8Array", 1}, {"Uint8Array", 1}, {"Uint8ClampedArray", 1},
+	{"Int16Array", 2}, {"Uint16Array", 2}, {"Int32Array", 4}, {"Uint32Array", 4}, {"Float32Array", 4}, {"Float64Array", 8},
+	{"BigInt64Array", 8}, {"BigUint64Array", 8},
+}
 
-// bufferGuardProgram is bufferGuard compiled once for every run.
-var bufferGuardProgram = goja.MustCompile("<memory guard>", bufferGuard, true)
+// stringSizers are the String.prototype methods whose result size follows
+// from their arguments. Each returns the bytes the call's result takes,
+// from the receiver's length n, its bytes per character and the call's
+// arguments.
+var stringSizers = []struct {
+	name string
+	size func(n, per int64, call goja.FunctionCall) float64
+}{
+	{"repeat", func(n, per int64, call goja.FunctionCall) float64 {
+		return float64(n*per) * call.Argument(0).ToFloat()
+	}},
+	{"padStart", func(_, per int64, call goja.FunctionCall) float64 {
+		return float64(per) * call.Argument(0).ToFloat()
+	}},
+	{"padEnd", func(_, per int64, call goja.FunctionCall) float64 {
+		return float64(per) * call.Argument(0).ToFloat()
+	}},
+}
 
 // installMemoryGuards checks, before they allocate, the built-ins whose
 // allocation follows from their arguments: one call such as
@@ -54,26 +44,28 @@ var bufferGuardProgram = goja.MustCompile("<memory guard>", bufferGuard, true)
 // Go runtime abort the whole process ("fatal error: out of memory"), which
 // no watchdog can prevent.
 func (r *run) installMemoryGuards() error {
-	proto := r.vm.Get("String").ToObject(r.vm).Get("prototype").ToObject(r.vm)
-	// Each sizer returns the bytes the call's result takes, from the
-	// receiver's length and bytes per character and the call's arguments.
-	sizers := map[string]func(n int64, per int64, call goja.FunctionCall) float64{
-		"repeat": func(n, per int64, call goja.FunctionCall) float64 {
-			return float64(n*per) * call.Argument(0).ToFloat()
-		},
-		"padStart": func(_, per int64, call goja.FunctionCall) float64 {
-			return float64(per) * call.Argument(0).ToFloat()
-		},
-		"padEnd": func(_, per int64, call goja.FunctionCall) float64 {
-			return float64(per) * call.Argument(0).ToFloat()
-		},
+	if err := r.guardStrings(); err != nil {
+		return err
 	}
-	for name, size := range sizers {
-		orig, ok := goja.AssertFunction(proto.Get(name))
+	return r.guardBuffers()
+}
+
+// guardStrings wraps String.prototype.repeat/padStart/padEnd.
+func (r *run) guardStrings() error {
+	// A string primitive reaches String.prototype without building the
+	// String constructor.
+	proto := r.vm.ToValue("").ToObject(r.vm).Prototype()
+	if proto == nil {
+		//lint:ignore ST1005 "String" is the JavaScript global's name
+		return fmt.Errorf("String.prototype missing")
+	}
+	for _, s := range stringSizers {
+		orig, ok := goja.AssertFunction(proto.Get(s.name))
 		if !ok {
 			//lint:ignore ST1005 "String" is the JavaScript global's name
-			return fmt.Errorf("String.prototype.%s missing", name)
+			return fmt.Errorf("String.prototype.%s missing", s.name)
 		}
+		size := s.size
 		guarded := func(call goja.FunctionCall) goja.Value {
 			if !goja.IsUndefined(call.This) && !goja.IsNull(call.This) {
 				s := call.This.String()
@@ -87,23 +79,153 @@ func (r *run) installMemoryGuards() error {
 			}
 			return v
 		}
-		if err := proto.DefineDataProperty(name, r.vm.ToValue(guarded), goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE); err != nil {
+		if err := proto.DefineDataProperty(s.name, r.vm.ToValue(guarded), goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE); err != nil {
 			return err
 		}
 	}
-	install, err := r.vm.RunProgram(bufferGuardProgram)
+	return nil
+}
+
+// bufferGuard replaces ArrayBuffer and the typed-array constructors with
+// proxies that announce the bytes a construction will allocate (a length,
+// or an array-like's length, times the element size) before it happens.
+// Construction goes on with the original constructor and the same
+// newTarget, so prototypes, instanceof and subclassing behave as before.
+// The proxies are native (Go traps, one handler for all of them): a
+// JavaScript handler cost a third of a whole run to set up.
+type bufferGuard struct {
+	r           *run
+	arrayBuffer *goja.Object // the original ArrayBuffer
+	ctors       []guardedCtor
+	reflectGet  goja.Callable // Reflect.get, looked up on first use
+}
+
+// guardedCtor is one replaced constructor.
+type guardedCtor struct {
+	target      *goja.Object
+	size        float64    // BYTES_PER_ELEMENT, 1 for ArrayBuffer
+	hasInstance goja.Value // made on first use
+}
+
+// guardBuffers replaces the buffer constructors by guarded proxies. It
+// leaves no name behind.
+func (r *run) guardBuffers() error {
+	g := &bufferGuard{r: r, ctors: make([]guardedCtor, 0, len(bufferConstructors))}
+	global := r.vm.GlobalObject()
+	traps := &goja.ProxyTrapConfig{GetSym: g.getSym, Construct: g.construct}
+	for _, bc := range bufferConstructors {
+		c, ok := global.Get(bc.name).(*goja.Object)
+		if !ok {
+			continue
+		}
+		if bc.name == "ArrayBuffer" {
+			g.arrayBuffer = c
+		}
+		g.ctors = append(g.ctors, guardedCtor{target: c, size: bc.size})
+		proxy := r.vm.ToValue(r.vm.NewProxy(c, traps))
+		if err := global.DefineDataProperty(bc.name, proxy, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+			return err
+		}
+		// Instances reach their constructor through prototype.constructor
+		// (new Uint8Array(1).constructor, and the typed arrays the API
+		// returns): it must be the guarded one too.
+		if proto, ok := c.Get("prototype").(*goja.Object); ok {
+			if err := proto.DefineDataProperty("constructor", proxy, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+				return err
+			}
+		}
+	}
+	if g.arrayBuffer == nil {
+		return fmt.Errorf("ArrayBuffer missing")
+	}
+	return nil
+}
+
+// ctor returns the entry of target.
+func (g *bufferGuard) ctor(target *goja.Object) *guardedCtor {
+	for i := range g.ctors {
+		if g.ctors[i].target == target {
+			return &g.ctors[i]
+		}
+	}
+	panic(fmt.Sprintf("buffer guard: unknown target %v", target)) // unreachable: each proxy has its own target
+}
+
+// getSym answers instanceof, which goja does not see through a proxy, and
+// forwards every other symbol property (Symbol.species is a getter that
+// must see the proxy as its receiver).
+func (g *bufferGuard) getSym(target *goja.Object, sym *goja.Symbol, receiver goja.Value) goja.Value {
+	vm := g.r.vm
+	if sym == goja.SymHasInstance {
+		c := g.ctor(target)
+		if c.hasInstance == nil {
+			c.hasInstance = vm.ToValue(func(call goja.FunctionCall) goja.Value {
+				return vm.ToValue(vm.InstanceOf(call.Argument(0), target))
+			})
+		}
+		return c.hasInstance
+	}
+	if g.reflectGet == nil {
+		get, ok := goja.AssertFunction(vm.Get("Reflect").ToObject(vm).Get("get"))
+		if !ok {
+			panic(vm.NewTypeError("Reflect.get missing"))
+		}
+		g.reflectGet = get
+	}
+	v, err := g.reflectGet(goja.Undefined(), target, sym, receiver)
 	if err != nil {
-		return err
+		panic(g.r.jsValueOf(err))
 	}
-	fn, ok := goja.AssertFunction(install)
+	return v
+}
+
+// construct announces the allocation of `new target(...args)`, then
+// constructs it.
+func (g *bufferGuard) construct(target *goja.Object, args []goja.Value, newTarget *goja.Object) *goja.Object {
+	c := g.ctor(target)
+	if !g.r.announce(g.elements(args) * c.size) {
+		vm := g.r.vm
+		e, err := vm.New(vm.Get("RangeError"), vm.ToValue("Array buffer allocation failed"))
+		if err != nil {
+			panic(g.r.jsValueOf(err))
+		}
+		panic(e)
+	}
+	construct, ok := goja.AssertConstructor(target)
 	if !ok {
-		return fmt.Errorf("buffer guard is not a function")
+		panic(g.r.vm.NewTypeError("not a constructor"))
 	}
-	announce := func(call goja.FunctionCall) goja.Value {
-		return r.vm.ToValue(r.announce(call.Argument(0).ToFloat()))
+	obj, err := construct(newTarget, args...)
+	if err != nil {
+		panic(g.r.jsValueOf(err))
 	}
-	_, err = fn(goja.Undefined(), r.vm.ToValue(announce))
-	return err
+	return obj
+}
+
+// elements is the number of elements a construction with args allocates,
+// as the constructor will read it: Number(length) for a primitive (0 for a
+// BigInt or a Symbol, which the constructor rejects), Number(a.length) for
+// an object other than an ArrayBuffer (whose memory already exists).
+func (g *bufferGuard) elements(args []goja.Value) float64 {
+	a := goja.Undefined()
+	if len(args) > 0 {
+		a = args[0]
+	}
+	obj, isObj := a.(*goja.Object)
+	if !isObj {
+		if _, isSym := a.(*goja.Symbol); isSym || goja.IsBigInt(a) {
+			return 0
+		}
+		return a.ToFloat()
+	}
+	if g.r.vm.InstanceOf(obj, g.arrayBuffer) {
+		return 0
+	}
+	n := obj.Get("length")
+	if n == nil {
+		return math.NaN()
+	}
+	return n.ToFloat()
 }
 
 // announce reports whether the run may allocate want bytes at once. If not,

@@ -60,14 +60,14 @@ func Run(ctx context.Context, src string, params map[string]any, env Env, limits
 	// it no longer touches res.
 	done := make(chan error, 1)
 	r.meter = watchdog.register(limits.MaxMemory, func(e *MemoryLimitError) { stopForMemory(e) })
-	go func() {
+	goRun(func() {
 		// The account stays open until the VM stops, even after Run gave
 		// up on it, so that what it still allocates is charged.
 		defer watchdog.unregister(r.meter)
 		r.meter.enter()
 		defer r.meter.leave()
 		done <- r.execSafely(src, paramsJSON)
-	}()
+	})
 	select {
 	case err := <-done:
 		res.Logs = r.logs.b.String()
@@ -167,14 +167,10 @@ func (r *run) exec(src string, paramsJSON []byte) error {
 	return nil
 }
 
-// setParams defines each jsParam as a global, decoded by the VM's own
-// JSON.parse so that arrays and objects are plain JavaScript values.
+// setParams defines each jsParam as a global, with the values JSON.parse
+// would give (plain objects and arrays; see paramsDecoder).
 func (r *run) setParams(paramsJSON []byte) error {
-	parse, ok := goja.AssertFunction(r.vm.Get("JSON").ToObject(r.vm).Get("parse"))
-	if !ok {
-		return fmt.Errorf("%w: JSON.parse missing", ErrInternal)
-	}
-	v, err := parse(goja.Undefined(), r.vm.ToValue(string(paramsJSON)))
+	v, err := decodeParams(r.vm, paramsJSON)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidParams, err)
 	}

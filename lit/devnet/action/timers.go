@@ -59,17 +59,20 @@ func (r *run) installTimers() error {
 		}
 		return goja.Undefined()
 	}
-	defs := map[string]func(goja.FunctionCall) goja.Value{
-		"setTimeout":    func(c goja.FunctionCall) goja.Value { return add(c, false) },
-		"setInterval":   func(c goja.FunctionCall) goja.Value { return add(c, true) },
-		"clearTimeout":  clear,
-		"clearInterval": clear,
-		"fetch": func(goja.FunctionCall) goja.Value {
+	defs := []struct {
+		name string
+		fn   func(goja.FunctionCall) goja.Value
+	}{
+		{"setTimeout", func(c goja.FunctionCall) goja.Value { return add(c, false) }},
+		{"setInterval", func(c goja.FunctionCall) goja.Value { return add(c, true) }},
+		{"clearTimeout", clear},
+		{"clearInterval", clear},
+		{"fetch", func(goja.FunctionCall) goja.Value {
 			panic(r.jsError(fmt.Errorf("fetch is %w (the devnet has no network access)", ErrNotSupported)))
-		},
+		}},
 	}
-	for name, fn := range defs {
-		if err := r.vm.Set(name, fn); err != nil {
+	for _, d := range defs {
+		if err := r.vm.Set(d.name, d.fn); err != nil {
 			return err
 		}
 	}
