@@ -163,7 +163,9 @@ func (nd *node) serveNagaExecute(w http.ResponseWriter, r *http.Request, body []
 			"payload.verification_key must be the client's x25519 public key (64 hex digits)", err.Error())))
 		return
 	}
-	reply, nerr := nd.nagaExecute(r, env)
+	// One box key opens the request and seals the reply.
+	key := nd.naga.box.SharedKey(client)
+	reply, nerr := nd.nagaExecute(r, env, key)
 	var res nagawire.Result
 	var err error
 	status := http.StatusOK
@@ -177,14 +179,14 @@ func (nd *node) serveNagaExecute(w http.ResponseWriter, r *http.Request, body []
 	_, _ = rand.Read(random[:])
 	sealed := nagawire.Envelope{
 		Version: nagawire.EnvelopeVersion,
-		Payload: nagawire.Seal(nd.naga.identity, client, marshalResult(res), random, nd.net.cfg.Now()),
+		Payload: key.Seal(marshalResult(res), random, nd.net.cfg.Now()),
 	}
 	writeJSON(w, status, sealed)
 }
 
 // nagaExecute is an execute request after its envelope parsed: it returns
 // the JSON of the ExecuteResponse.
-func (nd *node) nagaExecute(r *http.Request, env nagawire.Envelope) ([]byte, *NodeError) {
+func (nd *node) nagaExecute(r *http.Request, env nagawire.Envelope, key *nagawire.SharedKey) ([]byte, *NodeError) {
 	if env.Version != nagawire.EnvelopeVersion {
 		return nil, nodeError(http.StatusBadRequest, KindValidation, CodeE2EE,
 			fmt.Sprintf("envelope version %q is not supported (want %q)", truncate(env.Version, 16), nagawire.EnvelopeVersion))
@@ -192,7 +194,7 @@ func (nd *node) nagaExecute(r *http.Request, env nagawire.Envelope) ([]byte, *No
 	if nerr := nd.checkEpoch(env.Epoch); nerr != nil {
 		return nil, nerr
 	}
-	plain, _, err := nagawire.Open(nd.naga.identity, env.Payload)
+	plain, err := key.Open(env.Payload)
 	if err != nil {
 		msg := "the request does not decrypt with this node's identity key (encrypt it to the nodeIdentityKey of this node's handshake)"
 		if errors.Is(err, nagawire.ErrEnvelope) {

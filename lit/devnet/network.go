@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/litsigner/litsigner/lit"
 	"github.com/litsigner/litsigner/lit/devnet/action"
 )
@@ -128,7 +129,8 @@ func (n *Network) deal() error {
 	keys := newEntropy(cfg.Seed, "pkp")
 	n.nodes = make([]*node, cfg.Nodes)
 	for i := range n.nodes {
-		n.nodes[i] = &node{net: n, index: i, verified: lit.NewVerifyCache(0)}
+		n.nodes[i] = &node{net: n, index: i, verified: lit.NewVerifyCache(0),
+			lagrange: newBoundedCache[setMask, secp256k1.ModNScalar](maxLagrangeSets)}
 	}
 	for p := 0; p < cfg.PKPs; p++ {
 		key, shares, err := dealPKP(keys, cfg.Nodes, cfg.Threshold)

@@ -30,6 +30,8 @@ type node struct {
 	// node has already verified (a session sends the same ones with
 	// every request).
 	verified *lit.VerifyCache
+	// lagrange holds the node's Lagrange weight per signing set.
+	lagrange *boundedCache[setMask, secp256k1.ModNScalar]
 }
 
 // protocol is one wire protocol's HTTP codec: its endpoints and how it
@@ -167,7 +169,8 @@ func (nd *node) signShare(nonceKey string, set []int, sr action.SignRequest) (ec
 		_, _ = rand.Read(out.s[:])
 		return out, nil
 	}
-	out.s = signatureShare(nd.index, set, &nd.keyShares[idx], &p, &m)
+	lambda := nd.lagrangeOf(set)
+	out.s = signatureShare(&lambda, &nd.keyShares[idx], &p, &m)
 	return out, nil
 }
 
