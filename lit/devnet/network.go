@@ -2,6 +2,7 @@ package devnet
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/litsigner/litsigner/lit"
 	"github.com/litsigner/litsigner/lit/devnet/action"
+	"github.com/litsigner/litsigner/lit/internal/nagawire"
 )
 
 // shutdownTimeout bounds the graceful part of Close.
@@ -130,7 +132,9 @@ func (n *Network) deal() error {
 	n.nodes = make([]*node, cfg.Nodes)
 	for i := range n.nodes {
 		n.nodes[i] = &node{net: n, index: i, verified: lit.NewVerifyCache(0),
-			lagrange: newBoundedCache[setMask, secp256k1.ModNScalar](maxLagrangeSets)}
+			lagrange: newBoundedCache[setMask, secp256k1.ModNScalar](maxLagrangeSets),
+			nagaSigs: newBoundedCache[[sha256.Size]byte, *nagawire.SessionSigMessage](lit.DefaultVerifyCacheSize),
+			v2Addrs:  newBoundedCache[[sha256.Size]byte, string](lit.DefaultVerifyCacheSize)}
 	}
 	for p := 0; p < cfg.PKPs; p++ {
 		key, shares, err := dealPKP(keys, cfg.Nodes, cfg.Threshold)

@@ -3,6 +3,7 @@ package devnet
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"mime"
@@ -14,6 +15,7 @@ import (
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/litsigner/litsigner/lit"
 	"github.com/litsigner/litsigner/lit/devnet/action"
+	"github.com/litsigner/litsigner/lit/internal/nagawire"
 )
 
 // node is one devnet node: an HTTP handler holding its own key shares.
@@ -32,6 +34,12 @@ type node struct {
 	verified *lit.VerifyCache
 	// lagrange holds the node's Lagrange weight per signing set.
 	lagrange *boundedCache[setMask, secp256k1.ModNScalar]
+	// nagaSigs holds the Naga session signatures this node has verified
+	// (their bytes' checks), by a hash of those bytes.
+	nagaSigs *boundedCache[[sha256.Size]byte, *nagawire.SessionSigMessage]
+	// v2Addrs holds the nodeAddress of the v2 session signatures seen, by
+	// a hash of their signedMessage.
+	v2Addrs *boundedCache[[sha256.Size]byte, string]
 }
 
 // protocol is one wire protocol's HTTP codec: its endpoints and how it
