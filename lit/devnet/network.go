@@ -134,7 +134,8 @@ func (n *Network) deal() error {
 		n.nodes[i] = &node{net: n, index: i, verified: lit.NewVerifyCache(0),
 			lagrange: newBoundedCache[setMask, secp256k1.ModNScalar](maxLagrangeSets),
 			nagaSigs: newBoundedCache[[sha256.Size]byte, *nagawire.SessionSigMessage](lit.DefaultVerifyCacheSize),
-			v2Addrs:  newBoundedCache[[sha256.Size]byte, string](lit.DefaultVerifyCacheSize)}
+			v2Addrs:  newBoundedCache[[sha256.Size]byte, string](lit.DefaultVerifyCacheSize),
+			authSigs: newBoundedCache[[sha256.Size]byte, lit.AuthSig](maxCachedAuthSigs)}
 	}
 	for p := 0; p < cfg.PKPs; p++ {
 		key, shares, err := dealPKP(keys, cfg.Nodes, cfg.Threshold)

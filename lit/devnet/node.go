@@ -40,6 +40,9 @@ type node struct {
 	// v2Addrs holds the nodeAddress of the v2 session signatures seen, by
 	// a hash of their signedMessage.
 	v2Addrs *boundedCache[[sha256.Size]byte, string]
+	// authSigs holds the v2 authSig values decoded, by a hash of their
+	// JSON bytes.
+	authSigs *boundedCache[[sha256.Size]byte, lit.AuthSig]
 }
 
 // protocol is one wire protocol's HTTP codec: its endpoints and how it

@@ -78,7 +78,7 @@ func (nd *node) serveV2Execute(w http.ResponseWriter, r *http.Request, body []by
 }
 
 func (nd *node) v2Execute(r *http.Request, body []byte) (*executeReply, *NodeError) {
-	req, nerr := parseExecuteRequest(body)
+	req, nerr := nd.parseExecute(body)
 	if nerr != nil {
 		return nil, nerr
 	}
