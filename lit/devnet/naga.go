@@ -21,6 +21,8 @@ type nagaNode struct {
 	// identity is the node's x25519 key pair: the E2EE key the handshake
 	// announces as nodeIdentityKey.
 	identity nagawire.KeyPair
+	// box is identity prepared for x25519 (one product per request).
+	box *nagawire.Identity
 	// stakerAddress is the node's address in the Staking contract.
 	stakerAddress common.Address
 	// serverPublicKey is the handshake's (unused) serverPublicKey.
@@ -49,6 +51,9 @@ func (n *Network) dealNaga() error {
 			return fmt.Errorf("devnet: naga identity key %d: %w", i, err)
 		}
 		nn.identity = kp
+		if nn.box, err = nagawire.NewIdentity(kp); err != nil {
+			return fmt.Errorf("devnet: naga identity key %d: %w", i, err)
+		}
 		nn.stakerAddress = common.BytesToAddress(crypto.Keccak256(n.netKey[:], []byte("staker"), binary.BigEndian.AppendUint32(nil, uint32(i)))[12:])
 		nn.serverPublicKey = hex.EncodeToString(n.derive("server", uint64(i)))
 		nd.naga = nn

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -163,7 +165,9 @@ func (nd *node) serveNagaExecute(w http.ResponseWriter, r *http.Request, body []
 			"payload.verification_key must be the client's x25519 public key (64 hex digits)", err.Error())))
 		return
 	}
-	reply, nerr := nd.nagaExecute(r, env)
+	// One box key opens the request and seals the reply.
+	key := nd.naga.box.SharedKey(client)
+	reply, nerr := nd.nagaExecute(r, env, key)
 	var res nagawire.Result
 	var err error
 	status := http.StatusOK
@@ -177,14 +181,14 @@ func (nd *node) serveNagaExecute(w http.ResponseWriter, r *http.Request, body []
 	_, _ = rand.Read(random[:])
 	sealed := nagawire.Envelope{
 		Version: nagawire.EnvelopeVersion,
-		Payload: nagawire.Seal(nd.naga.identity, client, marshalResult(res), random, nd.net.cfg.Now()),
+		Payload: key.Seal(marshalResult(res), random, nd.net.cfg.Now()),
 	}
 	writeJSON(w, status, sealed)
 }
 
 // nagaExecute is an execute request after its envelope parsed: it returns
 // the JSON of the ExecuteResponse.
-func (nd *node) nagaExecute(r *http.Request, env nagawire.Envelope) ([]byte, *NodeError) {
+func (nd *node) nagaExecute(r *http.Request, env nagawire.Envelope, key *nagawire.SharedKey) ([]byte, *NodeError) {
 	if env.Version != nagawire.EnvelopeVersion {
 		return nil, nodeError(http.StatusBadRequest, KindValidation, CodeE2EE,
 			fmt.Sprintf("envelope version %q is not supported (want %q)", truncate(env.Version, 16), nagawire.EnvelopeVersion))
@@ -192,7 +196,7 @@ func (nd *node) nagaExecute(r *http.Request, env nagawire.Envelope) ([]byte, *No
 	if nerr := nd.checkEpoch(env.Epoch); nerr != nil {
 		return nil, nerr
 	}
-	plain, _, err := nagawire.Open(nd.naga.identity, env.Payload)
+	plain, err := key.Open(env.Payload)
 	if err != nil {
 		msg := "the request does not decrypt with this node's identity key (encrypt it to the nodeIdentityKey of this node's handshake)"
 		if errors.Is(err, nagawire.ErrEnvelope) {
@@ -351,23 +355,9 @@ func (nd *node) verifyNagaSession(sig nagawire.AuthSig, cid string) *NodeError {
 		return unauthorized(fmt.Sprintf("algo must be %q and derivedVia %q", nagawire.SessionSigAlgo, nagawire.SessionSigDerivedVia),
 			fmt.Sprintf("algo %q derivedVia %q", truncate(sig.Algo, 32), truncate(sig.DerivedVia, 64)))
 	}
-	pub, err := hex.DecodeString(sig.Address)
-	if err != nil || len(pub) != ed25519.PublicKeySize {
-		return unauthorized("address must be the session's ed25519 public key (64 hex digits)")
-	}
-	raw, err := hex.DecodeString(strings.TrimPrefix(sig.Sig, "0x"))
-	if err != nil || len(raw) != ed25519.SignatureSize {
-		return unauthorized("sig must be a 64-byte ed25519 signature in hex")
-	}
-	if !ed25519.Verify(ed25519.PublicKey(pub), []byte(sig.SignedMessage), raw) {
-		return unauthorized("the ed25519 signature does not verify over signedMessage with the session key")
-	}
-	msg, err := nagawire.ParseSessionSigMessage([]byte(sig.SignedMessage))
-	if err != nil {
-		return unauthorized("signedMessage is not a Naga session message", err.Error())
-	}
-	if !strings.EqualFold(msg.SessionKey, sig.Address) {
-		return unauthorized("sessionKey is not the key that signed", "sessionKey "+truncate(msg.SessionKey, 80))
+	msg, nerr := nd.nagaSessionMessage(sig, unauthorized)
+	if nerr != nil {
+		return nerr
 	}
 	if !slices.Contains(nd.urls, msg.NodeAddress) {
 		return unauthorized("it was signed for another node (nodeAddress)",
@@ -397,13 +387,60 @@ func (nd *node) verifyNagaSession(sig nagawire.AuthSig, cid string) *NodeError {
 		return unauthorized(fmt.Sprintf("the last capability must be the wallet's SIWE signature (derivedVia %q)", nagawire.WalletSigDerivedVia),
 			"derivedVia "+strconv.Quote(truncate(capSig.DerivedVia, 64)))
 	}
-	err = nd.verified.VerifyCapability(lit.AuthSig{
+	err := nd.verified.VerifyCapability(lit.AuthSig{
 		Sig: capSig.Sig, DerivedVia: capSig.DerivedVia, SignedMessage: capSig.SignedMessage, Address: capSig.Address, Algo: capSig.Algo,
 	}, strings.ToLower(sig.Address), now, cid)
 	if err != nil {
 		return unauthorized("the wallet capability: "+strings.TrimPrefix(err.Error(), "lit: session signature: "), err.Error())
 	}
 	return nil
+}
+
+// nagaSessionMessage runs the checks of a session signature that depend on
+// its bytes alone (address and sig well formed, the ed25519 signature over
+// signedMessage, the message's grammar, sessionKey the signing key) and
+// returns the parsed message. A session sends the same signature with every
+// request, so a success is remembered by the exact bytes of the signature's
+// fields (nd.nagaSigs); failures are checked again each time.
+func (nd *node) nagaSessionMessage(sig nagawire.AuthSig, unauthorized func(string, ...string) *NodeError) (*nagawire.SessionSigMessage, *NodeError) {
+	key := nagaSigKey(sig)
+	if msg, ok := nd.nagaSigs.get(key); ok {
+		return msg, nil
+	}
+	pub, err := hex.DecodeString(sig.Address)
+	if err != nil || len(pub) != ed25519.PublicKeySize {
+		return nil, unauthorized("address must be the session's ed25519 public key (64 hex digits)")
+	}
+	raw, err := hex.DecodeString(strings.TrimPrefix(sig.Sig, "0x"))
+	if err != nil || len(raw) != ed25519.SignatureSize {
+		return nil, unauthorized("sig must be a 64-byte ed25519 signature in hex")
+	}
+	if !ed25519.Verify(ed25519.PublicKey(pub), []byte(sig.SignedMessage), raw) {
+		return nil, unauthorized("the ed25519 signature does not verify over signedMessage with the session key")
+	}
+	msg, err := nagawire.ParseSessionSigMessage([]byte(sig.SignedMessage))
+	if err != nil {
+		return nil, unauthorized("signedMessage is not a Naga session message", err.Error())
+	}
+	if !strings.EqualFold(msg.SessionKey, sig.Address) {
+		return nil, unauthorized("sessionKey is not the key that signed", "sessionKey "+truncate(msg.SessionKey, 80))
+	}
+	return nd.nagaSigs.put(key, &msg), nil
+}
+
+// nagaSigKey hashes the fields of sig the byte checks read, each
+// length-prefixed so that no two signatures share a key.
+func nagaSigKey(sig nagawire.AuthSig) [sha256.Size]byte {
+	h := sha256.New()
+	var n [8]byte
+	for _, f := range []string{sig.Sig, sig.SignedMessage, sig.Address} {
+		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
+		h.Write(n[:])
+		io.WriteString(h, f)
+	}
+	var out [sha256.Size]byte
+	h.Sum(out[:0])
+	return out
 }
 
 // checkPayment refuses a maxPrice below this node's current price, and

@@ -2,6 +2,7 @@ package devnet
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,8 +12,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/litsigner/litsigner/lit"
 	"github.com/litsigner/litsigner/lit/devnet/action"
+	"github.com/litsigner/litsigner/lit/internal/nagawire"
 )
 
 // shutdownTimeout bounds the graceful part of Close.
@@ -128,7 +131,11 @@ func (n *Network) deal() error {
 	keys := newEntropy(cfg.Seed, "pkp")
 	n.nodes = make([]*node, cfg.Nodes)
 	for i := range n.nodes {
-		n.nodes[i] = &node{net: n, index: i, verified: lit.NewVerifyCache(0)}
+		n.nodes[i] = &node{net: n, index: i, verified: lit.NewVerifyCache(0),
+			lagrange: newBoundedCache[setMask, secp256k1.ModNScalar](maxLagrangeSets),
+			nagaSigs: newBoundedCache[[sha256.Size]byte, *nagawire.SessionSigMessage](lit.DefaultVerifyCacheSize),
+			v2Addrs:  newBoundedCache[[sha256.Size]byte, string](lit.DefaultVerifyCacheSize),
+			authSigs: newBoundedCache[[sha256.Size]byte, lit.AuthSig](maxCachedAuthSigs)}
 	}
 	for p := 0; p < cfg.PKPs; p++ {
 		key, shares, err := dealPKP(keys, cfg.Nodes, cfg.Threshold)

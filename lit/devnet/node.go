@@ -3,6 +3,7 @@ package devnet
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"mime"
@@ -14,6 +15,7 @@ import (
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/litsigner/litsigner/lit"
 	"github.com/litsigner/litsigner/lit/devnet/action"
+	"github.com/litsigner/litsigner/lit/internal/nagawire"
 )
 
 // node is one devnet node: an HTTP handler holding its own key shares.
@@ -30,6 +32,17 @@ type node struct {
 	// node has already verified (a session sends the same ones with
 	// every request).
 	verified *lit.VerifyCache
+	// lagrange holds the node's Lagrange weight per signing set.
+	lagrange *boundedCache[setMask, secp256k1.ModNScalar]
+	// nagaSigs holds the Naga session signatures this node has verified
+	// (their bytes' checks), by a hash of those bytes.
+	nagaSigs *boundedCache[[sha256.Size]byte, *nagawire.SessionSigMessage]
+	// v2Addrs holds the nodeAddress of the v2 session signatures seen, by
+	// a hash of their signedMessage.
+	v2Addrs *boundedCache[[sha256.Size]byte, string]
+	// authSigs holds the v2 authSig values decoded, by a hash of their
+	// JSON bytes.
+	authSigs *boundedCache[[sha256.Size]byte, lit.AuthSig]
 }
 
 // protocol is one wire protocol's HTTP codec: its endpoints and how it
@@ -59,7 +72,7 @@ func (nd *node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Read the body first: the server only notices a client that hangs up
 	// once the body is consumed, and a slow node must stop waiting then.
-	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, nd.net.cfg.MaxBodySize))
+	body, readErr := readBody(w, r, nd.net.cfg.MaxBodySize)
 	fault := nd.net.Fault(nd.index)
 	if fault.Latency > 0 {
 		t := time.NewTimer(fault.Latency)
@@ -107,6 +120,31 @@ func (nd *node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	handle(nd, w, r, body, reqID)
+}
+
+// readBody reads the whole body, at most max bytes (a longer one fails
+// with *http.MaxBytesError). A body that announces its length is read into
+// a buffer of that size at once, instead of io.ReadAll's doublings from
+// 512 bytes.
+func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, max)
+	if r.ContentLength <= 0 || r.ContentLength > max {
+		return io.ReadAll(body)
+	}
+	// One byte more than announced, so that reaching EOF needs no growth.
+	buf := make([]byte, 0, r.ContentLength+1)
+	for {
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case err == io.EOF:
+			return buf, nil
+		case err != nil:
+			return buf, err
+		case len(buf) == cap(buf):
+			buf = append(buf, 0)[:len(buf)] // grow, as io.ReadAll does
+		}
+	}
 }
 
 // runAction is the protocol-neutral middle of an execute request: authorize
@@ -167,7 +205,8 @@ func (nd *node) signShare(nonceKey string, set []int, sr action.SignRequest) (ec
 		_, _ = rand.Read(out.s[:])
 		return out, nil
 	}
-	out.s = signatureShare(nd.index, set, &nd.keyShares[idx], &p, &m)
+	lambda := nd.lagrangeOf(set)
+	out.s = signatureShare(&lambda, &nd.keyShares[idx], &p, &m)
 	return out, nil
 }
 

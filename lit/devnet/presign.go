@@ -19,6 +19,7 @@ import (
 const (
 	signingSetTTL    = 10 * time.Minute
 	maxSigningSets   = 4096
+	maxPresigs       = 4096
 	maxMessageLength = 32
 )
 
@@ -33,9 +34,22 @@ type dealer struct {
 	nonceKey         []byte
 	now              func() time.Time
 
+	// presigs holds the presignatures of recent signatures, so that the
+	// nodes answering one request derive R = k·G once between them (each
+	// would compute the same point).
+	presigs *boundedCache[[sha256.Size]byte, *presignEntry]
+
 	mu    sync.Mutex
 	sets  map[string]signingSet
 	order []string // request keys, oldest first, for eviction
+}
+
+// presignEntry is one cached presignature, derived by the first node that
+// asks for it.
+type presignEntry struct {
+	once sync.Once
+	p    presignature
+	err  error
 }
 
 type signingSet struct {
@@ -48,7 +62,8 @@ func newDealer(r io.Reader, nodes, threshold int, now func() time.Time) (*dealer
 	if _, err := io.ReadFull(r, key); err != nil {
 		return nil, fmt.Errorf("devnet: nonce key: %w", err)
 	}
-	return &dealer{nodes: nodes, threshold: threshold, nonceKey: key, now: now, sets: map[string]signingSet{}}, nil
+	return &dealer{nodes: nodes, threshold: threshold, nonceKey: key, now: now, sets: map[string]signingSet{},
+		presigs: newBoundedCache[[sha256.Size]byte, *presignEntry](maxPresigs)}, nil
 }
 
 // signingSet returns the node indexes that sign for this request: the first
@@ -97,11 +112,34 @@ type presignature struct {
 	kinv   secp256k1.ModNScalar
 }
 
-// presign derives the nonce of one signature: k = HMAC(nonceKey, pkp,
-// request, sigName, message, counter) reduced mod n. The same logical
+// presign returns the presignature of one signature (see derivePresign),
+// computed once for all the nodes that ask for it. The caller gets its own
+// copy, which it may zero.
+func (d *dealer) presign(pkp int, reqKey, sigName string, msg []byte) (presignature, error) {
+	h := sha256.New()
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], uint32(pkp))
+	h.Write(b[:])
+	for _, part := range [][]byte{[]byte(reqKey), []byte(sigName), msg} {
+		binary.BigEndian.PutUint32(b[:], uint32(len(part)))
+		h.Write(b[:])
+		h.Write(part)
+	}
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	e, ok := d.presigs.get(key)
+	if !ok {
+		e = d.presigs.put(key, &presignEntry{})
+	}
+	e.once.Do(func() { e.p, e.err = d.derivePresign(pkp, reqKey, sigName, msg) })
+	return e.p, e.err
+}
+
+// derivePresign derives the nonce of one signature: k = HMAC(nonceKey,
+// pkp, request, sigName, message, counter) reduced mod n. The same logical
 // signature gets the same k on every node; a different message never
 // reuses a k.
-func (d *dealer) presign(pkp int, reqKey, sigName string, msg []byte) (presignature, error) {
+func (d *dealer) derivePresign(pkp int, reqKey, sigName string, msg []byte) (presignature, error) {
 	for counter := uint32(0); counter < 16; counter++ {
 		mac := hmac.New(sha256.New, d.nonceKey)
 		var b [8]byte
@@ -146,11 +184,32 @@ func messageScalar(toSign []byte) (secp256k1.ModNScalar, error) {
 	return m, nil
 }
 
-// signatureShare computes node i's share s_i = λ_i·k⁻¹·(m + r·x_i) for the
-// signing set; the shares of the whole set sum to k⁻¹·(m + r·x).
-func signatureShare(i int, set []int, keyShare *secp256k1.ModNScalar, p *presignature, m *secp256k1.ModNScalar) [32]byte {
-	lambda := lagrangeAtZero(i, set)
+// signatureShare computes a node's share s_i = λ_i·k⁻¹·(m + r·x_i), with
+// lambda its Lagrange weight in the signing set; the shares of the whole
+// set sum to k⁻¹·(m + r·x).
+func signatureShare(lambda, keyShare *secp256k1.ModNScalar, p *presignature, m *secp256k1.ModNScalar) [32]byte {
 	var s secp256k1.ModNScalar
-	s.Mul2(&p.r, keyShare).Add(m).Mul(&p.kinv).Mul(&lambda)
+	s.Mul2(&p.r, keyShare).Add(m).Mul(&p.kinv).Mul(lambda)
 	return s.Bytes()
+}
+
+// maxLagrangeSets bounds the signing sets a node keeps its weight for
+// (C(10,6) = 210 on the default network).
+const maxLagrangeSets = 1024
+
+// setMask is a signing set as a bit set of node indexes (< MaxNodes).
+type setMask [(MaxNodes + 63) / 64]uint64
+
+// lagrangeOf is the node's Lagrange weight in the signing set (which
+// holds it): a constant of the set, so it is computed once per set
+// rather than with a modular inversion per request.
+func (nd *node) lagrangeOf(set []int) secp256k1.ModNScalar {
+	var key setMask
+	for _, j := range set {
+		key[j/64] |= 1 << (j % 64)
+	}
+	if l, ok := nd.lagrange.get(key); ok {
+		return l
+	}
+	return nd.lagrange.put(key, lagrangeAtZero(nd.index, set))
 }
