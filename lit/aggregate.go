@@ -14,6 +14,22 @@ type replyGroup struct {
 	nodes    []string
 	replies  []executeReply
 	shareErr error
+	// signed counts the non-empty shares in replies; failedAt is its value
+	// when shareErr was set. Empty shares take no part in combining, so a
+	// reply that adds none cannot change a failed combination: it is not
+	// retried (each try costs a signature recovery).
+	signed, failedAt int
+}
+
+// signedShares counts rep's non-empty shares.
+func signedShares(rep executeReply) int {
+	n := 0
+	for _, sh := range rep.Shares {
+		if !sh.Empty {
+			n++
+		}
+	}
+	return n
 }
 
 // execAggregator collects one attempt's replies and decides when to stop.
@@ -77,7 +93,8 @@ func (a *execAggregator) add(r nodeResult) bool {
 	}
 	g.nodes = append(g.nodes, url)
 	g.replies = append(g.replies, rep)
-	if len(g.replies) >= a.need {
+	g.signed += signedShares(rep)
+	if len(g.replies) >= a.need && (g.shareErr == nil || g.signed != g.failedAt) {
 		res, err := a.combine(g)
 		if err == nil {
 			a.result = res
@@ -85,7 +102,7 @@ func (a *execAggregator) add(r nodeResult) bool {
 		}
 		// Missing shares may still arrive from slower nodes of the
 		// signing set: wait for them until every node answered.
-		g.shareErr = err
+		g.shareErr, g.failedAt = err, g.signed
 	}
 	return a.hopeless()
 }

@@ -25,6 +25,12 @@ const (
 	DefaultMaxCodeSize = 1 << 20
 )
 
+// Idle connection bounds of the client's HTTP transport.
+const (
+	maxIdleConnsPerNode = 64
+	maxIdleConns        = 1024
+)
+
 // Client talks to one Lit network. It is safe for concurrent use.
 type Client struct {
 	net         Network
@@ -132,8 +138,14 @@ func NewClient(n Network, opts ...ClientOption) (*Client, error) {
 		c.http = &http.Client{Transport: &http.Transport{
 			Proxy:               nil, // node URLs are dialled directly
 			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:        64,
-			MaxIdleConnsPerHost: 4,
+			// Each call sends one request to each node; under concurrent
+			// calls a connection that finds no idle slot is closed and the
+			// next call redials it (a TCP, maybe TLS, handshake). Keep as
+			// many per node as the concurrency a daemon serves, within a
+			// total that bounds the memory idle connections hold (a few
+			// KiB of buffers and two goroutines each).
+			MaxIdleConns:        maxIdleConns,
+			MaxIdleConnsPerHost: maxIdleConnsPerNode,
 			IdleConnTimeout:     90 * time.Second,
 			ForceAttemptHTTP2:   true,
 		}}
