@@ -143,12 +143,19 @@ func (protoV2) plan(c *Client, st *netState, s *Session, ra ResourceAbilityReque
 	}
 	p := &callPlan{need: c.net.Threshold}
 	w := wireV2{}
+	parts, err := w.executeBodyParts(req)
+	if err != nil {
+		return nil, err
+	}
+	p.calls = make([]*nodeCall, len(sigs))
+	calls := make([]nodeCall, len(sigs))
 	for i, sig := range sigs {
-		body, err := w.executeBody(sig, req)
+		body, err := parts.with(sig)
 		if err != nil {
 			return nil, err
 		}
-		p.calls = append(p.calls, &nodeCall{url: c.net.NodeURLs[i], path: w.executePath(), header: v2Header, body: body})
+		calls[i] = nodeCall{url: c.net.NodeURLs[i], path: w.executePath(), header: v2Header, body: body}
+		p.calls[i] = &calls[i]
 	}
 	return p, nil
 }
