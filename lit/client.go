@@ -136,8 +136,8 @@ func NewClient(n Network, opts ...ClientOption) (*Client, error) {
 	}
 	if c.http == nil {
 		c.http = &http.Client{Transport: &http.Transport{
-			Proxy:               nil, // node URLs are dialled directly
-			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			Proxy:       nil, // node URLs are dialled directly
+			DialContext: (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			// Each call sends one request to each node; under concurrent
 			// calls a connection that finds no idle slot is closed and the
 			// next call redials it (a TCP, maybe TLS, handshake). Keep as

@@ -135,15 +135,13 @@ func (wireV2) executeBodyParts(req ExecuteJSRequest) (v2ExecuteBody, error) {
 	return v2ExecuteBody{head: head.Bytes(), tail: tail.Bytes()}, nil
 }
 
-// with is the body carrying sessionSig.
-func (b v2ExecuteBody) with(sessionSig AuthSig) ([]byte, error) {
-	buf := bytes.NewBuffer(make([]byte, 0, len(b.head)+len(b.tail)+len(sessionSig.SignedMessage)+len(sessionSig.Sig)+256))
-	buf.Write(b.head)
-	if err := encodeJSON(buf, sessionSig); err != nil {
-		return nil, fmt.Errorf("encode execute request: %v: %w", err, ErrInvalidParams)
-	}
-	buf.Write(b.tail)
-	return buf.Bytes(), nil
+// with is the body carrying the session signature encoded as sigJSON
+// (encodeAuthSig).
+func (b v2ExecuteBody) with(sigJSON []byte) []byte {
+	out := make([]byte, 0, len(b.head)+len(sigJSON)+len(b.tail))
+	out = append(out, b.head...)
+	out = append(out, sigJSON...)
+	return append(out, b.tail...)
 }
 
 func (w wireV2) executeBody(sessionSig AuthSig, req ExecuteJSRequest) ([]byte, error) {
@@ -151,7 +149,11 @@ func (w wireV2) executeBody(sessionSig AuthSig, req ExecuteJSRequest) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	return parts.with(sessionSig)
+	sig, err := encodeAuthSig(sessionSig)
+	if err != nil {
+		return nil, err
+	}
+	return parts.with(sig), nil
 }
 
 // v2ExecuteReply is a node's executeJs reply. Response and logs are kept
