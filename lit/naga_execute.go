@@ -149,15 +149,19 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 	hdr := nagaHeader(c.net.Name)
 	plan := &callPlan{need: t, price: sum, reissuable: true, reissueAfter: p.reissueAfter(c, urls)}
 	epoch := st.epoch
+	// One fresh x25519 key for the attempt, not one per node: each node
+	// still gets its own box key (the client key with that node's
+	// identity key), and the node set's requests already share their
+	// request id. A key costs a scalar multiplication.
+	key, err := nagawire.GenerateKeyPair(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("request key: %w", err)
+	}
 	for i, ch := range chosen {
 		inner.AuthSig = sigs[i]
 		plain, err := inner.Marshal()
 		if err != nil {
 			return nil, fmt.Errorf("execute request: %v: %w", err, ErrInvalidParams)
-		}
-		key, err := nagawire.GenerateKeyPair(rand.Reader)
-		if err != nil {
-			return nil, fmt.Errorf("request key: %w", err)
 		}
 		var random [16]byte
 		if _, err := rand.Read(random[:]); err != nil {
