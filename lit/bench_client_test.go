@@ -3,9 +3,11 @@ package lit
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -91,13 +93,21 @@ func BenchmarkExecuteJSClient(b *testing.B) {
 	if _, err := c.ExecuteJS(context.Background(), s, req); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := cpuTime(b)
-	for i := 0; i < b.N; i++ {
-		if _, err := c.ExecuteJS(context.Background(), s, req); err != nil {
-			b.Fatal(err)
-		}
+	for _, par := range []int{1, 32} {
+		b.Run(fmt.Sprintf("callers=%d", par*runtime.GOMAXPROCS(0)), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetParallelism(par)
+			b.ResetTimer()
+			start := cpuTime(b)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := c.ExecuteJS(context.Background(), s, req); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64((cpuTime(b)-start).Microseconds())/float64(b.N), "cpu-us/op")
+		})
 	}
-	b.ReportMetric(float64((cpuTime(b)-start).Microseconds())/float64(b.N), "cpu-us/op")
 }
