@@ -27,8 +27,8 @@ const (
 
 // Idle connection bounds of the client's HTTP transport.
 const (
-	maxIdleConnsPerNode = 64
-	maxIdleConns        = 1024
+	maxIdleConnsPerNode = 32
+	maxIdleConns        = 512
 )
 
 // Client talks to one Lit network. It is safe for concurrent use.
