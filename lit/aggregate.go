@@ -14,6 +14,23 @@ type replyGroup struct {
 	nodes    []string
 	replies  []executeReply
 	shareErr error
+	// signers counts the replies with a non-empty share, signed their
+	// non-empty shares; triedAt is signed when the group was last
+	// combined (-1: never). Empty shares take no part in combining, so a
+	// reply that adds none cannot change the outcome: a combination (a
+	// signature recovery) is only tried again when signed has changed.
+	signers, signed, triedAt int
+}
+
+// signedShares counts rep's non-empty shares.
+func signedShares(rep executeReply) int {
+	n := 0
+	for _, sh := range rep.Shares {
+		if !sh.Empty {
+			n++
+		}
+	}
+	return n
 }
 
 // execAggregator collects one attempt's replies and decides when to stop.
@@ -67,17 +84,37 @@ func (a *execAggregator) add(r nodeResult) bool {
 		if errors.Is(err, errStaleState) {
 			return true
 		}
-		return a.hopeless()
+		return a.settle(false)
 	}
 	key := consistencyKey(rep)
 	g := a.groups[key]
 	if g == nil {
-		g = &replyGroup{}
+		g = &replyGroup{triedAt: -1}
 		a.groups[key] = g
 	}
 	g.nodes = append(g.nodes, url)
 	g.replies = append(g.replies, rep)
-	if len(g.replies) >= a.need {
+	if n := signedShares(rep); n > 0 {
+		g.signers++
+		g.signed += n
+	}
+	return a.settle(false)
+}
+
+// settle combines the groups that are ready and reports whether the call
+// is decided. A group of threshold replies is ready once threshold of them
+// carry shares: a signing set has threshold nodes (the SDK combines the
+// first threshold non-empty shares), so fewer shares cannot combine, and
+// trying costs a signature recovery each time another share arrives. When
+// no reply is left to wait for (last, or every node answered), a group of
+// threshold replies is combined with whatever shares it has.
+func (a *execAggregator) settle(last bool) bool {
+	last = last || a.answered == a.total
+	for _, key := range sortedKeys(a.groups) {
+		g := a.groups[key]
+		if len(g.replies) < a.need || g.triedAt == g.signed || (g.signers < a.need && !last) {
+			continue
+		}
 		res, err := a.combine(g)
 		if err == nil {
 			a.result = res
@@ -85,7 +122,7 @@ func (a *execAggregator) add(r nodeResult) bool {
 		}
 		// Missing shares may still arrive from slower nodes of the
 		// signing set: wait for them until every node answered.
-		g.shareErr = err
+		g.shareErr, g.triedAt = err, g.signed
 	}
 	return a.hopeless()
 }

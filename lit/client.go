@@ -25,6 +25,12 @@ const (
 	DefaultMaxCodeSize = 1 << 20
 )
 
+// Idle connection bounds of the client's HTTP transport.
+const (
+	maxIdleConnsPerNode = 32
+	maxIdleConns        = 512
+)
+
 // Client talks to one Lit network. It is safe for concurrent use.
 type Client struct {
 	net         Network
@@ -130,10 +136,16 @@ func NewClient(n Network, opts ...ClientOption) (*Client, error) {
 	}
 	if c.http == nil {
 		c.http = &http.Client{Transport: &http.Transport{
-			Proxy:               nil, // node URLs are dialled directly
-			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:        64,
-			MaxIdleConnsPerHost: 4,
+			Proxy:       nil, // node URLs are dialled directly
+			DialContext: (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			// Each call sends one request to each node; under concurrent
+			// calls a connection that finds no idle slot is closed and the
+			// next call redials it (a TCP, maybe TLS, handshake). Keep as
+			// many per node as the concurrency a daemon serves, within a
+			// total that bounds the memory idle connections hold (a few
+			// KiB of buffers and two goroutines each).
+			MaxIdleConns:        maxIdleConns,
+			MaxIdleConnsPerHost: maxIdleConnsPerNode,
 			IdleConnTimeout:     90 * time.Second,
 			ForceAttemptHTTP2:   true,
 		}}
@@ -426,19 +438,45 @@ func (c *Client) post(ctx context.Context, call *nodeCall, reqID string) nodeRes
 	}
 	defer resp.Body.Close()
 	res.status = resp.StatusCode
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxReply+1))
+	data, err := readReply(resp, c.maxReply)
 	if err != nil {
-		res.err = transportError(ctx, fmt.Errorf("read reply: %w", err))
-		return res
-	}
-	if int64(len(data)) > c.maxReply {
-		res.err = fmt.Errorf("reply exceeds %d bytes: %w", c.maxReply, ErrBadReply)
+		if !errors.Is(err, ErrBadReply) {
+			err = transportError(ctx, fmt.Errorf("read reply: %w", err))
+		}
+		res.err = err
 		return res
 	}
 	res.body = data
 	res.latency = time.Since(start)
 	c.record(call.url, res.latency, nil)
 	return res
+}
+
+// readReply reads resp's body, at most limit bytes (else ErrBadReply).
+// A body of announced length is read into one buffer of that size, not
+// grown from 512 bytes as io.ReadAll does.
+func readReply(resp *http.Response, limit int64) ([]byte, error) {
+	tooBig := fmt.Errorf("reply exceeds %d bytes: %w", limit, ErrBadReply)
+	if n := resp.ContentLength; n > 0 {
+		if n > limit {
+			return nil, tooBig
+		}
+		data := make([]byte, n)
+		// The last bytes come with io.EOF, so the connection goes back
+		// to the idle pool.
+		if _, err := io.ReadFull(resp.Body, data); err != nil {
+			return nil, err
+		}
+		return data, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, tooBig
+	}
+	return data, nil
 }
 
 // transportError maps a per-node deadline to ErrTimeout.

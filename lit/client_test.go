@@ -104,6 +104,20 @@ func TestExecuteJSFaults(t *testing.T) {
 			check:   wantSig,
 		},
 		{
+			// Not what SDK-compatible nodes do: the shares are combined
+			// once every node answered.
+			name:    "signing set smaller than the threshold",
+			signers: []int{1, 3, 5, 7},
+			check:   wantSig,
+		},
+		{
+			// ... or when the call's time is up.
+			name:    "signing set smaller than the threshold, a node slow",
+			signers: []int{1, 3, 5, 7},
+			faults:  map[int]testFault{9: {Latency: time.Minute}},
+			check:   wantSig,
+		},
+		{
 			name:   "2 inconsistent non-signers",
 			faults: map[int]testFault{8: {OtherData: true}, 9: {OtherData: true}},
 			check:  wantSig,

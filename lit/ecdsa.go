@@ -54,17 +54,12 @@ func parsePublicKey(s string) ([]byte, error) {
 		return nil, fmt.Errorf("public key is not hex")
 	}
 	switch len(b) {
-	case 65:
-		if _, err := crypto.UnmarshalPubkey(b); err != nil {
-			return nil, fmt.Errorf("public key: %v", err)
-		}
-		return b, nil
-	case 33:
-		k, err := crypto.DecompressPubkey(b)
+	case 65, 33:
+		k, err := uncompressedKey(b)
 		if err != nil {
 			return nil, fmt.Errorf("public key: %v", err)
 		}
-		return crypto.FromECDSAPub(k), nil
+		return k, nil
 	}
 	return nil, fmt.Errorf("public key has %d bytes", len(b))
 }
@@ -138,7 +133,7 @@ func v2Share(sh Share) (ecdsaShare, error) {
 	if out.Ry, err = scalar("localY", sh.LocalY); err != nil {
 		return out, fmt.Errorf("share %d: %v", sh.ShareIndex, err)
 	}
-	if !crypto.S256().IsOnCurve(out.Rx, out.Ry) {
+	if !onCurve(out.Rx, out.Ry) {
 		return out, fmt.Errorf("share %d: R = (localX, localY) is not on secp256k1", sh.ShareIndex)
 	}
 	if out.S, err = scalar("signatureShare", sh.SignatureShare); err != nil {

@@ -288,6 +288,11 @@ func (c *Client) runAttempt(ctx context.Context, st *netState, a *attempt) attem
 		}
 		return agg.add(r)
 	})
+	if agg.result == nil && ctx.Err() != nil {
+		// The call's time ran out while a group waited for more shares:
+		// combine what it has.
+		agg.settle(true)
+	}
 	if agg.result != nil {
 		return attemptResult{a: a, res: agg.result}
 	}

@@ -245,3 +245,22 @@ func p50(d []time.Duration) time.Duration {
 }
 
 func bigOne() *big.Int { return big.NewInt(1) }
+
+// BenchmarkNagaExecuteJSDevnet is a full Naga executeJs round trip on a
+// 10-node in-process devnet (profile it with a focus on lit.(*Client) to
+// see the client's share).
+func BenchmarkNagaExecuteJSDevnet(b *testing.B) {
+	e := startNagaDevnet(b, devnet.Config{Nodes: 10, Seed: "naga-bench"}, nil)
+	ctx := context.Background()
+	req := e.request()
+	if _, err := e.client.ExecuteJS(ctx, e.session, req); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := e.client.ExecuteJS(ctx, e.session, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ethereum/go-ethereum/crypto"
-
 	"github.com/litsigner/litsigner/lit/internal/nagawire"
 )
 
@@ -149,15 +147,19 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 	hdr := nagaHeader(c.net.Name)
 	plan := &callPlan{need: t, price: sum, reissuable: true, reissueAfter: p.reissueAfter(c, urls)}
 	epoch := st.epoch
+	// One fresh x25519 key for the attempt, not one per node: each node
+	// still gets its own box key (the client key with that node's
+	// identity key), and the node set's requests already share their
+	// request id. A key costs a scalar multiplication.
+	key, err := nagawire.GenerateKeyPair(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("request key: %w", err)
+	}
 	for i, ch := range chosen {
 		inner.AuthSig = sigs[i]
 		plain, err := inner.Marshal()
 		if err != nil {
 			return nil, fmt.Errorf("execute request: %v: %w", err, ErrInvalidParams)
-		}
-		key, err := nagawire.GenerateKeyPair(rand.Reader)
-		if err != nil {
-			return nil, fmt.Errorf("request key: %w", err)
 		}
 		var random [16]byte
 		if _, err := rand.Read(random[:]); err != nil {
@@ -275,7 +277,8 @@ func nagaShare(name string, ss nagawire.SignedShare) (ecdsaShare, error) {
 	if es.SigType != "" && es.SigType != nagawire.SigTypeEcdsaK256Sha256 {
 		return ecdsaShare{}, fmt.Errorf("unsupported share sig_type %q", clip(es.SigType))
 	}
-	r, err := crypto.DecompressPubkey(es.BigR)
+	// The shares of one signature share R: its check is cached.
+	r, err := uncompressedKey(es.BigR)
 	if err != nil {
 		return ecdsaShare{}, fmt.Errorf("big_r: %v", err)
 	}
@@ -283,8 +286,8 @@ func nagaShare(name string, ss nagawire.SignedShare) (ecdsaShare, error) {
 	if outer, err := parsePublicKey(ss.PublicKey); err != nil || string(outer) != string(pub) {
 		return ecdsaShare{}, fmt.Errorf("publicKey %q is not the share's key", clip(ss.PublicKey))
 	}
-	//lint:ignore SA1019 combining needs R's affine coordinates; go-ethereum's secp256k1 keys expose them only as these fields
-	return ecdsaShare{SigName: name, Rx: r.X, Ry: r.Y, S: es.S, PublicKey: pub, Digest: es.Digest,
+	rx, ry := new(big.Int).SetBytes(r[1:33]), new(big.Int).SetBytes(r[33:])
+	return ecdsaShare{SigName: name, Rx: rx, Ry: ry, S: es.S, PublicKey: pub, Digest: es.Digest,
 		PublicKeyHex: hex.EncodeToString(pub), DataSignedHex: hex.EncodeToString(es.Digest[:])}, nil
 }
 

@@ -1,6 +1,8 @@
 package lit
 
 import (
+	"bytes"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -39,7 +41,10 @@ type sigCache struct {
 
 // cachedSig is one signature and its reuse window.
 type cachedSig struct {
-	v2     AuthSig
+	v2 AuthSig
+	// v2JSON is v2 as it is spliced into execute bodies (nil: not
+	// encoded yet), so a reused signature is not re-encoded per call.
+	v2JSON []byte
 	naga   nagawire.AuthSig
 	issued time.Time // reuse from here...
 	until  time.Time // ...to here (exclusive)
@@ -123,6 +128,47 @@ func reuseWindow(issued, exp time.Time) time.Time {
 // network state st, reusing the cached ones that are young enough and
 // signing the rest.
 func (s *Session) cachedSigsV2(st *netState, urls []string, reqs []ResourceAbilityRequest, now time.Time) ([]AuthSig, error) {
+	entries, err := s.cachedEntriesV2(st, urls, reqs, now)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AuthSig, len(urls))
+	for i := range entries {
+		out[i] = entries[i].v2
+	}
+	return out, nil
+}
+
+// cachedSigsV2JSON is cachedSigsV2 with each signature JSON-encoded as an
+// execute body carries it. The slices are shared: read only.
+func (s *Session) cachedSigsV2JSON(st *netState, urls []string, reqs []ResourceAbilityRequest, now time.Time) ([][]byte, error) {
+	entries, err := s.cachedEntriesV2(st, urls, reqs, now)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(urls))
+	for i, e := range entries {
+		if out[i] = e.v2JSON; out[i] == nil {
+			if out[i], err = encodeAuthSig(e.v2); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// encodeAuthSig is sig's JSON in an execute body.
+func encodeAuthSig(sig AuthSig) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := encodeJSON(&buf, sig); err != nil {
+		return nil, fmt.Errorf("encode session signature: %v: %w", err, ErrInvalidParams)
+	}
+	return buf.Bytes(), nil
+}
+
+// cachedEntriesV2 is the cache lookup behind cachedSigsV2: the entries
+// for urls, the missing ones signed (and encoded) and stored.
+func (s *Session) cachedEntriesV2(st *netState, urls []string, reqs []ResourceAbilityRequest, now time.Time) ([]cachedSig, error) {
 	if err := s.canSignV2(now); err != nil {
 		return nil, err
 	}
@@ -137,7 +183,6 @@ func (s *Session) cachedSigsV2(st *netState, urls []string, reqs []ResourceAbili
 			missing = append(missing, u)
 		}
 	}
-	out := make([]AuthSig, len(urls))
 	if len(missing) > 0 {
 		signed, err := s.signForNodes(missing, reqs, now)
 		if err != nil {
@@ -148,17 +193,18 @@ func (s *Session) cachedSigsV2(st *netState, urls []string, reqs []ResourceAbili
 		fresh := make([]bool, len(urls))
 		for i := range urls {
 			if !ok[i] {
-				entries[i] = cachedSig{v2: signed[j], issued: now, until: until}
+				enc, err := encodeAuthSig(signed[j])
+				if err != nil {
+					return nil, err
+				}
+				entries[i] = cachedSig{v2: signed[j], v2JSON: enc, issued: now, until: until}
 				fresh[i] = true
 				j++
 			}
 		}
 		s.sigs.store(st, keys, entries, fresh)
 	}
-	for i := range entries {
-		out[i] = entries[i].v2
-	}
-	return out, nil
+	return entries, nil
 }
 
 // cachedSigsNaga is cachedSigsV2 for Naga's signatures, which also sign

@@ -137,18 +137,21 @@ func (protoV2) plan(c *Client, st *netState, s *Session, ra ResourceAbilityReque
 	if len(avoid) > 0 {
 		return nil, errNoAlternative
 	}
-	sigs, err := s.cachedSigsV2(st, c.net.NodeURLs, []ResourceAbilityRequest{ra}, now)
+	sigs, err := s.cachedSigsV2JSON(st, c.net.NodeURLs, []ResourceAbilityRequest{ra}, now)
 	if err != nil {
 		return nil, err
 	}
 	p := &callPlan{need: c.net.Threshold}
 	w := wireV2{}
+	parts, err := w.executeBodyParts(req)
+	if err != nil {
+		return nil, err
+	}
+	p.calls = make([]*nodeCall, len(sigs))
+	calls := make([]nodeCall, len(sigs))
 	for i, sig := range sigs {
-		body, err := w.executeBody(sig, req)
-		if err != nil {
-			return nil, err
-		}
-		p.calls = append(p.calls, &nodeCall{url: c.net.NodeURLs[i], path: w.executePath(), header: v2Header, body: body})
+		calls[i] = nodeCall{url: c.net.NodeURLs[i], path: w.executePath(), header: v2Header, body: parts.with(sig)}
+		p.calls[i] = &calls[i]
 	}
 	return p, nil
 }

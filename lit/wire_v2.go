@@ -70,7 +70,13 @@ func (wireV2) parseHandshake(body []byte) (handshakeReply, error) {
 	return r, nil
 }
 
-// v2ExecuteRequest is the body of POST /web/execute (SDK key order).
+// v2ExecuteRequest is the body of POST /web/execute (SDK key order):
+//
+//	{"code":…,"ipfsId":…,"authSig":…,"jsParams":…,"targetNodeRange":0}
+//
+// with code and ipfsId left out when empty. Every node's body differs
+// only in authSig, so a call encodes the rest once (v2ExecuteBody) and
+// splices each node's session signature in.
 type v2ExecuteRequest struct {
 	Code            string         `json:"code,omitempty"`
 	IPFSID          string         `json:"ipfsId,omitempty"`
@@ -79,21 +85,75 @@ type v2ExecuteRequest struct {
 	TargetNodeRange int            `json:"targetNodeRange"`
 }
 
-func (wireV2) executeBody(sessionSig AuthSig, req ExecuteJSRequest) ([]byte, error) {
-	body := v2ExecuteRequest{AuthSig: sessionSig, IPFSID: req.IPFSID, JSParams: req.JSParams}
-	if req.Code != "" {
-		body.Code = base64.StdEncoding.EncodeToString([]byte(req.Code))
-	}
-	if body.JSParams == nil {
-		body.JSParams = map[string]any{}
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+// v2ExecuteBody is an execute body without its authSig: what comes
+// before and after it.
+type v2ExecuteBody struct {
+	head, tail []byte
+}
+
+// encodeJSON encodes v as encoding/json does inside a struct field
+// encoded with SetEscapeHTML(false), without the trailing newline.
+func encodeJSON(buf *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(body); err != nil {
-		return nil, fmt.Errorf("encode execute request: %v: %w", err, ErrInvalidParams)
+	if err := enc.Encode(v); err != nil {
+		return err
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	buf.Truncate(buf.Len() - 1) // Encode's newline
+	return nil
+}
+
+// executeBodyParts encodes what every node's execute body for req shares.
+func (wireV2) executeBodyParts(req ExecuteJSRequest) (v2ExecuteBody, error) {
+	var head bytes.Buffer
+	head.WriteByte('{')
+	if req.Code != "" {
+		head.WriteString(`"code":`)
+		// Base64 needs no JSON escaping.
+		head.WriteByte('"')
+		head.WriteString(base64.StdEncoding.EncodeToString([]byte(req.Code)))
+		head.WriteString(`",`)
+	}
+	if req.IPFSID != "" {
+		head.WriteString(`"ipfsId":`)
+		if err := encodeJSON(&head, req.IPFSID); err != nil {
+			return v2ExecuteBody{}, fmt.Errorf("encode execute request: %v: %w", err, ErrInvalidParams)
+		}
+		head.WriteByte(',')
+	}
+	head.WriteString(`"authSig":`)
+	var tail bytes.Buffer
+	tail.WriteString(`,"jsParams":`)
+	params := req.JSParams
+	if params == nil {
+		params = map[string]any{}
+	}
+	if err := encodeJSON(&tail, params); err != nil {
+		return v2ExecuteBody{}, fmt.Errorf("encode execute request: %v: %w", err, ErrInvalidParams)
+	}
+	tail.WriteString(`,"targetNodeRange":0}`)
+	return v2ExecuteBody{head: head.Bytes(), tail: tail.Bytes()}, nil
+}
+
+// with is the body carrying the session signature encoded as sigJSON
+// (encodeAuthSig).
+func (b v2ExecuteBody) with(sigJSON []byte) []byte {
+	out := make([]byte, 0, len(b.head)+len(sigJSON)+len(b.tail))
+	out = append(out, b.head...)
+	out = append(out, sigJSON...)
+	return append(out, b.tail...)
+}
+
+func (w wireV2) executeBody(sessionSig AuthSig, req ExecuteJSRequest) ([]byte, error) {
+	parts, err := w.executeBodyParts(req)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := encodeAuthSig(sessionSig)
+	if err != nil {
+		return nil, err
+	}
+	return parts.with(sig), nil
 }
 
 // v2ExecuteReply is a node's executeJs reply. Response and logs are kept
@@ -107,7 +167,26 @@ type v2ExecuteReply struct {
 	v2ErrorBody
 }
 
+// v2ExecuteReplyShares is v2ExecuteReply with the shares decoded in the
+// same pass: the usual reply parses in one go, instead of once as raw
+// messages and again share by share.
+type v2ExecuteReplyShares struct {
+	Success    *bool            `json:"success"`
+	SignedData map[string]Share `json:"signedData"`
+	Response   json.RawMessage  `json:"response"`
+	Logs       json.RawMessage  `json:"logs"`
+}
+
 func (w wireV2) parseExecute(body []byte) (v2Reply, error) {
+	// Fast path: a successful reply whose shares all decode. Anything
+	// else (a failure, an error body, a share of the wrong shape) takes
+	// the general path below, which gives the precise error.
+	var f v2ExecuteReplyShares
+	if json.Unmarshal(body, &f) == nil && f.Success != nil && *f.Success {
+		if out, ok := f.reply(); ok {
+			return out, nil
+		}
+	}
 	var r v2ExecuteReply
 	if err := json.Unmarshal(body, &r); err != nil {
 		return v2Reply{}, fmt.Errorf("execute reply: %v: %w", err, ErrBadReply)
@@ -118,14 +197,7 @@ func (w wireV2) parseExecute(body []byte) (v2Reply, error) {
 		}
 		return v2Reply{}, fmt.Errorf("execute reply: success is not true: %w", ErrBadReply)
 	}
-	out := v2Reply{Shares: map[string]Share{}, Logs: rawString(r.Logs)}
-	if len(r.Response) > 0 && string(r.Response) != "null" {
-		if s := rawString(r.Response); s != "" || string(r.Response) == `""` {
-			out.Response = s
-		} else {
-			out.Response = string(r.Response)
-		}
-	}
+	out := v2Reply{Shares: map[string]Share{}, Logs: rawString(r.Logs), Response: replyResponse(r.Response)}
 	for name, raw := range r.SignedData {
 		var sh Share
 		if err := json.Unmarshal(raw, &sh); err != nil {
@@ -140,6 +212,36 @@ func (w wireV2) parseExecute(body []byte) (v2Reply, error) {
 		out.Shares[name] = sh
 	}
 	return out, nil
+}
+
+// reply is the parsed reply; ok is false when a share names another
+// signature than the one it is filed under (the general path says so).
+func (f *v2ExecuteReplyShares) reply() (v2Reply, bool) {
+	for name, sh := range f.SignedData {
+		if sh.SigName == "" {
+			sh.SigName = name
+			f.SignedData[name] = sh
+		}
+		if sh.SigName != name {
+			return v2Reply{}, false
+		}
+	}
+	if f.SignedData == nil {
+		f.SignedData = map[string]Share{}
+	}
+	return v2Reply{Shares: f.SignedData, Logs: rawString(f.Logs), Response: replyResponse(f.Response)}, true
+}
+
+// replyResponse is a reply's response: a JSON string as its text, any
+// other JSON value as its encoding ("" when absent or null).
+func replyResponse(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	if s := rawString(raw); s != "" || string(raw) == `""` {
+		return s
+	}
+	return string(raw)
 }
 
 // v2ErrorBody is a node's error object. Real nodes and the SDK use
