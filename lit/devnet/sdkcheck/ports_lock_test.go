@@ -16,7 +16,7 @@ const fixedPortsLock = "/tmp/litsigner-fixed-ports.lock"
 
 // lockFixedPorts takes the fixed-ports lock until the test ends, waiting
 // for another holder until ctx is done.
-func lockFixedPorts(ctx context.Context, t *testing.T) {
+func lockFixedPorts(ctx context.Context, t testing.TB) {
 	t.Helper()
 	f, err := os.OpenFile(fixedPortsLock, os.O_CREATE|os.O_RDWR, 0o666)
 	if err != nil {

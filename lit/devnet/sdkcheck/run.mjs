@@ -11,7 +11,10 @@
 //          --dump FILE (write the raw node replies and the SDK's signatures as JSON),
 //          --ipfs (also run ./actions/seed.js by ipfsId under a session limited to its CID;
 //                  needs `litsigner devnet --actions-dir lit/devnet/sdkcheck/actions`),
-//          --timeout-ms N (whole run, default 120000).
+//          --timeout-ms N (whole run, default 120000),
+//          --bench N [--concurrency C] (instead of the checks: N seed calls, C at a time, after 5
+//                  warm-up calls; prints "sdkbench: {calls, cpuUs, elapsedMs, p50Ms, p99Ms}", cpuUs being
+//                  this process's CPU time during the N calls).
 // Exit status: 0 all checks passed, 1 a check failed or the SDK threw, 2 usage.
 import { createRequire } from 'node:module';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -100,6 +103,8 @@ async function main() {
         dump: { type: 'string' },
         ipfs: { type: 'boolean', default: false },
         'timeout-ms': { type: 'string', default: '120000' },
+        bench: { type: 'string' },
+        concurrency: { type: 'string', default: '1' },
       },
     }));
   } catch (e) {
@@ -149,6 +154,11 @@ async function main() {
   });
 
   const toSign = [72, 101, 108, 108, 111, 32, 87, 111, 114, 108, 100]; // "Hello World"
+  if (values.bench) {
+    await bench(litNodeClient, sessionSigs, { toSign, publicKey: strip0x(pkp.publicKey), sigName: 'sig1' },
+      Number(values.bench), Number(values.concurrency));
+    process.exit(0);
+  }
   const results = await litNodeClient.executeJs({
     code: SEED_ACTION,
     sessionSigs,
@@ -264,6 +274,36 @@ async function main() {
   }
   console.log('sdkcheck: OK');
   process.exit(0);
+}
+
+// bench runs the seed action n times, c calls at a time, and prints the
+// process's CPU time and the latencies (BenchmarkRealSDK reads the line).
+async function bench(litNodeClient, sessionSigs, jsParams, n, c) {
+  if (!(n > 0) || !(c > 0)) usage('--bench and --concurrency need positive counts');
+  const one = async () => {
+    const r = await litNodeClient.executeJs({ code: SEED_ACTION, sessionSigs, jsParams });
+    if (!r.signatures?.sig1?.signature) fail(`no signature "sig1": ${JSON.stringify(r.signatures)}`);
+  };
+  for (let i = 0; i < 5; i++) await one();
+  const lat = [];
+  let next = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const worker = async () => {
+    while (next < n) {
+      next++;
+      const s = performance.now();
+      await one();
+      lat.push(performance.now() - s);
+    }
+  };
+  await Promise.all(Array.from({ length: c }, worker));
+  const elapsedMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  lat.sort((a, b) => a - b);
+  const out = { calls: lat.length, cpuUs: cpu.user + cpu.system, elapsedMs, p50Ms: lat[Math.floor(lat.length / 2)],
+    p99Ms: lat[Math.floor((lat.length * 99) / 100)] };
+  console.log(`sdkbench: ${JSON.stringify(out)}`);
 }
 
 main().catch((e) => fail(`the SDK threw: ${e?.stack || JSON.stringify(e)}`));
