@@ -60,14 +60,14 @@ func Run(ctx context.Context, src string, params map[string]any, env Env, limits
 	// it no longer touches res.
 	done := make(chan error, 1)
 	r.meter = watchdog.register(limits.MaxMemory, func(e *MemoryLimitError) { stopForMemory(e) })
-	goRun(func() {
+	go func() {
 		// The account stays open until the VM stops, even after Run gave
 		// up on it, so that what it still allocates is charged.
 		defer watchdog.unregister(r.meter)
 		r.meter.enter()
 		defer r.meter.leave()
 		done <- r.execSafely(src, paramsJSON)
-	})
+	}()
 	select {
 	case err := <-done:
 		res.Logs = r.logs.b.String()
