@@ -541,7 +541,8 @@ func RunChild(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 
 // limitMemory caps the process's data segment at limit bytes, past which
 // the Go runtime aborts it, and sets the GC's soft limit below that so that
-// garbage is collected before the cap is near.
+// garbage is collected before the cap is near. It also paces the GC for
+// the devnet's small live heap (see startGCTuner).
 func limitMemory(limit int64) error {
 	if limit <= 0 {
 		return fmt.Errorf("devnet child: no memory limit given")
@@ -551,5 +552,6 @@ func limitMemory(limit int64) error {
 		return fmt.Errorf("devnet child: limit memory to %d bytes: %w", limit, err)
 	}
 	debug.SetMemoryLimit(limit * 3 / 4)
+	startGCTuner()
 	return nil
 }
