@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -414,22 +415,18 @@ type nodeResult struct {
 	checkErr error
 }
 
-// post sends one request to one node with the per-node timeout.
-func (c *Client) post(ctx context.Context, call *nodeCall, reqID string) nodeResult {
+// post sends one request to one node. ctx carries the per-node timeout
+// (one context for all of a fan-out's requests, which start together)
+// and header is the request's complete header, shared read-only with the
+// fan-out's other requests.
+func (c *Client) post(ctx context.Context, call *nodeCall, header http.Header) nodeResult {
 	res := nodeResult{call: call}
-	ctx, cancel := context.WithTimeout(ctx, c.net.NodeTimeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, call.url+call.path, bytes.NewReader(call.body))
 	if err != nil {
 		res.err = err
 		return res
 	}
-	for k, v := range call.header {
-		req.Header[k] = v
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("X-Request-Id", reqID)
+	req.Header = header
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -450,6 +447,24 @@ func (c *Client) post(ctx context.Context, call *nodeCall, reqID string) nodeRes
 	res.latency = time.Since(start)
 	c.record(call.url, res.latency, nil)
 	return res
+}
+
+// requestHeader is a request's complete header: the call's own headers
+// and the ones every request carries.
+func requestHeader(extra http.Header, reqID string) http.Header {
+	h := make(http.Header, len(extra)+3)
+	for k, v := range extra {
+		h[k] = v
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Accept", "application/json")
+	h.Set("X-Request-Id", reqID)
+	return h
+}
+
+// sameHeader reports whether a and b are the same map (not just equal).
+func sameHeader(a, b http.Header) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // readReply reads resp's body, at most limit bytes (else ErrBadReply).
@@ -493,22 +508,32 @@ func transportError(ctx context.Context, err error) error {
 // outlives the call.
 func (c *Client) fanOut(ctx context.Context, reqID string, calls []*nodeCall, decide func(nodeResult) (done bool)) {
 	ctx, cancel := context.WithCancel(ctx)
+	// Every request starts now, so one deadline serves them all: a
+	// context and timer per request were a sixth of a request's cost.
+	reqCtx, reqCancel := context.WithTimeout(ctx, c.net.NodeTimeout)
 	results := make(chan nodeResult, len(calls))
 	var wg sync.WaitGroup
-	for _, call := range calls {
+	// Calls usually share one header map: build each request header
+	// once per distinct map (requests only read their header).
+	var extra, header http.Header
+	for i, call := range calls {
+		if i == 0 || !sameHeader(call.header, extra) {
+			extra, header = call.header, requestHeader(call.header, reqID)
+		}
 		wg.Add(1)
-		go func() {
+		go func(header http.Header) {
 			defer wg.Done()
-			r := c.post(ctx, call, reqID)
+			r := c.post(reqCtx, call, header)
 			if r.err == nil && call.check != nil {
 				r.checked, r.checkErr = call.check(ctx, r)
 			}
 			results <- r
-		}()
+		}(header)
 	}
 	defer func() {
 		cancel()
 		wg.Wait()
+		reqCancel()
 	}()
 	for range calls {
 		var r nodeResult

@@ -167,14 +167,17 @@ type v2ExecuteReply struct {
 	v2ErrorBody
 }
 
-// v2ExecuteReplyShares is v2ExecuteReply with the shares decoded in the
-// same pass: the usual reply parses in one go, instead of once as raw
-// messages and again share by share.
+// v2ExecuteReplyShares is the usual reply, decoded in one pass into plain
+// fields: the shares at once (not as raw messages parsed again share by
+// share) and the response and logs as strings (not raw messages parsed
+// again). Any other shape fails to decode and takes the general path.
+// The scalars are pointers because a later duplicate key's null must
+// clear an earlier value, as it does for the general path's raw fields.
 type v2ExecuteReplyShares struct {
 	Success    *bool            `json:"success"`
 	SignedData map[string]Share `json:"signedData"`
-	Response   json.RawMessage  `json:"response"`
-	Logs       json.RawMessage  `json:"logs"`
+	Response   *string          `json:"response"`
+	Logs       *string          `json:"logs"`
 }
 
 func (w wireV2) parseExecute(body []byte) (v2Reply, error) {
@@ -229,7 +232,14 @@ func (f *v2ExecuteReplyShares) reply() (v2Reply, bool) {
 	if f.SignedData == nil {
 		f.SignedData = map[string]Share{}
 	}
-	return v2Reply{Shares: f.SignedData, Logs: rawString(f.Logs), Response: replyResponse(f.Response)}, true
+	out := v2Reply{Shares: f.SignedData}
+	if f.Logs != nil {
+		out.Logs = *f.Logs
+	}
+	if f.Response != nil {
+		out.Response = *f.Response
+	}
+	return out, true
 }
 
 // replyResponse is a reply's response: a JSON string as its text, any
