@@ -28,8 +28,8 @@ const (
 
 // Idle connection bounds of the client's HTTP transport.
 const (
-	maxIdleConnsPerNode = 32
-	maxIdleConns        = 512
+	maxIdleConnsPerNode = 8
+	maxIdleConns        = 128
 )
 
 // Client talks to one Lit network. It is safe for concurrent use.
@@ -141,10 +141,13 @@ func NewClient(n Network, opts ...ClientOption) (*Client, error) {
 			DialContext: (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			// Each call sends one request to each node; under concurrent
 			// calls a connection that finds no idle slot is closed and the
-			// next call redials it (a TCP, maybe TLS, handshake). Keep as
-			// many per node as the concurrency a daemon serves, within a
-			// total that bounds the memory idle connections hold (a few
-			// KiB of buffers and two goroutines each).
+			// next call redials it (a TCP, maybe TLS, handshake). Eight per
+			// node covers the concurrency desktop apps bring without
+			// holding much memory: each idle connection keeps 8 KiB of
+			// buffers and two goroutines (32 per node kept 320 connections,
+			// ~7 MB, after a burst of 64 concurrent calls; at 64 clients
+			// the extra redials cost no CPU measurable in
+			// daemon's BenchmarkCPUPerCall).
 			MaxIdleConns:        maxIdleConns,
 			MaxIdleConnsPerHost: maxIdleConnsPerNode,
 			IdleConnTimeout:     90 * time.Second,
