@@ -155,6 +155,12 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 	if err != nil {
 		return nil, fmt.Errorf("request key: %w", err)
 	}
+	// Prepared once for the attempt (crypto/ecdh), so that each node's
+	// box key costs one x25519 product.
+	self, err := nagawire.NewIdentity(key)
+	if err != nil {
+		return nil, fmt.Errorf("request key: %w", err)
+	}
 	for i, ch := range chosen {
 		inner.AuthSig = sigs[i]
 		plain, err := inner.Marshal()
@@ -166,7 +172,7 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 			return nil, fmt.Errorf("request nonce: %w", err)
 		}
 		identity := ch.n.ext.(nagaNode).identity
-		shared := nagawire.NewSharedKey(key, identity)
+		shared := self.SharedKey(identity)
 		env := nagawire.Envelope{Version: nagawire.EnvelopeVersion, Payload: shared.Seal(plain, random, now), Epoch: &epoch}
 		body, err := json.Marshal(env)
 		if err != nil {

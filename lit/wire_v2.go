@@ -70,23 +70,13 @@ func (wireV2) parseHandshake(body []byte) (handshakeReply, error) {
 	return r, nil
 }
 
-// v2ExecuteRequest is the body of POST /web/execute (SDK key order):
+// v2ExecuteBody is the body of POST /web/execute (SDK key order)
 //
 //	{"code":…,"ipfsId":…,"authSig":…,"jsParams":…,"targetNodeRange":0}
 //
-// with code and ipfsId left out when empty. Every node's body differs
-// only in authSig, so a call encodes the rest once (v2ExecuteBody) and
-// splices each node's session signature in.
-type v2ExecuteRequest struct {
-	Code            string         `json:"code,omitempty"`
-	IPFSID          string         `json:"ipfsId,omitempty"`
-	AuthSig         AuthSig        `json:"authSig"`
-	JSParams        map[string]any `json:"jsParams"`
-	TargetNodeRange int            `json:"targetNodeRange"`
-}
-
-// v2ExecuteBody is an execute body without its authSig: what comes
-// before and after it.
+// (code and ipfsId left out when empty) without its authSig: what comes
+// before and after it. Every node's body differs only in authSig, so a
+// call encodes the rest once and splices each node's session signature in.
 type v2ExecuteBody struct {
 	head, tail []byte
 }

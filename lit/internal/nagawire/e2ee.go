@@ -171,7 +171,7 @@ type SharedKey struct {
 // NewSharedKey computes the box key between self and peer.
 func NewSharedKey(self KeyPair, peer [32]byte) *SharedKey {
 	k := &SharedKey{self: self.Public, peer: peer}
-	precompute(&k.key, &peer, &self.Secret)
+	box.Precompute(&k.key, &peer, &self.Secret)
 	return k
 }
 
