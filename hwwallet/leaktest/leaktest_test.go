@@ -62,9 +62,10 @@ func TestSignalLoopNotCounted(t *testing.T) {
 	signal.Notify(c, os.Interrupt)
 	defer signal.Stop(c)
 	// The loop is counted only while it starts, until it waits in
-	// signal_recv.
+	// signal_recv. (Fewer than before is fine: a goroutine of an earlier
+	// test may still have been on its way out when before was read.)
 	deadline := time.Now().Add(5 * time.Second)
-	for Running() != before {
+	for Running() > before {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d goroutines after signal.Notify, %d before:\n%s", Running(), before, Dump())
 		}
