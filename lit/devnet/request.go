@@ -52,18 +52,24 @@ func parseExecuteRequest(body []byte) (*executeRequest, *NodeError) {
 	if raw.AuthSig == nil {
 		return nil, invalid("authSig is missing: send the session signature for this node")
 	}
-	var code, ipfsID string
-	if raw.Code != nil {
-		code = *raw.Code
+	return newExecuteRequest(*raw.AuthSig, raw.Code, raw.IPFSID, raw.JSParams)
+}
+
+// newExecuteRequest builds the request from its decoded fields (code and
+// ipfsId absent when nil).
+func newExecuteRequest(sig lit.AuthSig, code, ipfsID *string, jsParams json.RawMessage) (*executeRequest, *NodeError) {
+	var c, id string
+	if code != nil {
+		c = *code
 	}
-	if raw.IPFSID != nil {
-		ipfsID = *raw.IPFSID
+	if ipfsID != nil {
+		id = *ipfsID
 	}
-	call, nerr := newActionCall(code, ipfsID, raw.JSParams)
+	call, nerr := newActionCall(c, id, jsParams)
 	if nerr != nil {
 		return nil, nerr
 	}
-	return &executeRequest{AuthSig: *raw.AuthSig, actionCall: *call}, nil
+	return &executeRequest{AuthSig: sig, actionCall: *call}, nil
 }
 
 // newActionCall checks the action fields both protocols send: code (base64

@@ -48,18 +48,7 @@ func (nd *node) parseExecute(body []byte) (*executeRequest, *NodeError) {
 	if !ok {
 		return parseExecuteRequest(body)
 	}
-	var code, ipfsID string
-	if raw.Code != nil {
-		code = *raw.Code
-	}
-	if raw.IPFSID != nil {
-		ipfsID = *raw.IPFSID
-	}
-	call, nerr := newActionCall(code, ipfsID, raw.JSParams)
-	if nerr != nil {
-		return nil, nerr
-	}
-	return &executeRequest{AuthSig: sig, actionCall: *call}, nil
+	return newExecuteRequest(sig, raw.Code, raw.IPFSID, raw.JSParams)
 }
 
 // decodeAuthSig decodes one authSig value, remembered by a hash of its
