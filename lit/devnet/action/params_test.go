@@ -114,11 +114,6 @@ func deepParams(n int) any {
 	return map[string]any{"deep": v}
 }
 
-func strconvQuote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
 func TestDecodeParamsRejects(t *testing.T) {
 	for _, in := range []string{``, `{`, `{"a"}`, `{"a":1,}`, `[1 2]`, `"x`, `nul`, `1e400`, `{} x`, strings.Repeat("[", maxParamsDepth+1)} {
 		if _, err := decodeParams(goja.New(), []byte(in)); !errors.Is(err, errParamsSyntax) {
