@@ -474,27 +474,24 @@ func sameHeader(a, b http.Header) bool {
 // A body of announced length is read into one buffer of that size, not
 // grown from 512 bytes as io.ReadAll does.
 func readReply(resp *http.Response, limit int64) ([]byte, error) {
-	tooBig := fmt.Errorf("reply exceeds %d bytes: %w", limit, ErrBadReply)
-	if n := resp.ContentLength; n > 0 {
-		if n > limit {
-			return nil, tooBig
-		}
-		data := make([]byte, n)
-		// The last bytes come with io.EOF, so the connection goes back
-		// to the idle pool.
-		if _, err := io.ReadFull(resp.Body, data); err != nil {
-			return nil, err
-		}
-		return data, nil
+	if resp.ContentLength > limit {
+		return nil, replyTooBig(limit)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 {
+		buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead spare bytes to hit EOF without growing
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1)); err != nil {
 		return nil, err
 	}
-	if int64(len(data)) > limit {
-		return nil, tooBig
+	if int64(buf.Len()) > limit {
+		return nil, replyTooBig(limit)
 	}
-	return data, nil
+	return buf.Bytes(), nil
+}
+
+func replyTooBig(limit int64) error {
+	return fmt.Errorf("reply exceeds %d bytes: %w", limit, ErrBadReply)
 }
 
 // transportError maps a per-node deadline to ErrTimeout.

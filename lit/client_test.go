@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -402,5 +404,42 @@ func TestNewClientValidates(t *testing.T) {
 	}
 	if st := c.NodeStatus(); len(st) != 10 || st[0].URL != "http://localhost:7470" || st[0].Up {
 		t.Fatalf("%+v", st)
+	}
+}
+
+// TestReadReply: a node's reply is read whole up to the limit, whether or
+// not its length is announced; a longer one is ErrBadReply.
+func TestReadReply(t *testing.T) {
+	tests := []struct {
+		name     string
+		body     string
+		announce bool
+		limit    int64
+		tooBig   bool
+	}{
+		{"announced", "0123456789", true, 16, false},
+		{"announced, at the limit", "0123456789", true, 10, false},
+		{"unannounced, at the limit", "0123456789", false, 10, false},
+		{"empty", "", true, 16, false},
+		{"announced, too big", "0123456789", true, 9, true},
+		{"unannounced, too big", "0123456789", false, 9, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := &http.Response{Body: io.NopCloser(strings.NewReader(tt.body)), ContentLength: -1}
+			if tt.announce {
+				resp.ContentLength = int64(len(tt.body))
+			}
+			got, err := readReply(resp, tt.limit)
+			if tt.tooBig {
+				if !errors.Is(err, ErrBadReply) {
+					t.Fatalf("err %v, want ErrBadReply", err)
+				}
+				return
+			}
+			if err != nil || string(got) != tt.body {
+				t.Fatalf("got %q, %v; want %q", got, err, tt.body)
+			}
+		})
 	}
 }

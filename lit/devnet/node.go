@@ -1,11 +1,11 @@
 package devnet
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"slices"
@@ -127,24 +127,12 @@ func (nd *node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // a buffer of that size at once, instead of io.ReadAll's doublings from
 // 512 bytes.
 func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
-	body := http.MaxBytesReader(w, r.Body, max)
-	if r.ContentLength <= 0 || r.ContentLength > max {
-		return io.ReadAll(body)
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= max {
+		buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead spare bytes to hit EOF without growing
 	}
-	// One byte more than announced, so that reaching EOF needs no growth.
-	buf := make([]byte, 0, r.ContentLength+1)
-	for {
-		n, err := body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		switch {
-		case err == io.EOF:
-			return buf, nil
-		case err != nil:
-			return buf, err
-		case len(buf) == cap(buf):
-			buf = append(buf, 0)[:len(buf)] // grow, as io.ReadAll does
-		}
-	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, max))
+	return buf.Bytes(), err
 }
 
 // runAction is the protocol-neutral middle of an execute request: authorize
