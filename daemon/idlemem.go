@@ -29,7 +29,7 @@ type idleMemory struct {
 }
 
 func newIdleMemory() *idleMemory {
-	return &idleMemory{delay: idleMemoryDelay, release: func() { debug.FreeOSMemory(); debug.FreeOSMemory() }}
+	return &idleMemory{delay: idleMemoryDelay, release: debug.FreeOSMemory}
 }
 
 // begin marks a call in flight.
