@@ -124,23 +124,10 @@ func reuseWindow(issued, exp time.Time) time.Time {
 	return until
 }
 
-// cachedSigsV2 returns the v2 session signatures for urls at now for
+// cachedSigsV2JSON returns the v2 session signatures for urls at now for
 // network state st, reusing the cached ones that are young enough and
-// signing the rest.
-func (s *Session) cachedSigsV2(st *netState, urls []string, reqs []ResourceAbilityRequest, now time.Time) ([]AuthSig, error) {
-	entries, err := s.cachedEntriesV2(st, urls, reqs, now)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]AuthSig, len(urls))
-	for i := range entries {
-		out[i] = entries[i].v2
-	}
-	return out, nil
-}
-
-// cachedSigsV2JSON is cachedSigsV2 with each signature JSON-encoded as an
-// execute body carries it. The slices are shared: read only.
+// signing the rest, each JSON-encoded as an execute body carries it. The
+// slices are shared: read only.
 func (s *Session) cachedSigsV2JSON(st *netState, urls []string, reqs []ResourceAbilityRequest, now time.Time) ([][]byte, error) {
 	entries, err := s.cachedEntriesV2(st, urls, reqs, now)
 	if err != nil {
@@ -166,7 +153,7 @@ func encodeAuthSig(sig AuthSig) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// cachedEntriesV2 is the cache lookup behind cachedSigsV2: the entries
+// cachedEntriesV2 is the cache lookup behind cachedSigsV2JSON: the entries
 // for urls, the missing ones signed (and encoded) and stored.
 func (s *Session) cachedEntriesV2(st *netState, urls []string, reqs []ResourceAbilityRequest, now time.Time) ([]cachedSig, error) {
 	if err := s.canSignV2(now); err != nil {
@@ -207,7 +194,7 @@ func (s *Session) cachedEntriesV2(st *netState, urls []string, reqs []ResourceAb
 	return entries, nil
 }
 
-// cachedSigsNaga is cachedSigsV2 for Naga's signatures, which also sign
+// cachedSigsNaga is cachedEntriesV2 for Naga's signatures, which also sign
 // each node's maxPrice.
 func (s *Session) cachedSigsNaga(st *netState, urls []string, maxPrices []string, reqs []ResourceAbilityRequest, sign func(urls []string, idx []int) ([]nagawire.AuthSig, error), now time.Time) ([]nagawire.AuthSig, error) {
 	if err := s.canSign(now); err != nil {

@@ -21,6 +21,20 @@ func issuedOf(t *testing.T, sig AuthSig) string {
 	return p.IssuedAt
 }
 
+// cachedSigsV2 is the signatures cachedSigsV2JSON encodes, for the tests
+// to verify.
+func (s *Session) cachedSigsV2(st *netState, urls []string, reqs []ResourceAbilityRequest, now time.Time) ([]AuthSig, error) {
+	entries, err := s.cachedEntriesV2(st, urls, reqs, now)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AuthSig, len(urls))
+	for i := range entries {
+		out[i] = entries[i].v2
+	}
+	return out, nil
+}
+
 func TestSigCacheV2(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	s := newTestSession(t, SessionOptions{Now: func() time.Time { return t0 }, Expiration: t0.Add(time.Hour)})
