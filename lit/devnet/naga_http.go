@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -403,7 +401,8 @@ func (nd *node) verifyNagaSession(sig nagawire.AuthSig, cid string) *NodeError {
 // request, so a success is remembered by the exact bytes of the signature's
 // fields (nd.nagaSigs); failures are checked again each time.
 func (nd *node) nagaSessionMessage(sig nagawire.AuthSig, unauthorized func(string, ...string) *NodeError) (*nagawire.SessionSigMessage, *NodeError) {
-	key := nagaSigKey(sig)
+	// The fields the byte checks read.
+	key := fieldsKey(sig.Sig, sig.SignedMessage, sig.Address)
 	if msg, ok := nd.nagaSigs.get(key); ok {
 		return msg, nil
 	}
@@ -426,21 +425,6 @@ func (nd *node) nagaSessionMessage(sig nagawire.AuthSig, unauthorized func(strin
 		return nil, unauthorized("sessionKey is not the key that signed", "sessionKey "+truncate(msg.SessionKey, 80))
 	}
 	return nd.nagaSigs.put(key, &msg), nil
-}
-
-// nagaSigKey hashes the fields of sig the byte checks read, each
-// length-prefixed so that no two signatures share a key.
-func nagaSigKey(sig nagawire.AuthSig) [sha256.Size]byte {
-	h := sha256.New()
-	var n [8]byte
-	for _, f := range []string{sig.Sig, sig.SignedMessage, sig.Address} {
-		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
-		h.Write(n[:])
-		io.WriteString(h, f)
-	}
-	var out [sha256.Size]byte
-	h.Sum(out[:0])
-	return out
 }
 
 // checkPayment refuses a maxPrice below this node's current price, and

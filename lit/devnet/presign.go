@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -116,17 +117,7 @@ type presignature struct {
 // computed once for all the nodes that ask for it. The caller gets its own
 // copy, which it may zero.
 func (d *dealer) presign(pkp int, reqKey, sigName string, msg []byte) (presignature, error) {
-	h := sha256.New()
-	var b [4]byte
-	binary.BigEndian.PutUint32(b[:], uint32(pkp))
-	h.Write(b[:])
-	for _, part := range [][]byte{[]byte(reqKey), []byte(sigName), msg} {
-		binary.BigEndian.PutUint32(b[:], uint32(len(part)))
-		h.Write(b[:])
-		h.Write(part)
-	}
-	var key [sha256.Size]byte
-	h.Sum(key[:0])
+	key := fieldsKey(strconv.Itoa(pkp), reqKey, sigName, string(msg))
 	e, ok := d.presigs.get(key)
 	if !ok {
 		e = d.presigs.put(key, &presignEntry{})
