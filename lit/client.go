@@ -54,6 +54,10 @@ type Client struct {
 	lastReiss  string
 	// execLatency is each node's smoothed executeJs latency.
 	execLatency map[string]time.Duration
+	// closed is set by Close; stragglers counts the requests decided
+	// fan-outs left running (see fanOut).
+	closed     bool
+	stragglers sync.WaitGroup
 	// attestCacheDir keeps fetched VCEK certificates ("" = none); set by
 	// WithAttestationCache, else attest.DefaultCacheDir.
 	attestCacheDir *string
@@ -174,9 +178,15 @@ func (c *Client) Network() Network {
 	return n
 }
 
-// Close stops a handshake in progress and releases idle connections.
+// Close stops a handshake in progress, cancels the requests a finished
+// call left running (see fanOut) and waits for them, and releases idle
+// connections.
 func (c *Client) Close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
 	c.lifeDone()
+	c.stragglers.Wait()
 	if cl, ok := c.proto.(interface{ close() }); ok {
 		cl.close()
 	}
@@ -504,13 +514,30 @@ func transportError(ctx context.Context, err error) error {
 
 // fanOut posts every call concurrently and delivers each answer to
 // decide, in arrival order, until decide returns done or all answered.
-// Unfinished requests are then cancelled and waited for, so no goroutine
-// outlives the call.
+//
+// If ctx ends first, the unfinished requests are cancelled and waited for.
+// If decide returns done first, fanOut returns at once and the unfinished
+// requests (stragglers) get a short grace to finish in the background,
+// their replies read and dropped: cancelling a request closes its
+// connection, and the next call would dial the node again (a TCP, maybe
+// TLS, handshake on both sides). After the grace, on Close or at the
+// per-node deadline they are cancelled. Close waits for them.
 func (c *Client) fanOut(ctx context.Context, reqID string, calls []*nodeCall, decide func(nodeResult) (done bool)) {
-	ctx, cancel := context.WithCancel(ctx)
+	start := time.Now()
+	// checkCtx ends with the fan-out: no check runs for a straggler.
+	checkCtx, checkCancel := context.WithCancel(ctx)
+	defer checkCancel()
 	// Every request starts now, so one deadline serves them all: a
 	// context and timer per request were a sixth of a request's cost.
-	reqCtx, reqCancel := context.WithTimeout(ctx, c.net.NodeTimeout)
+	// The requests' context does not end with ctx once decide is done
+	// (see stragglers), so it has ctx's values and deadline but its own
+	// cancellation, tied to ctx only until then.
+	deadline := start.Add(c.net.NodeTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	reqCtx, reqCancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	untie := context.AfterFunc(ctx, reqCancel)
 	results := make(chan nodeResult, len(calls))
 	var wg sync.WaitGroup
 	// Calls usually share one header map: build each request header
@@ -524,31 +551,67 @@ func (c *Client) fanOut(ctx context.Context, reqID string, calls []*nodeCall, de
 		go func(header http.Header) {
 			defer wg.Done()
 			r := c.post(reqCtx, call, header)
-			if r.err == nil && call.check != nil {
-				r.checked, r.checkErr = call.check(ctx, r)
+			if r.err == nil && call.check != nil && checkCtx.Err() == nil {
+				r.checked, r.checkErr = call.check(checkCtx, r)
 			}
 			results <- r
 		}(header)
 	}
-	defer func() {
-		cancel()
-		wg.Wait()
-		reqCancel()
-	}()
-	for range calls {
+	for answered := 0; answered < len(calls); answered++ {
 		var r nodeResult
 		select {
 		case r = <-results:
-		case <-ctx.Done():
+		case <-ctx.Done(): // untie has cancelled the requests
+			wg.Wait()
+			reqCancel()
 			return
 		}
 		if r.err != nil && ctx.Err() == nil {
 			c.record(r.call.url, 0, r.err)
 		}
 		if decide(r) {
-			return
+			if answered+1 < len(calls) && untie() {
+				c.releaseStragglers(&wg, reqCancel, time.Since(start))
+				return
+			}
+			break
 		}
 	}
+	untie()
+	wg.Wait()
+	reqCancel()
+}
+
+// Bounds of the grace stragglers get: as long as the fan-out took to
+// decide (a node half as fast as the others is still waited for), within
+// these.
+const (
+	minStragglerGrace = 20 * time.Millisecond
+	maxStragglerGrace = time.Second
+)
+
+// releaseStragglers lets a decided fan-out's unfinished requests run for
+// a grace based on took, the time to the decision, then cancels them with
+// cancel; wg counts them. A closed client cancels them at once.
+func (c *Client) releaseStragglers(wg *sync.WaitGroup, cancel context.CancelFunc, took time.Duration) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		cancel()
+		wg.Wait()
+		return
+	}
+	c.stragglers.Add(1) // before Close's Wait: both hold c.mu around closed
+	c.mu.Unlock()
+	grace := time.AfterFunc(min(max(took, minStragglerGrace), maxStragglerGrace), cancel)
+	untieLife := context.AfterFunc(c.life, cancel)
+	go func() {
+		defer c.stragglers.Done()
+		wg.Wait()
+		grace.Stop()
+		untieLife()
+		cancel()
+	}()
 }
 
 // opError is a failed public call: "lit: <op>: <cause>", with one "lit:"

@@ -174,18 +174,42 @@ func TestExecuteJSFaults(t *testing.T) {
 			},
 		},
 		{
-			name:   "3 slow nodes are not waited for and are cancelled",
+			name:   "3 slow nodes are not waited for and are cancelled after the straggler grace",
 			faults: map[int]testFault{7: {Latency: time.Minute}, 8: {Latency: time.Minute}, 9: {Latency: time.Minute}},
 			check: func(t *testing.T, n *testNet, res *ExecuteJSResult, err error) {
 				wantSig(t, n, res, err)
 				// A slow request may be cancelled before it reaches its
 				// node (the goroutines race to the threshold); every one
-				// that reached it is cancelled once the threshold is in.
+				// that reached it runs on for the grace, then is cancelled.
+				n.mu.Lock()
+				c := n.cancelled
+				n.mu.Unlock()
+				if c != 0 {
+					t.Fatalf("%d slow requests cancelled before the grace ended", c)
+				}
+				time.Sleep(minStragglerGrace) // the call took no time: the grace is the minimum
+				synctest.Wait()
 				n.mu.Lock()
 				seen, c := n.slowExecutes, n.cancelled
 				n.mu.Unlock()
 				if c != seen {
 					t.Fatalf("%d of %d slow requests cancelled, want all", c, seen)
+				}
+			},
+		},
+		{
+			// Their connections stay up for the next call (see fanOut).
+			name:   "nodes a little slower than the threshold finish in the background",
+			faults: map[int]testFault{7: {Latency: minStragglerGrace / 2}, 8: {Latency: minStragglerGrace / 2}, 9: {Latency: minStragglerGrace / 2}},
+			check: func(t *testing.T, n *testNet, res *ExecuteJSResult, err error) {
+				wantSig(t, n, res, err)
+				time.Sleep(maxStragglerGrace)
+				synctest.Wait()
+				n.mu.Lock()
+				seen, c := n.slowExecutes, n.cancelled
+				n.mu.Unlock()
+				if seen != 3 || c != 0 {
+					t.Fatalf("%d of %d slow requests cancelled, want 0 of 3", c, seen)
 				}
 			},
 		},
@@ -222,6 +246,34 @@ func TestExecuteJSFaults(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestCloseCancelsStragglers: Close does not wait out the grace a call's
+// unfinished requests got; it cancels them and waits for them to end.
+func TestCloseCancelsStragglers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := newMemTestNet(t, 10, 6)
+		c := newTestClient(t, n.network())
+		c.http = n.memClient()
+		if _, err := c.Connect(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		n.setFault(8, testFault{Latency: time.Minute})
+		n.setFault(9, testFault{Latency: time.Minute})
+		res, err := c.ExecuteJS(context.Background(), newTestSession(t, SessionOptions{}), ExecuteJSRequest{Code: signCode, JSParams: helloParams(n.pkpHex())})
+		wantSig(t, n, res, err)
+		start := time.Now()
+		c.Close()
+		if took := time.Since(start); took != 0 {
+			t.Errorf("Close took %v, want no wait for the grace", took)
+		}
+		n.mu.Lock()
+		seen, cancelled := n.slowExecutes, n.cancelled
+		n.mu.Unlock()
+		if seen != 2 || cancelled != 2 {
+			t.Fatalf("after Close, %d of %d slow requests cancelled, want 2 of 2", cancelled, seen)
+		}
+	})
 }
 
 func wantSig(t *testing.T, n *testNet, res *ExecuteJSResult, err error) {
