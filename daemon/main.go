@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"os/signal"
 	"syscall"
 )
@@ -35,6 +36,7 @@ func Main(args []string, version string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "litsignerd %s\n", version)
 		return ExitOK
 	}
+	limitProcs(os.Getenv)
 	level, _ := parseLevel(cfg.LogLevel)
 	log := newLogger(stderr, level)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
