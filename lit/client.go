@@ -26,10 +26,12 @@ const (
 	DefaultMaxCodeSize = 1 << 20
 )
 
-// Idle connection bounds of the client's HTTP transport.
+// Connection bounds of the client's HTTP transport.
 const (
-	maxIdleConnsPerNode = 8
-	maxIdleConns        = 128
+	// maxConnsPerNode bounds a node's connections, idle or busy.
+	maxConnsPerNode = 16
+	// maxIdleConns bounds the idle connections to all nodes.
+	maxIdleConns = 128
 )
 
 // Client talks to one Lit network. It is safe for concurrent use.
@@ -143,17 +145,22 @@ func NewClient(n Network, opts ...ClientOption) (*Client, error) {
 		c.http = &http.Client{Transport: &http.Transport{
 			Proxy:       nil, // node URLs are dialled directly
 			DialContext: (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			// Each call sends one request to each node; under concurrent
-			// calls a connection that finds no idle slot is closed and the
-			// next call redials it (a TCP, maybe TLS, handshake). Eight per
-			// node covers the concurrency desktop apps bring without
-			// holding much memory: each idle connection keeps 8 KiB of
-			// buffers and two goroutines (32 per node kept 320 connections,
-			// ~7 MB, after a burst of 64 concurrent calls; at 64 clients
-			// the extra redials cost no CPU measurable in
-			// daemon's BenchmarkCPUPerCall).
+			// Each call sends one request to each node. A node gets at
+			// most maxConnsPerNode connections, and all of them may stay
+			// idle: a request beyond them waits for one to be free. With
+			// only an idle bound (8), 64 concurrent calls opened ~64
+			// connections per node and closed all but 8 after each
+			// request, so every call dialled four or five nodes again (a
+			// TCP, maybe TLS, handshake on both sides). Sixteen cover
+			// the calls desktop apps run at once, with the requests a
+			// decided call leaves finishing (see fanOut), for ~2 MB when
+			// all are idle (each keeps 8 KiB of buffers and two
+			// goroutines); 8 made calls wait at 8 clients. A node that
+			// speaks HTTP/2 (TLS with ALPN) multiplexes its requests over
+			// these connections instead.
 			MaxIdleConns:        maxIdleConns,
-			MaxIdleConnsPerHost: maxIdleConnsPerNode,
+			MaxIdleConnsPerHost: maxConnsPerNode,
+			MaxConnsPerHost:     maxConnsPerNode,
 			IdleConnTimeout:     90 * time.Second,
 			ForceAttemptHTTP2:   true,
 		}}
