@@ -279,6 +279,71 @@ func TestMarshalJSLineSeparators(t *testing.T) {
 	}
 }
 
+// TestUnquoteHexFastPath: the fields plainJSONString takes are decoded as
+// json.Unmarshal decodes them, and the others fall through to it.
+func TestUnquoteHexFastPath(t *testing.T) {
+	tests := []struct {
+		field string
+		fast  bool
+	}{
+		{`"0A0b"`, true},
+		{`"0x0a0b"`, true},
+		{`""`, true},
+		{`"zz"`, true}, // plain, then rejected as hex
+		{`"0A\u0030B"`, false},
+		{` "0A0B"`, false},
+		{`"0A0B" `, false},
+		{`"0A 0B"`, false},
+		{`"0A0B`, false},
+		{`0A0B`, false},
+		{`"`, false},
+		{`"\"`, false},
+	}
+	for _, tt := range tests {
+		inner, fast := plainJSONString(tt.field)
+		if fast != tt.fast {
+			t.Errorf("%s: fast %v, want %v", tt.field, fast, tt.fast)
+		}
+		var viaJSON string
+		jsonErr := json.Unmarshal([]byte(tt.field), &viaJSON)
+		if fast && (jsonErr != nil || viaJSON != inner) {
+			t.Errorf("%s: fast path %q, json.Unmarshal %q (%v)", tt.field, inner, viaJSON, jsonErr)
+		}
+		got, err := unquoteHex(tt.field, 2)
+		want, wantErr := []byte(nil), error(nil)
+		if jsonErr != nil {
+			wantErr = jsonErr
+		} else {
+			want = make([]byte, 2)
+			wantErr = decodeHexInto(want, viaJSON)
+		}
+		if (err == nil) != (wantErr == nil) || err == nil && !bytes.Equal(got, want) {
+			t.Errorf("%s: unquoteHex %x, %v; want %x, %v", tt.field, got, err, want, wantErr)
+		}
+	}
+}
+
+// FuzzUnquoteHex: unquoteHex gives what decoding every field with
+// json.Unmarshal gives.
+func FuzzUnquoteHex(f *testing.F) {
+	for _, s := range []string{`"0A0b"`, `"0x0a"`, `"0A\u0030B"`, ` "0A"`, `"\""`, `""`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, field string) {
+		got, err := unquoteHex(field, 2)
+		var h string
+		var want []byte
+		wantErr := json.Unmarshal([]byte(field), &h)
+		if wantErr == nil {
+			want = make([]byte, 2)
+			wantErr = decodeHexInto(want, h)
+		}
+		if (err == nil) != (wantErr == nil) || err == nil && !bytes.Equal(got, want) {
+			t.Fatalf("%q: unquoteHex %x, %v; json.Unmarshal %x, %v", field, got, err, want, wantErr)
+		}
+	})
+}
+
 func FuzzParseEcdsaShare(f *testing.F) {
 	c := loadCapture(f, executeCaptures[0])
 	var r replyData
