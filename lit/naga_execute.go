@@ -273,7 +273,7 @@ func nagaShare(name string, ss nagawire.SignedShare) (ecdsaShare, error) {
 	if ss.SigType != nagawire.SigTypeEcdsaK256Sha256 {
 		return ecdsaShare{}, fmt.Errorf("unsupported sigType %q", clip(ss.SigType))
 	}
-	es, err := nagawire.ParseEcdsaShare(ss.SignatureShare)
+	es, err := nagawire.ParseEcdsaShareWith(ss.SignatureShare, checkedOnCurve)
 	if err != nil {
 		return ecdsaShare{}, err
 	}
@@ -295,6 +295,12 @@ func nagaShare(name string, ss nagawire.SignedShare) (ecdsaShare, error) {
 	rx, ry := new(big.Int).SetBytes(r[1:33]), new(big.Int).SetBytes(r[33:])
 	return ecdsaShare{SigName: name, Rx: rx, Ry: ry, S: es.S, PublicKey: pub, Digest: es.Digest,
 		PublicKeyHex: hex.EncodeToString(pub), DataSignedHex: hex.EncodeToString(es.Digest[:])}, nil
+}
+
+// checkedOnCurve is nagawire.OnCurve through the client's point cache.
+func checkedOnCurve(enc []byte) bool {
+	_, err := uncompressedKey(enc)
+	return err == nil
 }
 
 // nagaErrorObject is the errorObject of a failed Naga result.

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/litsigner/litsigner/lit/internal/nagawire"
 )
 
 // The caches only remember points that passed, and stay bounded.
@@ -25,6 +27,7 @@ func TestPointCache(t *testing.T) {
 		{"uncompressed", uncompressed, true},
 		{"compressed", compressed, true},
 		{"off the curve", bad, false},
+		{"compressed, no point with that x", compressedOff(t), false},
 		{"wrong length", uncompressed[:40], false},
 	}
 	for _, tt := range tests {
@@ -33,6 +36,11 @@ func TestPointCache(t *testing.T) {
 				got, err := uncompressedKey(tt.key)
 				if (err == nil) != tt.ok {
 					t.Fatalf("err = %v, want ok %v", err, tt.ok)
+				}
+				// The Naga share parser's point check through the cache
+				// answers as nagawire's own.
+				if checkedOnCurve(tt.key) != tt.ok || nagawire.OnCurve(tt.key) != tt.ok {
+					t.Fatalf("checkedOnCurve %v, nagawire.OnCurve %v, want %v", checkedOnCurve(tt.key), nagawire.OnCurve(tt.key), tt.ok)
 				}
 				if tt.ok && hex.EncodeToString(got) != hex.EncodeToString(uncompressed) {
 					t.Fatalf("key %x", got)
@@ -54,4 +62,18 @@ func TestPointCache(t *testing.T) {
 	if n := len(checkedR.m); n > maxCheckedPoints {
 		t.Fatalf("%d cached points, bound %d", n, maxCheckedPoints)
 	}
+}
+
+// compressedOff is a compressed encoding whose x has no point on
+// secp256k1.
+func compressedOff(t *testing.T) []byte {
+	t.Helper()
+	for x := int64(5); x < 100; x++ {
+		enc := append([]byte{2}, big.NewInt(x).FillBytes(make([]byte, 32))...)
+		if _, err := crypto.DecompressPubkey(enc); err != nil {
+			return enc
+		}
+	}
+	t.Fatal("no x below 100 without a point")
+	return nil
 }
