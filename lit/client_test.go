@@ -181,17 +181,12 @@ func TestExecuteJSFaults(t *testing.T) {
 				// A slow request may be cancelled before it reaches its
 				// node (the goroutines race to the threshold); every one
 				// that reached it runs on for the grace, then is cancelled.
-				n.mu.Lock()
-				c := n.cancelled
-				n.mu.Unlock()
-				if c != 0 {
+				if _, c := n.slowCounts(); c != 0 {
 					t.Fatalf("%d slow requests cancelled before the grace ended", c)
 				}
 				time.Sleep(minStragglerGrace) // the call took no time: the grace is the minimum
 				synctest.Wait()
-				n.mu.Lock()
-				seen, c := n.slowExecutes, n.cancelled
-				n.mu.Unlock()
+				seen, c := n.slowCounts()
 				if c != seen {
 					t.Fatalf("%d of %d slow requests cancelled, want all", c, seen)
 				}
@@ -205,9 +200,7 @@ func TestExecuteJSFaults(t *testing.T) {
 				wantSig(t, n, res, err)
 				time.Sleep(maxStragglerGrace)
 				synctest.Wait()
-				n.mu.Lock()
-				seen, c := n.slowExecutes, n.cancelled
-				n.mu.Unlock()
+				seen, c := n.slowCounts()
 				if seen != 3 || c != 0 {
 					t.Fatalf("%d of %d slow requests cancelled, want 0 of 3", c, seen)
 				}
@@ -267,9 +260,7 @@ func TestCloseCancelsStragglers(t *testing.T) {
 		if took := time.Since(start); took != 0 {
 			t.Errorf("Close took %v, want no wait for the grace", took)
 		}
-		n.mu.Lock()
-		seen, cancelled := n.slowExecutes, n.cancelled
-		n.mu.Unlock()
+		seen, cancelled := n.slowCounts()
 		if seen != 2 || cancelled != 2 {
 			t.Fatalf("after Close, %d of %d slow requests cancelled, want 2 of 2", cancelled, seen)
 		}
@@ -370,9 +361,7 @@ func TestExecuteJSTimeout(t *testing.T) {
 			t.Fatalf("status %+v", c2.NodeStatus())
 		}
 		synctest.Wait()
-		n.mu.Lock()
-		seen, cancelled := n.slowExecutes, n.cancelled
-		n.mu.Unlock()
+		seen, cancelled := n.slowCounts()
 		if seen != 8 || cancelled != 8 {
 			t.Fatalf("%d of %d slow executes cancelled, want 8 of 8", cancelled, seen)
 		}

@@ -82,6 +82,13 @@ func (n *testNet) setFault(i int, f testFault) {
 	n.faults[i] = f
 }
 
+// slowCounts returns slowExecutes and cancelled.
+func (n *testNet) slowCounts() (seen, cancelled int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.slowExecutes, n.cancelled
+}
+
 func (n *testNet) pkpHex() string {
 	return hex.EncodeToString(crypto.FromECDSAPub(&n.key.PublicKey))
 }
