@@ -100,11 +100,7 @@ func (r *run) field(call goja.FunctionCall, name string) goja.Value {
 // bytesOf converts v as `new Uint8Array(v)` does (arrays of numbers, typed
 // arrays, ArrayBuffers, array-likes), throwing what that constructor throws.
 func (r *run) bytesOf(v goja.Value) []byte {
-	obj, err := r.vm.New(r.vm.Get("Uint8Array"), v)
-	if err != nil {
-		panic(r.jsValueOf(err))
-	}
-	b, ok := obj.Export().([]byte)
+	b, ok := r.buffers.newUint8Array(v).Export().([]byte)
 	if !ok {
 		panic(r.vm.NewTypeError("cannot convert to Uint8Array"))
 	}
@@ -126,11 +122,7 @@ func (r *run) jsValueOf(err error) goja.Value {
 
 // newUint8Array returns a fresh JavaScript Uint8Array holding b.
 func (r *run) newUint8Array(b []byte) goja.Value {
-	obj, err := r.vm.New(r.vm.Get("Uint8Array"), r.vm.ToValue(r.vm.NewArrayBuffer(b)))
-	if err != nil {
-		panic(r.jsValueOf(err))
-	}
-	return obj
+	return r.buffers.newUint8Array(r.vm.ToValue(r.vm.NewArrayBuffer(b)))
 }
 
 // stringArg returns v as a string, or "" if it is undefined or null (the

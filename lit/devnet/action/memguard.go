@@ -96,6 +96,7 @@ func (r *run) guardStrings() error {
 type bufferGuard struct {
 	r           *run
 	arrayBuffer *goja.Object // the original ArrayBuffer
+	uint8Array  *goja.Object // the original Uint8Array
 	ctors       []guardedCtor
 	reflectGet  goja.Callable // Reflect.get, looked up on first use
 }
@@ -118,8 +119,11 @@ func (r *run) guardBuffers() error {
 		if !ok {
 			continue
 		}
-		if bc.name == "ArrayBuffer" {
+		switch bc.name {
+		case "ArrayBuffer":
 			g.arrayBuffer = c
+		case "Uint8Array":
+			g.uint8Array = c
 		}
 		g.ctors = append(g.ctors, guardedCtor{target: c, size: bc.size})
 		proxy := r.vm.ToValue(r.vm.NewProxy(c, traps))
@@ -135,10 +139,19 @@ func (r *run) guardBuffers() error {
 			}
 		}
 	}
-	if g.arrayBuffer == nil {
-		return fmt.Errorf("ArrayBuffer missing")
+	if g.arrayBuffer == nil || g.uint8Array == nil {
+		return fmt.Errorf("ArrayBuffer or Uint8Array missing")
 	}
+	r.buffers = g
 	return nil
+}
+
+// newUint8Array is `new Uint8Array(arg)` with the original constructor,
+// counted as the guarded one counts it, whatever the action did to the
+// global Uint8Array (a node converts its API's arguments natively).
+// Failures are thrown into the action, as the constructor throws them.
+func (g *bufferGuard) newUint8Array(arg goja.Value) *goja.Object {
+	return g.construct(g.uint8Array, []goja.Value{arg}, g.uint8Array)
 }
 
 // ctor returns the entry of target.

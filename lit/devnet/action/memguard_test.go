@@ -22,6 +22,8 @@ func TestBufferGuardPaths(t *testing.T) {
 		{"Reflect.construct", `Reflect.construct(Uint16Array, [2 ** 40])`},
 		{"from", `Uint8Array.from({length: 2 ** 40})`},
 		{"from on an instance's constructor", `new BigInt64Array(1).constructor.from({length: 2 ** 40})`},
+		{"API conversion", `LitActions.uint8arrayToString({length: 2 ** 40})`},
+		{"API conversion, global replaced", `globalThis.Uint8Array = function () {}; LitActions.uint8arrayToString({length: 2 ** 40})`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -134,6 +134,8 @@ type run struct {
 	// timers are the pending setTimeout/setInterval callbacks.
 	timers    []*timer
 	nextTimer int64
+	// buffers guards the buffer constructors (installMemoryGuards).
+	buffers *bufferGuard
 }
 
 func (r *run) exec(src string, paramsJSON []byte) error {

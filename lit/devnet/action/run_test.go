@@ -109,6 +109,13 @@ go();`,
 			response: "68656c6c6f,aGVsbG8,hello,hello,hello,true",
 		},
 		{
+			// A node converts the API's arguments natively: an action's
+			// own Uint8Array changes nothing.
+			name:     "uint8array helpers ignore a replaced global Uint8Array",
+			src:      `const L = LitActions; globalThis.Uint8Array = function () { throw new Error("replaced"); }; const b = L.uint8arrayFromString("hi"); L.setResponse({response: [L.uint8arrayToString([104, 105]), L.uint8arrayToString(b, "base16"), Object.getPrototypeOf(b).constructor === Uint8Array].join(",")});`,
+			response: "hi,6869,false",
+		},
+		{
 			name:    "uint8array unknown encoding",
 			src:     `LitActions.uint8arrayToString(new Uint8Array([1]), "rot13");`,
 			wantThr: `Unsupported encoding "rot13"`,
