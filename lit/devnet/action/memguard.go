@@ -3,6 +3,9 @@ package action
 import (
 	"fmt"
 	"math"
+	"reflect"
+	"strconv"
+	"strings"
 
 	"github.com/dop251/goja"
 )
@@ -105,6 +108,7 @@ type bufferGuard struct {
 type guardedCtor struct {
 	target      *goja.Object
 	size        float64    // BYTES_PER_ELEMENT, 1 for ArrayBuffer
+	buffer      bool       // an ArrayBuffer constructor: its argument is a length
 	hasInstance goja.Value // made on first use
 }
 
@@ -125,7 +129,7 @@ func (r *run) guardBuffers() error {
 		case "Uint8Array":
 			g.uint8Array = c
 		}
-		g.ctors = append(g.ctors, guardedCtor{target: c, size: bc.size})
+		g.ctors = append(g.ctors, guardedCtor{target: c, size: bc.size, buffer: strings.HasSuffix(bc.name, "ArrayBuffer")})
 		proxy := r.vm.ToValue(r.vm.NewProxy(c, traps))
 		if err := global.DefineDataProperty(bc.name, proxy, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
 			return err
@@ -193,21 +197,41 @@ func (g *bufferGuard) getSym(target *goja.Object, sym *goja.Symbol, receiver goj
 }
 
 // construct announces the allocation of `new target(...args)`, then
-// constructs it.
+// constructs it. Every size it announces is the one the construction then
+// uses: the constructor never reads a value the action controls after the
+// check (a length getter, a valueOf, an iterator getter that changes what
+// it returns), since it gets numbers and genuine buffers only.
 func (g *bufferGuard) construct(target *goja.Object, args []goja.Value, newTarget *goja.Object) *goja.Object {
 	c := g.ctor(target)
-	if !g.r.announce(g.elements(args) * c.size) {
-		vm := g.r.vm
-		e, err := vm.New(vm.Get("RangeError"), vm.ToValue("Array buffer allocation failed"))
-		if err != nil {
-			panic(g.r.jsValueOf(err))
-		}
-		panic(e)
-	}
 	construct, ok := goja.AssertConstructor(target)
 	if !ok {
 		panic(g.r.vm.NewTypeError("not a constructor"))
 	}
+	var n float64 // elements allocated
+	if len(args) > 0 {
+		switch a := args[0].(type) {
+		case *goja.Object:
+			switch kind, length := bufferKind(a); {
+			case c.buffer:
+				// ToIndex(length): the object's valueOf runs once, here.
+				num := a.ToNumber()
+				args = append([]goja.Value{num}, args[1:]...)
+				n = num.ToFloat()
+			case kind == genuineBuffer:
+				// A view of memory that exists.
+			case kind == typedArray:
+				n = float64(length) // its own length, not a getter's
+			default:
+				return g.constructFrom(c, construct, newTarget, a)
+			}
+		case *goja.Symbol:
+		default:
+			if !goja.IsBigInt(a) {
+				n = a.ToFloat() // a primitive: no action code runs
+			}
+		}
+	}
+	g.allow(n * c.size)
 	obj, err := construct(newTarget, args...)
 	if err != nil {
 		panic(g.r.jsValueOf(err))
@@ -215,30 +239,123 @@ func (g *bufferGuard) construct(target *goja.Object, args []goja.Value, newTarge
 	return obj
 }
 
-// elements is the number of elements a construction with args allocates,
-// as the constructor will read it: Number(length) for a primitive (0 for a
-// BigInt or a Symbol, which the constructor rejects), Number(a.length) for
-// an object other than an ArrayBuffer (whose memory already exists).
-func (g *bufferGuard) elements(args []goja.Value) float64 {
-	a := goja.Undefined()
-	if len(args) > 0 {
-		a = args[0]
+// allow throws the constructor's RangeError, after ending the run (see
+// announce), unless the run may allocate bytes.
+func (g *bufferGuard) allow(bytes float64) {
+	if g.r.announce(bytes) {
+		return
 	}
-	obj, isObj := a.(*goja.Object)
-	if !isObj {
-		if _, isSym := a.(*goja.Symbol); isSym || goja.IsBigInt(a) {
-			return 0
+	vm := g.r.vm
+	e, err := vm.New(vm.Get("RangeError"), vm.ToValue("Array buffer allocation failed"))
+	if err != nil {
+		panic(g.r.jsValueOf(err))
+	}
+	panic(e)
+}
+
+// Kinds of a typed-array constructor's object argument.
+const (
+	otherObject = iota
+	genuineBuffer
+	typedArray
+)
+
+// bufferKind tells a genuine ArrayBuffer and a genuine typed array (with
+// its length) from every other object: by the object's own type, which
+// neither a prototype nor a proxy can fake.
+func bufferKind(o *goja.Object) (kind, length int) {
+	t := o.ExportType()
+	switch {
+	case t == reflect.TypeOf(goja.ArrayBuffer{}):
+		return genuineBuffer, 0
+	case t != nil && t.Kind() == reflect.Slice && t.Elem().Kind() != reflect.Interface:
+		return typedArray, reflect.ValueOf(o.Export()).Len()
+	}
+	return otherObject, 0
+}
+
+// valueBytes bounds the memory one collected iterator value takes.
+const valueBytes = 16
+
+// constructFrom is `new C(src)` for an object src other than a buffer or a
+// typed array, done as the specification does it (TypedArray ( ...args ),
+// InitializeTypedArrayFromList / FromArrayLike): src's @@iterator once;
+// then either the iterator's values, or ToLength(src.length) and each
+// index; then C(length) and the elements set one by one. The constructor
+// itself only sees the length, announced first.
+func (g *bufferGuard) constructFrom(c *guardedCtor, construct goja.Constructor, newTarget *goja.Object, src *goja.Object) *goja.Object {
+	vm := g.r.vm
+	call := func(f goja.Callable, this goja.Value, args ...goja.Value) goja.Value {
+		v, err := f(this, args...)
+		if err != nil {
+			panic(g.r.jsValueOf(err))
 		}
-		return a.ToFloat()
+		return v
 	}
-	if g.r.vm.InstanceOf(obj, g.arrayBuffer) {
-		return 0
+	var values []goja.Value
+	var length int64
+	usingIter := src.GetSymbol(goja.SymIterator)
+	if usingIter != nil && !goja.IsUndefined(usingIter) && !goja.IsNull(usingIter) {
+		method, ok := goja.AssertFunction(usingIter)
+		if !ok {
+			panic(vm.NewTypeError("object is not iterable"))
+		}
+		iter, ok := call(method, src).(*goja.Object)
+		if !ok {
+			panic(vm.NewTypeError("iterator is not an object"))
+		}
+		next, ok := goja.AssertFunction(iter.Get("next"))
+		if !ok {
+			panic(vm.NewTypeError("iterator.next is not a function"))
+		}
+		for {
+			res, ok := call(next, iter).(*goja.Object)
+			if !ok {
+				panic(vm.NewTypeError("iterator result is not an object"))
+			}
+			if res.Get("done").ToBoolean() {
+				break
+			}
+			values = append(values, res.Get("value"))
+			// A native iterator runs no JavaScript the watchdog could
+			// stop: the list itself is announced as it grows.
+			if len(values)%1024 == 0 {
+				g.allow(float64(len(values)) * valueBytes)
+			}
+		}
+		length = int64(len(values))
+	} else {
+		l := src.Get("length")
+		if l == nil {
+			l = goja.Undefined()
+		}
+		f := l.ToFloat() // ToLength
+		switch {
+		case math.IsNaN(f) || f <= 0:
+			length = 0
+		case f >= 1<<53-1:
+			length = 1<<53 - 1
+		default:
+			length = int64(f)
+		}
 	}
-	n := obj.Get("length")
-	if n == nil {
-		return math.NaN()
+	g.allow(float64(length) * c.size)
+	obj, err := construct(newTarget, vm.ToValue(length))
+	if err != nil {
+		panic(g.r.jsValueOf(err))
 	}
-	return n.ToFloat()
+	for k := int64(0); k < length; k++ {
+		var v goja.Value
+		if values != nil {
+			v = values[k]
+		} else if v = src.Get(strconv.FormatInt(k, 10)); v == nil {
+			v = goja.Undefined()
+		}
+		if err := obj.Set(strconv.FormatInt(k, 10), v); err != nil {
+			panic(g.r.jsValueOf(err))
+		}
+	}
+	return obj
 }
 
 // announce reports whether the run may allocate want bytes at once. If not,

@@ -3,6 +3,7 @@ package action
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +24,14 @@ func TestBufferGuardPaths(t *testing.T) {
 		{"from", `Uint8Array.from({length: 2 ** 40})`},
 		{"from on an instance's constructor", `new BigInt64Array(1).constructor.from({length: 2 ** 40})`},
 		{"API conversion", `LitActions.uint8arrayToString({length: 2 ** 40})`},
+		// Values the action controls are read once, by the guard: each of
+		// these made the constructor allocate 1 TiB past the check, and
+		// the Go runtime abort the process.
+		{"fake buffer", `new Uint8Array(Object.assign(Object.create(ArrayBuffer.prototype), {length: 2 ** 40}))`},
+		{"proxied buffer", `new Uint8Array(new Proxy(new ArrayBuffer(8), {get: (t, k) => k === "length" ? 2 ** 40 : Reflect.get(t, k)}))`},
+		{"iterator getter growing the array", `const a = [1]; Object.defineProperty(Array.prototype, Symbol.iterator, {get() { a.length = 2 ** 32 - 1; return undefined; }}); new Float64Array(a)`},
+		{"ArrayBuffer valueOf", `new ArrayBuffer({valueOf() { return 2 ** 40 }})`},
+		{"native iterator over holes", `const a = []; a.length = 2 ** 32 - 1; new Uint8Array(a.values())`},
 		{"API conversion, global replaced", `globalThis.Uint8Array = function () {}; LitActions.uint8arrayToString({length: 2 ** 40})`},
 	}
 	for _, tc := range tests {
@@ -32,6 +41,26 @@ func TestBufferGuardPaths(t *testing.T) {
 				t.Fatalf("err = %v, want a MemoryLimitError", err)
 			}
 		})
+	}
+}
+
+// TestBufferGuardReadsOnce: the guard reads what the action controls once
+// and the construction uses what the guard read: a length getter that
+// would answer 2 ** 40 the second time is asked once, and a typed array's
+// own length counts, whatever its prototype's length getter says.
+func TestBufferGuardReadsOnce(t *testing.T) {
+	src := `let n = 0;
+const a = new Float64Array({get length() { return n++ ? 2 ** 40 : 1 }});
+const s = new Uint8Array(4);
+Object.defineProperty(Object.getPrototypeOf(Uint8Array.prototype), "length", {get() { return 1 }});
+const f = new Float64Array(s);
+LitActions.setResponse({response: [a.length, n, f.byteLength].join()});`
+	res, err := Run(context.Background(), src, nil, nil, Limits{MaxMemory: 64 << 20, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Response != "1,1,32" {
+		t.Errorf("got %s, want 1,1,32", res.Response)
 	}
 }
 
@@ -54,13 +83,21 @@ const checks = [
 	LitActions.uint8arrayFromString("a") instanceof Uint8Array,
 	Uint8Array.BYTES_PER_ELEMENT === 1 && Float64Array.BYTES_PER_ELEMENT === 8,
 	Uint8Array.name === "Uint8Array",
+	new Uint8Array(new Set([1, 2, 300])).join() === "1,2,44",
+	new Int16Array((function* () { yield 1; yield -2; })()).join() === "1,-2",
+	new Uint8Array({length: 3, 0: 7, 2: "9"}).join() === "7,0,9",
+	new Uint8Array({length: -1}).length === 0 && new Uint8Array({}).length === 0,
+	new Float32Array(new Uint8Array([1, 2])).join() === "1,2",
+	new U({length: 2, 1: 5}) instanceof U,
+	new ArrayBuffer({valueOf() { return 3 }}).byteLength === 3,
+	(() => { try { new Uint8Array({[Symbol.iterator]: 1}); return false } catch (e) { return e instanceof TypeError } })(),
 ];
 LitActions.setResponse({response: checks.join()});`
 	res, err := Run(context.Background(), src, nil, nil, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "true,true,true,true,true,true,true,true,true,true,true,true,true"; res.Response != want {
+	if want := strings.TrimSuffix(strings.Repeat("true,", 21), ","); res.Response != want {
 		t.Errorf("got  %s\nwant %s", res.Response, want)
 	}
 }
