@@ -26,19 +26,27 @@ var bufferConstructors = []struct {
 // from their arguments. Each returns the bytes the call's result takes,
 // from the receiver's length n, its bytes per character and the call's
 // arguments.
+// The call they get has the receiver and arguments already converted (see
+// guardStrings). fill is whether the second argument is a string (the
+// filler, whose characters may take more bytes than the receiver's).
 var stringSizers = []struct {
 	name string
+	fill bool
 	size func(n, per int64, call goja.FunctionCall) float64
 }{
-	{"repeat", func(n, per int64, call goja.FunctionCall) float64 {
+	{"repeat", false, func(n, per int64, call goja.FunctionCall) float64 {
 		return float64(n*per) * call.Argument(0).ToFloat()
 	}},
-	{"padStart", func(_, per int64, call goja.FunctionCall) float64 {
-		return float64(per) * call.Argument(0).ToFloat()
-	}},
-	{"padEnd", func(_, per int64, call goja.FunctionCall) float64 {
-		return float64(per) * call.Argument(0).ToFloat()
-	}},
+	{"padStart", true, padSize},
+	{"padEnd", true, padSize},
+}
+
+// padSize is the size of a padStart/padEnd result: maxLength characters.
+func padSize(_, per int64, call goja.FunctionCall) float64 {
+	if fill := call.Argument(1); !goja.IsUndefined(fill) {
+		per = max(per, bytesPerChar(fill.String()))
+	}
+	return float64(per) * call.Argument(0).ToFloat()
 }
 
 // installMemoryGuards checks, before they allocate, the built-ins whose
@@ -68,15 +76,23 @@ func (r *run) guardStrings() error {
 			//lint:ignore ST1005 "String" is the JavaScript global's name
 			return fmt.Errorf("String.prototype.%s missing", s.name)
 		}
-		size := s.size
+		size, fill := s.size, s.fill
 		guarded := func(call goja.FunctionCall) goja.Value {
-			if !goja.IsUndefined(call.This) && !goja.IsNull(call.This) {
-				s := call.This.String()
-				if !r.announce(size(int64(len(s)), bytesPerChar(s), call)) {
+			this, args := call.This, call.Arguments
+			if _, sym := this.(*goja.Symbol); !sym && !goja.IsUndefined(this) && !goja.IsNull(this) {
+				// Each value the action controls is converted once, here,
+				// in the built-in's order; the built-in then gets
+				// primitives, whose conversions run no action code (a
+				// valueOf answering 1 to the check and 2 ** 40 to the
+				// built-in had it allocate past the check).
+				str := this.String()
+				this = r.vm.ToValue(str)
+				args = r.primitiveArgs(args, fill)
+				if !r.announce(size(int64(len(str)), bytesPerChar(str), goja.FunctionCall{This: this, Arguments: args})) {
 					return goja.Undefined() // interrupted before the next instruction
 				}
 			}
-			v, err := orig(call.This, call.Arguments...)
+			v, err := orig(this, args...)
 			if err != nil {
 				panic(r.jsValueOf(err))
 			}
@@ -87,6 +103,25 @@ func (r *run) guardStrings() error {
 		}
 	}
 	return nil
+}
+
+// primitiveArgs converts a guarded string method's arguments as the
+// method would: the first to a number (a Symbol or BigInt stays, for the
+// method to throw its TypeError), and with fill the second, unless
+// undefined, to a string. The others are passed on unread.
+func (r *run) primitiveArgs(args []goja.Value, fill bool) []goja.Value {
+	out := append([]goja.Value(nil), args...)
+	if len(out) > 0 {
+		if _, sym := out[0].(*goja.Symbol); !sym && !goja.IsBigInt(out[0]) {
+			out[0] = out[0].ToNumber()
+		}
+	}
+	if fill && len(out) > 1 && !goja.IsUndefined(out[1]) {
+		if _, sym := out[1].(*goja.Symbol); !sym {
+			out[1] = r.vm.ToValue(out[1].String())
+		}
+	}
+	return out
 }
 
 // bufferGuard replaces ArrayBuffer and the typed-array constructors with

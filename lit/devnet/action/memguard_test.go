@@ -64,6 +64,25 @@ LitActions.setResponse({response: [a.length, n, f.byteLength].join()});`
 	}
 }
 
+// TestStringGuardReadsOnce: repeat, padStart and padEnd convert their
+// receiver and arguments once, at the check; each of these made the
+// built-in allocate 1 TiB past it and the Go runtime abort the process.
+func TestStringGuardReadsOnce(t *testing.T) {
+	src := `let n = 0; // conversions run
+const once = (small, big) => { let k = 0; return {valueOf() { n++; return k++ ? big : small }, toString() { n++; return k++ ? big : small }} };
+const r = ["x".repeat(once(2, 2 ** 40)), "x".padStart(once(2, 2 ** 40)), "x".padEnd(once(2, 2 ** 40), once("-", "é"))];
+let m = 0;
+r.push(String.prototype.repeat.call({toString() { return m++ ? "x".repeat(2 ** 20) : "" }}, 2 ** 20));
+LitActions.setResponse({response: JSON.stringify([r, n, m])});`
+	res, err := Run(context.Background(), src, nil, nil, Limits{MaxMemory: 64 << 20, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `[["xx"," x","x-",""],4,1]`; res.Response != want {
+		t.Errorf("got  %s\nwant %s", res.Response, want)
+	}
+}
+
 // TestBufferGuardTransparent checks that the guarded constructors behave as
 // the originals.
 func TestBufferGuardTransparent(t *testing.T) {
