@@ -132,11 +132,10 @@ func (r *run) primitiveArgs(args []goja.Value, fill bool) []goja.Value {
 // The proxies are native (Go traps, one handler for all of them): a
 // JavaScript handler cost a third of a whole run to set up.
 type bufferGuard struct {
-	r           *run
-	arrayBuffer *goja.Object // the original ArrayBuffer
-	uint8Array  *goja.Object // the original Uint8Array
-	ctors       []guardedCtor
-	reflectGet  goja.Callable // Reflect.get, looked up on first use
+	r          *run
+	uint8Array *goja.Object // the original Uint8Array
+	ctors      []guardedCtor
+	reflectGet goja.Callable // Reflect.get, looked up on first use
 }
 
 // guardedCtor is one replaced constructor.
@@ -153,6 +152,7 @@ func (r *run) guardBuffers() error {
 	g := &bufferGuard{r: r, ctors: make([]guardedCtor, 0, len(bufferConstructors))}
 	global := r.vm.GlobalObject()
 	traps := &goja.ProxyTrapConfig{GetSym: g.getSym, Construct: g.construct}
+	haveArrayBuffer := false
 	for _, bc := range bufferConstructors {
 		c, ok := global.Get(bc.name).(*goja.Object)
 		if !ok {
@@ -160,7 +160,7 @@ func (r *run) guardBuffers() error {
 		}
 		switch bc.name {
 		case "ArrayBuffer":
-			g.arrayBuffer = c
+			haveArrayBuffer = true
 		case "Uint8Array":
 			g.uint8Array = c
 		}
@@ -178,7 +178,7 @@ func (r *run) guardBuffers() error {
 			}
 		}
 	}
-	if g.arrayBuffer == nil || g.uint8Array == nil {
+	if !haveArrayBuffer || g.uint8Array == nil {
 		return fmt.Errorf("ArrayBuffer or Uint8Array missing")
 	}
 	r.buffers = g
@@ -246,15 +246,17 @@ func (g *bufferGuard) construct(target *goja.Object, args []goja.Value, newTarge
 	if len(args) > 0 {
 		switch a := args[0].(type) {
 		case *goja.Object:
-			switch kind, length := bufferKind(a); {
-			case c.buffer:
+			if c.buffer {
 				// ToIndex(length): the object's valueOf runs once, here.
 				num := a.ToNumber()
 				args = append([]goja.Value{num}, args[1:]...)
 				n = num.ToFloat()
-			case kind == genuineBuffer:
+				break
+			}
+			switch kind, length := bufferKind(a); kind {
+			case genuineBuffer:
 				// A view of memory that exists.
-			case kind == typedArray:
+			case typedArray:
 				n = float64(length) // its own length, not a getter's
 			default:
 				return g.constructFrom(c, construct, newTarget, a)
@@ -380,13 +382,14 @@ func (g *bufferGuard) constructFrom(c *guardedCtor, construct goja.Constructor, 
 		panic(g.r.jsValueOf(err))
 	}
 	for k := int64(0); k < length; k++ {
+		key := strconv.FormatInt(k, 10)
 		var v goja.Value
 		if values != nil {
 			v = values[k]
-		} else if v = src.Get(strconv.FormatInt(k, 10)); v == nil {
+		} else if v = src.Get(key); v == nil {
 			v = goja.Undefined()
 		}
-		if err := obj.Set(strconv.FormatInt(k, 10), v); err != nil {
+		if err := obj.Set(key, v); err != nil {
 			panic(g.r.jsValueOf(err))
 		}
 	}
