@@ -310,17 +310,22 @@ func TestUnquoteHexFastPath(t *testing.T) {
 			t.Errorf("%s: fast path %q, json.Unmarshal %q (%v)", tt.field, inner, viaJSON, jsonErr)
 		}
 		got, err := unquoteHex(tt.field, 2)
-		want, wantErr := []byte(nil), error(nil)
-		if jsonErr != nil {
-			wantErr = jsonErr
-		} else {
-			want = make([]byte, 2)
-			wantErr = decodeHexInto(want, viaJSON)
-		}
+		want, wantErr := unquoteHexViaJSON(tt.field, 2)
 		if (err == nil) != (wantErr == nil) || err == nil && !bytes.Equal(got, want) {
 			t.Errorf("%s: unquoteHex %x, %v; want %x, %v", tt.field, got, err, want, wantErr)
 		}
 	}
+}
+
+// unquoteHexViaJSON is unquoteHex with every field decoded by
+// json.Unmarshal: what its fast path must agree with.
+func unquoteHexViaJSON(field string, n int) ([]byte, error) {
+	var h string
+	if err := json.Unmarshal([]byte(field), &h); err != nil {
+		return nil, err
+	}
+	b := make([]byte, n)
+	return b, decodeHexInto(b, h)
 }
 
 // FuzzUnquoteHex: unquoteHex gives what decoding every field with
@@ -331,13 +336,7 @@ func FuzzUnquoteHex(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, field string) {
 		got, err := unquoteHex(field, 2)
-		var h string
-		var want []byte
-		wantErr := json.Unmarshal([]byte(field), &h)
-		if wantErr == nil {
-			want = make([]byte, 2)
-			wantErr = decodeHexInto(want, h)
-		}
+		want, wantErr := unquoteHexViaJSON(field, 2)
 		if (err == nil) != (wantErr == nil) || err == nil && !bytes.Equal(got, want) {
 			t.Fatalf("%q: unquoteHex %x, %v; json.Unmarshal %x, %v", field, got, err, want, wantErr)
 		}
