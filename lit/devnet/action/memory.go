@@ -1,10 +1,12 @@
 package action
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,16 +21,21 @@ import (
 // interval, in equal parts; a shrink (the GC freed something) first retires
 // the memory of runs that are over, then shrinks every active charge in
 // proportion. A run whose charge passes its Limits.MaxMemory is interrupted
-// with a *MemoryLimitError; when the charges of all active runs together
-// pass the shared budget (SetMemoryBudget), the largest runs are
-// interrupted until the rest fit, so ten bombs at once cannot add up past
-// it. Built-ins whose allocation size follows from their arguments
-// (String.prototype.repeat/padStart/padEnd, ArrayBuffer and typed-array
-// constructors) are checked before they allocate, because one such call can
-// ask for terabytes, which the Go runtime cannot survive.
+// with a *MemoryLimitError. The shared budget (SetMemoryBudget) bounds all
+// the memory the runs hold: the charges of the running ones, of the ones
+// already interrupted (a run stops at its next instruction, and what it
+// holds is freed only by a later GC), and the garbage of runs that are over
+// (retired). When that passes the budget, the largest running runs are
+// interrupted until the rest fit, so ten bombs at once, or two batches of
+// them in a row, cannot add up past it. Built-ins whose allocation size
+// follows from their arguments (String.prototype.repeat/padStart/padEnd,
+// ArrayBuffer and typed-array constructors) are checked before they
+// allocate, because one such call can ask for terabytes, which the Go
+// runtime cannot survive.
 //
 // What this cannot stop: one built-in call that grows without bound inside
-// goja (Array.prototype.fill or join over a huge sparse array,
+// goja (Array.prototype.fill or join over a huge sparse array; even
+// new Array(1e6).fill(1) allocates 150 MB in its one call,
 // JSON.stringify of an exponentially shared object graph); goja checks
 // interrupts only between instructions. Run abandons such a call at the
 // deadline but its goroutine goes on allocating. Programs that must survive
@@ -102,6 +109,8 @@ type governor struct {
 	retired float64 // memory charged to runs that are over, not yet freed
 	running bool    // the sampler goroutine is running
 	sample  []metrics.Sample
+	// live reads the heap the last GC found live.
+	live []metrics.Sample
 }
 
 func newGovernor() *governor {
@@ -111,6 +120,7 @@ func newGovernor() *governor {
 			{Name: "/memory/classes/heap/objects:bytes"},
 			{Name: "/memory/classes/heap/stacks:bytes"},
 		},
+		live: []metrics.Sample{{Name: "/gc/heap/live:bytes"}},
 	}
 	g.budget.Store(DefaultMemoryBudget)
 	return g
@@ -161,6 +171,11 @@ func (g *governor) register(limit int64, exceed func(*MemoryLimitError)) *meter 
 	defer g.mu.Unlock()
 	if len(g.meters) == 0 {
 		g.last = g.heap()
+		// The heap allocated since the last GC may be the garbage of
+		// earlier runs (a batch of memory bombs that just stopped): it
+		// counts as retired until a GC frees it, so that the next runs
+		// cannot pile their own budget on top of it.
+		g.retired = float64(g.sinceGC())
 	}
 	g.meters[m] = struct{}{}
 	if !g.running {
@@ -204,6 +219,18 @@ func (g *governor) heap() int64 {
 		}
 	}
 	return n
+}
+
+// sinceGC is the bytes of heap objects beyond what the last GC found live:
+// garbage, or memory allocated since.
+func (g *governor) sinceGC() int64 {
+	metrics.Read(g.live)
+	metrics.Read(g.sample[:1])
+	objects, live := g.sample[0].Value, g.live[0].Value
+	if objects.Kind() != metrics.KindUint64 || live.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return max(0, int64(objects.Uint64())-int64(live.Uint64()))
 }
 
 // tick charges the heap change since the previous tick and trips the runs
@@ -250,38 +277,53 @@ func (g *governor) tick() bool {
 	return true
 }
 
-// totalLocked is the memory charged to active runs.
+// totalLocked is the memory the runs hold: the charges of every run,
+// interrupted or not (an interrupted run's memory is freed only by a GC
+// after it stops), and the retired garbage of runs that are over.
 func (g *governor) totalLocked() float64 {
-	var total float64
+	total := g.retired
 	for m := range g.meters {
-		if !m.tripped {
-			total += m.charge
-		}
+		total += m.charge
 	}
 	return total
 }
 
-// enforceLocked trips every run over its own limit, then the largest runs
-// until the others fit in the shared budget.
+// enforceLocked trips every run over its own limit, then the largest
+// running runs until the memory the runs hold fits in the shared budget.
+// Tripping a run frees nothing at once: while the memory of interrupted
+// runs and the retired garbage alone pass the budget, every running run is
+// tripped, since any of its allocations would add to the excess.
 func (g *governor) enforceLocked() {
 	for m := range g.meters {
 		if !m.tripped && m.charge > float64(m.limit) {
 			g.tripLocked(m, &MemoryLimitError{Limit: m.limit})
 		}
 	}
-	budget := g.budget.Load()
-	for total := g.totalLocked(); total > float64(budget); {
-		var largest *meter
-		for m := range g.meters {
-			if !m.tripped && (largest == nil || m.charge > largest.charge) {
-				largest = m
-			}
+	budget := float64(g.budget.Load())
+	if g.totalLocked() <= budget {
+		return
+	}
+	var running []*meter
+	var held float64 // by interrupted runs and garbage
+	for m := range g.meters {
+		if m.tripped {
+			held += m.charge
+		} else {
+			running = append(running, m)
 		}
-		if largest == nil {
+	}
+	held += g.retired
+	slices.SortFunc(running, func(a, b *meter) int { return cmp.Compare(b.charge, a.charge) })
+	total := held
+	for _, m := range running {
+		total += m.charge
+	}
+	for _, m := range running {
+		if total <= budget {
 			return
 		}
-		total -= largest.charge
-		g.tripLocked(largest, &MemoryLimitError{Limit: budget, Shared: true})
+		total -= m.charge
+		g.tripLocked(m, &MemoryLimitError{Limit: int64(budget), Shared: true})
 	}
 }
 

@@ -59,7 +59,15 @@ func Run(ctx context.Context, src string, params map[string]any, env Env, limits
 	// goroutine stops at the first JavaScript instruction after that call;
 	// it no longer touches res.
 	done := make(chan error, 1)
-	r.meter = watchdog.register(limits.MaxMemory, func(e *MemoryLimitError) { stopForMemory(e) })
+	r.meter = watchdog.register(limits.MaxMemory, func(e *MemoryLimitError) {
+		stopForMemory(e)
+		// Interrupted here, on the watchdog's goroutine, rather than by
+		// the context's AfterFunc, which starts a goroutine that must
+		// first be scheduled while the run goes on allocating.
+		if vm := r.vmReady.Load(); vm != nil {
+			vm.Interrupt(ErrMemoryLimit)
+		}
+	})
 	go func() {
 		// The account stays open until the VM stops, even after Run gave
 		// up on it, so that what it still allocates is charged.
@@ -104,6 +112,7 @@ func (r *run) execSafely(src string, paramsJSON []byte) (err error) {
 		}
 	}()
 	r.vm = goja.New()
+	r.vmReady.Store(r.vm)
 	r.vm.SetMaxCallStackSize(r.limits.MaxCallStackSize)
 	if err := r.installMemoryGuards(); err != nil {
 		return fmt.Errorf("%w: install memory guards: %v", ErrInternal, err)
@@ -115,13 +124,15 @@ func (r *run) execSafely(src string, paramsJSON []byte) (err error) {
 
 // run is the state of one execution.
 type run struct {
-	ctx    context.Context
-	vm     *goja.Runtime
-	env    Env
-	limits Limits
-	res    *Result
-	logs   logBuffer
-	meter  *meter
+	ctx context.Context
+	vm  *goja.Runtime
+	// vmReady is vm, for the memory watchdog's goroutine, once made.
+	vmReady atomic.Pointer[goja.Runtime]
+	env     Env
+	limits  Limits
+	res     *Result
+	logs    logBuffer
+	meter   *meter
 	// signCalls counts signing requests, accepted or not.
 	signCalls int
 	// abandoned is set when Run gave up waiting; the API then refuses work.
