@@ -254,3 +254,47 @@ func TestProcessNagaRestart(t *testing.T) {
 		t.Fatalf("after the restart: %+v, was %+v", b, a)
 	}
 }
+
+// TestProcessArrayBombsBackToBack sends memory bombs built on
+// Array.prototype.fill to all ten nodes at once, batch after batch: the
+// action limits must stop every run without the child reaching its data
+// cap. Unguarded, one fill over a sparse array allocated 150 bytes per
+// element inside one native call, and the child died in the first batch
+// ("fatal error: runtime: out of memory").
+func TestProcessArrayBombsBackToBack(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's memory is not the program's")
+	}
+	if testing.Short() {
+		t.Skip("runs memory bombs in a child process")
+	}
+	p := startProcess(t, Config{Nodes: 10, Seed: "array-bombs", ActionTimeout: 5 * time.Second}, DefaultProcessMemory)
+	s := newSession(t, lit.Capability{})
+	bombs := []string{
+		`new Array(1e7).fill(0);`,
+		`let a = []; for (;;) a.push(new Array(1e6).fill(1));`,
+		`let a = []; for (;;) a.push(new Array(1e6).fill(1));`,
+		`let a = []; for (;;) a.push(new Array(1e6).fill(1));`,
+	}
+	for round, bomb := range bombs {
+		var wg sync.WaitGroup
+		for _, u := range p.NodeURLs() {
+			wg.Go(func() {
+				status, body, err := tryPost(u+"/web/execute", codeBody(sessionSig(t, s, u, "*"), bomb, nil))
+				switch {
+				case err != nil:
+					t.Errorf("round %d: %s: %v", round, u, err)
+				case status == http.StatusOK:
+					t.Errorf("round %d: %s: a memory bomb succeeded: %s", round, u, body)
+				case !bytes.Contains(body, []byte("memory limit")):
+					t.Errorf("round %d: %s: not stopped by a memory limit: %d %s", round, u, status, body)
+				}
+			})
+		}
+		wg.Wait()
+		if n := p.Restarts(); n != 0 {
+			t.Fatalf("round %d: the child died %d times (peak RSS %d MiB)", round, n, p.PeakRSS()>>20)
+		}
+	}
+	t.Logf("child peak RSS %d MiB", p.PeakRSS()>>20)
+}

@@ -1,6 +1,7 @@
 package action
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"reflect"
@@ -58,7 +59,106 @@ func (r *run) installMemoryGuards() error {
 	if err := r.guardStrings(); err != nil {
 		return err
 	}
+	if err := r.guardFill(); err != nil {
+		return err
+	}
 	return r.guardBuffers()
+}
+
+// fillChunk is the most elements one call of goja's own
+// Array.prototype.fill may set (see guardFill): about 2.5 MB of
+// allocation on a sparse array.
+const fillChunk = 1 << 14
+
+// arrayType is what a genuine array (not a proxy, not an array-like)
+// exports as.
+var arrayType = reflect.TypeOf([]any(nil))
+
+// guardFill replaces Array.prototype.fill, which goja runs as one native
+// loop: on a sparse array (new Array(1e7).fill(0)) or an array-like
+// ({length: 2 ** 40}) that loop allocates without bound (150 bytes per
+// element on a sparse array: 1.5 GB for ten million) and the VM cannot be
+// interrupted inside it. The replacement reads the length and the range
+// once, in the specification's order (Array.prototype.fill), then fills a
+// genuine array with goja's fill a chunk at a time, and any other object
+// element by element, stopping as soon as the run is stopped (memory,
+// time): the watchdog's samples see the growth between chunks.
+func (r *run) guardFill() error {
+	proto := r.vm.NewArray().Prototype()
+	if proto == nil {
+		//lint:ignore ST1005 "Array" is the JavaScript global's name
+		return fmt.Errorf("Array.prototype missing")
+	}
+	orig, ok := goja.AssertFunction(proto.Get("fill"))
+	if !ok {
+		//lint:ignore ST1005 "Array" is the JavaScript global's name
+		return fmt.Errorf("Array.prototype.fill missing")
+	}
+	guarded := func(call goja.FunctionCall) goja.Value {
+		if goja.IsUndefined(call.This) || goja.IsNull(call.This) {
+			return r.callOrThrow(orig, call.This, call.Arguments) // its TypeError
+		}
+		obj := call.This.ToObject(r.vm)
+		length := int64(0)
+		if l := obj.Get("length"); l != nil {
+			length = min(max(l.ToInteger(), 0), 1<<53-1) // ToLength
+		}
+		value := call.Argument(0)
+		k := relativeIndex(call.Argument(1).ToInteger(), length)
+		final := length
+		if end := call.Argument(2); !goja.IsUndefined(end) {
+			final = relativeIndex(end.ToInteger(), length)
+		}
+		if obj.ExportType() == arrayType {
+			// Reading a genuine array's length runs no action code:
+			// goja's fill may read it again, a chunk at a time.
+			for k < final && !r.stopping() {
+				next := min(k+fillChunk, final)
+				r.callOrThrow(orig, obj, []goja.Value{value, r.vm.ToValue(k), r.vm.ToValue(next)})
+				k = next
+			}
+			return obj
+		}
+		for i := int64(0); k < final; k, i = k+1, i+1 {
+			if i%1024 == 0 && r.stopping() {
+				break
+			}
+			if err := obj.Set(strconv.FormatInt(k, 10), value); err != nil {
+				panic(r.jsValueOf(err))
+			}
+		}
+		return obj
+	}
+	return proto.DefineDataProperty("fill", r.vm.ToValue(guarded), goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+}
+
+// relativeIndex is an index argument relative to length, as the array
+// methods take it: from the end when negative, clamped to [0, length].
+func relativeIndex(rel, length int64) int64 {
+	if rel < 0 {
+		return max(length+rel, 0)
+	}
+	return min(rel, length)
+}
+
+// stopping reports whether the run was stopped (a limit, or the caller):
+// the VM is then interrupted before its next instruction, and a built-in
+// loop should return now.
+func (r *run) stopping() bool {
+	if r.ctx.Err() == nil {
+		return false
+	}
+	r.vm.Interrupt(context.Cause(r.ctx)) // the run's error comes from its context
+	return true
+}
+
+// callOrThrow calls f, rethrowing what it throws into the action.
+func (r *run) callOrThrow(f goja.Callable, this goja.Value, args []goja.Value) goja.Value {
+	v, err := f(this, args...)
+	if err != nil {
+		panic(r.jsValueOf(err))
+	}
+	return v
 }
 
 // guardStrings wraps String.prototype.repeat/padStart/padEnd.
@@ -322,13 +422,7 @@ const valueBytes = 16
 // itself only sees the length, announced first.
 func (g *bufferGuard) constructFrom(c *guardedCtor, construct goja.Constructor, newTarget *goja.Object, src *goja.Object) *goja.Object {
 	vm := g.r.vm
-	call := func(f goja.Callable, this goja.Value, args ...goja.Value) goja.Value {
-		v, err := f(this, args...)
-		if err != nil {
-			panic(g.r.jsValueOf(err))
-		}
-		return v
-	}
+	call := func(f goja.Callable, this goja.Value) goja.Value { return g.r.callOrThrow(f, this, nil) }
 	var values []goja.Value
 	var length int64
 	usingIter := src.GetSymbol(goja.SymIterator)

@@ -3,7 +3,10 @@ package action
 import (
 	"context"
 	"errors"
+	"runtime"
+	"runtime/metrics"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,4 +140,96 @@ func TestBufferConstructorSizes(t *testing.T) {
 			t.Errorf("%s: size %v, goja's BYTES_PER_ELEMENT %v", bc.name, bc.size, want)
 		}
 	}
+}
+
+// TestFillGuardSemantics: the guarded Array.prototype.fill behaves as the
+// specification's (and goja's) on arrays, array-likes and proxies, reads
+// the length and range once, and fills past a chunk.
+func TestFillGuardSemantics(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"range", `JSON.stringify([1, 2, 3, 4, 5].fill(0, 1, -1))`, `[1,0,0,0,5]`},
+		{"holes", `JSON.stringify(new Array(3).fill("a"))`, `["a","a","a"]`},
+		{"negative start", `JSON.stringify([1, 2, 3].fill(9, -2))`, `[1,9,9]`},
+		{"start past the end", `JSON.stringify([1, 2].fill(9, 5))`, `[1,2]`},
+		{"NaN and infinite range", `JSON.stringify([1, 2, 3].fill(9, NaN, Infinity))`, `[9,9,9]`},
+		{"returns this", `const a = [1]; String(a.fill(2) === a)`, `true`},
+		{"array-like", `JSON.stringify(Array.prototype.fill.call({length: 3, 5: "x"}, 7))`, `{"0":7,"1":7,"2":7,"5":"x","length":3}`},
+		{"proxy", `const seen = []; const p = new Proxy([1, 2, 3], {set(t, k, v) { seen.push(k); t[k] = v; return true }}); p.fill(4, 1); JSON.stringify([...p, seen])`, `[1,4,4,["1","2"]]`},
+		{"length and range read once", `let n = 0; const o = {get length() { n++; return 2 }}; Array.prototype.fill.call(o, 1, {valueOf() { n++; return 0 }}, {valueOf() { n++; return 2 }}); String([n, o[0], o[1]])`, `3,1,1`},
+		{"past a chunk", `const a = new Array(40000).fill(3); String([a.length, a.reduce((x, y) => x + y)])`, `40000,120000`},
+		{"frozen", `try { Object.freeze([1, 2]).fill(0); "no error" } catch (e) { e.name }`, `TypeError`},
+		{"null this", `try { Array.prototype.fill.call(null, 0); "no error" } catch (e) { e.name }`, `TypeError`},
+		{"symbol start", `try { [1].fill(0, Symbol()); "no error" } catch (e) { e.name }`, `TypeError`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// eval gives the completion value of the source's last
+			// statement.
+			res, err := Run(context.Background(), `LitActions.setResponse({response: String(eval(src))});`, map[string]any{"src": tc.src}, nil, Limits{Timeout: time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Response != tc.want {
+				t.Errorf("got %s, want %s", res.Response, tc.want)
+			}
+		})
+	}
+}
+
+// TestFillGuardBoundsMemory: a fill goja runs as one native loop (150
+// bytes per element over a sparse array, without end over an array-like
+// or a proxy) stops at the run's memory limit. Before the guard,
+// new Array(1e7).fill(0) allocated 1.5 GB inside one call, and on all ten
+// nodes at once killed the devnet child under its 640 MiB cap.
+func TestFillGuardBoundsMemory(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's memory is not the program's")
+	}
+	tests := []struct{ name, src string }{
+		{"sparse array", `new Array(2e7).fill(0)`},
+		{"array-like", `Array.prototype.fill.call({length: 2 ** 40}, 0)`},
+		{"proxy", `new Proxy(new Array(2 ** 32 - 1), {}).fill(0)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			runtime.GC()
+			base := heapObjects()
+			var peak atomic.Uint64
+			done := make(chan struct{})
+			go func() {
+				for {
+					if h := heapObjects(); h > peak.Load() {
+						peak.Store(h)
+					}
+					select {
+					case <-done:
+						return
+					case <-time.After(100 * time.Microsecond):
+					}
+				}
+			}()
+			_, err := Run(context.Background(), tc.src, nil, nil, Limits{MaxMemory: 64 << 20, Timeout: time.Minute})
+			close(done)
+			if !errors.Is(err, ErrMemoryLimit) {
+				t.Errorf("err = %v, want a MemoryLimitError", err)
+			}
+			// Unguarded, the run went on inside the fill until Run gave up
+			// on it: "(stuck in a built-in call; abandoned)".
+			if err != nil && strings.Contains(err.Error(), "abandoned") {
+				t.Errorf("err = %v: the run did not stop in the fill", err)
+			}
+			// Guarded, the heap grows by the limit and a chunk (64-74 MiB
+			// measured).
+			if grew := int64(peak.Load()) - int64(base); grew > 160<<20 {
+				t.Errorf("the heap grew by %d MiB, want under 160 MiB (limit 64 MiB)", grew>>20)
+			}
+		})
+	}
+}
+
+// heapObjects is the heap's object bytes (live or not yet swept).
+func heapObjects() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }

@@ -31,12 +31,13 @@ import (
 // follows from their arguments (String.prototype.repeat/padStart/padEnd,
 // ArrayBuffer and typed-array constructors) are checked before they
 // allocate, because one such call can ask for terabytes, which the Go
-// runtime cannot survive.
+// runtime cannot survive. Array.prototype.fill, one native loop in goja
+// (150 bytes per element over a sparse array), is run a chunk at a time
+// (guardFill).
 //
 // What this cannot stop: one built-in call that grows without bound inside
-// goja (Array.prototype.fill or join over a huge sparse array; even
-// new Array(1e6).fill(1) allocates 150 MB in its one call,
-// JSON.stringify of an exponentially shared object graph); goja checks
+// goja (Array.prototype.join over a huge sparse array, Array.from of a huge
+// array-like, JSON.stringify of an exponentially shared object graph); goja checks
 // interrupts only between instructions. Run abandons such a call at the
 // deadline but its goroutine goes on allocating. Programs that must survive
 // hostile actions run the devnet in a separate process under an address
