@@ -130,19 +130,27 @@ func TestProcessBadConfig(t *testing.T) {
 	}
 }
 
-// TestProcessTenMemoryBombs sends memory bombs to all ten nodes of a devnet
-// process at once: the child stays under its data cap (it is stopped by
-// the action limits, or dies and comes back), the parent's memory does not
-// move, and the network serves again afterwards.
-func TestProcessTenMemoryBombs(t *testing.T) {
+// startBombProcess starts a ten-node devnet child at the default data cap
+// for memory-bomb tests, and a session for it; it skips under the race
+// detector (whose memory is not the program's) and in -short runs.
+func startBombProcess(t *testing.T, seed string, actionTimeout time.Duration) (*Process, *lit.Session) {
+	t.Helper()
 	if raceEnabled {
 		t.Skip("the race detector's memory is not the program's")
 	}
 	if testing.Short() {
 		t.Skip("runs memory bombs in a child process")
 	}
-	p := startProcess(t, Config{Nodes: 10, Seed: "bombs", ActionTimeout: 3 * time.Second}, DefaultProcessMemory)
-	s := newSession(t, lit.Capability{})
+	p := startProcess(t, Config{Nodes: 10, Seed: seed, ActionTimeout: actionTimeout}, DefaultProcessMemory)
+	return p, newSession(t, lit.Capability{})
+}
+
+// TestProcessTenMemoryBombs sends memory bombs to all ten nodes of a devnet
+// process at once: the child stays under its data cap (it is stopped by
+// the action limits, or dies and comes back), the parent's memory does not
+// move, and the network serves again afterwards.
+func TestProcessTenMemoryBombs(t *testing.T) {
+	p, s := startBombProcess(t, "bombs", 3*time.Second)
 	for _, bomb := range []string{
 		`let a = []; while (true) { a.push('x'.repeat(1e6)); }`,
 		`let s = 'x'; while (true) { s += s; }`,
@@ -262,14 +270,7 @@ func TestProcessNagaRestart(t *testing.T) {
 // element inside one native call, and the child died in the first batch
 // ("fatal error: runtime: out of memory").
 func TestProcessArrayBombsBackToBack(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector's memory is not the program's")
-	}
-	if testing.Short() {
-		t.Skip("runs memory bombs in a child process")
-	}
-	p := startProcess(t, Config{Nodes: 10, Seed: "array-bombs", ActionTimeout: 5 * time.Second}, DefaultProcessMemory)
-	s := newSession(t, lit.Capability{})
+	p, s := startBombProcess(t, "array-bombs", 5*time.Second)
 	bombs := []string{
 		`new Array(1e7).fill(0);`,
 		`let a = []; for (;;) a.push(new Array(1e6).fill(1));`,
