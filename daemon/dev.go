@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/litsigner/litsigner/hwwallet/emulator"
 	"github.com/litsigner/litsigner/hwwallet/hub"
+	"github.com/litsigner/litsigner/lit"
 	"github.com/litsigner/litsigner/lit/devnet"
 )
 
@@ -111,4 +113,42 @@ func runDevnetChild(stderr io.Writer) int {
 		return ExitFailed
 	}
 	return ExitOK
+}
+
+// devnetRestartWait bounds how long a call waits for the --dev devnet's
+// child process to come back after it died.
+const devnetRestartWait = 10 * time.Second
+
+// restartingDevnet is a --dev devnet that can be between two child
+// processes (*devnet.Process).
+type restartingDevnet interface {
+	WaitUp(ctx context.Context) error
+}
+
+// devnetExecutor holds each call while the --dev devnet's child process is
+// restarting (an action killed it: see devnet.StartProcess), for at most
+// devnetRestartWait, so that calls made then wait ~100 ms for it instead of
+// failing at once with "connection refused" from every node.
+type devnetExecutor struct {
+	executor
+	net restartingDevnet
+}
+
+// ExecuteJS waits for the devnet, then runs the call.
+func (e devnetExecutor) ExecuteJS(ctx context.Context, s *lit.Session, req lit.ExecuteJSRequest) (*lit.ExecuteJSResult, error) {
+	wait, cancel := context.WithTimeout(ctx, devnetRestartWait)
+	// A devnet still down after the wait (or closed) fails the call
+	// below, with the nodes' errors.
+	_ = e.net.WaitUp(wait)
+	cancel()
+	return e.executor.ExecuteJS(ctx, s, req)
+}
+
+// callExecutor is what runs lit_executeJs: the client, held while a --dev
+// devnet process restarts.
+func (d *Daemon) callExecutor() executor {
+	if n, ok := d.devnet.(restartingDevnet); ok {
+		return devnetExecutor{executor: d.client, net: n}
+	}
+	return d.client
 }

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -8,5 +9,11 @@ import (
 )
 
 // TestMain fails the run if goroutines are left over once every test has
-// cleaned up (see leaktest.Main).
-func TestMain(m *testing.M) { leaktest.Main(m, 5*time.Second) }
+// cleaned up (see leaktest.Main). Run with devnetChildCommand, the test
+// binary is the --dev devnet's child process, as litsignerd is.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == devnetChildCommand {
+		os.Exit(runDevnetChild(os.Stderr))
+	}
+	leaktest.Main(m, 5*time.Second)
+}

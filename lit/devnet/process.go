@@ -83,6 +83,7 @@ type Process struct {
 
 	mu       sync.Mutex
 	child    *child
+	up       chan struct{} // closed while a child runs (see WaitUp)
 	closing  bool
 	restarts int
 	deadPeak int64 // largest peak RSS of the children that exited
@@ -156,6 +157,8 @@ func StartProcess(ctx context.Context, opts ProcessOptions) (*Process, error) {
 		return nil, err
 	}
 	p.ann, p.cfg.Ports, p.child = ann, ports, c
+	p.up = make(chan struct{})
+	close(p.up)
 	if ann.Chain != nil {
 		// A restarted Naga devnet serves its chain on the same port.
 		if p.cfg.ChainPort, err = urlPort(ann.Chain.RPCURL); err != nil {
@@ -194,6 +197,31 @@ func (p *Process) Restarts() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.restarts
+}
+
+// ErrProcessClosed is returned by WaitUp once the Process is closed.
+var ErrProcessClosed = errors.New("devnet process: closed")
+
+// WaitUp returns when a child is running: at once, unless the last one died
+// and the next one is not listening yet (a restart takes 100 ms or more).
+// It fails with ErrProcessClosed once p is closed, or with ctx's cause.
+func (p *Process) WaitUp(ctx context.Context) error {
+	p.mu.Lock()
+	up := p.up
+	p.mu.Unlock()
+	select {
+	case <-up:
+		return nil
+	default:
+	}
+	select {
+	case <-up:
+		return nil
+	case <-p.done:
+		return ErrProcessClosed
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }
 
 // PID is the current child's process id (0 between a death and a restart).
@@ -282,6 +310,7 @@ func (p *Process) supervise(c *child) {
 		p.mu.Lock()
 		closing := p.closing
 		p.child = nil
+		p.up = make(chan struct{})
 		p.deadPeak = max(p.deadPeak, c.peakRSS)
 		if !closing {
 			p.restarts++
@@ -317,6 +346,7 @@ func (p *Process) supervise(c *child) {
 				return
 			}
 			p.child = next
+			close(p.up)
 			p.mu.Unlock()
 			c, backoff = next, 100*time.Millisecond
 			break

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -93,11 +94,26 @@ func TestProcessServesAndRestarts(t *testing.T) {
 		waitHandshake(t, u)
 	}
 	pid := p.PID()
+	if err := p.WaitUp(context.Background()); err != nil {
+		t.Fatalf("WaitUp with a child running: %v", err)
+	}
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
+	// Once the death is seen, WaitUp waits for the next child, which
+	// then answers at once.
+	for p.PID() == pid {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.WaitUp(ctx); err != nil {
+		t.Fatalf("WaitUp after the child died: %v", err)
+	}
 	for _, u := range urls {
-		waitHandshake(t, u)
+		if status, body, err := tryPost(u+"/web/handshake", map[string]any{}); err != nil || status != http.StatusOK {
+			t.Fatalf("%s right after WaitUp: %d %s %v", u, status, body, err)
+		}
 	}
 	if p.Restarts() != 1 || p.PID() == pid || p.PID() == 0 {
 		t.Fatalf("restarts %d, pid %d (was %d)", p.Restarts(), p.PID(), pid)
@@ -110,6 +126,9 @@ func TestProcessServesAndRestarts(t *testing.T) {
 	}
 	if _, _, err := tryPost(urls[0]+"/web/handshake", map[string]any{}); err == nil {
 		t.Error("a node still answers after Close")
+	}
+	if err := p.WaitUp(context.Background()); !errors.Is(err, ErrProcessClosed) {
+		t.Errorf("WaitUp after Close: %v, want ErrProcessClosed", err)
 	}
 }
 
