@@ -115,6 +115,10 @@ func FuzzRun(f *testing.F) {
 		`Promise.reject(Symbol())`,
 		`while (1) {}`,
 		`(`,
+		`[1, 2, 3].fill(0, {valueOf() { throw 1 }})`,
+		`Array.prototype.fill.call(new Proxy({length: 3}, {set() { throw 2 }}), 1)`,
+		`Array.prototype.fill.call("ab", 1)`,
+		`new Array(5e4).fill(Symbol(), -1e4)`,
 	} {
 		f.Add(s)
 	}
