@@ -223,10 +223,10 @@ func (g *governor) heap() int64 {
 }
 
 // sinceGC is the bytes of heap objects beyond what the last GC found live:
-// garbage, or memory allocated since.
+// garbage, or memory allocated since. It takes the heap objects from the
+// sample heap just read.
 func (g *governor) sinceGC() int64 {
 	metrics.Read(g.live)
-	metrics.Read(g.sample[:1])
 	objects, live := g.sample[0].Value, g.live[0].Value
 	if objects.Kind() != metrics.KindUint64 || live.Kind() != metrics.KindUint64 {
 		return 0
@@ -301,24 +301,17 @@ func (g *governor) enforceLocked() {
 		}
 	}
 	budget := float64(g.budget.Load())
-	if g.totalLocked() <= budget {
+	total := g.totalLocked()
+	if total <= budget {
 		return
 	}
 	var running []*meter
-	var held float64 // by interrupted runs and garbage
 	for m := range g.meters {
-		if m.tripped {
-			held += m.charge
-		} else {
+		if !m.tripped {
 			running = append(running, m)
 		}
 	}
-	held += g.retired
 	slices.SortFunc(running, func(a, b *meter) int { return cmp.Compare(b.charge, a.charge) })
-	total := held
-	for _, m := range running {
-		total += m.charge
-	}
 	for _, m := range running {
 		if total <= budget {
 			return
