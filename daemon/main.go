@@ -37,6 +37,7 @@ func Main(args []string, version string, stdout, stderr io.Writer) int {
 		return ExitOK
 	}
 	limitProcs(os.Getenv)
+	paceGC(os.Getenv)
 	level, _ := parseLevel(cfg.LogLevel)
 	log := newLogger(stderr, level)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)

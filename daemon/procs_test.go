@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"runtime"
+	"runtime/debug"
 	"testing"
 )
 
@@ -27,6 +28,36 @@ func TestLimitProcs(t *testing.T) {
 			})
 			if got != tt.want || runtime.GOMAXPROCS(0) != tt.want {
 				t.Fatalf("limitProcs = %d, GOMAXPROCS %d, want %d", got, runtime.GOMAXPROCS(0), tt.want)
+			}
+		})
+	}
+}
+
+func TestPaceGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	tests := []struct {
+		name   string
+		env    string
+		paced  bool
+		pctSet bool // the percent is no longer the 100 set before
+	}{
+		{"set: the user's", "200", false, false},
+		{"unset: the daemon's pacing", "", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			debug.SetGCPercent(100)
+			got := paceGC(func(k string) string {
+				if k == "GOGC" {
+					return tt.env
+				}
+				return ""
+			})
+			if got != tt.paced {
+				t.Fatalf("paceGC = %v, want %v", got, tt.paced)
+			}
+			if p := debug.SetGCPercent(100); (p != 100) != tt.pctSet {
+				t.Fatalf("GC percent after paceGC = %d", p)
 			}
 		})
 	}

@@ -1,22 +1,16 @@
 package devnet
 
-import (
-	"runtime"
-	"runtime/debug"
-	"runtime/metrics"
-)
+import "github.com/litsigner/litsigner/lit/gcpace"
 
-// The devnet child's GC pacing.
+// The devnet child's GC pacing (package gcpace).
 //
 // With the default GOGC=100 the GC runs each time the program has
 // allocated as much as its live heap (plus stacks and globals). The devnet's
 // live heap is small (some MB) while each node request allocates ~100 KB,
 // so under load the child collected dozens of times a second, a fifth of
-// its CPU. After each collection the child therefore sets the GC percent so
-// that the next cycle may allocate at least minGCCycle bytes: with a live
-// heap base B, percent = clamp(minGCCycle*100/B, 100, maxGCPercent), so the
-// next cycle allocates at most max(B, minGCCycle), never less than under
-// GOGC=100.
+// its CPU. The child therefore paces its GC so that a cycle may allocate at
+// least minGCCycle bytes: with a live heap base B, the next cycle allocates
+// at most max(B, minGCCycle), never less than under GOGC=100.
 //
 // Why the action memory accounting stays correct (action/memory.go): the
 // watchdog charges heap growth to the runs that executed JavaScript and
@@ -34,76 +28,5 @@ import (
 // whatever the percent.
 const minGCCycle = 32 << 20
 
-// maxGCPercent caps the percent. The runtime never lets the heap goal fall
-// below a minimum of 4 MiB × percent/100 (the whole goal before the first
-// collection): at 800 that minimum is minGCCycle, so a tiny live heap cannot
-// stretch a cycle past minGCCycle either.
-const maxGCPercent = 800
-
-// gcTuner recomputes the GC percent after every collection.
-type gcTuner struct {
-	sample  []metrics.Sample
-	percent int
-}
-
-// startGCTuner arms the tuner; it runs for the rest of the process's life.
-func startGCTuner() {
-	t := &gcTuner{
-		sample: []metrics.Sample{
-			{Name: "/gc/heap/live:bytes"},
-			{Name: "/gc/scan/stack:bytes"},
-			{Name: "/gc/scan/globals:bytes"},
-		},
-		percent: 100,
-	}
-	t.tune()
-	t.arm()
-}
-
-// gcSentinel is an object only a finalizer refers to: its finalizer runs
-// after each collection that found it unreachable, i.e. once per cycle. It
-// holds a pointer so that the allocator does not pack it with other tiny
-// objects (which would delay its finalizer).
-type gcSentinel struct{ _ *byte }
-
-// arm allocates a sentinel whose finalizer tunes the GC and arms a new one.
-func (t *gcTuner) arm() {
-	runtime.SetFinalizer(&gcSentinel{}, func(*gcSentinel) {
-		t.tune()
-		t.arm()
-	})
-}
-
-// tune sets the percent for the cycle that starts now.
-func (t *gcTuner) tune() {
-	if p := t.target(); p != t.percent {
-		t.percent = p
-		debug.SetGCPercent(p)
-	}
-}
-
-// target is gcPercentFor(B), B being what the GC pacer
-// multiplies the percent by: the heap marked live by the last cycle, its
-// scanned stacks and the scannable globals.
-func (t *gcTuner) target() int {
-	metrics.Read(t.sample)
-	var base uint64
-	for _, s := range t.sample {
-		if s.Value.Kind() == metrics.KindUint64 {
-			base += s.Value.Uint64()
-		}
-	}
-	return gcPercentFor(base)
-}
-
-// gcPercentFor is the percent for a base of B bytes:
-// minGCCycle*100/B within [100, maxGCPercent].
-func gcPercentFor(base uint64) int {
-	if base == 0 {
-		return maxGCPercent // before the first collection: see maxGCPercent
-	}
-	if base >= minGCCycle {
-		return 100
-	}
-	return int(min(maxGCPercent, max(100, uint64(minGCCycle)*100/base)))
-}
+// startGCTuner paces the child's GC for the rest of its life.
+func startGCTuner() { gcpace.Start(minGCCycle) }
