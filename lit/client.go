@@ -63,6 +63,8 @@ type Client struct {
 	// attestCacheDir keeps fetched VCEK certificates ("" = none); set by
 	// WithAttestationCache, else attest.DefaultCacheDir.
 	attestCacheDir *string
+	// workers run the node requests (and the attempts that wait for them).
+	workers *requestWorkers
 }
 
 // connectCall is one handshake that concurrent callers share.
@@ -135,6 +137,7 @@ func NewClient(n Network, opts ...ClientOption) (*Client, error) {
 		log:         slog.Default(),
 		status:      map[string]*NodeStatus{},
 		execLatency: map[string]time.Duration{},
+		workers:     newRequestWorkers(workerIdle, maxIdleWorkers),
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {
@@ -194,6 +197,7 @@ func (c *Client) Close() {
 	c.mu.Unlock()
 	c.lifeDone()
 	c.stragglers.Wait()
+	c.workers.close()
 	if cl, ok := c.proto.(interface{ close() }); ok {
 		cl.close()
 	}
@@ -555,14 +559,15 @@ func (c *Client) fanOut(ctx context.Context, reqID string, calls []*nodeCall, de
 			extra, header = call.header, requestHeader(call.header, reqID)
 		}
 		wg.Add(1)
-		go func(header http.Header) {
+		header := header // the loop changes it; the job runs later
+		c.workers.run(func() {
 			defer wg.Done()
 			r := c.post(reqCtx, call, header)
 			if r.err == nil && call.check != nil && checkCtx.Err() == nil {
 				r.checked, r.checkErr = call.check(checkCtx, r)
 			}
 			results <- r
-		}(header)
+		})
 	}
 	for answered := 0; answered < len(calls); answered++ {
 		var r nodeResult

@@ -184,10 +184,10 @@ func (c *Client) execute(ctx context.Context, st *netState, s *Session, ra Resou
 		}
 		running = append(running, a)
 		wg.Add(1)
-		go func() {
+		c.workers.run(func() {
 			defer wg.Done()
 			results <- c.runAttempt(ctx, st, a)
-		}()
+		})
 		if p.reissueAfter > 0 && attempts < maxAttempts {
 			if timer != nil {
 				timer.Stop()
