@@ -171,11 +171,12 @@ type v2ExecuteReplyShares struct {
 }
 
 func (w wireV2) parseExecute(body []byte) (v2Reply, error) {
-	// Fast path: a successful reply whose shares all decode. Anything
+	// Fast path: a successful reply whose shares all decode (without
+	// encoding/json when it has the usual shape: fastV2Reply). Anything
 	// else (a failure, an error body, a share of the wrong shape) takes
 	// the general path below, which gives the precise error.
-	var f v2ExecuteReplyShares
-	if json.Unmarshal(body, &f) == nil && f.Success != nil && *f.Success {
+	f, fast := fastV2Reply(body)
+	if (fast || json.Unmarshal(body, &f) == nil) && f.Success != nil && *f.Success {
 		if out, ok := f.reply(); ok {
 			return out, nil
 		}
