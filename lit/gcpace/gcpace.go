@@ -56,8 +56,10 @@ type tuner struct {
 }
 
 // Start paces the GC so that each cycle may allocate at least cycle bytes,
-// for the rest of the process's life. It sets the percent at once, then
-// after every collection. An environment GOGC is overridden.
+// for the rest of the process's life: it sets the percent after every
+// collection, from the first one on (until then the heap is as small as
+// the runtime keeps it: a process that starts and then waits keeps its
+// small footprint). An environment GOGC is overridden.
 func Start(cycle uint64) { start(cycle) }
 
 func start(cycle uint64) *tuner {
@@ -70,7 +72,6 @@ func start(cycle uint64) *tuner {
 		},
 		percent: -2, // never a real percent: the first tune sets one
 	}
-	t.tune()
 	t.arm()
 	return t
 }

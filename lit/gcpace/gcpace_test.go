@@ -41,16 +41,13 @@ func TestPercentFor(t *testing.T) {
 	}
 }
 
-// TestStartTunesEachCycle checks that the pacer sets the percent at once
-// and tunes again after collections.
+// TestStartTunesEachCycle checks that the pacer leaves the percent alone
+// until a collection, then sets it after each one.
 func TestStartTunesEachCycle(t *testing.T) {
-	old := debug.SetGCPercent(100)
-	defer debug.SetGCPercent(old)
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	tn := start(16 << 20)
-	// A test binary's live heap is far below the cycle: the percent is
-	// above 100.
-	if p := debug.SetGCPercent(100); p <= 100 || p > MaxPercent(16<<20) {
-		t.Fatalf("percent after start = %d, want in (100, %d]", p, MaxPercent(16<<20))
+	if n := tn.tunes.Load(); n != 0 {
+		t.Fatalf("%d tunings before any collection, want 0", n)
 	}
 	for i := 0; i < 50 && tn.tunes.Load() < 3; i++ {
 		runtime.GC()
@@ -58,5 +55,10 @@ func TestStartTunesEachCycle(t *testing.T) {
 	}
 	if n := tn.tunes.Load(); n < 3 {
 		t.Fatalf("%d tunings after 50 collections, want one per collection", n)
+	}
+	// A test binary's live heap is far below the cycle: the percent is
+	// above 100.
+	if p := debug.SetGCPercent(100); p <= 100 || p > MaxPercent(16<<20) {
+		t.Fatalf("percent after collections = %d, want in (100, %d]", p, MaxPercent(16<<20))
 	}
 }
