@@ -2,7 +2,8 @@ package lit
 
 import (
 	"strconv"
-	"strings"
+
+	"github.com/litsigner/litsigner/lit/internal/jsonfast"
 )
 
 // The usual v2 executeJs reply, decoded without encoding/json.
@@ -33,19 +34,15 @@ import (
 // with ok true, or returns ok false when body is outside the accepted
 // shape.
 func fastV2Reply(body []byte) (out v2ExecuteReplyShares, ok bool) {
-	d := fastDecoder{b: body}
-	if !d.topLevel(&out) {
+	d := v2ReplyDecoder{jsonfast.NewReader(body)}
+	if !d.topLevel(&out) || !d.Done() {
 		return v2ExecuteReplyShares{}, false
 	}
-	d.ws()
-	return out, d.i == len(d.b)
+	return out, true
 }
 
-// fastDecoder reads b from i.
-type fastDecoder struct {
-	b []byte
-	i int
-}
+// v2ReplyDecoder reads a v2 reply.
+type v2ReplyDecoder struct{ *jsonfast.Reader }
 
 // Field names of a v2 reply and of a share, as encoding/json matches them.
 var (
@@ -53,252 +50,36 @@ var (
 	v2ShareKeys = []string{"sigType", "signatureShare", "shareIndex", "localX", "localY", "publicKey", "dataSigned", "sigName"}
 )
 
-// known returns key's index in keys, -1 for an unknown key, and ok false
-// for a key that encoding/json would match to a field only ignoring case.
-func known(key []byte, keys []string) (idx int, ok bool) {
-	for i, k := range keys {
-		if string(key) == k {
-			return i, true
-		}
-	}
-	for _, k := range keys {
-		if len(key) == len(k) && strings.EqualFold(string(key), k) {
-			return -1, false
-		}
-	}
-	return -1, true
-}
-
-func (d *fastDecoder) ws() {
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
-	}
-}
-
-// consume skips whitespace and then c, reporting whether c was there.
-func (d *fastDecoder) consume(c byte) bool {
-	d.ws()
-	if d.i < len(d.b) && d.b[d.i] == c {
-		d.i++
-		return true
-	}
-	return false
-}
-
-// peek skips whitespace and returns the next byte (0 at the end).
-func (d *fastDecoder) peek() byte {
-	d.ws()
-	if d.i < len(d.b) {
-		return d.b[d.i]
-	}
-	return 0
-}
-
-// literal consumes lit (true, false, null) if it comes next.
-func (d *fastDecoder) literal(lit string) bool {
-	d.ws()
-	if len(d.b)-d.i >= len(lit) && string(d.b[d.i:d.i+len(lit)]) == lit {
-		d.i += len(lit)
-		return true
-	}
-	return false
-}
-
-// nextKey reads the next member's key of an object whose '{' was read
-// (first: no member read yet) and the ':' after it; done reports the
-// object's end instead.
-func (d *fastDecoder) nextKey(first bool) (key []byte, done, ok bool) {
-	if d.consume('}') {
-		return nil, true, true
-	}
-	if !first && !d.consume(',') {
-		return nil, false, false
-	}
-	if d.peek() != '"' {
-		return nil, false, false
-	}
-	key, ok = d.key()
-	if !ok || !d.consume(':') {
-		return nil, false, false
-	}
-	return key, false, true
-}
-
-// key reads a string of printable ASCII without escapes; the result is
-// a slice of the body.
-func (d *fastDecoder) key() ([]byte, bool) {
-	d.i++ // the opening quote
-	start := d.i
-	for ; d.i < len(d.b); d.i++ {
-		switch c := d.b[d.i]; {
-		case c == '"':
-			d.i++
-			return d.b[start : d.i-1], true
-		case c < 0x20 || c > 0x7e || c == '\\':
-			return nil, false
-		}
-	}
-	return nil, false
-}
-
-// str reads a string of printable ASCII with simple escapes.
-func (d *fastDecoder) str() (string, bool) {
-	if d.peek() != '"' {
-		return "", false
-	}
-	start := d.i + 1
-	escaped := false
-	end := start
-	for ; end < len(d.b) && d.b[end] != '"'; end++ {
-		switch c := d.b[end]; {
-		case c == '\\':
-			escaped = true
-			end++ // the escaped byte, checked below
-		case c < 0x20 || c > 0x7e:
-			return "", false
-		}
-	}
-	if end >= len(d.b) {
-		return "", false
-	}
-	d.i = end + 1
-	if !escaped {
-		return string(d.b[start:end]), true
-	}
-	out := make([]byte, 0, end-start)
-	for i := start; i < end; i++ {
-		c := d.b[i]
-		if c != '\\' {
-			out = append(out, c)
-			continue
-		}
-		i++
-		switch d.b[i] {
-		case '"', '\\', '/':
-			c = d.b[i]
-		case 'b':
-			c = '\b'
-		case 'f':
-			c = '\f'
-		case 'n':
-			c = '\n'
-		case 'r':
-			c = '\r'
-		case 't':
-			c = '\t'
-		default:
-			return "", false // \u, or invalid
-		}
-		out = append(out, c)
-	}
-	return string(out), true
-}
-
-// optStr reads a string or null into *dst (null: nil).
-func (d *fastDecoder) optStr(dst **string) bool {
-	if d.literal("null") {
-		*dst = nil
-		return true
-	}
-	s, ok := d.str()
-	if ok {
-		*dst = &s
-	}
-	return ok
-}
-
-// number reads a JSON number and returns its text (a slice of the body).
-func (d *fastDecoder) number() ([]byte, bool) {
-	d.ws()
-	start := d.i
-	digits := func() int {
-		n := 0
-		for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
-			d.i++
-			n++
-		}
-		return n
-	}
-	if d.i < len(d.b) && d.b[d.i] == '-' {
-		d.i++
-	}
-	if d.i < len(d.b) && d.b[d.i] == '0' {
-		d.i++
-	} else if digits() == 0 {
-		return nil, false
-	}
-	if d.i < len(d.b) && d.b[d.i] == '.' {
-		d.i++
-		if digits() == 0 {
-			return nil, false
-		}
-	}
-	if d.i < len(d.b) && (d.b[d.i] == 'e' || d.b[d.i] == 'E') {
-		d.i++
-		if d.i < len(d.b) && (d.b[d.i] == '+' || d.b[d.i] == '-') {
-			d.i++
-		}
-		if digits() == 0 {
-			return nil, false
-		}
-	}
-	return d.b[start:d.i], true
-}
-
-// skipSimple skips a value that is a string, a number, a literal, {} or [].
-func (d *fastDecoder) skipSimple() bool {
-	switch c := d.peek(); {
-	case c == '"':
-		_, ok := d.str()
-		return ok
-	case c == '-' || (c >= '0' && c <= '9'):
-		_, ok := d.number()
-		return ok
-	case c == '{':
-		d.i++
-		return d.consume('}')
-	case c == '[':
-		d.i++
-		return d.consume(']')
-	}
-	return d.literal("true") || d.literal("false") || d.literal("null")
-}
-
 // topLevel reads the reply object.
-func (d *fastDecoder) topLevel(out *v2ExecuteReplyShares) bool {
-	if !d.consume('{') {
+func (d *v2ReplyDecoder) topLevel(out *v2ExecuteReplyShares) bool {
+	if !d.Consume('{') {
 		return false
 	}
 	var seen [4]bool
 	for first := true; ; first = false {
-		key, done, ok := d.nextKey(first)
+		key, done, ok := d.NextKey(first)
 		if !ok {
 			return false
 		}
 		if done {
 			return true
 		}
-		idx, ok := known(key, v2ReplyKeys)
+		idx, ok := jsonfast.Known(key, v2ReplyKeys)
 		switch {
 		case !ok:
 			return false
 		case idx < 0:
-			ok = d.skipSimple()
+			ok = d.SkipSimple()
 		case seen[idx]:
 			return false
 		case idx == 0: // success
 			ok = d.success(out)
 		case idx == 1: // signedData
-			ok = d.literal("null") || d.shares(out)
+			ok = d.Literal("null") || d.shares(out)
 		case idx == 2:
-			ok = d.optStr(&out.Response)
+			ok = d.OptStr(&out.Response)
 		default:
-			ok = d.optStr(&out.Logs)
+			ok = d.OptStr(&out.Logs)
 		}
 		if !ok {
 			return false
@@ -310,15 +91,15 @@ func (d *fastDecoder) topLevel(out *v2ExecuteReplyShares) bool {
 }
 
 // success reads true, false or null into out.Success.
-func (d *fastDecoder) success(out *v2ExecuteReplyShares) bool {
+func (d *v2ReplyDecoder) success(out *v2ExecuteReplyShares) bool {
 	switch {
-	case d.literal("true"):
+	case d.Literal("true"):
 		t := true
 		out.Success = &t
-	case d.literal("false"):
+	case d.Literal("false"):
 		f := false
 		out.Success = &f
-	case d.literal("null"):
+	case d.Literal("null"):
 		out.Success = nil
 	default:
 		return false
@@ -327,13 +108,13 @@ func (d *fastDecoder) success(out *v2ExecuteReplyShares) bool {
 }
 
 // shares reads the signedData object.
-func (d *fastDecoder) shares(out *v2ExecuteReplyShares) bool {
-	if !d.consume('{') {
+func (d *v2ReplyDecoder) shares(out *v2ExecuteReplyShares) bool {
+	if !d.Consume('{') {
 		return false
 	}
 	out.SignedData = map[string]Share{}
 	for first := true; ; first = false {
-		name, done, ok := d.nextKey(first)
+		name, done, ok := d.NextKey(first)
 		if !ok {
 			return false
 		}
@@ -352,25 +133,25 @@ func (d *fastDecoder) shares(out *v2ExecuteReplyShares) bool {
 }
 
 // share reads one share object.
-func (d *fastDecoder) share(sh *Share) bool {
-	if !d.consume('{') {
+func (d *v2ReplyDecoder) share(sh *Share) bool {
+	if !d.Consume('{') {
 		return false
 	}
 	var seen [8]bool
 	for first := true; ; first = false {
-		key, done, ok := d.nextKey(first)
+		key, done, ok := d.NextKey(first)
 		if !ok {
 			return false
 		}
 		if done {
 			return true
 		}
-		idx, ok := known(key, v2ShareKeys)
+		idx, ok := jsonfast.Known(key, v2ShareKeys)
 		if !ok || idx < 0 || seen[idx] {
 			return false
 		}
 		seen[idx] = true
-		if d.literal("null") {
+		if d.Literal("null") {
 			continue // encoding/json leaves a non-pointer field as it is
 		}
 		var field *string
@@ -395,15 +176,15 @@ func (d *fastDecoder) share(sh *Share) bool {
 		default:
 			field = &sh.SigName
 		}
-		if *field, ok = d.str(); !ok {
+		if *field, ok = d.Str(); !ok {
 			return false
 		}
 	}
 }
 
 // shareIndex reads an integer literal within int into sh.ShareIndex.
-func (d *fastDecoder) shareIndex(sh *Share) bool {
-	num, ok := d.number()
+func (d *v2ReplyDecoder) shareIndex(sh *Share) bool {
+	num, ok := d.Number()
 	if !ok {
 		return false
 	}

@@ -2,6 +2,8 @@ package devnet
 
 import (
 	"crypto/sha256"
+	"encoding/json"
+	"os"
 	"reflect"
 	"testing"
 
@@ -28,6 +30,14 @@ func FuzzParseExecuteSame(f *testing.F) {
 		`{"authSig":{},"code":5}`,
 		`[]`,
 		``,
+		` { "code" : "eA\n" , "authSig" : {"sig":"}\"{"} , "jsParams" : { } , "targetNodeRange" : 0 , "authMethods" : [ ] } `,
+		`{"authSig":{"sig":"a"},"code":"eA","x":{"nested":1}}`,
+		`{"authSig":{"sig":"a"},"Code":"eA"}`,
+		`{"authSig":{"sig":"a"},"code":"e\u0041"}`,
+		`{"authSig":{"sig":"a"},"code":"eA","jsParams":[1]}`,
+		`{"authSig":{"sig":"a"},"code":"eA","jsParams":{"a":}}`,
+		`{"authSig":{"sig":"a"],"code":"eA"}`,
+		`{"authSig":{"sig":"a"},"code":"eA","ipfsId":"Qm"}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -41,4 +51,34 @@ func FuzzParseExecuteSame(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFastExecuteBodyTaken checks that the bodies clients really send take
+// the fast path (FuzzParseExecuteSame checks that it agrees with
+// parseExecuteRequest): the real SDK's captured request, and one as
+// litsignerd sends it.
+func TestFastExecuteBodyTaken(t *testing.T) {
+	var captured struct{ Body json.RawMessage }
+	raw, err := os.ReadFile("testdata/execute-request-node7471.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &captured); err != nil {
+		t.Fatal(err)
+	}
+	bodies := map[string][]byte{
+		"SDK 2.2.63 (indented)": captured.Body,
+		"litsignerd":            []byte(`{"code":"eA==","authSig":{"sig":"ab","derivedVia":"litSessionSignViaNacl","signedMessage":"{\"a\":\"b\\n\"}","address":"cd","algo":"ed25519"},"jsParams":{"toSign":[1,2],"publicKey":"0x04"},"targetNodeRange":0}`),
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			f, ok := fastExecuteBody(body)
+			if !ok {
+				t.Fatalf("fast path declined %s", body)
+			}
+			if f.code == nil || len(f.authSig) == 0 || len(f.jsParams) == 0 {
+				t.Fatalf("fields missing: %+v", f)
+			}
+		})
+	}
 }

@@ -1,0 +1,85 @@
+package jsonfast
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestRawComposite(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // "" when declined
+		rest string // what follows
+	}{
+		{` {"a":[1,{"b":"}]"}],"c":"\"{"} x`, `{"a":[1,{"b":"}]"}],"c":"\"{"}`, " x"},
+		{`[[],{}]`, `[[],{}]`, ""},
+		{`{"a":"\\"}`, `{"a":"\\"}`, ""},
+		{`{"a":1]`, "", ""},
+		{`{"a":"b}`, "", ""},
+		{`{`, "", ""},
+		{`"a"`, "", ""},
+		{`[{]}`, "", ""},
+	}
+	for _, tt := range tests {
+		d := NewReader([]byte(tt.in))
+		got, ok := d.RawComposite()
+		if ok != (tt.want != "") || string(got) != tt.want {
+			t.Errorf("RawComposite(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
+			continue
+		}
+		if ok && string(d.b[d.i:]) != tt.rest {
+			t.Errorf("RawComposite(%q) left %q, want %q", tt.in, d.b[d.i:], tt.rest)
+		}
+	}
+}
+
+// TestStrMatchesJSON checks the strings Str accepts against encoding/json.
+func TestStrMatchesJSON(t *testing.T) {
+	tests := []struct {
+		in string
+		ok bool
+	}{
+		{`"plain"`, true},
+		{`"a\"b\\c\/d\be\ff\ng\rh\ti"`, true},
+		{`""`, true},
+		{`"\u0041"`, false},
+		{`"é"`, false},
+		{"\"a\tb\"", false},
+		{`"\x"`, false},
+		{`"abc`, false},
+		{`"\`, false},
+	}
+	for _, tt := range tests {
+		got, ok := NewReader([]byte(tt.in)).Str()
+		if ok != tt.ok {
+			t.Errorf("Str(%q) ok = %v, want %v", tt.in, ok, tt.ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		var want string
+		if err := json.Unmarshal([]byte(tt.in), &want); err != nil || got != want {
+			t.Errorf("Str(%q) = %q; encoding/json: %q, %v", tt.in, got, want, err)
+		}
+	}
+}
+
+func TestNumberGrammar(t *testing.T) {
+	for in, ok := range map[string]bool{
+		"0": true, "-0": true, "12": true, "1.5": true, "-1.5e+10": true, "1E-2": true,
+		"01": false, "-": false, "1.": false, ".5": false, "1e": false, "+1": false,
+	} {
+		d := NewReader([]byte(in))
+		_, got := d.Number()
+		if got && !d.Done() {
+			got = false // a prefix was a number, the rest is not
+		}
+		if got != ok {
+			t.Errorf("Number(%q) = %v, want %v", in, got, ok)
+		}
+		if got != json.Valid([]byte(in)) {
+			t.Errorf("Number(%q) = %v, json.Valid = %v", in, got, json.Valid([]byte(in)))
+		}
+	}
+}
