@@ -184,7 +184,7 @@ func (c *Client) execute(ctx context.Context, st *netState, s *Session, ra Resou
 		}
 		running = append(running, a)
 		wg.Add(1)
-		c.workers.run(func() {
+		c.workers.Run(func() {
 			defer wg.Done()
 			results <- c.runAttempt(ctx, st, a)
 		})

@@ -1,4 +1,4 @@
-package lit
+package workpool
 
 import (
 	"sync"
@@ -6,15 +6,15 @@ import (
 	"time"
 )
 
-// TestRequestWorkersReuse checks that a job goes to a waiting worker
+// TestPoolReuse checks that a job goes to a waiting worker
 // rather than to a new goroutine, that concurrent jobs each get one, and
 // that closing the pool ends the waiting workers while later jobs still
 // run.
-func TestRequestWorkersReuse(t *testing.T) {
-	w := newRequestWorkers(workerIdle, 8)
+func TestPoolReuse(t *testing.T) {
+	w := New(time.Minute, 8)
 	for i := 0; i < 3; i++ {
 		done := make(chan struct{})
-		w.run(func() { close(done) })
+		w.Run(func() { close(done) })
 		<-done
 		waitFor(t, func() bool { return w.idleCount() == 1 }, "the worker to be idle again")
 	}
@@ -27,7 +27,7 @@ func TestRequestWorkersReuse(t *testing.T) {
 	release := make(chan struct{})
 	started.Add(4)
 	for i := 0; i < 4; i++ {
-		w.run(func() {
+		w.Run(func() {
 			started.Done()
 			<-release
 		})
@@ -38,23 +38,23 @@ func TestRequestWorkersReuse(t *testing.T) {
 	}
 	close(release)
 	waitFor(t, func() bool { return w.idleCount() == 4 }, "four idle workers")
-	w.close()
+	w.Close()
 	waitFor(t, func() bool { return w.live.Load() == 0 }, "workers gone after close")
 	done := make(chan struct{})
-	w.run(func() { close(done) })
+	w.Run(func() { close(done) })
 	<-done
 }
 
-// TestRequestWorkersIdleBound checks that workers beyond the idle bound
+// TestPoolIdleBound checks that workers beyond the idle bound
 // exit as soon as their job is done.
-func TestRequestWorkersIdleBound(t *testing.T) {
-	w := newRequestWorkers(workerIdle, 2)
-	defer w.close()
+func TestPoolIdleBound(t *testing.T) {
+	w := New(time.Minute, 2)
+	defer w.Close()
 	var started sync.WaitGroup
 	release := make(chan struct{})
 	started.Add(5)
 	for i := 0; i < 5; i++ {
-		w.run(func() {
+		w.Run(func() {
 			started.Done()
 			<-release
 		})
@@ -67,13 +67,13 @@ func TestRequestWorkersIdleBound(t *testing.T) {
 	}
 }
 
-// TestRequestWorkersExitWhenIdle checks that a worker without a job for
+// TestPoolExitWhenIdle checks that a worker without a job for
 // the idle time exits.
-func TestRequestWorkersExitWhenIdle(t *testing.T) {
-	w := newRequestWorkers(20*time.Millisecond, 8)
-	defer w.close()
+func TestPoolExitWhenIdle(t *testing.T) {
+	w := New(20*time.Millisecond, 8)
+	defer w.Close()
 	done := make(chan struct{})
-	w.run(func() { close(done) })
+	w.Run(func() { close(done) })
 	<-done
 	if w.live.Load() != 1 {
 		t.Fatal("no worker running after a job")

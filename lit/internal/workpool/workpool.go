@@ -1,4 +1,10 @@
-package lit
+// Package workpool runs jobs on goroutines kept between them.
+//
+// A job that runs deep (net/http's client, a goja VM) on a fresh goroutine,
+// which starts with a small stack, grows that stack (copying it) every
+// time; a kept goroutine grows it once, and again only after the GC shrank
+// it while it waited.
+package workpool
 
 import (
 	"slices"
@@ -7,52 +13,39 @@ import (
 	"time"
 )
 
-// Bounds of the idle request workers: how long one waits for another job
-// before it exits, and how many may wait. A call keeps ten workers busy;
-// 32 idle ones serve a few concurrent calls, and after a burst of many
-// (64 clients: 640 workers) the rest exit at once instead of holding their
-// stacks (5 MB) for the idle time.
-const (
-	workerIdle     = 5 * time.Second
-	maxIdleWorkers = 32
-)
-
-// requestWorkers runs a client's node requests on goroutines kept between
-// calls. A request runs deep in net/http; on a fresh goroutine, which
-// starts with a small stack, that stack was grown (copied) again for every
-// request, ten requests a call: about a tenth of litsignerd's CPU per call
-// in a profile. A kept worker grows its stack once (and again only after
-// the GC shrank it while it waited).
+// Pool runs jobs on kept goroutines (workers). It is safe for concurrent
+// use.
 //
 // A job goes to the worker that became idle last (its stack and caches are
 // the warmest), or to a new worker; nothing queues behind a busy worker.
 // Workers exit after their idle time without a job, when maxIdle others
 // are idle already, and once the pool is closed (a busy one when its job
 // is done, as a goroutine per job would).
-type requestWorkers struct {
+type Pool struct {
 	timeout time.Duration // how long a worker waits for a job
 	maxIdle int
 
 	mu     sync.Mutex
-	idle   []*requestWorker // waiting for a job, most recent last
+	idle   []*worker // waiting for a job, most recent last
 	closed bool
 
-	// started and live count the workers started and still running.
+	// started and live count the workers started and still running (for
+	// tests).
 	started, live atomic.Int64
 }
 
-// requestWorker is one worker's mailbox: run hands it one job (nil: exit).
-type requestWorker struct{ jobs chan func() }
+// worker is one worker's mailbox: Run hands it one job (nil: exit).
+type worker struct{ jobs chan func() }
 
-// newRequestWorkers returns a pool whose workers exit after timeout
-// without a job, or when maxIdle others are idle.
-func newRequestWorkers(timeout time.Duration, maxIdle int) *requestWorkers {
-	return &requestWorkers{timeout: timeout, maxIdle: maxIdle}
+// New returns a pool whose workers exit after timeout without a job, or
+// when maxIdle others are idle.
+func New(timeout time.Duration, maxIdle int) *Pool {
+	return &Pool{timeout: timeout, maxIdle: maxIdle}
 }
 
-// run runs job on an idle worker, else on a new one (after close, on a
+// Run runs job on an idle worker, else on a new one (after Close, on a
 // plain goroutine).
-func (w *requestWorkers) run(job func()) {
+func (w *Pool) Run(job func()) {
 	w.mu.Lock()
 	if n := len(w.idle); n > 0 {
 		wk := w.idle[n-1]
@@ -75,9 +68,9 @@ func (w *requestWorkers) run(job func()) {
 
 // work runs job, then the jobs it is handed, until it has been idle for
 // w.timeout, finds w.maxIdle workers idle, or the pool is closed.
-func (w *requestWorkers) work(job func()) {
+func (w *Pool) work(job func()) {
 	defer w.live.Add(-1)
-	wk := &requestWorker{jobs: make(chan func(), 1)}
+	wk := &worker{jobs: make(chan func(), 1)}
 	timer := time.NewTimer(w.timeout)
 	defer timer.Stop()
 	for job != nil {
@@ -95,7 +88,7 @@ func (w *requestWorkers) work(job func()) {
 			continue
 		case <-timer.C:
 		}
-		// Idle too long: leave, unless run took this worker meanwhile
+		// Idle too long: leave, unless Run took this worker meanwhile
 		// (its job is then in the mailbox, or about to be).
 		w.mu.Lock()
 		if i := slices.Index(w.idle, wk); i >= 0 {
@@ -108,9 +101,9 @@ func (w *requestWorkers) work(job func()) {
 	}
 }
 
-// close stops the idle workers; a busy one exits when its job is done.
+// Close stops the idle workers; a busy one exits when its job is done.
 // Later jobs run on plain goroutines.
-func (w *requestWorkers) close() {
+func (w *Pool) Close() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.closed = true
@@ -121,7 +114,7 @@ func (w *requestWorkers) close() {
 }
 
 // idleCount is the number of idle workers.
-func (w *requestWorkers) idleCount() int {
+func (w *Pool) idleCount() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return len(w.idle)
