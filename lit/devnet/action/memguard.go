@@ -243,9 +243,6 @@ type bufferGuard struct {
 	uint8Array *goja.Object // the original Uint8Array
 	ctors      []guardedCtor
 	reflectGet goja.Callable // Reflect.get, looked up on first use
-	// arrays is the built-in array iteration, for constructFrom's fast
-	// path.
-	arrays arrayIteration
 }
 
 // guardedCtor is one replaced constructor.
@@ -262,11 +259,7 @@ type guardedCtor struct {
 // guardBuffers replaces the buffer constructors by guarded proxies. It
 // leaves no name behind.
 func (r *run) guardBuffers() error {
-	arrays, err := r.captureArrayIteration()
-	if err != nil {
-		return err
-	}
-	g := &bufferGuard{r: r, ctors: make([]guardedCtor, 0, len(bufferConstructors)), arrays: arrays}
+	g := &bufferGuard{r: r, ctors: make([]guardedCtor, 0, len(bufferConstructors))}
 	global := r.vm.GlobalObject()
 	traps := &goja.ProxyTrapConfig{GetSym: g.getSym, Construct: g.construct}
 	haveArrayBuffer := false
@@ -463,7 +456,7 @@ func (g *bufferGuard) constructFrom(c *guardedCtor, construct goja.Constructor, 
 		if !ok {
 			panic(vm.NewTypeError("iterator.next is not a function"))
 		}
-		if g.arrays.builtinIteration(src, usingIter, nextVal) {
+		if builtinIteration(src, usingIter, nextVal) {
 			values = g.arrayValues(src)
 		} else {
 			values = g.iteratorValues(iter, next)

@@ -35,6 +35,11 @@ func TestBufferGuardPaths(t *testing.T) {
 		{"iterator getter growing the array", `const a = [1]; Object.defineProperty(Array.prototype, Symbol.iterator, {get() { a.length = 2 ** 32 - 1; return undefined; }}); new Float64Array(a)`},
 		{"ArrayBuffer valueOf", `new ArrayBuffer({valueOf() { return 2 ** 40 }})`},
 		{"native iterator over holes", `const a = []; a.length = 2 ** 32 - 1; new Uint8Array(a.values())`},
+		// A genuine array iterated the built-in way, read directly.
+		{"array of holes", `const a = []; a.length = 2 ** 32 - 1; new Uint8Array(a)`},
+		{"element getter growing the array", `const a = new Array(1); const it = Array.prototype[Symbol.iterator];
+Object.setPrototypeOf(a, new Proxy({}, {get(t, k) { if (k === Symbol.iterator) return it; a.length++; return 1 }}));
+new Uint8Array(a)`},
 		{"API conversion, global replaced", `globalThis.Uint8Array = function () {}; LitActions.uint8arrayToString({length: 2 ** 40})`},
 	}
 	for _, tc := range tests {
