@@ -96,15 +96,22 @@ func builtinIteration(src *goja.Object, usingIter, next goja.Value) bool {
 // constructFrom announces an iterator's.
 func (g *bufferGuard) arrayValues(src *goja.Object) []goja.Value {
 	values := make([]goja.Value, 0, min(toLength(src.Get("length")), 1024))
-	for k := int64(0); k < toLength(src.Get("length")); k++ {
-		v := src.Get(strconv.FormatInt(k, 10))
-		if v == nil {
-			v = goja.Undefined()
+	// What a getter throws is rethrown as its value, as callOrThrow
+	// rethrows what the iterator's next throws: the uncaught error's
+	// stack is then the same.
+	if ex := g.r.vm.Try(func() {
+		for k := int64(0); k < toLength(src.Get("length")); k++ {
+			v := src.Get(strconv.FormatInt(k, 10))
+			if v == nil {
+				v = goja.Undefined()
+			}
+			values = append(values, v)
+			if len(values)%1024 == 0 {
+				g.allow(float64(len(values)) * valueBytes)
+			}
 		}
-		values = append(values, v)
-		if len(values)%1024 == 0 {
-			g.allow(float64(len(values)) * valueBytes)
-		}
+	}); ex != nil {
+		panic(ex.Value())
 	}
 	return values
 }

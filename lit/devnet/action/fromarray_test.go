@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -144,5 +145,25 @@ func TestNumberWriters(t *testing.T) {
 		if got := ta.ToObject(vm).Get("1").ToFloat(); got != 7 {
 			t.Errorf("%s: element 1 is %v after writing 7", kind, got)
 		}
+	}
+}
+
+// TestConstructFromThrowsAsBefore: what an element getter throws reaches
+// the run as it does through the iterator's next (a proxy of the same
+// array takes that path): an uncaught primitive gets the same stack.
+func TestConstructFromThrowsAsBefore(t *testing.T) {
+	run := func(proxy bool) *ThrowError {
+		t.Helper()
+		src := "const a = [1, 2];\nObject.defineProperty(a, 1, {get() { throw 5 }});\nconst x = proxy ? new Proxy(a, {}) : a;\nnew Uint8Array(x);"
+		_, err := Run(context.Background(), src, map[string]any{"proxy": proxy}, nil, Limits{Timeout: time.Minute})
+		var te *ThrowError
+		if !errors.As(err, &te) {
+			t.Fatalf("err = %v, want a ThrowError", err)
+		}
+		return te
+	}
+	fast, slow := run(false), run(true)
+	if fast.Message != slow.Message || fast.Stack != slow.Stack {
+		t.Errorf("fast path: %q, stack %q\nwant %q, stack %q", fast.Message, fast.Stack, slow.Message, slow.Stack)
 	}
 }

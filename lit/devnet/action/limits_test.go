@@ -119,6 +119,8 @@ func FuzzRun(f *testing.F) {
 		`Array.prototype.fill.call(new Proxy({length: 3}, {set() { throw 2 }}), 1)`,
 		`Array.prototype.fill.call("ab", 1)`,
 		`new Array(5e4).fill(Symbol(), -1e4)`,
+		`new Uint8ClampedArray([1.5, , "2", {valueOf() { throw 3 }}])`,
+		`const a = [1]; Object.defineProperty(a, 0, {get() { a.push(1); return 2 }}); new Float32Array(a)`,
 	} {
 		f.Add(s)
 	}
