@@ -167,3 +167,15 @@ func TestConstructFromThrowsAsBefore(t *testing.T) {
 		t.Errorf("fast path: %q, stack %q\nwant %q, stack %q", fast.Message, fast.Stack, slow.Message, slow.Stack)
 	}
 }
+
+// TestConstructFromStops: an element getter that never returns is
+// stopped by the run's clock on the fast path too, even when the action
+// catches what the constructor throws.
+func TestConstructFromStops(t *testing.T) {
+	src := `const a = [1, 2]; Object.defineProperty(a, 1, {get() { while (1) {} }});
+for (;;) { try { new Uint8Array(a) } catch (e) {} }`
+	_, err := Run(context.Background(), src, nil, nil, Limits{Timeout: 100 * time.Millisecond})
+	if !errors.Is(err, ErrTimeout) {
+		t.Errorf("err = %v, want ErrTimeout", err)
+	}
+}
