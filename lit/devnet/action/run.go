@@ -55,11 +55,11 @@ func Run(ctx context.Context, src string, params map[string]any, env Env, limits
 		logs:   logBuffer{max: limits.MaxLogSize},
 		goErrs: map[*goja.Object]error{},
 	}
-	// The VM runs on a goroutine of its own (a worker) so that Run returns on time even
-	// when the action sits in one long built-in call (JSON.stringify of a
-	// deeply nested object, say), which goja cannot interrupt. Such a
-	// goroutine stops at the first JavaScript instruction after that call;
-	// it no longer touches res.
+	// The VM runs on a goroutine of its own (a worker) so that Run returns
+	// on time even when the action sits in one long built-in call
+	// (JSON.stringify of a deeply nested object, say), which goja cannot
+	// interrupt. Such a goroutine stops at the first JavaScript
+	// instruction after that call; it no longer touches res.
 	done := make(chan error, 1)
 	r.meter = watchdog.register(limits.MaxMemory, func(e *MemoryLimitError) {
 		stopForMemory(e)
