@@ -208,8 +208,8 @@ func (*protoNaga) reissueAfter(c *Client, urls []string) time.Duration {
 // key), and parses the result and its shares.
 func (*protoNaga) decode(_ *netState, call *nodeCall, status int, body []byte) (executeReply, error) {
 	nc := call.ext.(nagaCall)
-	var env nagawire.Envelope
-	if err := json.Unmarshal(body, &env); err != nil || env.Payload.CiphertextAndTag == "" {
+	env, err := nagawire.UnmarshalEnvelope(body)
+	if err != nil || env.Payload.CiphertextAndTag == "" {
 		if status < 200 || status > 299 {
 			return executeReply{}, &NodeError{Status: status, Message: clip(strings.TrimSpace(string(body)))}
 		}
@@ -222,7 +222,6 @@ func (*protoNaga) decode(_ *netState, call *nodeCall, status int, body []byte) (
 		return executeReply{}, fmt.Errorf("execute reply: sealed by %q, not the node's identity key: %w", clip(env.Payload.VerificationKey), ErrBadReply)
 	}
 	var plain []byte
-	var err error
 	sender := nc.identity
 	if nc.shared != nil {
 		plain, err = nc.shared.Open(env.Payload)
@@ -240,16 +239,22 @@ func (*protoNaga) decode(_ *netState, call *nodeCall, status int, body []byte) (
 
 // decodeNagaResult parses an opened execute reply.
 func decodeNagaResult(status int, plain []byte) (executeReply, error) {
-	var res nagawire.Result
-	if err := json.Unmarshal(plain, &res); err != nil {
-		return executeReply{}, fmt.Errorf("execute reply: %v: %w", err, ErrBadReply)
-	}
-	if !res.OK || status < 200 || status > 299 {
-		return executeReply{}, nagaResultError(status, res)
-	}
 	var data nagawire.ExecuteResponse
-	if err := json.Unmarshal(res.Data, &data); err != nil {
-		return executeReply{}, fmt.Errorf("execute reply: data: %v: %w", err, ErrBadReply)
+	fast := false
+	if status >= 200 && status <= 299 {
+		data, fast = fastNagaData(plain)
+	}
+	if !fast {
+		var res nagawire.Result
+		if err := json.Unmarshal(plain, &res); err != nil {
+			return executeReply{}, fmt.Errorf("execute reply: %v: %w", err, ErrBadReply)
+		}
+		if !res.OK || status < 200 || status > 299 {
+			return executeReply{}, nagaResultError(status, res)
+		}
+		if err := json.Unmarshal(res.Data, &data); err != nil {
+			return executeReply{}, fmt.Errorf("execute reply: data: %v: %w", err, ErrBadReply)
+		}
 	}
 	if !data.Success {
 		return executeReply{}, &NodeError{Status: status, Message: "the node reports success: false"}

@@ -151,8 +151,8 @@ func (nd *node) serveNagaHandshake(w http.ResponseWriter, _ *http.Request, body 
 // serveNagaExecute opens the envelope, runs the request and seals the
 // reply, or the error, to the request's verification_key.
 func (nd *node) serveNagaExecute(w http.ResponseWriter, r *http.Request, body []byte, reqID string) {
-	var env nagawire.Envelope
-	if err := json.Unmarshal(body, &env); err != nil {
+	env, err := nagawire.UnmarshalEnvelope(body)
+	if err != nil {
 		writeNagaResult(w, http.StatusBadRequest, errorResult(reqID, nodeError(http.StatusBadRequest, KindValidation, CodeE2EE,
 			`the request body must be an encrypted envelope {"version":"1","payload":{…},"epoch":N}`, err.Error())))
 		return
@@ -167,7 +167,6 @@ func (nd *node) serveNagaExecute(w http.ResponseWriter, r *http.Request, body []
 	key := nd.naga.box.SharedKey(client)
 	reply, nerr := nd.nagaExecute(r, env, key)
 	var res nagawire.Result
-	var err error
 	status := http.StatusOK
 	if nerr != nil {
 		res, status = errorResult(reqID, nerr), nerr.Status

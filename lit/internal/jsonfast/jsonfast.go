@@ -294,3 +294,40 @@ func (d *Reader) RawComposite() ([]byte, bool) {
 	}
 	return nil, false
 }
+
+// Object reads an object, calling member with each key; the reader is
+// then at the key's value, which member must read.
+func (d *Reader) Object(member func(key []byte) bool) bool {
+	if !d.Consume('{') {
+		return false
+	}
+	for first := true; ; first = false {
+		key, done, ok := d.NextKey(first)
+		if !ok {
+			return false
+		}
+		if done {
+			return true
+		}
+		if !member(key) {
+			return false
+		}
+	}
+}
+
+// Fields reads an object whose known keys are keys: field reads the value
+// of keys[idx]. It declines a key that matches one of keys only ignoring
+// case (see Known), and any other key unless simple allows skipping its
+// value when it is simple (SkipSimple).
+func (d *Reader) Fields(keys []string, simple bool, field func(idx int) bool) bool {
+	return d.Object(func(key []byte) bool {
+		idx, ok := Known(key, keys)
+		switch {
+		case !ok:
+			return false
+		case idx < 0:
+			return simple && d.SkipSimple()
+		}
+		return field(idx)
+	})
+}

@@ -1,0 +1,143 @@
+package lit
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/litsigner/litsigner/lit/internal/jsonfast"
+	"github.com/litsigner/litsigner/lit/internal/nagawire"
+)
+
+// Field names of an opened Naga execute reply (nagawire.Result), of its
+// data (nagawire.ExecuteResponse) and of a share, as encoding/json
+// matches them.
+var (
+	nagaResultKeys = []string{"ok", "error", "errorObject", "data"}
+	nagaDataKeys   = []string{"success", "signedData", "decryptedData", "claimData", "response", "logs", "paymentDetail"}
+	nagaShareKeys  = []string{"sigType", "signatureShare", "publicKey", "sigName"}
+)
+
+// fastNagaData decodes an opened execute reply of the usual successful
+// shape in one pass: what json.Unmarshal gives for its data when
+// json.Unmarshal(plain, &res) succeeds with res.OK true and
+// json.Unmarshal(res.Data, &data) succeeds. Encoding/json scanned the
+// reply four times (the result, then its data, each validated and then
+// decoded). It declines (ok false) anything else: ok not true, keys
+// spelled other than exactly or given twice, strings outside jsonfast's,
+// decryptedData and claimData other than an object or array, unknown keys
+// with other than simple values (unknown share keys at all); such replies
+// take encoding/json as before.
+func fastNagaData(plain []byte) (data nagawire.ExecuteResponse, ok bool) {
+	d := jsonfast.NewReader(plain)
+	var seen [4]bool
+	isOK := false
+	ok = d.Fields(nagaResultKeys, true, func(idx int) bool {
+		if seen[idx] {
+			return false
+		}
+		seen[idx] = true
+		switch idx {
+		case 0:
+			isOK = d.Literal("true")
+			return isOK
+		case 1, 2:
+			var s *string
+			return d.OptStr(&s)
+		default:
+			return readNagaData(d, &data)
+		}
+	})
+	return data, ok && isOK && seen[3] && d.Done()
+}
+
+// readNagaData reads the data object.
+func readNagaData(d *jsonfast.Reader, data *nagawire.ExecuteResponse) bool {
+	var seen [7]bool
+	return d.Fields(nagaDataKeys, true, func(idx int) bool {
+		if seen[idx] {
+			return false
+		}
+		seen[idx] = true
+		if idx != 2 && idx != 3 && d.Literal("null") {
+			return true // the field keeps its zero value, as encoding/json leaves it
+		}
+		switch idx {
+		case 0:
+			switch {
+			case d.Literal("true"):
+				data.Success = true
+			case d.Literal("false"):
+				data.Success = false
+			default:
+				return false
+			}
+			return true
+		case 1:
+			return readNagaShares(d, data)
+		case 2:
+			return readRawJSON(d, &data.DecryptedData)
+		case 3:
+			return readRawJSON(d, &data.ClaimData)
+		case 4:
+			return readFastStr(d, &data.Response)
+		case 5:
+			return readFastStr(d, &data.Logs)
+		default:
+			if d.Peek() != '[' {
+				return false
+			}
+			raw, ok := d.RawComposite()
+			return ok && json.Unmarshal(raw, &data.PaymentDetail) == nil
+		}
+	})
+}
+
+// readNagaShares reads the signedData object.
+func readNagaShares(d *jsonfast.Reader, data *nagawire.ExecuteResponse) bool {
+	if d.Peek() != '{' {
+		return false
+	}
+	data.SignedData = map[string]nagawire.SignedShare{}
+	return d.Object(func(name []byte) bool {
+		if _, dup := data.SignedData[string(name)]; dup {
+			return false
+		}
+		var sh nagawire.SignedShare
+		fields := [...]*string{&sh.SigType, &sh.SignatureShare, &sh.PublicKey, &sh.SigName}
+		var seen [4]bool
+		if !d.Fields(nagaShareKeys, false, func(idx int) bool {
+			if seen[idx] {
+				return false
+			}
+			seen[idx] = true
+			return d.Literal("null") || readFastStr(d, fields[idx])
+		}) {
+			return false
+		}
+		data.SignedData[string(name)] = sh
+		return true
+	})
+}
+
+// readRawJSON reads an object or an array, checked to be valid JSON, into
+// *dst as json.RawMessage does.
+func readRawJSON(d *jsonfast.Reader, dst *json.RawMessage) bool {
+	if c := d.Peek(); c != '{' && c != '[' {
+		return false
+	}
+	raw, ok := d.RawComposite()
+	if !ok || !json.Valid(raw) {
+		return false
+	}
+	*dst = bytes.Clone(raw)
+	return true
+}
+
+// readFastStr reads a string into *dst.
+func readFastStr(d *jsonfast.Reader, dst *string) bool {
+	s, ok := d.Str()
+	if ok {
+		*dst = s
+	}
+	return ok
+}
