@@ -112,8 +112,8 @@ func ParseEcdsaShareWith(s string, onCurve func(enc []byte) bool) (EcdsaShare, e
 	fail := func(format string, a ...any) (EcdsaShare, error) {
 		return EcdsaShare{}, fmt.Errorf("nagawire: share: %s: %w", fmt.Sprintf(format, a...), ErrShare)
 	}
-	var env wireShareEnvelope
-	if err := json.Unmarshal([]byte(s), &env); err != nil {
+	env, err := unmarshalShareEnvelope([]byte(s))
+	if err != nil {
 		return fail("not JSON: %v", err)
 	}
 	w := env.EcdsaSignedMessageShare

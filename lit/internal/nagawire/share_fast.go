@@ -1,0 +1,56 @@
+package nagawire
+
+import (
+	"encoding/json"
+
+	"github.com/litsigner/litsigner/lit/internal/jsonfast"
+)
+
+// Field names of a share's inner JSON, as encoding/json matches them.
+var (
+	shareEnvelopeKeys = []string{"EcdsaSignedMessageShare"}
+	ecdsaShareKeys    = []string{"digest", "result", "share_id", "peer_id", "signature_share", "big_r", "compressed_public_key", "public_key", "sig_type"}
+)
+
+// unmarshalShareEnvelope is json.Unmarshal(data, &env), in one pass
+// without encoding/json for the usual share (the shape jsonfast and
+// fastEnvelope describe: fields spelled exactly and once, strings or null,
+// unknown keys with simple values). Any other text takes encoding/json.
+func unmarshalShareEnvelope(data []byte) (wireShareEnvelope, error) {
+	if env, ok := fastShareEnvelope(data); ok {
+		return env, nil
+	}
+	var env wireShareEnvelope
+	err := json.Unmarshal(data, &env)
+	return env, err
+}
+
+// fastShareEnvelope decodes data as json.Unmarshal does, or returns ok
+// false.
+func fastShareEnvelope(data []byte) (env wireShareEnvelope, ok bool) {
+	d := jsonfast.NewReader(data)
+	seen := false
+	ok = d.Fields(shareEnvelopeKeys, true, func(int) bool {
+		if seen {
+			return false
+		}
+		seen = true
+		if d.Literal("null") {
+			env.EcdsaSignedMessageShare = nil
+			return true
+		}
+		w := &wireEcdsaShare{}
+		fields := [...]*string{&w.Digest, &w.Result, &w.ShareID, &w.PeerID, &w.SignatureShare, &w.BigR,
+			&w.CompressedPublicKey, &w.PublicKey, &w.SigType}
+		var once [len(fields)]bool
+		env.EcdsaSignedMessageShare = w
+		return d.Fields(ecdsaShareKeys, true, func(idx int) bool {
+			if once[idx] {
+				return false
+			}
+			once[idx] = true
+			return readNullableStr(d, fields[idx])
+		})
+	})
+	return env, ok && d.Done()
+}
