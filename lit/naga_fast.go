@@ -29,13 +29,8 @@ var (
 // take encoding/json as before.
 func fastNagaData(plain []byte) (data nagawire.ExecuteResponse, ok bool) {
 	d := jsonfast.NewReader(plain)
-	var seen [4]bool
-	isOK := false
+	isOK, haveData := false, false
 	ok = d.Fields(nagaResultKeys, true, func(idx int) bool {
-		if seen[idx] {
-			return false
-		}
-		seen[idx] = true
 		switch idx {
 		case 0:
 			isOK = d.Literal("true")
@@ -44,20 +39,16 @@ func fastNagaData(plain []byte) (data nagawire.ExecuteResponse, ok bool) {
 			var s *string
 			return d.OptStr(&s)
 		default:
+			haveData = true
 			return readNagaData(d, &data)
 		}
 	})
-	return data, ok && isOK && seen[3] && d.Done()
+	return data, ok && isOK && haveData && d.Done()
 }
 
 // readNagaData reads the data object.
 func readNagaData(d *jsonfast.Reader, data *nagawire.ExecuteResponse) bool {
-	var seen [7]bool
 	return d.Fields(nagaDataKeys, true, func(idx int) bool {
-		if seen[idx] {
-			return false
-		}
-		seen[idx] = true
 		if idx != 2 && idx != 3 && d.Literal("null") {
 			return true // the field keeps its zero value, as encoding/json leaves it
 		}
@@ -104,12 +95,7 @@ func readNagaShares(d *jsonfast.Reader, data *nagawire.ExecuteResponse) bool {
 		}
 		var sh nagawire.SignedShare
 		fields := [...]*string{&sh.SigType, &sh.SignatureShare, &sh.PublicKey, &sh.SigName}
-		var seen [4]bool
 		if !d.Fields(nagaShareKeys, false, func(idx int) bool {
-			if seen[idx] {
-				return false
-			}
-			seen[idx] = true
 			return d.Literal("null") || readFastStr(d, fields[idx])
 		}) {
 			return false

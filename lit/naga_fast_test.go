@@ -3,8 +3,9 @@ package lit
 import (
 	"encoding/json"
 	"math/big"
-	"reflect"
 	"testing"
+
+	"github.com/litsigner/litsigner/lit/internal/jsonfast/jsonfasttest"
 
 	"github.com/litsigner/litsigner/lit/internal/nagawire"
 )
@@ -16,7 +17,7 @@ func nagaPlainReply(t testing.TB) []byte {
 		Success: true,
 		SignedData: map[string]nagawire.SignedShare{"sig1": {SigType: nagawire.SigTypeEcdsaK256Sha256,
 			SignatureShare: `{"EcdsaSignedMessageShare":{"digest":"ab","result":"success","share_id":"\"x\"","peer_id":"p","big_r":"\"02ab\"","compressed_public_key":"\"03cd\"","public_key":"\"04ef\"","sig_type":"EcdsaK256Sha256"}}`,
-			PublicKey: "0x04ef", SigName: "sig1"}},
+			PublicKey:      "0x04ef", SigName: "sig1"}},
 		Response: `{"ok":true}`, Logs: "hello\n",
 		PaymentDetail: []nagawire.PaymentDetail{{Component: "lit_action", Quantity: 1, Price: big.NewInt(12345)}},
 	}.Marshal()
@@ -42,58 +43,30 @@ func nagaDataAsJSON(plain []byte) (nagawire.ExecuteResponse, bool) {
 }
 
 func TestFastNagaData(t *testing.T) {
-	tests := []struct {
-		name string
-		body string
-		fast bool
-	}{
-		{"the devnet's reply", string(nagaPlainReply(t)), true},
-		{"nulls and unknown keys", ` {"ok":true,"error":null,"errorObject":null,"x":1,"data":{"success":true,"signedData":null,"decryptedData":[],"claimData":{"a":[1]},"response":null,"logs":null,"paymentDetail":null,"y":"z"}} `, true},
-		{"ok false", `{"ok":false,"data":{"success":true}}`, false},
-		{"no data", `{"ok":true}`, false},
-		{"data null", `{"ok":true,"data":null}`, false},
-		{"duplicate data", `{"ok":true,"data":{},"data":{}}`, false},
-		{"key in another case", `{"OK":true,"data":{}}`, false},
-		{"data key in another case", `{"ok":true,"data":{"Success":true}}`, false},
-		{"unknown share key", `{"ok":true,"data":{"signedData":{"a":{"x":"y"}}}}`, false},
-		{"duplicate share", `{"ok":true,"data":{"signedData":{"a":{},"a":{}}}}`, false},
-		{"decryptedData null", `{"ok":true,"data":{"decryptedData":null}}`, false},
-		{"invalid claimData", `{"ok":true,"data":{"claimData":{"a":}}}`, false},
-		{"bad paymentDetail", `{"ok":true,"data":{"paymentDetail":[{"quantity":-1}]}}`, false},
-		{"unicode escape", `{"ok":true,"data":{"logs":"\u00e9"}}`, false},
+	tests := []jsonfasttest.Case{
+		{Name: "the devnet's reply", Text: string(nagaPlainReply(t)), Fast: true},
+		{Name: "nulls and unknown keys", Text: ` {"ok":true,"error":null,"errorObject":null,"x":1,"data":{"success":true,"signedData":null,"decryptedData":[],"claimData":{"a":[1]},"response":null,"logs":null,"paymentDetail":null,"y":"z"}} `, Fast: true},
+		{Name: "ok false", Text: `{"ok":false,"data":{"success":true}}`, Fast: false},
+		{Name: "no data", Text: `{"ok":true}`, Fast: false},
+		{Name: "data null", Text: `{"ok":true,"data":null}`, Fast: false},
+		{Name: "duplicate data", Text: `{"ok":true,"data":{},"data":{}}`, Fast: false},
+		{Name: "key in another case", Text: `{"OK":true,"data":{}}`, Fast: false},
+		{Name: "data key in another case", Text: `{"ok":true,"data":{"Success":true}}`, Fast: false},
+		{Name: "unknown share key", Text: `{"ok":true,"data":{"signedData":{"a":{"x":"y"}}}}`, Fast: false},
+		{Name: "duplicate share", Text: `{"ok":true,"data":{"signedData":{"a":{},"a":{}}}}`, Fast: false},
+		{Name: "decryptedData null", Text: `{"ok":true,"data":{"decryptedData":null}}`, Fast: false},
+		{Name: "invalid claimData", Text: `{"ok":true,"data":{"claimData":{"a":}}}`, Fast: false},
+		{Name: "bad paymentDetail", Text: `{"ok":true,"data":{"paymentDetail":[{"quantity":-1}]}}`, Fast: false},
+		{Name: "unicode escape", Text: `{"ok":true,"data":{"logs":"\u00e9"}}`, Fast: false},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, ok := fastNagaData([]byte(tt.body))
-			if ok != tt.fast {
-				t.Fatalf("fast path ok = %v, want %v", ok, tt.fast)
-			}
-			if ok {
-				requireNagaDataAsJSON(t, []byte(tt.body), got)
-			}
-		})
-	}
-}
-
-func requireNagaDataAsJSON(t *testing.T, plain []byte, got nagawire.ExecuteResponse) {
-	t.Helper()
-	want, ok := nagaDataAsJSON(plain)
-	if !ok {
-		t.Fatalf("fast path accepted %q, which encoding/json refuses (or is not ok)", plain)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("reply %q:\nfast: %+v\nencoding/json: %+v", plain, got, want)
-	}
+	jsonfasttest.Check(t, tests, fastNagaData, nagaDataAsJSON)
 }
 
 // FuzzFastNagaData checks that every opened reply the fast path accepts
 // gives the data encoding/json gives.
 func FuzzFastNagaData(f *testing.F) {
-	f.Add(nagaPlainReply(f))
-	f.Add([]byte(`{"ok":true,"data":{"success":false,"decryptedData":{},"claimData":[],"paymentDetail":[]}}`))
-	f.Fuzz(func(t *testing.T, plain []byte) {
-		if got, ok := fastNagaData(plain); ok {
-			requireNagaDataAsJSON(t, plain, got)
-		}
-	})
+	jsonfasttest.Fuzz(f, []jsonfasttest.Case{
+		{Text: string(nagaPlainReply(f))},
+		{Text: `{"ok":true,"data":{"success":false,"decryptedData":{},"claimData":[],"paymentDetail":[]}}`},
+	}, fastNagaData, nagaDataAsJSON)
 }

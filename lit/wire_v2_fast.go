@@ -52,42 +52,18 @@ var (
 
 // topLevel reads the reply object.
 func (d *v2ReplyDecoder) topLevel(out *v2ExecuteReplyShares) bool {
-	if !d.Consume('{') {
-		return false
-	}
-	var seen [4]bool
-	for first := true; ; first = false {
-		key, done, ok := d.NextKey(first)
-		if !ok {
-			return false
-		}
-		if done {
-			return true
-		}
-		idx, ok := jsonfast.Known(key, v2ReplyKeys)
-		switch {
-		case !ok:
-			return false
-		case idx < 0:
-			ok = d.SkipSimple()
-		case seen[idx]:
-			return false
-		case idx == 0: // success
-			ok = d.success(out)
-		case idx == 1: // signedData
-			ok = d.Literal("null") || d.shares(out)
-		case idx == 2:
-			ok = d.OptStr(&out.Response)
+	return d.Fields(v2ReplyKeys, true, func(idx int) bool {
+		switch idx {
+		case 0:
+			return d.success(out)
+		case 1:
+			return d.Literal("null") || d.shares(out)
+		case 2:
+			return d.OptStr(&out.Response)
 		default:
-			ok = d.OptStr(&out.Logs)
+			return d.OptStr(&out.Logs)
 		}
-		if !ok {
-			return false
-		}
-		if idx >= 0 {
-			seen[idx] = true
-		}
-	}
+	})
 }
 
 // success reads true, false or null into out.Success.
@@ -109,18 +85,11 @@ func (d *v2ReplyDecoder) success(out *v2ExecuteReplyShares) bool {
 
 // shares reads the signedData object.
 func (d *v2ReplyDecoder) shares(out *v2ExecuteReplyShares) bool {
-	if !d.Consume('{') {
+	if d.Peek() != '{' {
 		return false
 	}
 	out.SignedData = map[string]Share{}
-	for first := true; ; first = false {
-		name, done, ok := d.NextKey(first)
-		if !ok {
-			return false
-		}
-		if done {
-			return true
-		}
+	return d.Object(func(name []byte) bool {
 		if _, dup := out.SignedData[string(name)]; dup {
 			return false
 		}
@@ -129,57 +98,24 @@ func (d *v2ReplyDecoder) shares(out *v2ExecuteReplyShares) bool {
 			return false
 		}
 		out.SignedData[string(name)] = sh
-	}
+		return true
+	})
 }
 
 // share reads one share object.
 func (d *v2ReplyDecoder) share(sh *Share) bool {
-	if !d.Consume('{') {
-		return false
-	}
-	var seen [8]bool
-	for first := true; ; first = false {
-		key, done, ok := d.NextKey(first)
-		if !ok {
-			return false
+	fields := [...]*string{&sh.SigType, &sh.SignatureShare, nil, &sh.LocalX, &sh.LocalY, &sh.PublicKey, &sh.DataSigned, &sh.SigName}
+	return d.Fields(v2ShareKeys, false, func(idx int) bool {
+		switch {
+		case d.Literal("null"):
+			return true // encoding/json leaves a non-pointer field as it is
+		case fields[idx] == nil:
+			return d.shareIndex(sh)
 		}
-		if done {
-			return true
-		}
-		idx, ok := jsonfast.Known(key, v2ShareKeys)
-		if !ok || idx < 0 || seen[idx] {
-			return false
-		}
-		seen[idx] = true
-		if d.Literal("null") {
-			continue // encoding/json leaves a non-pointer field as it is
-		}
-		var field *string
-		switch idx {
-		case 0:
-			field = &sh.SigType
-		case 1:
-			field = &sh.SignatureShare
-		case 2:
-			if !d.shareIndex(sh) {
-				return false
-			}
-			continue
-		case 3:
-			field = &sh.LocalX
-		case 4:
-			field = &sh.LocalY
-		case 5:
-			field = &sh.PublicKey
-		case 6:
-			field = &sh.DataSigned
-		default:
-			field = &sh.SigName
-		}
-		if *field, ok = d.Str(); !ok {
-			return false
-		}
-	}
+		s, ok := d.Str()
+		*fields[idx] = s
+		return ok
+	})
 }
 
 // shareIndex reads an integer literal within int into sh.ShareIndex.

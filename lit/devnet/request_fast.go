@@ -59,53 +59,30 @@ func (nd *node) parseExecute(body []byte) (*executeRequest, *NodeError) {
 // decoded before. The jsParams are checked here.
 func fastExecuteBody(body []byte) (f executeBodyFields, ok bool) {
 	d := jsonfast.NewReader(body)
-	if !d.Consume('{') {
-		return f, false
-	}
-	var seen [4]bool
-	for first := true; ; first = false {
-		key, done, ok := d.NextKey(first)
-		if !ok {
-			return f, false
-		}
-		if done {
-			break
-		}
-		idx, ok := jsonfast.Known(key, executeBodyKeys)
-		switch {
-		case !ok:
-			return f, false
-		case idx < 0:
-			ok = d.SkipSimple()
-		case seen[idx]:
-			return f, false
-		case idx == 0:
-			ok = d.Peek() == '{'
-			if ok {
-				f.authSig, ok = d.RawComposite()
+	ok = d.Fields(executeBodyKeys, true, func(idx int) bool {
+		switch idx {
+		case 0:
+			if d.Peek() != '{' {
+				return false
 			}
-		case idx == 1:
+			f.authSig, ok = d.RawComposite()
+			return ok
+		case 1:
 			if d.Literal("null") {
-				break
+				return true
 			}
-			ok = d.Peek() == '{'
-			if ok {
-				f.jsParams, ok = d.RawComposite()
-				ok = ok && json.Valid(f.jsParams)
+			if d.Peek() != '{' {
+				return false
 			}
-		case idx == 2:
-			ok = d.OptStr(&f.code)
+			f.jsParams, ok = d.RawComposite()
+			return ok && json.Valid(f.jsParams)
+		case 2:
+			return d.OptStr(&f.code)
 		default:
-			ok = d.OptStr(&f.ipfsID)
+			return d.OptStr(&f.ipfsID)
 		}
-		if !ok {
-			return f, false
-		}
-		if idx >= 0 {
-			seen[idx] = true
-		}
-	}
-	return f, seen[0] && d.Done()
+	})
+	return f, ok && f.authSig != nil && d.Done()
 }
 
 // decodeAuthSig decodes one authSig value, remembered by a hash of its

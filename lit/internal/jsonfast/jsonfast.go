@@ -315,11 +315,14 @@ func (d *Reader) Object(member func(key []byte) bool) bool {
 	}
 }
 
-// Fields reads an object whose known keys are keys: field reads the value
-// of keys[idx]. It declines a key that matches one of keys only ignoring
-// case (see Known), and any other key unless simple allows skipping its
-// value when it is simple (SkipSimple).
+// Fields reads an object whose known keys are keys (at most 64): field
+// reads the value of keys[idx]. It declines a known key given twice (which
+// encoding/json would take, the last value winning, or merging into a
+// struct), a key that matches one of keys only ignoring case (see Known),
+// and any other key unless simple allows skipping its value when it is
+// simple (SkipSimple).
 func (d *Reader) Fields(keys []string, simple bool, field func(idx int) bool) bool {
+	var seen uint64
 	return d.Object(func(key []byte) bool {
 		idx, ok := Known(key, keys)
 		switch {
@@ -327,7 +330,10 @@ func (d *Reader) Fields(keys []string, simple bool, field func(idx int) bool) bo
 			return false
 		case idx < 0:
 			return simple && d.SkipSimple()
+		case seen&(1<<idx) != 0:
+			return false
 		}
+		seen |= 1 << idx
 		return field(idx)
 	})
 }

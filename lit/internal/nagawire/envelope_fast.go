@@ -33,12 +33,7 @@ func UnmarshalEnvelope(body []byte) (Envelope, error) {
 // fastEnvelope decodes body as json.Unmarshal does, or returns ok false.
 func fastEnvelope(body []byte) (env Envelope, ok bool) {
 	d := jsonfast.NewReader(body)
-	var seen [3]bool
 	ok = d.Fields(envelopeKeys, true, func(idx int) bool {
-		if seen[idx] {
-			return false
-		}
-		seen[idx] = true
 		switch idx {
 		case 0:
 			return readNullableStr(d, &env.Version)
@@ -64,15 +59,8 @@ func fastEnvelope(body []byte) (env Envelope, ok bool) {
 // readPayload reads a Payload object into p (fields it leaves out keep
 // their value, as encoding/json does).
 func readPayload(d *jsonfast.Reader, p *Payload) bool {
-	var seen [4]bool
 	fields := [...]*string{&p.VerificationKey, &p.Random, &p.CreatedAt, &p.CiphertextAndTag}
-	return d.Fields(payloadKeys, true, func(idx int) bool {
-		if seen[idx] {
-			return false
-		}
-		seen[idx] = true
-		return readNullableStr(d, fields[idx])
-	})
+	return d.Fields(payloadKeys, true, func(idx int) bool { return readNullableStr(d, fields[idx]) })
 }
 
 // readNullableStr reads a string into *dst, or null (leaving *dst as it

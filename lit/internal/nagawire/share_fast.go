@@ -29,12 +29,7 @@ func unmarshalShareEnvelope(data []byte) (wireShareEnvelope, error) {
 // false.
 func fastShareEnvelope(data []byte) (env wireShareEnvelope, ok bool) {
 	d := jsonfast.NewReader(data)
-	seen := false
 	ok = d.Fields(shareEnvelopeKeys, true, func(int) bool {
-		if seen {
-			return false
-		}
-		seen = true
 		if d.Literal("null") {
 			env.EcdsaSignedMessageShare = nil
 			return true
@@ -42,15 +37,8 @@ func fastShareEnvelope(data []byte) (env wireShareEnvelope, ok bool) {
 		w := &wireEcdsaShare{}
 		fields := [...]*string{&w.Digest, &w.Result, &w.ShareID, &w.PeerID, &w.SignatureShare, &w.BigR,
 			&w.CompressedPublicKey, &w.PublicKey, &w.SigType}
-		var once [len(fields)]bool
 		env.EcdsaSignedMessageShare = w
-		return d.Fields(ecdsaShareKeys, true, func(idx int) bool {
-			if once[idx] {
-				return false
-			}
-			once[idx] = true
-			return readNullableStr(d, fields[idx])
-		})
+		return d.Fields(ecdsaShareKeys, true, func(idx int) bool { return readNullableStr(d, fields[idx]) })
 	})
 	return env, ok && d.Done()
 }
