@@ -8,7 +8,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
+
+	"github.com/litsigner/litsigner/daemon/timerslack"
 )
 
 // Exit codes of litsignerd.
@@ -40,6 +43,7 @@ func Main(args []string, version string, stdout, stderr io.Writer) int {
 	paceGC(os.Getenv)
 	level, _ := parseLevel(cfg.LogLevel)
 	log := newLogger(stderr, level)
+	log.Debug("runtime", "gomaxprocs", runtime.GOMAXPROCS(0), "timer-slack-set", timerslack.Set(), "timer-slack", timerslack.Slack)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	d, err := New(ctx, cfg, Options{Version: version, Log: log, DevnetProcess: true})
