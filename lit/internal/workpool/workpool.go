@@ -75,6 +75,10 @@ func (w *Pool) work(job func()) {
 	defer timer.Stop()
 	for job != nil {
 		job()
+		// A waiting worker holds no finished job: what the job refers to
+		// (a request, a whole VM) becomes garbage when the job ends, as
+		// it would with a goroutine per job.
+		job = nil
 		w.mu.Lock()
 		if w.closed || len(w.idle) >= w.maxIdle {
 			w.mu.Unlock()

@@ -1,9 +1,11 @@
 package workpool
 
 import (
+	"runtime"
 	"sync"
 	"testing"
 	"time"
+	"weak"
 )
 
 // TestPoolReuse checks that a job goes to a waiting worker
@@ -90,5 +92,28 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestPoolKeepsNoFinishedJob checks that an idle worker does not keep its
+// last job, nor what the job refers to, alive.
+func TestPoolKeepsNoFinishedJob(t *testing.T) {
+	w := New(time.Minute, 8)
+	defer w.Close()
+	big := new([1 << 20]byte)
+	ref := weak.Make(big)
+	done := make(chan struct{})
+	w.Run(func() {
+		big[0] = 1
+		close(done)
+	})
+	<-done
+	waitFor(t, func() bool { return w.idleCount() == 1 }, "the worker to be idle")
+	big = nil
+	for i := 0; i < 10 && ref.Value() != nil; i++ {
+		runtime.GC()
+	}
+	if ref.Value() != nil {
+		t.Fatal("the idle worker keeps its finished job's data alive")
 	}
 }
