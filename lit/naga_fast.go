@@ -70,9 +70,9 @@ func readNagaData(d *jsonfast.Reader, data *nagawire.ExecuteResponse) bool {
 		case 3:
 			return readRawJSON(d, &data.ClaimData)
 		case 4:
-			return readFastStr(d, &data.Response)
+			return d.StrField(&data.Response)
 		case 5:
-			return readFastStr(d, &data.Logs)
+			return d.StrField(&data.Logs)
 		default:
 			if d.Peek() != '[' {
 				return false
@@ -85,45 +85,20 @@ func readNagaData(d *jsonfast.Reader, data *nagawire.ExecuteResponse) bool {
 
 // readNagaShares reads the signedData object.
 func readNagaShares(d *jsonfast.Reader, data *nagawire.ExecuteResponse) bool {
-	if d.Peek() != '{' {
-		return false
-	}
-	data.SignedData = map[string]nagawire.SignedShare{}
-	return d.Object(func(name []byte) bool {
-		if _, dup := data.SignedData[string(name)]; dup {
-			return false
-		}
-		var sh nagawire.SignedShare
+	var ok bool
+	data.SignedData, ok = jsonfast.Map(d, func(sh *nagawire.SignedShare) bool {
 		fields := [...]*string{&sh.SigType, &sh.SignatureShare, &sh.PublicKey, &sh.SigName}
-		if !d.Fields(nagaShareKeys, false, func(idx int) bool {
-			return d.Literal("null") || readFastStr(d, fields[idx])
-		}) {
-			return false
-		}
-		data.SignedData[string(name)] = sh
-		return true
+		return d.Fields(nagaShareKeys, false, func(idx int) bool { return d.StrField(fields[idx]) })
 	})
+	return ok
 }
 
 // readRawJSON reads an object or an array, checked to be valid JSON, into
 // *dst as json.RawMessage does.
 func readRawJSON(d *jsonfast.Reader, dst *json.RawMessage) bool {
-	if c := d.Peek(); c != '{' && c != '[' {
-		return false
-	}
-	raw, ok := d.RawComposite()
-	if !ok || !json.Valid(raw) {
-		return false
-	}
-	*dst = bytes.Clone(raw)
-	return true
-}
-
-// readFastStr reads a string into *dst.
-func readFastStr(d *jsonfast.Reader, dst *string) bool {
-	s, ok := d.Str()
+	raw, ok := d.ValidComposite()
 	if ok {
-		*dst = s
+		*dst = bytes.Clone(raw)
 	}
 	return ok
 }

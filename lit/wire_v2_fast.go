@@ -85,36 +85,19 @@ func (d *v2ReplyDecoder) success(out *v2ExecuteReplyShares) bool {
 
 // shares reads the signedData object.
 func (d *v2ReplyDecoder) shares(out *v2ExecuteReplyShares) bool {
-	if d.Peek() != '{' {
-		return false
-	}
-	out.SignedData = map[string]Share{}
-	return d.Object(func(name []byte) bool {
-		if _, dup := out.SignedData[string(name)]; dup {
-			return false
-		}
-		var sh Share
-		if !d.share(&sh) {
-			return false
-		}
-		out.SignedData[string(name)] = sh
-		return true
-	})
+	var ok bool
+	out.SignedData, ok = jsonfast.Map(d.Reader, d.share)
+	return ok
 }
 
 // share reads one share object.
 func (d *v2ReplyDecoder) share(sh *Share) bool {
 	fields := [...]*string{&sh.SigType, &sh.SignatureShare, nil, &sh.LocalX, &sh.LocalY, &sh.PublicKey, &sh.DataSigned, &sh.SigName}
 	return d.Fields(v2ShareKeys, false, func(idx int) bool {
-		switch {
-		case d.Literal("null"):
-			return true // encoding/json leaves a non-pointer field as it is
-		case fields[idx] == nil:
-			return d.shareIndex(sh)
+		if fields[idx] == nil {
+			return d.Literal("null") || d.shareIndex(sh) // null leaves the field as it is
 		}
-		s, ok := d.Str()
-		*fields[idx] = s
-		return ok
+		return d.StrField(fields[idx])
 	})
 }
 

@@ -74,8 +74,8 @@ func fastExecuteBody(body []byte) (f executeBodyFields, ok bool) {
 			if d.Peek() != '{' {
 				return false
 			}
-			f.jsParams, ok = d.RawComposite()
-			return ok && json.Valid(f.jsParams)
+			f.jsParams, ok = d.ValidComposite()
+			return ok
 		case 2:
 			return d.OptStr(&f.code)
 		default:

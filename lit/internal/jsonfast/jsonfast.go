@@ -5,7 +5,7 @@
 // input to encoding/json, whose result on what they accept they must equal
 // (each user fuzzes its decoder against encoding/json). encoding/json scans
 // a text twice (validation, then decoding) and finds fields by reflection:
-// about 20 µs for a 600-byte node reply.
+// about 12 µs for a 600-byte v2 node reply.
 //
 // What a Reader declines it declines by returning ok false: \u escapes
 // (encoding/json's treatment of surrogates stays its own), bytes outside
@@ -13,8 +13,21 @@
 package jsonfast
 
 import (
+	"encoding/json"
 	"strings"
 )
+
+// Unmarshal is json.Unmarshal(data, &v) with fast tried first: fast must
+// give what json.Unmarshal gives on every text it takes (ok true); any
+// other text takes encoding/json, whose error Unmarshal returns.
+func Unmarshal[T any](data []byte, fast func([]byte) (T, bool)) (T, error) {
+	if v, ok := fast(data); ok {
+		return v, nil
+	}
+	var v T
+	err := json.Unmarshal(data, &v)
+	return v, err
+}
 
 // Reader reads a JSON text from its start, one token at a time.
 type Reader struct {
@@ -179,6 +192,19 @@ func (d *Reader) Str() (string, bool) {
 	return string(out), true
 }
 
+// StrField reads a string into *dst, or null, which leaves *dst as it is
+// (as encoding/json leaves a string field).
+func (d *Reader) StrField(dst *string) bool {
+	if d.Literal("null") {
+		return true
+	}
+	s, ok := d.Str()
+	if ok {
+		*dst = s
+	}
+	return ok
+}
+
 // OptStr reads a string or null into *dst (null: nil).
 func (d *Reader) OptStr(dst **string) bool {
 	if d.Literal("null") {
@@ -336,4 +362,29 @@ func (d *Reader) Fields(keys []string, simple bool, field func(idx int) bool) bo
 		seen |= 1 << idx
 		return field(idx)
 	})
+}
+
+// ValidComposite reads an object or an array that is valid JSON (checked
+// with json.Valid) and returns its bytes, a slice of the text.
+func (d *Reader) ValidComposite() ([]byte, bool) {
+	raw, ok := d.RawComposite()
+	return raw, ok && json.Valid(raw)
+}
+
+// Map reads an object into a new map, value reading each member's value;
+// it declines a name given twice (encoding/json would keep the last).
+func Map[V any](d *Reader, value func(v *V) bool) (map[string]V, bool) {
+	m := map[string]V{}
+	ok := d.Object(func(name []byte) bool {
+		if _, dup := m[string(name)]; dup {
+			return false
+		}
+		var v V
+		if !value(&v) {
+			return false
+		}
+		m[string(name)] = v
+		return true
+	})
+	return m, ok
 }

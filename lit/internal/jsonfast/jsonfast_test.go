@@ -83,3 +83,29 @@ func TestNumberGrammar(t *testing.T) {
 		}
 	}
 }
+
+func TestStrFieldAndMap(t *testing.T) {
+	s := "kept"
+	if !NewReader([]byte(` null`)).StrField(&s) || s != "kept" {
+		t.Fatalf("StrField(null) changed the field to %q", s)
+	}
+	if !NewReader([]byte(`"x\n"`)).StrField(&s) || s != "x\n" {
+		t.Fatalf("StrField = %q", s)
+	}
+	str := func(d *Reader) func(*string) bool { return func(v *string) bool { return d.StrField(v) } }
+	d := NewReader([]byte(`{"a":"1","b":null}`))
+	m, ok := Map(d, str(d))
+	if !ok || len(m) != 2 || m["a"] != "1" || m["b"] != "" {
+		t.Fatalf("Map = %v, %v", m, ok)
+	}
+	d = NewReader([]byte(`{"a":"1","a":"2"}`))
+	if _, ok := Map(d, str(d)); ok {
+		t.Fatal("Map took a repeated name")
+	}
+	if _, ok := NewReader([]byte(`{"a":}`)).ValidComposite(); ok {
+		t.Fatal("ValidComposite took invalid JSON")
+	}
+	if raw, ok := NewReader([]byte(` [1, {"a": "]"}] `)).ValidComposite(); !ok || string(raw) != `[1, {"a": "]"}]` {
+		t.Fatalf("ValidComposite = %q, %v", raw, ok)
+	}
+}

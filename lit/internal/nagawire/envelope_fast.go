@@ -1,7 +1,6 @@
 package nagawire
 
 import (
-	"encoding/json"
 	"strconv"
 
 	"github.com/litsigner/litsigner/lit/internal/jsonfast"
@@ -22,12 +21,7 @@ var (
 // literal, {} or []. Any other body takes encoding/json, whose error it
 // returns.
 func UnmarshalEnvelope(body []byte) (Envelope, error) {
-	if env, ok := fastEnvelope(body); ok {
-		return env, nil
-	}
-	var env Envelope
-	err := json.Unmarshal(body, &env)
-	return env, err
+	return jsonfast.Unmarshal(body, fastEnvelope)
 }
 
 // fastEnvelope decodes body as json.Unmarshal does, or returns ok false.
@@ -36,7 +30,7 @@ func fastEnvelope(body []byte) (env Envelope, ok bool) {
 	ok = d.Fields(envelopeKeys, true, func(idx int) bool {
 		switch idx {
 		case 0:
-			return readNullableStr(d, &env.Version)
+			return d.StrField(&env.Version)
 		case 1:
 			return d.Literal("null") || readPayload(d, &env.Payload)
 		default:
@@ -60,18 +54,5 @@ func fastEnvelope(body []byte) (env Envelope, ok bool) {
 // their value, as encoding/json does).
 func readPayload(d *jsonfast.Reader, p *Payload) bool {
 	fields := [...]*string{&p.VerificationKey, &p.Random, &p.CreatedAt, &p.CiphertextAndTag}
-	return d.Fields(payloadKeys, true, func(idx int) bool { return readNullableStr(d, fields[idx]) })
-}
-
-// readNullableStr reads a string into *dst, or null (leaving *dst as it
-// is, as encoding/json does for a string field).
-func readNullableStr(d *jsonfast.Reader, dst *string) bool {
-	if d.Literal("null") {
-		return true
-	}
-	s, ok := d.Str()
-	if ok {
-		*dst = s
-	}
-	return ok
+	return d.Fields(payloadKeys, true, func(idx int) bool { return d.StrField(fields[idx]) })
 }

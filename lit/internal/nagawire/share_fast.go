@@ -1,10 +1,6 @@
 package nagawire
 
-import (
-	"encoding/json"
-
-	"github.com/litsigner/litsigner/lit/internal/jsonfast"
-)
+import "github.com/litsigner/litsigner/lit/internal/jsonfast"
 
 // Field names of a share's inner JSON, as encoding/json matches them.
 var (
@@ -17,12 +13,7 @@ var (
 // fastEnvelope describe: fields spelled exactly and once, strings or null,
 // unknown keys with simple values). Any other text takes encoding/json.
 func unmarshalShareEnvelope(data []byte) (wireShareEnvelope, error) {
-	if env, ok := fastShareEnvelope(data); ok {
-		return env, nil
-	}
-	var env wireShareEnvelope
-	err := json.Unmarshal(data, &env)
-	return env, err
+	return jsonfast.Unmarshal(data, fastShareEnvelope)
 }
 
 // fastShareEnvelope decodes data as json.Unmarshal does, or returns ok
@@ -38,7 +29,7 @@ func fastShareEnvelope(data []byte) (env wireShareEnvelope, ok bool) {
 		fields := [...]*string{&w.Digest, &w.Result, &w.ShareID, &w.PeerID, &w.SignatureShare, &w.BigR,
 			&w.CompressedPublicKey, &w.PublicKey, &w.SigType}
 		env.EcdsaSignedMessageShare = w
-		return d.Fields(ecdsaShareKeys, true, func(idx int) bool { return readNullableStr(d, fields[idx]) })
+		return d.Fields(ecdsaShareKeys, true, func(idx int) bool { return d.StrField(fields[idx]) })
 	})
 	return env, ok && d.Done()
 }
