@@ -61,7 +61,7 @@ func BenchmarkExecuteJSClient(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer c0.Close()
-	c0.http = &http.Client{Transport: rec}
+	c0.useHTTP(&http.Client{Transport: rec})
 	c0.st = &netState{threshold: 6}
 	s := newTestSession(b, SessionOptions{})
 	req := ExecuteJSRequest{Code: signCode, JSParams: helloParams(n.pkpHex())}

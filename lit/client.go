@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/litsigner/litsigner/lit/internal/nodehttp"
 	"github.com/litsigner/litsigner/lit/internal/workpool"
 )
 
@@ -38,18 +39,20 @@ const (
 	maxIdleWorkers = 32
 )
 
-// Connection bounds of the client's HTTP transport.
+// Connection bound of the client's node requests.
 const (
 	// maxConnsPerNode bounds a node's connections, idle or busy.
 	maxConnsPerNode = 16
-	// maxIdleConns bounds the idle connections to all nodes.
-	maxIdleConns = 128
 )
 
 // Client talks to one Lit network. It is safe for concurrent use.
 type Client struct {
-	net         Network
-	proto       protocol
+	net   Network
+	proto protocol
+	// nodes posts the requests to the nodes; http fetches the rest (and
+	// posts to the nodes in tests that set it alone, to reach them in
+	// memory).
+	nodes       *nodehttp.Client
 	http        *http.Client
 	maxReply    int64
 	maxCodeSize int
@@ -159,25 +162,27 @@ func NewClient(n Network, opts ...ClientOption) (*Client, error) {
 		}
 	}
 	if c.http == nil {
+		// Each call sends one request to each node. A node gets at most
+		// maxConnsPerNode connections, and all of them may stay idle: a
+		// request beyond them waits for one to be free. With only an
+		// idle bound (8), 64 concurrent calls opened ~64 connections per
+		// node and closed all but 8 after each request, so every call
+		// dialled four or five nodes again (a TCP, maybe TLS, handshake
+		// on both sides). Sixteen cover the calls desktop apps run at
+		// once, with the requests a decided call leaves finishing (see
+		// fanOut), for ~1 MB when all are idle (each keeps a 4 KiB
+		// buffer); 8 made calls wait at 8 clients.
+		c.nodes = nodehttp.New(nodehttp.Options{
+			MaxConnsPerHost: maxConnsPerNode,
+			IdleTimeout:     90 * time.Second,
+			DialTimeout:     10 * time.Second,
+			KeepAlive:       30 * time.Second,
+		})
+		// Other fetches (an attestation's VCEK) go through net/http.
 		c.http = &http.Client{Transport: &http.Transport{
-			Proxy:       nil, // node URLs are dialled directly
-			DialContext: (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			// Each call sends one request to each node. A node gets at
-			// most maxConnsPerNode connections, and all of them may stay
-			// idle: a request beyond them waits for one to be free. With
-			// only an idle bound (8), 64 concurrent calls opened ~64
-			// connections per node and closed all but 8 after each
-			// request, so every call dialled four or five nodes again (a
-			// TCP, maybe TLS, handshake on both sides). Sixteen cover
-			// the calls desktop apps run at once, with the requests a
-			// decided call leaves finishing (see fanOut), for ~2 MB when
-			// all are idle (each keeps 8 KiB of buffers and two
-			// goroutines); 8 made calls wait at 8 clients. A node that
-			// speaks HTTP/2 (TLS with ALPN) multiplexes its requests over
-			// these connections instead.
-			MaxIdleConns:        maxIdleConns,
-			MaxIdleConnsPerHost: maxConnsPerNode,
-			MaxConnsPerHost:     maxConnsPerNode,
+			Proxy:               nil, // dialled directly, as the nodes are
+			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConnsPerHost: 2,
 			IdleConnTimeout:     90 * time.Second,
 			ForceAttemptHTTP2:   true,
 		}}
@@ -214,6 +219,9 @@ func (c *Client) Close() {
 	c.workers.Close()
 	if cl, ok := c.proto.(interface{ close() }); ok {
 		cl.close()
+	}
+	if c.nodes != nil {
+		c.nodes.Close()
 	}
 	c.http.CloseIdleConnections()
 }
@@ -455,9 +463,38 @@ type nodeResult struct {
 
 // post sends one request to one node. ctx carries the per-node timeout
 // (one context for all of a fan-out's requests, which start together)
-// and header is the request's complete header, shared read-only with the
+// and head is the request's complete header, shared read-only with the
 // fan-out's other requests.
-func (c *Client) post(ctx context.Context, call *nodeCall, header http.Header) nodeResult {
+func (c *Client) post(ctx context.Context, call *nodeCall, head *requestHead) nodeResult {
+	if c.nodes == nil {
+		return c.postHTTP(ctx, call, head.header)
+	}
+	res := nodeResult{call: call}
+	if head.err != nil {
+		res.err = head.err
+		return res
+	}
+	start := time.Now()
+	reply, err := c.nodes.Post(ctx, call.url, call.path, head.raw, call.body, c.maxReply)
+	res.status = reply.Status
+	if err != nil {
+		if errors.Is(err, nodehttp.ErrReplyTooBig) {
+			err = fmt.Errorf("%w: %w", ErrBadReply, err)
+		} else {
+			err = transportError(ctx, err)
+		}
+		res.err = err
+		return res
+	}
+	res.body = reply.Body
+	res.latency = time.Since(start)
+	c.record(call.url, res.latency, nil)
+	return res
+}
+
+// postHTTP is post through an http.Client given in place of the node
+// client (tests reach nodes in memory so).
+func (c *Client) postHTTP(ctx context.Context, call *nodeCall, header http.Header) nodeResult {
 	res := nodeResult{call: call}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, call.url+call.path, bytes.NewReader(call.body))
 	if err != nil {
@@ -485,6 +522,24 @@ func (c *Client) post(ctx context.Context, call *nodeCall, header http.Header) n
 	res.latency = time.Since(start)
 	c.record(call.url, res.latency, nil)
 	return res
+}
+
+// requestHead is a fan-out's request header, as a map and rendered for
+// the node client (or the error rendering it gave).
+type requestHead struct {
+	header http.Header
+	raw    []byte
+	err    error
+}
+
+// newRequestHead is requestHeader(extra, reqID), rendered when the node
+// client sends it.
+func (c *Client) newRequestHead(extra http.Header, reqID string) *requestHead {
+	h := &requestHead{header: requestHeader(extra, reqID)}
+	if c.nodes != nil {
+		h.raw, h.err = nodehttp.RenderHeader(h.header)
+	}
+	return h
 }
 
 // requestHeader is a request's complete header: the call's own headers
@@ -567,16 +622,17 @@ func (c *Client) fanOut(ctx context.Context, reqID string, calls []*nodeCall, de
 	var wg sync.WaitGroup
 	// Calls usually share one header map: build each request header
 	// once per distinct map (requests only read their header).
-	var extra, header http.Header
+	var extra http.Header
+	var head *requestHead
 	for i, call := range calls {
 		if i == 0 || !sameHeader(call.header, extra) {
-			extra, header = call.header, requestHeader(call.header, reqID)
+			extra, head = call.header, c.newRequestHead(call.header, reqID)
 		}
 		wg.Add(1)
-		header := header // the loop changes it; the job runs later
+		head := head // the loop changes it; the job runs later
 		c.workers.Run(func() {
 			defer wg.Done()
-			r := c.post(reqCtx, call, header)
+			r := c.post(reqCtx, call, head)
 			if r.err == nil && call.check != nil && checkCtx.Err() == nil {
 				r.checked, r.checkErr = call.check(checkCtx, r)
 			}

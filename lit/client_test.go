@@ -217,7 +217,7 @@ func TestExecuteJSFaults(t *testing.T) {
 					n.signers = tt.signers
 				}
 				c := newTestClient(t, n.network())
-				c.http = n.memClient()
+				c.useHTTP(n.memClient())
 				if _, err := c.Connect(context.Background()); err != nil {
 					t.Fatal(err)
 				}
@@ -247,7 +247,7 @@ func TestCloseCancelsStragglers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := newMemTestNet(t, 10, 6)
 		c := newTestClient(t, n.network())
-		c.http = n.memClient()
+		c.useHTTP(n.memClient())
 		if _, err := c.Connect(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -323,7 +323,7 @@ func TestExecuteJSTimeout(t *testing.T) {
 		}
 		net := n.network()
 		c := newTestClient(t, net)
-		c.http = n.memClient()
+		c.useHTTP(n.memClient())
 		s := newTestSession(t, SessionOptions{})
 		c.st = &netState{threshold: 3} // skip the handshake: every node is slow
 		const callTimeout = 200 * time.Millisecond
@@ -341,7 +341,7 @@ func TestExecuteJSTimeout(t *testing.T) {
 		const nodeTimeout = 100 * time.Millisecond
 		net.NodeTimeout = nodeTimeout
 		c2 := newTestClient(t, net)
-		c2.http = n.memClient()
+		c2.useHTTP(n.memClient())
 		c2.st = &netState{threshold: 3}
 		start = time.Now()
 		_, err = c2.ExecuteJS(context.Background(), s, ExecuteJSRequest{Code: signCode})

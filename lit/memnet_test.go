@@ -56,3 +56,13 @@ func (m memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, r.Context().Err()
 	}
 }
+
+// useHTTP makes c post to the nodes through h (e.g. memClient) instead of
+// its node client.
+func (c *Client) useHTTP(h *http.Client) {
+	c.http = h
+	if c.nodes != nil {
+		c.nodes.Close()
+		c.nodes = nil
+	}
+}

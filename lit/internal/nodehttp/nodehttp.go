@@ -1,0 +1,461 @@
+// Package nodehttp posts requests to Lit nodes over HTTP/1.1 on kept-alive
+// connections, each request and its reply handled in the caller's
+// goroutine.
+//
+// net/http's client runs two goroutines per connection and hands every
+// request and reply between them and the caller through channels: with ten
+// small requests per call that was half of litsignerd's CPU. Here a
+// request is one write (the header block and the body in one writev), its
+// reply is read by the standard library's own parser (http.ReadResponse)
+// in the same goroutine, and the connection goes back to its node's pool.
+//
+// What it keeps of net/http's behaviour: at most MaxConnsPerHost
+// connections per node (a request beyond them waits for one to be free),
+// idle connections closed after IdleTimeout, TLS for https URLs (system
+// roots unless Options.TLSConfig says otherwise), a request retried once on
+// a new connection when a reused one turns out closed before any byte of
+// the reply arrived (the server closed it while idle), and cancellation by
+// the request's context at any point (the connection is then closed).
+// What it leaves out, on purpose: proxies (nodes are dialled directly),
+// HTTP/2, compression, redirects and cookies.
+package nodehttp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// ErrReplyTooBig is returned when a reply's body exceeds the caller's
+// limit.
+var ErrReplyTooBig = errors.New("reply too big")
+
+// userAgent is the User-Agent of requests whose header has none.
+const userAgent = "litsigner"
+
+// ErrClosed is returned by Post after Close.
+var ErrClosed = errors.New("nodehttp: client closed")
+
+// Options configure a Client. Zero fields take the defaults in brackets.
+type Options struct {
+	MaxConnsPerHost int           // connections per node [16]
+	IdleTimeout     time.Duration // an idle connection is closed after it [90 s]
+	DialTimeout     time.Duration // [10 s]
+	KeepAlive       time.Duration // TCP keep-alive period [30 s]
+	TLSConfig       *tls.Config   // for https nodes [system roots]
+}
+
+// Client posts to nodes. It is safe for concurrent use.
+type Client struct {
+	opts   Options
+	dialer net.Dialer
+
+	mu     sync.Mutex
+	hosts  map[string]*host // by base URL
+	closed bool
+}
+
+// New returns a client with opts.
+func New(opts Options) *Client {
+	if opts.MaxConnsPerHost <= 0 {
+		opts.MaxConnsPerHost = 16
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 90 * time.Second
+	}
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = 10 * time.Second
+	}
+	if opts.KeepAlive <= 0 {
+		opts.KeepAlive = 30 * time.Second
+	}
+	return &Client{
+		opts:   opts,
+		dialer: net.Dialer{Timeout: opts.DialTimeout, KeepAlive: opts.KeepAlive},
+		hosts:  map[string]*host{},
+	}
+}
+
+// RenderHeader is h as a request's header lines ("Key: value\r\n" each,
+// sorted, values with line breaks flattened, as net/http writes them), to
+// be rendered once and passed to Post for any number of requests. A
+// User-Agent is added unless h has one. It refuses the headers Post
+// writes itself (Host, Content-Length, Transfer-Encoding, Connection) and
+// invalid names.
+func RenderHeader(h http.Header) ([]byte, error) {
+	hasAgent := false
+	for k := range h {
+		switch http.CanonicalHeaderKey(k) {
+		case "Host", "Content-Length", "Transfer-Encoding", "Connection":
+			return nil, fmt.Errorf("nodehttp: header %q is set by the client", k)
+		}
+		if !validHeaderName(k) {
+			return nil, fmt.Errorf("nodehttp: invalid header name %q", k)
+		}
+		hasAgent = hasAgent || http.CanonicalHeaderKey(k) == "User-Agent"
+	}
+	var b bytes.Buffer
+	if !hasAgent {
+		b.WriteString("User-Agent: " + userAgent + "\r\n")
+	}
+	if err := h.Write(&b); err != nil {
+		return nil, fmt.Errorf("nodehttp: header: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// validHeaderName reports whether k is a token (RFC 9110 §5.1).
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c <= ' ' || c >= 0x7f || bytes.IndexByte([]byte(`"(),/:;<=>?@[\]{}`), c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Reply is a node's answer.
+type Reply struct {
+	Status int
+	Body   []byte
+}
+
+// Post sends a POST of body to base+path with header (from RenderHeader)
+// and reads the reply, whose body may have at most limit bytes. base is a
+// node's URL (http or https, no query). A reply is returned for any status.
+func (c *Client) Post(ctx context.Context, base, path string, header, body []byte, limit int64) (Reply, error) {
+	h, err := c.host(base)
+	if err != nil {
+		return Reply{}, err
+	}
+	for {
+		conn, err := h.get(ctx, c)
+		if err != nil {
+			return Reply{}, err
+		}
+		reply, started, err := conn.roundTrip(ctx, h, path, header, body, limit)
+		if err == nil || !conn.reused || started || ctx.Err() != nil || !closedIdle(err) {
+			return reply, err
+		}
+		// The server closed the kept connection before this request
+		// reached it: the request did not run; send it on another.
+	}
+}
+
+// closedIdle reports whether err is what a write to, or the first read
+// from, a connection the peer already closed returns (http.ReadResponse
+// reports an EOF before the first byte as io.ErrUnexpectedEOF).
+func closedIdle(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// Close closes the idle connections and makes later Posts fail with
+// ErrClosed. Requests in flight finish (their contexts end them), and
+// their connections are closed then.
+func (c *Client) Close() {
+	c.mu.Lock()
+	c.closed = true
+	hosts := c.hosts
+	c.hosts = map[string]*host{}
+	c.mu.Unlock()
+	for _, h := range hosts {
+		h.close()
+	}
+}
+
+// host is one node's connections.
+type host struct {
+	addr    string // host:port dialled
+	name    string // Host header
+	prefix  string // the base URL's path, before each request's
+	tls     *tls.Config
+	timeout time.Duration // idle timeout
+
+	slots chan struct{} // one per connection open or being dialled
+
+	mu     sync.Mutex
+	idle   []*conn // most recently used last
+	reaper *time.Timer
+	closed bool
+}
+
+// host returns base's pool, made on first use.
+func (c *Client) host(base string) (*host, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	if h := c.hosts[base]; h != nil {
+		return h, nil
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, fmt.Errorf("nodehttp: %w", err)
+	}
+	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("nodehttp: %q is not a node URL (scheme://host[:port][/path])", base)
+	}
+	h := &host{name: u.Host, prefix: u.EscapedPath(), timeout: c.opts.IdleTimeout,
+		slots: make(chan struct{}, c.opts.MaxConnsPerHost)}
+	port := u.Port()
+	switch u.Scheme {
+	case "http":
+		if port == "" {
+			port = "80"
+		}
+	case "https":
+		if port == "" {
+			port = "443"
+		}
+		cfg := &tls.Config{}
+		if c.opts.TLSConfig != nil {
+			cfg = c.opts.TLSConfig.Clone()
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = u.Hostname()
+		}
+		cfg.NextProtos = []string{"http/1.1"}
+		h.tls = cfg
+	default:
+		return nil, fmt.Errorf("nodehttp: %q: scheme %q is not http or https", base, u.Scheme)
+	}
+	h.addr = net.JoinHostPort(u.Hostname(), port)
+	c.hosts[base] = h
+	return h, nil
+}
+
+// get returns an idle connection or a new one, waiting for a free slot
+// when MaxConnsPerHost are open.
+func (h *host) get(ctx context.Context, c *Client) (*conn, error) {
+	select {
+	case h.slots <- struct{}{}:
+	default:
+		select {
+		case h.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	now := time.Now()
+	h.mu.Lock()
+	for len(h.idle) > 0 {
+		cn := h.idle[len(h.idle)-1]
+		h.idle[len(h.idle)-1] = nil
+		h.idle = h.idle[:len(h.idle)-1]
+		if now.Sub(cn.idleSince) < h.timeout {
+			h.mu.Unlock()
+			cn.reused = true
+			return cn, nil
+		}
+		h.mu.Unlock()
+		cn.nc.Close() // its slot passes to the connection dialled below
+		h.mu.Lock()
+	}
+	h.mu.Unlock()
+	nc, err := h.dial(ctx, c)
+	if err != nil {
+		<-h.slots
+		return nil, err
+	}
+	cn := &conn{nc: nc}
+	cn.br = bufio.NewReaderSize(cn, 4096)
+	return cn, nil
+}
+
+func (h *host) dial(ctx context.Context, c *Client) (net.Conn, error) {
+	nc, err := c.dialer.DialContext(ctx, "tcp", h.addr)
+	if err != nil {
+		return nil, err
+	}
+	if h.tls == nil {
+		return nc, nil
+	}
+	tc := tls.Client(nc, h.tls)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
+// put returns cn to the idle list, or closes it if the host is closed.
+func (h *host) put(cn *conn) {
+	cn.idleSince = time.Now()
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		cn.nc.Close()
+		<-h.slots
+		return
+	}
+	h.idle = append(h.idle, cn)
+	if h.reaper == nil {
+		h.reaper = time.AfterFunc(h.timeout, h.reap)
+	}
+	h.mu.Unlock()
+	<-h.slots
+}
+
+// drop closes cn, which will not be reused.
+func (h *host) drop(cn *conn) {
+	cn.nc.Close()
+	<-h.slots
+}
+
+// reap closes the connections idle for the idle timeout, and runs again
+// while any stay idle.
+func (h *host) reap() {
+	now := time.Now()
+	h.mu.Lock()
+	h.reaper = nil
+	var stale []*conn
+	keep := h.idle[:0]
+	for _, cn := range h.idle {
+		if now.Sub(cn.idleSince) >= h.timeout {
+			stale = append(stale, cn)
+		} else {
+			keep = append(keep, cn)
+		}
+	}
+	clear(h.idle[len(keep):])
+	h.idle = keep
+	if len(h.idle) > 0 {
+		h.reaper = time.AfterFunc(h.timeout-now.Sub(h.idle[0].idleSince), h.reap)
+	}
+	h.mu.Unlock()
+	for _, cn := range stale {
+		cn.nc.Close()
+	}
+}
+
+// close closes the idle connections, and every connection returned
+// later.
+func (h *host) close() {
+	h.mu.Lock()
+	idle := h.idle
+	h.idle = nil
+	if h.reaper != nil {
+		h.reaper.Stop()
+		h.reaper = nil
+	}
+	h.closed = true
+	h.mu.Unlock()
+	for _, cn := range idle {
+		cn.nc.Close()
+	}
+}
+
+// conn is one connection.
+type conn struct {
+	nc        net.Conn
+	br        *bufio.Reader
+	head      []byte // request head buffer, reused
+	reused    bool   // taken from the idle list
+	got       int64  // bytes read in this exchange
+	idleSince time.Time
+}
+
+// Read reads from the connection, counting the bytes (cn.br reads
+// through it).
+func (cn *conn) Read(p []byte) (int, error) {
+	n, err := cn.nc.Read(p)
+	cn.got += int64(n)
+	return n, err
+}
+
+// longAgo is a deadline in the past: set on a connection, it ends its
+// blocked reads and writes at once.
+var longAgo = time.Unix(1, 0)
+
+// roundTrip sends one request on cn and reads its reply, then gives cn
+// back to h (or closes it). started reports whether any byte of a reply
+// arrived.
+func (cn *conn) roundTrip(ctx context.Context, h *host, path string, header, body []byte, limit int64) (reply Reply, started bool, err error) {
+	stop := context.AfterFunc(ctx, func() { _ = cn.nc.SetDeadline(longAgo) })
+	reply, started, keep, err := cn.exchange(h, path, header, body, limit)
+	if !stop() { // the context ended: the connection's deadline is gone
+		keep = false
+		if err != nil {
+			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+		}
+	}
+	if keep {
+		h.put(cn)
+	} else {
+		h.drop(cn)
+	}
+	return reply, started, err
+}
+
+// exchange writes the request and reads the reply; keep reports whether
+// the connection can carry another request.
+func (cn *conn) exchange(h *host, path string, header, body []byte, limit int64) (reply Reply, started, keep bool, err error) {
+	head := append(cn.head[:0], "POST "...)
+	head = append(head, h.prefix...)
+	head = append(head, path...)
+	head = append(head, " HTTP/1.1\r\nHost: "...)
+	head = append(head, h.name...)
+	head = append(head, "\r\n"...)
+	head = append(head, header...)
+	head = append(head, "Content-Length: "...)
+	head = strconv.AppendInt(head, int64(len(body)), 10)
+	head = append(head, "\r\n\r\n"...)
+	cn.head = head
+	cn.got = int64(cn.br.Buffered()) // bytes left by a previous reply count as started
+	bufs := net.Buffers{head, body}
+	if _, err := bufs.WriteTo(cn.nc); err != nil {
+		return Reply{}, false, false, fmt.Errorf("write request: %w", err)
+	}
+	var resp *http.Response
+	for {
+		resp, err = http.ReadResponse(cn.br, nil)
+		if err != nil {
+			return Reply{}, cn.got > 0, false, fmt.Errorf("read reply: %w", err)
+		}
+		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			break
+		}
+		// An interim 1xx reply (103 Early Hints): the final one follows.
+	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		return Reply{}, true, false, fmt.Errorf("read reply: unexpected 101 Switching Protocols")
+	}
+	reply.Status = resp.StatusCode
+	if resp.ContentLength > limit {
+		return reply, true, false, fmt.Errorf("read reply: %d bytes, over %d: %w", resp.ContentLength, limit, ErrReplyTooBig)
+	}
+	if n := resp.ContentLength; n >= 0 {
+		reply.Body = make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, reply.Body); err != nil {
+			return reply, true, false, fmt.Errorf("read reply: %w", err)
+		}
+	} else {
+		var buf bytes.Buffer
+		if _, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1)); err != nil {
+			return reply, true, false, fmt.Errorf("read reply: %w", err)
+		}
+		if int64(buf.Len()) > limit {
+			return reply, true, false, fmt.Errorf("read reply: over %d bytes: %w", limit, ErrReplyTooBig)
+		}
+		reply.Body = buf.Bytes()
+	}
+	// Bytes past the reply (a broken or hostile server) would be read as
+	// the next request's reply: such a connection is not kept.
+	return reply, true, !resp.Close && cn.br.Buffered() == 0, nil
+}
