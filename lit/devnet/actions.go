@@ -1,6 +1,7 @@
 package devnet
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -10,14 +11,33 @@ import (
 // actionCID is the CIDv0 of the requested action: the ipfsId as sent, or
 // the CID of the inline code (what a specific ReCap grant must name).
 func actionCID(req *actionCall) (string, *NodeError) {
-	if req.IPFSID != "" {
-		return req.IPFSID, nil
+	return req.cid, req.cidErr
+}
+
+// Bounds of the action calls a network keeps decoded (see actionCall).
+const (
+	maxCachedCalls    = 256
+	maxCachedCallSize = 64 << 10 // code and jsParams together, as sent
+)
+
+// actionCall is newActionCall, remembered by the exact fields sent. A
+// client sends one call to every node (and often the same call again), and
+// the devnet runs all of them in one process: the code's base64 and CID
+// and the parameters' JSON are decoded once, not once per node. Calls over
+// maxCachedCallSize are decoded every time.
+func (n *Network) actionCall(code, ipfsID string, jsParams json.RawMessage) (*actionCall, *NodeError) {
+	if len(code)+len(ipfsID)+len(jsParams) > maxCachedCallSize {
+		return newActionCall(code, ipfsID, jsParams)
 	}
-	cid, err := action.CIDv0([]byte(req.Code))
-	if err != nil {
-		return "", nodeError(http.StatusBadRequest, KindValidation, CodeInvalidRequest, "the action code is too large", err.Error())
+	key := fieldsKey(code, ipfsID, string(jsParams))
+	if call, ok := n.calls.get(key); ok {
+		return call, nil
 	}
-	return cid, nil
+	call, nerr := newActionCall(code, ipfsID, jsParams)
+	if nerr != nil {
+		return nil, nerr
+	}
+	return n.calls.put(key, call), nil
 }
 
 // actionCode returns the source to run: the inline code, or the file of the

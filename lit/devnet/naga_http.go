@@ -212,7 +212,7 @@ func (nd *node) nagaExecute(r *http.Request, env nagawire.Envelope, key *nagawir
 	if nerr != nil {
 		return nil, nerr
 	}
-	call, nerr := newActionCall(req.Code, req.IPFSID, req.JSParams)
+	call, nerr := nd.net.actionCall(req.Code, req.IPFSID, req.JSParams)
 	if nerr != nil {
 		return nil, nerr
 	}

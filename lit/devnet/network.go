@@ -32,6 +32,8 @@ type Network struct {
 	dealer  *dealer
 	actions *action.Dir
 	limits  action.Limits
+	// calls are the action calls decoded, by what was sent (actionCall).
+	calls *boundedCache[[sha256.Size]byte, *actionCall]
 
 	// Naga only.
 	chain    *chain
@@ -76,6 +78,7 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 		faults: make([]Fault, cfg.Nodes),
 		limits: action.Limits{Timeout: cfg.ActionTimeout, MaxCodeSize: cfg.MaxCodeSize, MaxMemory: cfg.ActionMemory},
 		prices: cfg.Prices,
+		calls:  newBoundedCache[[sha256.Size]byte, *actionCall](maxCachedCalls),
 	}
 	if cfg.Protocol == ProtocolNaga {
 		n.proto = nagaProtocol{}

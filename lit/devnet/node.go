@@ -149,7 +149,7 @@ func (nd *node) runAction(ctx context.Context, call *actionCall, authorize func(
 	if nerr != nil {
 		return nil, nerr
 	}
-	res, err := action.Run(ctx, code, call.JSParams, &nodeEnv{net: nd.net}, nd.net.limits)
+	res, err := action.RunJSON(ctx, code, call.paramsJSON, &nodeEnv{net: nd.net}, nd.net.limits)
 	if err != nil {
 		return nil, actionError(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/litsigner/litsigner/lit"
+	"github.com/litsigner/litsigner/lit/devnet/action"
 	"github.com/litsigner/litsigner/lit/internal/textclip"
 )
 
@@ -20,10 +21,18 @@ const maxRequestIDLength = 128
 // actionCall is what both protocols' execute requests name: the action and
 // its parameters.
 type actionCall struct {
+	// JSParams is shared by every request that sent the same call (see
+	// Network.actionCall): read it, never change it.
 	JSParams map[string]any
 	// Code is the decoded JavaScript source ("" when IPFSID is set).
 	Code   string
 	IPFSID string
+	// paramsJSON is JSParams encoded (keys sorted), as the action gets
+	// them (action.RunJSON).
+	paramsJSON []byte
+	// cid is the action's CIDv0 (see actionCID), or cidErr why it has none.
+	cid    string
+	cidErr *NodeError
 }
 
 // executeRequest is a parsed v2 POST /web/execute body.
@@ -81,6 +90,11 @@ func newActionCall(code, ipfsID string, jsParams json.RawMessage) (*actionCall, 
 			return nil, invalid("jsParams must be a JSON object", err.Error())
 		}
 	}
+	params, err := json.Marshal(call.JSParams)
+	if err != nil {
+		return nil, invalid("jsParams cannot be encoded again", err.Error())
+	}
+	call.paramsJSON = params
 	switch {
 	case code != "" && ipfsID != "":
 		return nil, invalid("send either code or ipfsId, not both")
@@ -93,11 +107,16 @@ func newActionCall(code, ipfsID string, jsParams json.RawMessage) (*actionCall, 
 			return nil, invalid("code is not valid UTF-8 once base64-decoded")
 		}
 		call.Code = string(src)
+		cid, err := action.CIDv0(src)
+		if err != nil {
+			call.cidErr = nodeError(http.StatusBadRequest, KindValidation, CodeInvalidRequest, "the action code is too large", err.Error())
+		}
+		call.cid = cid
 	case ipfsID != "":
 		if !lit.IsCIDv0(ipfsID) {
 			return nil, invalid("ipfsId must be a CIDv0 (Qm + 44 base58 characters)", "got "+fmt.Sprintf("%q", truncate(ipfsID, 64)))
 		}
-		call.IPFSID = ipfsID
+		call.IPFSID, call.cid = ipfsID, ipfsID
 	default:
 		return nil, invalid("code or ipfsId is required")
 	}
@@ -131,10 +150,7 @@ func requestKey(r *http.Request, req *executeRequest) string {
 	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= maxRequestIDLength {
 		return "id:" + id
 	}
-	params, err := json.Marshal(req.JSParams) // map keys are sorted: canonical
-	if err != nil {
-		params = nil
-	}
+	params := req.paramsJSON // map keys are sorted: canonical
 	h := sha256.New()
 	fmt.Fprintf(h, "%d:%s|%d:%s|", len(req.Code), req.Code, len(req.IPFSID), req.IPFSID)
 	h.Write(params)

@@ -38,11 +38,18 @@ func (nd *node) parseExecute(body []byte) (*executeRequest, *NodeError) {
 	if !ok {
 		return parseExecuteRequest(body)
 	}
-	req, nerr := newExecuteRequest(sig, f.code, f.ipfsID, f.jsParams)
+	var code, ipfsID string
+	if f.code != nil {
+		code = *f.code
+	}
+	if f.ipfsID != nil {
+		ipfsID = *f.ipfsID
+	}
+	call, nerr := nd.net.actionCall(code, ipfsID, f.jsParams)
 	if nerr != nil {
 		return parseExecuteRequest(body) // its error, whatever the path
 	}
-	return req, nil
+	return &executeRequest{AuthSig: sig, actionCall: *call}, nil
 }
 
 // fastExecuteBody reads the fields of an execute body in one pass,

@@ -41,7 +41,8 @@ func FuzzParseExecuteSame(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	nd := &node{authSigs: newBoundedCache[[sha256.Size]byte, lit.AuthSig](4)}
+	nd := &node{authSigs: newBoundedCache[[sha256.Size]byte, lit.AuthSig](4),
+		net: &Network{calls: newBoundedCache[[sha256.Size]byte, *actionCall](4)}}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		want, wantErr := parseExecuteRequest(body)
 		for range 2 {

@@ -1,6 +1,7 @@
 package action
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,14 +30,23 @@ const scriptName = "<action>"
 // (possibly wrapping ErrNotSupported), an error wrapping ctx's cause, or
 // ErrInternal.
 func Run(ctx context.Context, src string, params map[string]any, env Env, limits Limits) (*Result, error) {
+	paramsJSON, err := json.Marshal(params)
+	if err != nil {
+		return &Result{}, fmt.Errorf("%w: %v", ErrInvalidParams, err)
+	}
+	return RunJSON(ctx, src, paramsJSON, env, limits)
+}
+
+// RunJSON is Run with the params as JSON: an object, whose members become
+// global variables, or null. Anything else fails with ErrInvalidParams.
+func RunJSON(ctx context.Context, src string, paramsJSON []byte, env Env, limits Limits) (*Result, error) {
 	limits = limits.withDefaults()
 	res := &Result{}
 	if len(src) > limits.MaxCodeSize {
 		return res, fmt.Errorf("%w: %d bytes, limit %d", ErrCodeTooLarge, len(src), limits.MaxCodeSize)
 	}
-	paramsJSON, err := json.Marshal(params)
-	if err != nil {
-		return res, fmt.Errorf("%w: %v", ErrInvalidParams, err)
+	if t := bytes.TrimSpace(paramsJSON); (len(t) == 0 || t[0] != '{') && string(t) != "null" {
+		return res, fmt.Errorf("%w: not a JSON object or null", ErrInvalidParams)
 	}
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("action: run: %w", context.Cause(ctx))

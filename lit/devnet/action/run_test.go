@@ -331,3 +331,33 @@ go();`,
 		})
 	}
 }
+
+func TestRunJSONParams(t *testing.T) {
+	tests := []struct {
+		params string
+		want   string // response, or "" for ErrInvalidParams
+	}{
+		{`{"a":1,"b":"x"}`, `1 x 1`},
+		{` {"a":2} `, `2 undefined 2`},
+		{`null`, `no params`},
+		{`[1,2]`, ``},
+		{`1`, ``},
+		{`"a"`, ``},
+		{``, ``},
+		{`{"a":1`, ``},
+		{`{"a":1}x`, ``},
+	}
+	src := `LitActions.setResponse({response: typeof jsParams === "undefined" ? "no params" : a + " " + (typeof b === "undefined" ? "undefined" : b) + " " + jsParams.a});`
+	for _, tt := range tests {
+		res, err := RunJSON(context.Background(), src, []byte(tt.params), nil, Limits{})
+		if tt.want == "" {
+			if !errors.Is(err, ErrInvalidParams) {
+				t.Errorf("params %q: err %v, want ErrInvalidParams", tt.params, err)
+			}
+			continue
+		}
+		if err != nil || res.Response != tt.want {
+			t.Errorf("params %q: response %q, %v; want %q", tt.params, res.Response, err, tt.want)
+		}
+	}
+}
