@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -64,7 +65,7 @@ type litAPI struct {
 // ExecuteJs runs a Lit Action with the session, prompting the device for a
 // session first when needed. The caller's disconnect cancels the node
 // requests.
-func (a *litAPI) ExecuteJs(ctx context.Context, p rpcapi.ExecuteJsParams) (*rpcapi.ExecuteResult, error) {
+func (a *litAPI) ExecuteJs(ctx context.Context, p rpcapi.ExecuteJsRawParams) (*rpcapi.ExecuteResult, error) {
 	if a.idle != nil {
 		a.idle.begin()
 		defer a.idle.end()
@@ -77,6 +78,11 @@ func (a *litAPI) ExecuteJs(ctx context.Context, p rpcapi.ExecuteJsParams) (*rpca
 		if (p.Code == "") == (p.IPFSID == "") {
 			return nil, fmt.Errorf("%w: give exactly one of code and ipfsId", errInvalidParams)
 		}
+		// go-ethereum checked that the request is JSON; jsParams must be
+		// an object (or null) before the device is asked for anything.
+		if t := bytes.TrimSpace(p.JSParams); len(t) > 0 && string(t) != "null" && t[0] != '{' {
+			return nil, fmt.Errorf("%w: jsParams must be a JSON object", errInvalidParams)
+		}
 		lease, err := a.sessions.Acquire(ctx)
 		if err != nil {
 			return nil, err
@@ -84,7 +90,7 @@ func (a *litAPI) ExecuteJs(ctx context.Context, p rpcapi.ExecuteJsParams) (*rpca
 		defer func() { lease.Release(err) }()
 		cctx, cancel := lease.Context(ctx)
 		defer cancel()
-		r, err := a.exec.ExecuteJS(cctx, lease.Session(), lit.ExecuteJSRequest{Code: p.Code, IPFSID: p.IPFSID, JSParams: p.JSParams})
+		r, err := a.exec.ExecuteJS(cctx, lease.Session(), lit.ExecuteJSRequest{Code: p.Code, IPFSID: p.IPFSID, JSParamsJSON: p.JSParams})
 		if err != nil {
 			return nil, withCause(cctx, err)
 		}

@@ -57,6 +57,8 @@ func TestJSONRPCErrorsThroughDaemon(t *testing.T) {
 		{"unknown namespace", `{"jsonrpc":"2.0","id":3,"method":"personal_sign","params":[]}`, -32601},
 		{"wrong param type", `{"jsonrpc":"2.0","id":4,"method":"lit_executeJs","params":["code"]}`, -32602},
 		{"jsParams not an object", `{"jsonrpc":"2.0","id":5,"method":"lit_executeJs","params":[{"code":"x","jsParams":[1]}]}`, -32602},
+		{"jsParams a string", `{"jsonrpc":"2.0","id":12,"method":"lit_executeJs","params":[{"code":"x","jsParams":"{}"}]}`, -32602},
+		{"jsParams a number", `{"jsonrpc":"2.0","id":13,"method":"lit_executeJs","params":[{"code":"x","jsParams":1}]}`, -32602},
 		{"code and ipfsId", `{"jsonrpc":"2.0","id":6,"method":"lit_executeJs","params":[{"code":"x","ipfsId":"Qm"}]}`, rpcapi.CodeInvalidParams},
 		{"neither code nor ipfsId", `{"jsonrpc":"2.0","id":7,"method":"lit_executeJs","params":[{}]}`, rpcapi.CodeInvalidParams},
 		{"bad ttl", `{"jsonrpc":"2.0","id":8,"method":"lit_startSession","params":[{"ttl":"soon"}]}`, rpcapi.CodeInvalidParams},

@@ -3,6 +3,7 @@ package lit
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -382,6 +383,12 @@ func TestExecuteJSInvalidParams(t *testing.T) {
 		{"too big", ExecuteJSRequest{Code: strings.Repeat("x", 101)}},
 		{"not UTF-8", ExecuteJSRequest{Code: "\xff"}},
 		{"params not JSON", ExecuteJSRequest{Code: "x", JSParams: map[string]any{"f": func() {}}}},
+		{"JSON params an array", ExecuteJSRequest{Code: "x", JSParamsJSON: json.RawMessage(`[1]`)}},
+		{"JSON params a string", ExecuteJSRequest{Code: "x", JSParamsJSON: json.RawMessage(`"{}"`)}},
+		{"JSON params cut short", ExecuteJSRequest{Code: "x", JSParamsJSON: json.RawMessage(`{"a":`)}},
+		{"JSON params with more after", ExecuteJSRequest{Code: "x", JSParamsJSON: json.RawMessage(`{} {}`)}},
+		{"JSON params empty", ExecuteJSRequest{Code: "x", JSParamsJSON: json.RawMessage(` `)}},
+		{"params both ways", ExecuteJSRequest{Code: "x", JSParams: map[string]any{}, JSParamsJSON: json.RawMessage(`{}`)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package lit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,8 +33,14 @@ func (c *Client) validateExecute(req ExecuteJSRequest) error {
 	case !utf8.ValidString(req.Code):
 		return fmt.Errorf("lit: executeJs: code is not UTF-8: %w", ErrInvalidParams)
 	}
-	if _, err := json.Marshal(req.JSParams); err != nil {
-		return fmt.Errorf("lit: executeJs: jsParams are not JSON-encodable: %v: %w", err, ErrInvalidParams)
+	if req.JSParamsJSON != nil {
+		if req.JSParams != nil {
+			return fmt.Errorf("lit: executeJs: jsParams given both as values and as JSON: %w", ErrInvalidParams)
+		}
+		t := bytes.TrimSpace(req.JSParamsJSON)
+		if string(t) != "null" && (len(t) == 0 || t[0] != '{' || !json.Valid(t)) {
+			return fmt.Errorf("lit: executeJs: jsParams must be a JSON object: %w", ErrInvalidParams)
+		}
 	}
 	return nil
 }
@@ -68,6 +75,12 @@ func (c *Client) ExecuteJS(ctx context.Context, s *Session, req ExecuteJSRequest
 	if err := c.validateExecute(req); err != nil {
 		return nil, err
 	}
+	// jsParams are encoded once, here, for every attempt's requests.
+	params, err := req.paramsJSON()
+	if err != nil {
+		return nil, litErr("executeJs", err)
+	}
+	req.JSParams, req.JSParamsJSON = nil, params
 	ra, err := s.requestFor(ActionResource(req))
 	if err != nil {
 		return nil, litErr("executeJs", err)

@@ -134,11 +134,9 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 	if err != nil {
 		return nil, err
 	}
-	params := []byte("{}")
-	if len(req.JSParams) > 0 {
-		if params, err = json.Marshal(req.JSParams); err != nil {
-			return nil, fmt.Errorf("jsParams: %v: %w", err, ErrInvalidParams)
-		}
+	params, err := req.paramsJSON()
+	if err != nil {
+		return nil, err
 	}
 	inner := nagawire.ExecuteRequest{IPFSID: req.IPFSID, JSParams: params, NodeSet: nodeSet, KeySetID: nagawire.KeySetID}
 	if req.Code != "" {

@@ -10,7 +10,10 @@
 package lit
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -48,6 +51,31 @@ type ExecuteJSRequest struct {
 	// pass byte arrays such as toSign as []int (a JSON array of numbers, as
 	// the SDK sends them), not []byte (which encoding/json writes as base64).
 	JSParams map[string]any `json:"jsParams,omitempty"`
+	// JSParamsJSON is JSParams already encoded, sent to the nodes as it
+	// is: a JSON object, or null for none. Set at most one of the two (a
+	// daemon passes on the JSON its client sent, numbers and key order
+	// untouched, without decoding it into values and encoding it again).
+	JSParamsJSON json.RawMessage `json:"-"`
+}
+
+// paramsJSON is the request's jsParams as sent to the nodes: JSParamsJSON,
+// or JSParams encoded (keys sorted, HTML characters unescaped as
+// JSON.stringify leaves them); {} for none.
+func (req ExecuteJSRequest) paramsJSON() ([]byte, error) {
+	if req.JSParamsJSON != nil {
+		if t := bytes.TrimSpace(req.JSParamsJSON); string(t) != "null" {
+			return t, nil
+		}
+		return []byte("{}"), nil
+	}
+	if req.JSParams == nil {
+		return []byte("{}"), nil
+	}
+	var buf bytes.Buffer
+	if err := encodeJSON(&buf, req.JSParams); err != nil {
+		return nil, fmt.Errorf("jsParams are not JSON-encodable: %v: %w", err, ErrInvalidParams)
+	}
+	return buf.Bytes(), nil
 }
 
 // Signature is one combined and verified PKP signature, shaped like the SDK's.

@@ -114,13 +114,11 @@ func (wireV2) executeBodyParts(req ExecuteJSRequest) (v2ExecuteBody, error) {
 	head.WriteString(`"authSig":`)
 	var tail bytes.Buffer
 	tail.WriteString(`,"jsParams":`)
-	params := req.JSParams
-	if params == nil {
-		params = map[string]any{}
+	params, err := req.paramsJSON()
+	if err != nil {
+		return v2ExecuteBody{}, fmt.Errorf("encode execute request: %w", err)
 	}
-	if err := encodeJSON(&tail, params); err != nil {
-		return v2ExecuteBody{}, fmt.Errorf("encode execute request: %v: %w", err, ErrInvalidParams)
-	}
+	tail.Write(params)
 	tail.WriteString(`,"targetNodeRange":0}`)
 	return v2ExecuteBody{head: head.Bytes(), tail: tail.Bytes()}, nil
 }

@@ -108,3 +108,37 @@ func TestParseExecute(t *testing.T) {
 		t.Fatalf("%#v", v)
 	}
 }
+
+// TestExecuteBodyParams checks the jsParams an execute body carries: values
+// encoded with sorted keys and HTML characters as they are, JSON as given.
+func TestExecuteBodyParams(t *testing.T) {
+	sig := AuthSig{Sig: "s", DerivedVia: "litSessionSignViaNacl", SignedMessage: "m", Address: "a", Algo: "ed25519"}
+	tests := []struct {
+		name string
+		req  ExecuteJSRequest
+		want string
+	}{
+		{"none", ExecuteJSRequest{}, `{}`},
+		{"values", ExecuteJSRequest{JSParams: map[string]any{"b": "<&>", "a": 1}}, `{"a":1,"b":"<&>"}`},
+		{"JSON, as given", ExecuteJSRequest{JSParamsJSON: json.RawMessage(` {"b": 12345678901234567890, "a":[ 1 ]} `)}, `{"b": 12345678901234567890, "a":[ 1 ]}`},
+		{"JSON null", ExecuteJSRequest{JSParamsJSON: json.RawMessage(`null`)}, `{}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.req.Code = "x"
+			body, err := wireV2{}.executeBody(sig, tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got struct {
+				JSParams json.RawMessage `json:"jsParams"`
+			}
+			if err := json.Unmarshal(body, &got); err != nil {
+				t.Fatalf("body %s: %v", body, err)
+			}
+			if string(got.JSParams) != tt.want {
+				t.Fatalf("jsParams %s, want %s", got.JSParams, tt.want)
+			}
+		})
+	}
+}

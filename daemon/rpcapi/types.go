@@ -6,7 +6,10 @@
 // silently change the API.
 package rpcapi
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // ExecuteJsParams are lit_executeJs's parameters: exactly one of Code and
 // IPFSID, and the action's jsParams.
@@ -14,6 +17,15 @@ type ExecuteJsParams struct {
 	Code     string         `json:"code,omitempty"`
 	IPFSID   string         `json:"ipfsId,omitempty"`
 	JSParams map[string]any `json:"jsParams,omitempty"`
+}
+
+// ExecuteJsRawParams are ExecuteJsParams as the daemon reads them: the
+// same JSON, with jsParams kept as the client sent them (an object, or
+// null), to be passed on to the nodes as they are.
+type ExecuteJsRawParams struct {
+	Code     string          `json:"code,omitempty"`
+	IPFSID   string          `json:"ipfsId,omitempty"`
+	JSParams json.RawMessage `json:"jsParams,omitempty"`
 }
 
 // StartSessionParams are lit_startSession's optional parameters.
