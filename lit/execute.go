@@ -68,7 +68,15 @@ var errStaleState = errors.New("network state is out of date")
 // Network.MaxPrice. An action that failed on the nodes returns an
 // *ActionError whose message leads with the action's own; see the
 // package errors for the rest.
-func (c *Client) ExecuteJS(ctx context.Context, s *Session, req ExecuteJSRequest) (*ExecuteJSResult, error) {
+func (c *Client) ExecuteJS(ctx context.Context, s *Session, req ExecuteJSRequest) (res *ExecuteJSResult, err error) {
+	// On a kept worker: a caller on a fresh goroutine (an RPC server's,
+	// one per call) would otherwise grow its small stack, copying it, on
+	// every call.
+	c.workers.Do(func() { res, err = c.executeJS(ctx, s, req) })
+	return res, err
+}
+
+func (c *Client) executeJS(ctx context.Context, s *Session, req ExecuteJSRequest) (*ExecuteJSResult, error) {
 	if s == nil {
 		return nil, fmt.Errorf("lit: executeJs: nil session: %w", ErrInvalidParams)
 	}

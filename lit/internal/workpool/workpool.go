@@ -7,6 +7,8 @@
 package workpool
 
 import (
+	"fmt"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -64,6 +66,44 @@ func (w *Pool) Run(job func()) {
 	w.started.Add(1)
 	w.live.Add(1)
 	go w.work(job)
+}
+
+// Do runs job on a worker, as Run does, and returns when it is done. A
+// panic in job is raised again in the caller's goroutine (where a recover,
+// such as an RPC server's, expects it), with the worker's stack in its
+// value. It suits a caller on a fresh goroutine whose deep work would grow
+// that goroutine's stack by copying it, every time.
+func (w *Pool) Do(job func()) {
+	done := make(chan *jobPanic, 1)
+	w.Run(func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- &jobPanic{value: p, stack: debug.Stack()}
+				return
+			}
+			done <- nil
+		}()
+		job()
+	})
+	if p := <-done; p != nil {
+		panic(p)
+	}
+}
+
+// jobPanic is a panic of a job run by Do.
+type jobPanic struct {
+	value any
+	stack []byte
+}
+
+func (p *jobPanic) Error() string {
+	return fmt.Sprintf("%v\n\nworker goroutine:\n%s", p.value, p.stack)
+}
+
+// Unwrap returns the panic's value if it is an error.
+func (p *jobPanic) Unwrap() error {
+	err, _ := p.value.(error)
+	return err
 }
 
 // work runs job, then the jobs it is handed, until it has been idle for

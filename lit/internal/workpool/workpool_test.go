@@ -1,7 +1,9 @@
 package workpool
 
 import (
+	"errors"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -116,4 +118,43 @@ func TestPoolKeepsNoFinishedJob(t *testing.T) {
 	if ref.Value() != nil {
 		t.Fatal("the idle worker keeps its finished job's data alive")
 	}
+}
+
+// TestDo checks that Do waits for its job, runs it on a kept worker, and
+// raises the job's panic in the caller, with its value reachable.
+func TestDo(t *testing.T) {
+	w := New(time.Minute, 8)
+	defer w.Close()
+	ran := false
+	w.Do(func() { ran = true })
+	if !ran {
+		t.Fatal("Do returned before its job ran")
+	}
+	waitFor(t, func() bool { return w.idleCount() == 1 }, "the worker to be idle again")
+	w.Do(func() {})
+	if n := w.started.Load(); n != 1 {
+		t.Fatalf("%d workers started for two Do in a row, want 1", n)
+	}
+	errBoom := errors.New("boom")
+	for _, tt := range []struct {
+		name  string
+		value any
+	}{{"error", errBoom}, {"string", "boom"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				p := recover()
+				err, ok := p.(error)
+				if !ok || !strings.Contains(err.Error(), "boom") || !strings.Contains(err.Error(), "workpool_test.go") {
+					t.Fatalf("recovered %v, want the job's panic with its stack", p)
+				}
+				if tt.value == errBoom && !errors.Is(err, errBoom) {
+					t.Fatalf("recovered %v does not wrap the job's error", err)
+				}
+			}()
+			w.Do(func() { panic(tt.value) })
+			t.Fatal("Do returned after its job panicked")
+		})
+	}
+	// The worker that panicked recovered: the pool still runs jobs.
+	w.Do(func() {})
 }
