@@ -15,7 +15,9 @@
 // roots unless Options.TLSConfig says otherwise), a request retried once on
 // a new connection when a reused one turns out closed before any byte of
 // the reply arrived (the server closed it while idle), and cancellation by
-// the request's context at any point (the connection is then closed).
+// the request's context at any point (the connection is then closed), and
+// bounds on a reply's head (5 interim replies, 64 KiB) as on its body (the
+// caller's limit).
 // What it leaves out, on purpose: proxies (nodes are dialled directly),
 // HTTP/2, compression, redirects and cookies.
 package nodehttp
@@ -40,6 +42,18 @@ import (
 // ErrReplyTooBig is returned when a reply's body exceeds the caller's
 // limit.
 var ErrReplyTooBig = errors.New("reply too big")
+
+// Bounds of a reply's head: its interim (1xx) replies, and the bytes of
+// its status line and header fields (net/http allows 5 and 10 MB; a node's
+// reply head is a few hundred bytes).
+const (
+	maxInterimReplies = 5
+	maxReplyHeadBytes = 64 << 10
+)
+
+// ErrReplyHeadTooBig is returned when a reply's head exceeds
+// maxReplyHeadBytes.
+var ErrReplyHeadTooBig = errors.New("nodehttp: reply head too big")
 
 // userAgent is the User-Agent of requests whose header has none.
 const userAgent = "litsigner"
@@ -368,12 +382,16 @@ type conn struct {
 	head      []byte // request head buffer, reused
 	reused    bool   // taken from the idle list
 	got       int64  // bytes read in this exchange
+	headLimit int64  // while the reply's head is read: got may not pass it
 	idleSince time.Time
 }
 
 // Read reads from the connection, counting the bytes (cn.br reads
-// through it).
+// through it), and refuses to read past headLimit while it is set.
 func (cn *conn) Read(p []byte) (int, error) {
+	if cn.headLimit > 0 && cn.got >= cn.headLimit {
+		return 0, ErrReplyHeadTooBig
+	}
 	n, err := cn.nc.Read(p)
 	cn.got += int64(n)
 	return n, err
@@ -423,16 +441,25 @@ func (cn *conn) exchange(h *host, path string, header, body []byte, limit int64)
 		return Reply{}, false, false, fmt.Errorf("write request: %w", err)
 	}
 	var resp *http.Response
-	for {
+	// The head may take what the buffer holds ahead of it, plus the bound
+	// (bufio reads a buffer at a time).
+	cn.headLimit = cn.got + maxReplyHeadBytes + int64(cn.br.Size())
+	for interim := 0; ; interim++ {
 		resp, err = http.ReadResponse(cn.br, nil)
 		if err != nil {
+			cn.headLimit = 0
 			return Reply{}, cn.got > 0, false, fmt.Errorf("read reply: %w", err)
 		}
 		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
 			break
 		}
 		// An interim 1xx reply (103 Early Hints): the final one follows.
+		if interim == maxInterimReplies {
+			cn.headLimit = 0
+			return Reply{}, true, false, fmt.Errorf("read reply: more than %d interim (1xx) replies", maxInterimReplies)
+		}
 	}
+	cn.headLimit = 0
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		return Reply{}, true, false, fmt.Errorf("read reply: unexpected 101 Switching Protocols")
 	}

@@ -170,6 +170,10 @@ func TestReplyForms(t *testing.T) {
 		{name: "short body", raw: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", limit: 10, err: io.ErrUnexpectedEOF, close: true},
 		{name: "not HTTP", raw: "SSH-2.0-OpenSSH\r\n\r\n", limit: 10, errHas: "malformed HTTP"},
 		{name: "switching protocols", raw: "HTTP/1.1 101 Switching Protocols\r\n\r\n", limit: 10, errHas: "101"},
+		{name: "five interim replies", raw: strings.Repeat("HTTP/1.1 103 Early Hints\r\n\r\n", 5) + "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx", limit: 10, status: 200, body: "x", reuse: true},
+		{name: "six interim replies", raw: strings.Repeat("HTTP/1.1 103 Early Hints\r\n\r\n", 6) + "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx", limit: 10, errHas: "interim"},
+		{name: "head at the bound", raw: "HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("a", maxReplyHeadBytes-100) + "\r\nContent-Length: 1\r\n\r\nx", limit: 10, status: 200, body: "x", reuse: true},
+		{name: "head too big", raw: "HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("a", maxReplyHeadBytes+8192) + "\r\nContent-Length: 1\r\n\r\nx", limit: 10, err: ErrReplyHeadTooBig},
 		{name: "bad chunk", raw: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", limit: 10, errHas: "chunk"},
 	}
 	for _, tt := range tests {
