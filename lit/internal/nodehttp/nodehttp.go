@@ -12,12 +12,14 @@
 // What it keeps of net/http's behaviour: at most MaxConnsPerHost
 // connections per node (a request beyond them waits for one to be free),
 // idle connections closed after IdleTimeout, TLS for https URLs (system
-// roots unless Options.TLSConfig says otherwise), a request retried once on
-// a new connection when a reused one turns out closed before any byte of
-// the reply arrived (the server closed it while idle), and cancellation by
-// the request's context at any point (the connection is then closed), and
-// bounds on a reply's head (5 interim replies, 64 KiB) as on its body (the
-// caller's limit).
+// roots unless Options.TLSConfig says otherwise), a kept connection found
+// closed by the server before a request goes on it (net/http reads each
+// idle connection; here one idle for probeIdleAfter is checked when taken),
+// a request sent on another connection only when none of it could be
+// written (net/http sends a POST again only then: a node may have run a
+// request it read), cancellation by the request's context at any point
+// (the connection is then closed), and bounds on a reply's head (5 interim
+// replies, 64 KiB) as on its body (the caller's limit).
 // What it leaves out, on purpose: proxies (nodes are dialled directly),
 // HTTP/2, compression, redirects and cookies.
 package nodehttp
@@ -166,20 +168,15 @@ func (c *Client) Post(ctx context.Context, base, path string, header, body []byt
 		if err != nil {
 			return Reply{}, err
 		}
-		reply, started, err := conn.roundTrip(ctx, h, path, header, body, limit)
-		if err == nil || !conn.reused || started || ctx.Err() != nil || !closedIdle(err) {
+		reply, written, err := conn.roundTrip(ctx, h, path, header, body, limit)
+		if err == nil || written || !conn.reused || ctx.Err() != nil {
 			return reply, err
 		}
-		// The server closed the kept connection before this request
-		// reached it: the request did not run; send it on another.
+		// Not a byte of the request reached the kept connection (the
+		// server had closed it): the request did not run; send it on
+		// another. A request that was written is not sent again (as
+		// net/http does not send a POST again): the node may have run it.
 	}
-}
-
-// closedIdle reports whether err is what a write to, or the first read
-// from, a connection the peer already closed returns (http.ReadResponse
-// reports an EOF before the first byte as io.ErrUnexpectedEOF).
-func closedIdle(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // Close closes the idle connections and makes later Posts fail with
@@ -276,40 +273,77 @@ func (h *host) get(ctx context.Context, c *Client) (*conn, error) {
 		cn := h.idle[len(h.idle)-1]
 		h.idle[len(h.idle)-1] = nil
 		h.idle = h.idle[:len(h.idle)-1]
-		if now.Sub(cn.idleSince) < h.timeout {
+		idle := now.Sub(cn.idleSince)
+		if idle < h.timeout {
 			h.mu.Unlock()
-			cn.reused = true
-			return cn, nil
+			if idle < probeIdleAfter || cn.open() {
+				cn.reused = true
+				return cn, nil
+			}
+		} else {
+			h.mu.Unlock()
 		}
-		h.mu.Unlock()
-		cn.nc.Close() // its slot passes to the connection dialled below
+		cn.nc.Close() // its slot passes to the next connection taken or dialled
 		h.mu.Lock()
 	}
 	h.mu.Unlock()
-	nc, err := h.dial(ctx, c)
+	nc, raw, err := h.dial(ctx, c)
 	if err != nil {
 		<-h.slots
 		return nil, err
 	}
-	cn := &conn{nc: nc}
+	cn := &conn{nc: nc, raw: raw}
 	cn.br = bufio.NewReaderSize(cn, 4096)
 	return cn, nil
 }
 
-func (h *host) dial(ctx context.Context, c *Client) (net.Conn, error) {
-	nc, err := c.dialer.DialContext(ctx, "tcp", h.addr)
+// probeIdleAfter is how long a connection may stay idle before it is
+// checked (open) when taken again. A server closes a connection it keeps
+// after an idle timeout of seconds, or when it stops; the check costs a
+// system call, which the connections of a busy client are spared.
+const probeIdleAfter = 100 * time.Millisecond
+
+// open reports whether an idle connection is still fit for a request:
+// the peer has neither closed it nor sent anything (a TLS alert, stray
+// bytes). It peeks at the socket without waiting.
+func (cn *conn) open() bool {
+	if cn.br.Buffered() > 0 {
+		return false
+	}
+	sc, ok := cn.raw.(syscall.Conn)
+	if !ok {
+		return true // not a socket (tests): the request will tell
+	}
+	rc, err := sc.SyscallConn()
 	if err != nil {
-		return nil, err
+		return false
+	}
+	open := false
+	err = rc.Read(func(fd uintptr) bool {
+		var b [1]byte
+		_, _, rerr := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		open = rerr == syscall.EAGAIN
+		return true // never wait for data
+	})
+	return err == nil && open
+}
+
+// dial connects to the node: nc carries the requests, raw is its TCP
+// connection (the same unless TLS runs over it).
+func (h *host) dial(ctx context.Context, c *Client) (nc, raw net.Conn, err error) {
+	raw, err = c.dialer.DialContext(ctx, "tcp", h.addr)
+	if err != nil {
+		return nil, nil, err
 	}
 	if h.tls == nil {
-		return nc, nil
+		return raw, raw, nil
 	}
-	tc := tls.Client(nc, h.tls)
+	tc := tls.Client(raw, h.tls)
 	if err := tc.HandshakeContext(ctx); err != nil {
-		nc.Close()
-		return nil, err
+		raw.Close()
+		return nil, nil, err
 	}
-	return tc, nil
+	return tc, raw, nil
 }
 
 // put returns cn to the idle list, or closes it if the host is closed.
@@ -382,6 +416,7 @@ func (h *host) close() {
 // conn is one connection.
 type conn struct {
 	nc        net.Conn
+	raw       net.Conn // nc's TCP connection (for open)
 	br        *bufio.Reader
 	head      []byte // request head buffer, reused
 	reused    bool   // taken from the idle list
@@ -406,11 +441,11 @@ func (cn *conn) Read(p []byte) (int, error) {
 var longAgo = time.Unix(1, 0)
 
 // roundTrip sends one request on cn and reads its reply, then gives cn
-// back to h (or closes it). started reports whether any byte of a reply
-// arrived.
-func (cn *conn) roundTrip(ctx context.Context, h *host, path string, header, body []byte, limit int64) (reply Reply, started bool, err error) {
+// back to h (or closes it). written reports whether any byte of the
+// request was written.
+func (cn *conn) roundTrip(ctx context.Context, h *host, path string, header, body []byte, limit int64) (reply Reply, written bool, err error) {
 	stop := context.AfterFunc(ctx, func() { _ = cn.nc.SetDeadline(longAgo) })
-	reply, started, keep, err := cn.exchange(h, path, header, body, limit)
+	reply, written, keep, err := cn.exchange(h, path, header, body, limit)
 	if !stop() { // the context ended: the connection's deadline is gone
 		keep = false
 		if err != nil {
@@ -422,12 +457,13 @@ func (cn *conn) roundTrip(ctx context.Context, h *host, path string, header, bod
 	} else {
 		h.drop(cn)
 	}
-	return reply, started, err
+	return reply, written, err
 }
 
-// exchange writes the request and reads the reply; keep reports whether
-// the connection can carry another request.
-func (cn *conn) exchange(h *host, path string, header, body []byte, limit int64) (reply Reply, started, keep bool, err error) {
+// exchange writes the request and reads the reply; written reports whether
+// any of the request was written, keep whether the connection can carry
+// another request.
+func (cn *conn) exchange(h *host, path string, header, body []byte, limit int64) (reply Reply, written, keep bool, err error) {
 	head := append(cn.head[:0], "POST "...)
 	head = append(head, h.prefix...)
 	head = append(head, path...)
@@ -447,9 +483,9 @@ func (cn *conn) exchange(h *host, path string, header, body []byte, limit int64)
 	} else {
 		cn.head = nil // a large body's buffer is not kept with the connection
 	}
-	cn.got = int64(cn.br.Buffered()) // bytes left by a previous reply count as started
-	if _, err := cn.nc.Write(head); err != nil {
-		return Reply{}, false, false, fmt.Errorf("write request: %w", err)
+	cn.got = 0
+	if n, err := cn.nc.Write(head); err != nil {
+		return Reply{}, n > 0, false, fmt.Errorf("write request: %w", err)
 	}
 	var resp *http.Response
 	// The head may take what the buffer holds ahead of it, plus the bound
@@ -459,7 +495,7 @@ func (cn *conn) exchange(h *host, path string, header, body []byte, limit int64)
 		resp, err = http.ReadResponse(cn.br, nil)
 		if err != nil {
 			cn.headLimit = 0
-			return Reply{}, cn.got > 0, false, fmt.Errorf("read reply: %w", err)
+			return Reply{}, true, false, fmt.Errorf("read reply: %w", err)
 		}
 		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
 			break

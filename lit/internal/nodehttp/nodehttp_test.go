@@ -221,28 +221,57 @@ func TestReplyForms(t *testing.T) {
 	}
 }
 
-func TestRetryOnClosedIdleConnection(t *testing.T) {
-	var runs atomic.Int64
-	// Each connection answers one request, then closes: the kept
-	// connection is dead when the next post takes it.
-	url := rawServer(t, func(_ int, c net.Conn) {
-		br := bufio.NewReader(c)
-		if _, err := readRequest(br); err != nil {
-			return
-		}
-		runs.Add(1)
-		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-	})
-	c := New(Options{})
-	defer c.Close()
-	for i := range 3 {
-		if _, err := c.Post(context.Background(), url, "/", testHeader, nil, 10); err != nil {
-			t.Fatalf("post %d: %v", i, err)
-		}
-		time.Sleep(20 * time.Millisecond) // the server's close arrives
+// TestClosedIdleConnection checks the connections a server closes while
+// they are idle: one idle past probeIdleAfter is found closed before a
+// request is written on it; a request that could not be written at all is
+// sent on another; a request that was written is not sent again.
+func TestClosedIdleConnection(t *testing.T) {
+	tests := []struct {
+		name  string
+		idle  time.Duration // between the posts
+		reset bool          // the server resets the connection instead of closing it
+		err   bool          // the second post fails
+	}{
+		{name: "found closed before use", idle: 2 * probeIdleAfter},
+		{name: "reset, nothing written", idle: probeIdleAfter / 5, reset: true},
+		{name: "closed, request written", idle: probeIdleAfter / 5, err: true},
 	}
-	if n := runs.Load(); n != 3 {
-		t.Errorf("server ran %d requests, want 3 (one each)", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var runs, conns atomic.Int64
+			// Each connection answers one request, then closes.
+			url := rawServer(t, func(_ int, c net.Conn) {
+				conns.Add(1)
+				br := bufio.NewReader(c)
+				if _, err := readRequest(br); err != nil {
+					return
+				}
+				runs.Add(1)
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				if tt.reset {
+					_ = c.(*net.TCPConn).SetLinger(0)
+				}
+			})
+			c := New(Options{})
+			defer c.Close()
+			if _, err := c.Post(context.Background(), url, "/", testHeader, nil, 10); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(tt.idle)
+			_, err := c.Post(context.Background(), url, "/", testHeader, nil, 10)
+			if (err != nil) != tt.err {
+				t.Fatalf("second post: %v, want an error: %v", err, tt.err)
+			}
+			wantRuns, wantConns := int64(2), int64(2)
+			if tt.err {
+				wantRuns = 1 // the request reached a closed connection, and no other
+				wantConns = 1
+			}
+			time.Sleep(50 * time.Millisecond) // the server counts what it got
+			if runs.Load() != wantRuns || conns.Load() != wantConns {
+				t.Errorf("server ran %d requests on %d connections, want %d on %d", runs.Load(), conns.Load(), wantRuns, wantConns)
+			}
+		})
 	}
 }
 
