@@ -46,8 +46,9 @@ import (
 var ErrReplyTooBig = errors.New("reply too big")
 
 // maxKeptRequestBuffer bounds the request buffer a connection keeps for
-// its next request.
-const maxKeptRequestBuffer = 64 << 10
+// its next request (a node's execute request is a few KB; up to 160 kept
+// connections to ten nodes hold at most 2.5 MB so).
+const maxKeptRequestBuffer = 16 << 10
 
 // Bounds of a reply's head: its interim (1xx) replies, and the bytes of
 // its status line and header fields (net/http allows 5 and 10 MB; a node's
