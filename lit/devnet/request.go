@@ -21,14 +21,13 @@ const maxRequestIDLength = 128
 // actionCall is what both protocols' execute requests name: the action and
 // its parameters.
 type actionCall struct {
-	// JSParams is shared by every request that sent the same call (see
-	// Network.actionCall): read it, never change it.
-	JSParams map[string]any
 	// Code is the decoded JavaScript source ("" when IPFSID is set).
 	Code   string
 	IPFSID string
-	// paramsJSON is JSParams encoded (keys sorted), as the action gets
-	// them (action.RunJSON).
+	// paramsJSON is the jsParams object decoded and encoded again (keys
+	// sorted; {} for none), as the action gets them (action.RunJSON). It
+	// is shared by every request that sent the same call (see
+	// Network.actionCall): read it, never change it.
 	paramsJSON []byte
 	// cid is the action's CIDv0 (see actionCID), or cidErr why it has none.
 	cid    string
@@ -84,13 +83,14 @@ func newExecuteRequest(sig lit.AuthSig, code, ipfsID *string, jsParams json.RawM
 // newActionCall checks the action fields both protocols send: code (base64
 // of UTF-8 source) or ipfsId (a CIDv0), and jsParams (an object or null).
 func newActionCall(code, ipfsID string, jsParams json.RawMessage) (*actionCall, *NodeError) {
-	call := &actionCall{JSParams: map[string]any{}}
+	call := &actionCall{}
+	values := map[string]any{}
 	if len(jsParams) > 0 && !bytes.Equal(bytes.TrimSpace(jsParams), []byte("null")) {
-		if err := json.Unmarshal(jsParams, &call.JSParams); err != nil {
+		if err := json.Unmarshal(jsParams, &values); err != nil {
 			return nil, invalid("jsParams must be a JSON object", err.Error())
 		}
 	}
-	params, err := json.Marshal(call.JSParams)
+	params, err := json.Marshal(values)
 	if err != nil {
 		return nil, invalid("jsParams cannot be encoded again", err.Error())
 	}

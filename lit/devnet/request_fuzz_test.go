@@ -34,7 +34,7 @@ func FuzzParseExecuteRequest(f *testing.F) {
 		if (req.Code == "") == (req.IPFSID == "") {
 			t.Fatalf("accepted with code %q and ipfsId %q", req.Code, req.IPFSID)
 		}
-		if !utf8.ValidString(req.Code) || req.JSParams == nil {
+		if !utf8.ValidString(req.Code) || len(req.paramsJSON) == 0 || req.paramsJSON[0] != '{' {
 			t.Fatalf("accepted %+v", req)
 		}
 		if req.IPFSID != "" && len(req.IPFSID) != 46 {
