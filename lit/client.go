@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/big"
 	"net"
@@ -466,62 +465,50 @@ type nodeResult struct {
 // and head is the request's complete header, shared read-only with the
 // fan-out's other requests.
 func (c *Client) post(ctx context.Context, call *nodeCall, head *requestHead) nodeResult {
-	if c.nodes == nil {
-		return c.postHTTP(ctx, call, head.header)
-	}
 	res := nodeResult{call: call}
-	if head.err != nil {
-		res.err = head.err
-		return res
-	}
 	start := time.Now()
-	reply, err := c.nodes.Post(ctx, call.url, call.path, head.raw, call.body, c.maxReply)
-	res.status = reply.Status
+	var err error
+	if c.nodes != nil {
+		res.status, res.body, err = c.postNode(ctx, call, head)
+	} else {
+		res.status, res.body, err = c.postHTTP(ctx, call, head.header)
+	}
 	if err != nil {
-		if errors.Is(err, nodehttp.ErrReplyTooBig) {
-			err = fmt.Errorf("%w: %w", ErrBadReply, err)
-		} else {
+		if err = asBadReply(err); !errors.Is(err, ErrBadReply) {
 			err = transportError(ctx, err)
 		}
 		res.err = err
 		return res
 	}
-	res.body = reply.Body
 	res.latency = time.Since(start)
 	c.record(call.url, res.latency, nil)
 	return res
 }
 
+// postNode is post through the node client.
+func (c *Client) postNode(ctx context.Context, call *nodeCall, head *requestHead) (status int, body []byte, err error) {
+	if head.err != nil {
+		return 0, nil, head.err
+	}
+	reply, err := c.nodes.Post(ctx, call.url, call.path, head.raw, call.body, c.maxReply)
+	return reply.Status, reply.Body, err
+}
+
 // postHTTP is post through an http.Client given in place of the node
 // client (tests reach nodes in memory so).
-func (c *Client) postHTTP(ctx context.Context, call *nodeCall, header http.Header) nodeResult {
-	res := nodeResult{call: call}
+func (c *Client) postHTTP(ctx context.Context, call *nodeCall, header http.Header) (status int, body []byte, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, call.url+call.path, bytes.NewReader(call.body))
 	if err != nil {
-		res.err = err
-		return res
+		return 0, nil, err
 	}
 	req.Header = header
-	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		res.err = transportError(ctx, err)
-		return res
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	res.status = resp.StatusCode
-	data, err := readReply(resp, c.maxReply)
-	if err != nil {
-		if !errors.Is(err, ErrBadReply) {
-			err = transportError(ctx, fmt.Errorf("read reply: %w", err))
-		}
-		res.err = err
-		return res
-	}
-	res.body = data
-	res.latency = time.Since(start)
-	c.record(call.url, res.latency, nil)
-	return res
+	body, err = readReply(resp, c.maxReply)
+	return resp.StatusCode, body, err
 }
 
 // requestHead is a fan-out's request header, as a map and rendered for
@@ -560,28 +547,22 @@ func sameHeader(a, b http.Header) bool {
 	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
-// readReply reads resp's body, at most limit bytes (else ErrBadReply).
-// A body of announced length is read into one buffer of that size, not
-// grown from 512 bytes as io.ReadAll does.
+// readReply reads resp's body, at most limit bytes (else ErrBadReply), as
+// the node client reads a reply's.
 func readReply(resp *http.Response, limit int64) ([]byte, error) {
-	if resp.ContentLength > limit {
-		return nil, replyTooBig(limit)
+	body, err := nodehttp.ReadBody(resp.Body, resp.ContentLength, limit)
+	if err != nil {
+		return nil, asBadReply(fmt.Errorf("read reply: %w", err))
 	}
-	var buf bytes.Buffer
-	if n := resp.ContentLength; n > 0 {
-		buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead spare bytes to hit EOF without growing
-	}
-	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1)); err != nil {
-		return nil, err
-	}
-	if int64(buf.Len()) > limit {
-		return nil, replyTooBig(limit)
-	}
-	return buf.Bytes(), nil
+	return body, nil
 }
 
-func replyTooBig(limit int64) error {
-	return fmt.Errorf("reply exceeds %d bytes: %w", limit, ErrBadReply)
+// asBadReply marks err ErrBadReply if it is a reply over the size limit.
+func asBadReply(err error) error {
+	if errors.Is(err, nodehttp.ErrReplyTooBig) && !errors.Is(err, ErrBadReply) {
+		return fmt.Errorf("%w: %w", ErrBadReply, err)
+	}
+	return err
 }
 
 // transportError maps a per-node deadline to ErrTimeout.

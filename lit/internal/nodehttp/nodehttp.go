@@ -45,6 +45,31 @@ import (
 // limit.
 var ErrReplyTooBig = errors.New("reply too big")
 
+// ReadBody reads a reply's body from r: contentLength bytes, or with -1
+// (length not announced) all of it, at most limit bytes either way (else
+// an error that is ErrReplyTooBig). An announced length is read into one
+// buffer of that size, not grown from 512 bytes as io.ReadAll does.
+func ReadBody(r io.Reader, contentLength, limit int64) ([]byte, error) {
+	if contentLength > limit {
+		return nil, fmt.Errorf("%d bytes, over %d: %w", contentLength, limit, ErrReplyTooBig)
+	}
+	if contentLength >= 0 {
+		body := make([]byte, contentLength)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
+		return nil, err
+	}
+	if int64(buf.Len()) > limit {
+		return nil, fmt.Errorf("over %d bytes: %w", limit, ErrReplyTooBig)
+	}
+	return buf.Bytes(), nil
+}
+
 // maxKeptRequestBuffer bounds the request buffer a connection keeps for
 // its next request (a node's execute request is a few KB; up to 160 kept
 // connections to ten nodes hold at most 2.5 MB so).
@@ -512,23 +537,8 @@ func (cn *conn) exchange(h *host, path string, header, body []byte, limit int64)
 		return Reply{}, true, false, fmt.Errorf("read reply: unexpected 101 Switching Protocols")
 	}
 	reply.Status = resp.StatusCode
-	if resp.ContentLength > limit {
-		return reply, true, false, fmt.Errorf("read reply: %d bytes, over %d: %w", resp.ContentLength, limit, ErrReplyTooBig)
-	}
-	if n := resp.ContentLength; n >= 0 {
-		reply.Body = make([]byte, n)
-		if _, err := io.ReadFull(resp.Body, reply.Body); err != nil {
-			return reply, true, false, fmt.Errorf("read reply: %w", err)
-		}
-	} else {
-		var buf bytes.Buffer
-		if _, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1)); err != nil {
-			return reply, true, false, fmt.Errorf("read reply: %w", err)
-		}
-		if int64(buf.Len()) > limit {
-			return reply, true, false, fmt.Errorf("read reply: over %d bytes: %w", limit, ErrReplyTooBig)
-		}
-		reply.Body = buf.Bytes()
+	if reply.Body, err = ReadBody(resp.Body, resp.ContentLength, limit); err != nil {
+		return reply, true, false, fmt.Errorf("read reply: %w", err)
 	}
 	// Bytes past the reply (a broken or hostile server) would be read as
 	// the next request's reply: such a connection is not kept.
