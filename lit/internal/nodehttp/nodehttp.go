@@ -36,6 +36,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -145,11 +146,12 @@ func RenderHeader(h http.Header) ([]byte, error) {
 		switch http.CanonicalHeaderKey(k) {
 		case "Host", "Content-Length", "Transfer-Encoding", "Connection":
 			return nil, fmt.Errorf("nodehttp: header %q is set by the client", k)
+		case "User-Agent":
+			hasAgent = true
 		}
 		if !validHeaderName(k) {
 			return nil, fmt.Errorf("nodehttp: invalid header name %q", k)
 		}
-		hasAgent = hasAgent || http.CanonicalHeaderKey(k) == "User-Agent"
 	}
 	var b bytes.Buffer
 	if !hasAgent {
@@ -168,7 +170,7 @@ func validHeaderName(k string) bool {
 	}
 	for i := 0; i < len(k); i++ {
 		c := k[i]
-		if c <= ' ' || c >= 0x7f || bytes.IndexByte([]byte(`"(),/:;<=>?@[\]{}`), c) >= 0 {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
 			return false
 		}
 	}
@@ -514,9 +516,9 @@ func (cn *conn) exchange(h *host, path string, header, body []byte, limit int64)
 		return Reply{}, n > 0, false, fmt.Errorf("write request: %w", err)
 	}
 	var resp *http.Response
-	// The head may take what the buffer holds ahead of it, plus the bound
-	// (bufio reads a buffer at a time).
-	cn.headLimit = cn.got + maxReplyHeadBytes + int64(cn.br.Size())
+	// The head may take the bound, plus what bufio reads ahead of it (a
+	// buffer at a time).
+	cn.headLimit = maxReplyHeadBytes + int64(cn.br.Size())
 	for interim := 0; ; interim++ {
 		resp, err = http.ReadResponse(cn.br, nil)
 		if err != nil {
