@@ -148,17 +148,13 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 	// One fresh x25519 key for the attempt, not one per node: each node
 	// still gets its own box key (the client key with that node's
 	// identity key), and the node set's requests already share their
-	// request id. A key costs a scalar multiplication.
-	key, err := nagawire.GenerateKeyPair(rand.Reader)
+	// request id. The key costs one x25519 product, and each node's box
+	// key one more.
+	self, err := nagawire.GenerateIdentity(rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("request key: %w", err)
 	}
-	// Prepared once for the attempt (crypto/ecdh), so that each node's
-	// box key costs one x25519 product.
-	self, err := nagawire.NewIdentity(key)
-	if err != nil {
-		return nil, fmt.Errorf("request key: %w", err)
-	}
+	key := self.KeyPair()
 	for i, ch := range chosen {
 		inner.AuthSig = sigs[i]
 		plain, err := inner.Marshal()

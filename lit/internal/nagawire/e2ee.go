@@ -40,13 +40,14 @@ type KeyPair struct {
 	Secret [32]byte
 }
 
-// GenerateKeyPair makes a fresh x25519 key pair from r.
+// GenerateKeyPair makes a fresh x25519 key pair from the first 32 bytes
+// of r, as box.GenerateKey does.
 func GenerateKeyPair(r io.Reader) (KeyPair, error) {
-	pub, sec, err := box.GenerateKey(r)
+	id, err := GenerateIdentity(r)
 	if err != nil {
-		return KeyPair{}, fmt.Errorf("nagawire: generate key: %w", err)
+		return KeyPair{}, err
 	}
-	return KeyPair{Public: *pub, Secret: *sec}, nil
+	return id.kp, nil
 }
 
 // KeyPairFromSecret derives the public half of secret.

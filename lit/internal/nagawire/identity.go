@@ -3,6 +3,7 @@ package nagawire
 import (
 	"crypto/ecdh"
 	"fmt"
+	"io"
 
 	//lint:ignore SA1019 HSalsa20 is NaCl box's key derivation after X25519 (what box.Precompute does); the SDK's E2EE is box
 	"golang.org/x/crypto/salsa20/salsa"
@@ -23,6 +24,22 @@ func NewIdentity(kp KeyPair) (*Identity, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nagawire: identity key: %w", err)
 	}
+	return &Identity{kp: kp, priv: priv}, nil
+}
+
+// GenerateIdentity makes a fresh key pair from r, ready for key agreement:
+// the same key pair GenerateKeyPair makes from the same 32 bytes of r, for
+// one x25519 product (GenerateKeyPair then NewIdentity cost two).
+func GenerateIdentity(r io.Reader) (*Identity, error) {
+	var kp KeyPair
+	if _, err := io.ReadFull(r, kp.Secret[:]); err != nil {
+		return nil, fmt.Errorf("nagawire: generate key: %w", err)
+	}
+	priv, err := ecdh.X25519().NewPrivateKey(kp.Secret[:])
+	if err != nil {
+		return nil, fmt.Errorf("nagawire: generate key: %w", err)
+	}
+	copy(kp.Public[:], priv.PublicKey().Bytes())
 	return &Identity{kp: kp, priv: priv}, nil
 }
 

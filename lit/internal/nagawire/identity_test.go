@@ -1,8 +1,13 @@
 package nagawire
 
 import (
+	"bytes"
 	"crypto/rand"
+	"errors"
+	"io"
 	"testing"
+
+	"golang.org/x/crypto/nacl/box"
 )
 
 // TestIdentitySharedKey: an Identity's SharedKey is NewSharedKey's, for a
@@ -40,5 +45,35 @@ func TestIdentitySharedKey(t *testing.T) {
 				t.Fatalf("SharedKey %x, NewSharedKey %x", got.key, want.key)
 			}
 		})
+	}
+}
+
+// TestGenerateIdentity: GenerateIdentity (and GenerateKeyPair, made from
+// it) gives box.GenerateKey's key pair for the same bytes of entropy, and
+// refuses entropy that runs short.
+func TestGenerateIdentity(t *testing.T) {
+	for _, seed := range [][]byte{bytes.Repeat([]byte{7}, 32), bytes.Repeat([]byte{0xff}, 32), make([]byte, 32)} {
+		pub, sec, err := box.GenerateKey(bytes.NewReader(seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := GenerateIdentity(bytes.NewReader(seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := id.KeyPair(); got.Public != *pub || got.Secret != *sec {
+			t.Fatalf("seed %x: GenerateIdentity %x/%x, box.GenerateKey %x/%x", seed[:1], got.Public, got.Secret, *pub, *sec)
+		}
+		kp, err := GenerateKeyPair(bytes.NewReader(seed))
+		if err != nil || kp != id.KeyPair() {
+			t.Fatalf("seed %x: GenerateKeyPair %x, %v", seed[:1], kp.Public, err)
+		}
+		peer, _ := GenerateKeyPair(rand.Reader)
+		if got, want := id.SharedKey(peer.Public), NewSharedKey(kp, peer.Public); *got != *want {
+			t.Fatalf("seed %x: SharedKey differs from NewSharedKey", seed[:1])
+		}
+	}
+	if _, err := GenerateIdentity(bytes.NewReader(make([]byte, 31))); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("31 bytes of entropy: %v, want io.ErrUnexpectedEOF", err)
 	}
 }
