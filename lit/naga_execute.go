@@ -155,9 +155,14 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 		return nil, fmt.Errorf("request key: %w", err)
 	}
 	key := self.KeyPair()
+	// The code and parameters are encoded once; each node's request
+	// differs only in its session signature.
+	prepared, err := inner.Prepare()
+	if err != nil {
+		return nil, fmt.Errorf("execute request: %v: %w", err, ErrInvalidParams)
+	}
 	for i, ch := range chosen {
-		inner.AuthSig = sigs[i]
-		plain, err := inner.Marshal()
+		plain, err := prepared.With(sigs[i])
 		if err != nil {
 			return nil, fmt.Errorf("execute request: %v: %w", err, ErrInvalidParams)
 		}

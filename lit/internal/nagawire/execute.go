@@ -48,20 +48,66 @@ type wrappedParams struct {
 
 // Marshal encodes r as the SDK does.
 func (r ExecuteRequest) Marshal() ([]byte, error) {
+	p, err := r.Prepare()
+	if err != nil {
+		return nil, err
+	}
+	return p.With(r.AuthSig)
+}
+
+// PreparedRequest is an ExecuteRequest encoded but for its authSig: the
+// requests to a node set differ only there (each node gets its own
+// session signature), and the code and parameters, most of a request, are
+// encoded once.
+type PreparedRequest struct {
+	head []byte // `{"code":…,"jsParams":{…},"authSig":`
+	tail []byte // `,"nodeSet":[…],"keySetId":…}`
+}
+
+// wireHead and wireTail are the fields of wireExecuteRequest before and
+// after authSig.
+type wireHead struct {
+	Code     string         `json:"code,omitempty"`
+	IPFSID   string         `json:"ipfsId,omitempty"`
+	JSParams *wrappedParams `json:"jsParams"`
+}
+
+type wireTail struct {
+	NodeSet  *[]NodeSetEntry `json:"nodeSet"`
+	KeySetID *string         `json:"keySetId"`
+}
+
+// Prepare encodes r but its AuthSig (see PreparedRequest).
+func (r ExecuteRequest) Prepare() (PreparedRequest, error) {
 	nodes := r.NodeSet
 	if nodes == nil {
 		nodes = []NodeSetEntry{}
 	}
-	w := wireExecuteRequest{
-		Code: r.Code, IPFSID: r.IPFSID,
-		JSParams: &wrappedParams{JSParams: r.JSParams},
-		AuthSig:  &r.AuthSig, NodeSet: &nodes, KeySetID: &r.KeySetID,
+	head, err := marshalJS(wireHead{Code: r.Code, IPFSID: r.IPFSID, JSParams: &wrappedParams{JSParams: r.JSParams}})
+	if err != nil {
+		return PreparedRequest{}, fmt.Errorf("nagawire: executeJs request: %w", err)
 	}
-	b, err := marshalJS(w)
+	tail, err := marshalJS(wireTail{NodeSet: &nodes, KeySetID: &r.KeySetID})
+	if err != nil {
+		return PreparedRequest{}, fmt.Errorf("nagawire: executeJs request: %w", err)
+	}
+	// Both are objects with at least one member (jsParams, nodeSet):
+	// head loses its "}", tail its "{".
+	return PreparedRequest{
+		head: append(head[:len(head)-1], `,"authSig":`...),
+		tail: append([]byte{','}, tail[1:]...),
+	}, nil
+}
+
+// With is the request's encoding with authSig, what Marshal gives for the
+// request with that AuthSig.
+func (p PreparedRequest) With(authSig AuthSig) ([]byte, error) {
+	sig, err := marshalJS(authSig)
 	if err != nil {
 		return nil, fmt.Errorf("nagawire: executeJs request: %w", err)
 	}
-	return b, nil
+	out := make([]byte, 0, len(p.head)+len(sig)+len(p.tail))
+	return append(append(append(out, p.head...), sig...), p.tail...), nil
 }
 
 // ParseExecuteRequest parses and checks the shape of an executeJs request

@@ -369,10 +369,73 @@ func FuzzParseExecuteRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, err := r.Marshal(); err != nil {
+		got, err := r.Marshal()
+		if err != nil {
 			t.Fatalf("parsed request does not marshal: %v", err)
 		}
+		if want := wholeMarshal(t, r); !bytes.Equal(got, want) {
+			t.Fatalf("Marshal\n%s\nencoding/json of the whole request\n%s", got, want)
+		}
 	})
+}
+
+// wholeMarshal encodes r as one struct (wireExecuteRequest), what Marshal
+// must give by parts (PreparedRequest).
+func wholeMarshal(t testing.TB, r ExecuteRequest) []byte {
+	t.Helper()
+	nodes := r.NodeSet
+	if nodes == nil {
+		nodes = []NodeSetEntry{}
+	}
+	b, err := marshalJS(wireExecuteRequest{Code: r.Code, IPFSID: r.IPFSID, JSParams: &wrappedParams{JSParams: r.JSParams},
+		AuthSig: &r.AuthSig, NodeSet: &nodes, KeySetID: &r.KeySetID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestPreparedRequest: one PreparedRequest gives, for each node's authSig,
+// the bytes of the whole request encoded at once, whatever the fields
+// (omitted code or ipfsId, no parameters, no node set, line separators,
+// characters encoding/json escapes).
+func TestPreparedRequest(t *testing.T) {
+	sigs := []AuthSig{
+		{},
+		{Sig: "ab", DerivedVia: "litSessionSignViaNacl", SignedMessage: `{"a":"<\u2028>"}`, Address: "0x01", Algo: "ed25519"},
+		{Sig: "\u2029\"\\", SignedMessage: "line\nbreak & <tag>"},
+	}
+	tests := []struct {
+		name string
+		req  ExecuteRequest
+	}{
+		{"code", ExecuteRequest{Code: "Y29uc29sZS5sb2coMSk=", JSParams: json.RawMessage(`{"toSign":[1,2],"s":"\u2028 raw \u2028"}`),
+			NodeSet: []NodeSetEntry{{SocketAddress: "127.0.0.1:7470", Value: 1}, {SocketAddress: "127.0.0.1:7471", Value: 1}}, KeySetID: KeySetID}},
+		{"ipfsId, no params", ExecuteRequest{IPFSID: "QmZ", NodeSet: []NodeSetEntry{{SocketAddress: "h:1", Value: 1}}, KeySetID: KeySetID}},
+		{"empty", ExecuteRequest{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := tt.req.Prepare()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, sig := range sigs {
+				got, err := p.With(sig)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := tt.req
+				r.AuthSig = sig
+				if want := wholeMarshal(t, r); !bytes.Equal(got, want) {
+					t.Fatalf("authSig %d: With\n%s\nwhole\n%s", i, got, want)
+				}
+				if !json.Valid(got) {
+					t.Fatalf("authSig %d: not JSON: %s", i, got)
+				}
+			}
+		})
+	}
 }
 
 func FuzzParseSessionSigMessage(f *testing.F) {
