@@ -114,9 +114,12 @@ func (p PreparedRequest) With(authSig AuthSig) ([]byte, error) {
 // (a node's view): exactly one of code and ipfsId, an authSig, a non-empty
 // nodeSet and a keySetId. Unknown fields are refused.
 func ParseExecuteRequest(data []byte) (ExecuteRequest, error) {
-	var w wireExecuteRequest
-	if err := decodeStrict(data, &w); err != nil {
-		return ExecuteRequest{}, fmt.Errorf("nagawire: %w: %v", ErrExecuteRequest, err)
+	w, ok := fastExecuteRequest(data)
+	if !ok {
+		w = wireExecuteRequest{}
+		if err := decodeStrict(data, &w); err != nil {
+			return ExecuteRequest{}, fmt.Errorf("nagawire: %w: %v", ErrExecuteRequest, err)
+		}
 	}
 	fail := func(why string) (ExecuteRequest, error) {
 		return ExecuteRequest{}, fmt.Errorf("nagawire: %w: %s", ErrExecuteRequest, why)
