@@ -462,8 +462,8 @@ func FuzzParseSessionSigMessage(f *testing.F) {
 // devnet does).
 func TestResultOfResponse(t *testing.T) {
 	resp := ExecuteResponse{Success: true, Response: "<a href=\"x\">&</a>\u2028\u2029\t\\u2028",
-		Logs:       "line\nline \u00e9 \U0001F600",
-		SignedData: map[string]SignedShare{"sig1": {SigType: SigTypeEcdsaK256Sha256, SignatureShare: `{"a":"<b>"}`, SigName: "sig1"}},
+		Logs:          "line\nline \u00e9 \U0001F600",
+		SignedData:    map[string]SignedShare{"sig1": {SigType: SigTypeEcdsaK256Sha256, SignatureShare: `{"a":"<b>"}`, SigName: "sig1"}},
 		PaymentDetail: []PaymentDetail{{Component: "baseAmount", Quantity: 1, Price: big.NewInt(12345)}}}
 	raw, err := resp.Marshal()
 	if err != nil {
