@@ -3,6 +3,8 @@ package lit
 import (
 	"bytes"
 	"encoding/json"
+	"math/big"
+	"strconv"
 
 	"github.com/litsigner/litsigner/lit/internal/jsonfast"
 	"github.com/litsigner/litsigner/lit/internal/nagawire"
@@ -15,6 +17,8 @@ var (
 	nagaResultKeys = []string{"ok", "error", "errorObject", "data"}
 	nagaDataKeys   = []string{"success", "signedData", "decryptedData", "claimData", "response", "logs", "paymentDetail"}
 	nagaShareKeys  = []string{"sigType", "signatureShare", "publicKey", "sigName"}
+	// nagaPaymentKeys are a nagawire.PaymentDetail's.
+	nagaPaymentKeys = []string{"component", "quantity", "price"}
 )
 
 // fastNagaData decodes an opened execute reply of the usual successful
@@ -74,13 +78,59 @@ func readNagaData(d *jsonfast.Reader, data *nagawire.ExecuteResponse) bool {
 		case 5:
 			return d.StrField(&data.Logs)
 		default:
-			if d.Peek() != '[' {
-				return false
-			}
-			raw, ok := d.RawComposite()
-			return ok && json.Unmarshal(raw, &data.PaymentDetail) == nil
+			var ok bool
+			data.PaymentDetail, ok = readPaymentDetail(d)
+			return ok
 		}
 	})
+}
+
+// readPaymentDetail reads the paymentDetail array: objects whose
+// component is a string, quantity an unsigned integer and price an integer
+// (each may be null, leaving the field as it is), other keys simple
+// values. Prices are read by big.Int's own UnmarshalJSON, as encoding/json
+// reads them. It declines anything else (a null entry, a fraction, an
+// exponent), which encoding/json then decodes or refuses.
+func readPaymentDetail(d *jsonfast.Reader) ([]nagawire.PaymentDetail, bool) {
+	if !d.Consume('[') {
+		return nil, false
+	}
+	out := []nagawire.PaymentDetail{}
+	if d.Consume(']') {
+		return out, true
+	}
+	for {
+		var p nagawire.PaymentDetail
+		ok := d.Peek() == '{' && d.Fields(nagaPaymentKeys, true, func(idx int) bool {
+			if idx == 0 {
+				return d.StrField(&p.Component)
+			}
+			if d.Literal("null") {
+				return true
+			}
+			num, ok := d.Number()
+			if !ok {
+				return false
+			}
+			if idx == 1 {
+				q, err := strconv.ParseUint(string(num), 10, 64)
+				p.Quantity = q
+				return err == nil
+			}
+			p.Price = new(big.Int)
+			return p.Price.UnmarshalJSON(num) == nil
+		})
+		if !ok {
+			return nil, false
+		}
+		out = append(out, p)
+		if d.Consume(']') {
+			return out, true
+		}
+		if !d.Consume(',') {
+			return nil, false
+		}
+	}
 }
 
 // readNagaShares reads the signedData object.

@@ -57,6 +57,18 @@ func TestFastNagaData(t *testing.T) {
 		{Name: "decryptedData null", Text: `{"ok":true,"data":{"decryptedData":null}}`, Fast: false},
 		{Name: "invalid claimData", Text: `{"ok":true,"data":{"claimData":{"a":}}}`, Fast: false},
 		{Name: "bad paymentDetail", Text: `{"ok":true,"data":{"paymentDetail":[{"quantity":-1}]}}`, Fast: false},
+		{Name: "paymentDetail entries", Text: `{"ok":true,"data":{"paymentDetail":[{"component":"baseAmount","quantity":1,"price":12345},` +
+			`{"component":null,"quantity":null,"price":null,"x":[]} , {"price":-0,"quantity":18446744073709551615},{}]}}`, Fast: true},
+		{Name: "empty paymentDetail", Text: `{"ok":true,"data":{"paymentDetail":[]}}`, Fast: true},
+		{Name: "huge price", Text: `{"ok":true,"data":{"paymentDetail":[{"price":123456789012345678901234567890123456789}]}}`, Fast: true},
+		{Name: "fractional price", Text: `{"ok":true,"data":{"paymentDetail":[{"price":1.5}]}}`, Fast: false},
+		{Name: "exponent price", Text: `{"ok":true,"data":{"paymentDetail":[{"price":1e3}]}}`, Fast: false},
+		{Name: "quoted price", Text: `{"ok":true,"data":{"paymentDetail":[{"price":"1"}]}}`, Fast: false},
+		{Name: "quantity too big", Text: `{"ok":true,"data":{"paymentDetail":[{"quantity":18446744073709551616}]}}`, Fast: false},
+		{Name: "null entry", Text: `{"ok":true,"data":{"paymentDetail":[null]}}`, Fast: false},
+		{Name: "payment key in another case", Text: `{"ok":true,"data":{"paymentDetail":[{"Price":1}]}}`, Fast: false},
+		{Name: "duplicate payment key", Text: `{"ok":true,"data":{"paymentDetail":[{"price":1,"price":2}]}}`, Fast: false},
+		{Name: "paymentDetail not an array", Text: `{"ok":true,"data":{"paymentDetail":{}}}`, Fast: false},
 		{Name: "unicode escape", Text: `{"ok":true,"data":{"logs":"\u00e9"}}`, Fast: false},
 	}
 	jsonfasttest.Check(t, tests, fastNagaData, nagaDataAsJSON)
