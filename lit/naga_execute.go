@@ -173,7 +173,7 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 		identity := ch.n.ext.(nagaNode).identity
 		shared := self.SharedKey(identity)
 		env := nagawire.Envelope{Version: nagawire.EnvelopeVersion, Payload: shared.Seal(plain, random, now), Epoch: &epoch}
-		body, err := json.Marshal(env)
+		body, err := env.Marshal()
 		if err != nil {
 			return nil, fmt.Errorf("execute envelope: %w", err)
 		}

@@ -4,9 +4,11 @@ import (
 	"crypto/sha512"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/litsigner/litsigner/lit/internal/textclip"
@@ -230,3 +232,43 @@ func FormatTime(t time.Time) string { return t.UTC().Format(jsTimeLayout) }
 
 // clip bounds untrusted text quoted in an error, on a rune boundary.
 func clip(s string) string { return textclip.Clip(s, 64) }
+
+// Marshal is json.Marshal(e). An envelope is mostly its ciphertext in hex,
+// which encoding/json checked byte by byte for characters to escape: when
+// every string is printable ASCII without a character json.Marshal escapes
+// (hex and times are), the fields are copied as they are; any other
+// envelope takes json.Marshal.
+func (e Envelope) Marshal() ([]byte, error) {
+	p := e.Payload
+	strs := [...]string{e.Version, p.VerificationKey, p.Random, p.CreatedAt, p.CiphertextAndTag}
+	size := 128
+	for _, s := range strs {
+		if !verbatimInJSON(s) {
+			return json.Marshal(e)
+		}
+		size += len(s)
+	}
+	b := make([]byte, 0, size)
+	b = append(append(append(b, `{"version":"`...), e.Version...), `","payload":{"verification_key":"`...)
+	b = append(append(b, p.VerificationKey...), `","random":"`...)
+	b = append(append(b, p.Random...), `","created_at":"`...)
+	b = append(append(b, p.CreatedAt...), `","ciphertext_and_tag":"`...)
+	b = append(append(b, p.CiphertextAndTag...), `"}`...)
+	if e.Epoch != nil {
+		b = strconv.AppendUint(append(b, `,"epoch":`...), *e.Epoch, 10)
+	}
+	return append(b, '}'), nil
+}
+
+// verbatimInJSON reports whether json.Marshal writes s as it is between
+// quotes: printable ASCII without '"', '\\' and the HTML characters it
+// escapes.
+func verbatimInJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
+}

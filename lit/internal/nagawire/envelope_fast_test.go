@@ -1,7 +1,9 @@
 package nagawire
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -46,4 +48,57 @@ func TestFastEnvelope(t *testing.T) {
 // exactly as encoding/json decodes it.
 func FuzzFastEnvelope(f *testing.F) {
 	jsonfasttest.Fuzz(f, envelopeBodies, fastEnvelope, jsonfasttest.Unmarshal[Envelope])
+}
+
+// envelopeMarshalCases are envelopes Marshal writes itself (hex, times)
+// and ones it leaves to json.Marshal.
+var envelopeMarshalCases = []Envelope{
+	{Version: "1", Payload: Payload{VerificationKey: "ab01", Random: "cd", CreatedAt: "2026-01-01T00:00:00.000Z", CiphertextAndTag: "00ff"}},
+	{Version: "1", Payload: Payload{CiphertextAndTag: "00"}, Epoch: new(uint64)},
+	{Version: "1", Epoch: func() *uint64 { e := uint64(1<<64 - 1); return &e }()},
+	{},
+	{Version: `"quoted" \ back`, Payload: Payload{Random: "<html>&"}},
+	{Payload: Payload{CreatedAt: "tab\there", CiphertextAndTag: "é\u2028"}},
+	{Payload: Payload{VerificationKey: "\x7f"}},
+}
+
+// TestEnvelopeMarshal: Marshal writes what json.Marshal writes.
+func TestEnvelopeMarshal(t *testing.T) {
+	for i, env := range envelopeMarshalCases {
+		checkEnvelopeMarshal(t, fmt.Sprint(i), env)
+	}
+}
+
+func checkEnvelopeMarshal(t *testing.T, name string, env Envelope) {
+	t.Helper()
+	got, err := env.Marshal()
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	want, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s: Marshal\n%s\njson.Marshal\n%s", name, got, want)
+	}
+}
+
+// FuzzEnvelopeMarshal: Marshal writes what json.Marshal writes, whatever
+// the strings hold.
+func FuzzEnvelopeMarshal(f *testing.F) {
+	for _, e := range envelopeMarshalCases {
+		var epoch uint64
+		if e.Epoch != nil {
+			epoch = *e.Epoch
+		}
+		f.Add(e.Version, e.Payload.VerificationKey, e.Payload.Random, e.Payload.CreatedAt, e.Payload.CiphertextAndTag, epoch, e.Epoch != nil)
+	}
+	f.Fuzz(func(t *testing.T, version, key, random, created, ct string, epoch uint64, withEpoch bool) {
+		env := Envelope{Version: version, Payload: Payload{VerificationKey: key, Random: random, CreatedAt: created, CiphertextAndTag: ct}}
+		if withEpoch {
+			env.Epoch = &epoch
+		}
+		checkEnvelopeMarshal(t, "fuzz", env)
+	})
 }
