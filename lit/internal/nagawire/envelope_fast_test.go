@@ -57,7 +57,9 @@ var envelopeMarshalCases = []Envelope{
 	{Version: "1", Payload: Payload{CiphertextAndTag: "00"}, Epoch: new(uint64)},
 	{Version: "1", Epoch: func() *uint64 { e := uint64(1<<64 - 1); return &e }()},
 	{},
-	{Version: `"quoted" \ back`, Payload: Payload{Random: "<html>&"}},
+	{Version: `"quoted" \ back`},
+	{Version: "1", Payload: Payload{Random: "<b>"}},
+	{Version: "1", Payload: Payload{CreatedAt: "a&b"}},
 	{Payload: Payload{CreatedAt: "tab\there", CiphertextAndTag: "é\u2028"}},
 	{Payload: Payload{VerificationKey: "\x7f"}},
 }
