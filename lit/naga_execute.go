@@ -124,7 +124,7 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 	for i, p := range maxPrices {
 		priceKeys[i] = p.Text(16)
 	}
-	sigs, err := s.cachedSigsNaga(st, urls, priceKeys, reqs, func(missing []string, idx []int) ([]nagawire.AuthSig, error) {
+	sigs, err := s.cachedSigsNagaJSON(st, urls, priceKeys, reqs, func(missing []string, idx []int) ([]nagawire.AuthSig, error) {
 		prices := make([]*big.Int, len(idx))
 		for j, i := range idx {
 			prices[j] = maxPrices[i]
@@ -162,10 +162,7 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 		return nil, fmt.Errorf("execute request: %v: %w", err, ErrInvalidParams)
 	}
 	for i, ch := range chosen {
-		plain, err := prepared.With(sigs[i])
-		if err != nil {
-			return nil, fmt.Errorf("execute request: %v: %w", err, ErrInvalidParams)
-		}
+		plain := prepared.WithJSON(sigs[i])
 		var random [16]byte
 		if _, err := rand.Read(random[:]); err != nil {
 			return nil, fmt.Errorf("request nonce: %w", err)

@@ -45,9 +45,11 @@ type cachedSig struct {
 	// v2JSON is v2 as it is spliced into execute bodies (nil: not
 	// encoded yet), so a reused signature is not re-encoded per call.
 	v2JSON []byte
-	naga   nagawire.AuthSig
-	issued time.Time // reuse from here...
-	until  time.Time // ...to here (exclusive)
+	// nagaJSON is a Naga signature as nagawire.EncodeAuthSig encodes it
+	// for execute requests.
+	nagaJSON []byte
+	issued   time.Time // reuse from here...
+	until    time.Time // ...to here (exclusive)
 }
 
 // sigKey is the cache key of one node's signature: everything the signed
@@ -194,9 +196,11 @@ func (s *Session) cachedEntriesV2(st *netState, urls []string, reqs []ResourceAb
 	return entries, nil
 }
 
-// cachedSigsNaga is cachedEntriesV2 for Naga's signatures, which also sign
-// each node's maxPrice.
-func (s *Session) cachedSigsNaga(st *netState, urls []string, maxPrices []string, reqs []ResourceAbilityRequest, sign func(urls []string, idx []int) ([]nagawire.AuthSig, error), now time.Time) ([]nagawire.AuthSig, error) {
+// cachedSigsNagaJSON is cachedEntriesV2 for Naga's signatures, which also
+// sign each node's maxPrice; it returns them encoded for execute requests
+// (nagawire.EncodeAuthSig), each encoded once when it is signed. The
+// slices are shared: read only.
+func (s *Session) cachedSigsNagaJSON(st *netState, urls []string, maxPrices []string, reqs []ResourceAbilityRequest, sign func(urls []string, idx []int) ([]nagawire.AuthSig, error), now time.Time) ([][]byte, error) {
 	if err := s.canSign(now); err != nil {
 		return nil, err
 	}
@@ -221,14 +225,18 @@ func (s *Session) cachedSigsNaga(st *netState, urls []string, maxPrices []string
 		until := reuseWindow(now, s.sigExpiration(now))
 		fresh := make([]bool, len(urls))
 		for j, i := range idx {
-			entries[i] = cachedSig{naga: signed[j], issued: now, until: until}
+			enc, err := nagawire.EncodeAuthSig(signed[j])
+			if err != nil {
+				return nil, fmt.Errorf("encode session signature: %v: %w", err, ErrInvalidParams)
+			}
+			entries[i] = cachedSig{nagaJSON: enc, issued: now, until: until}
 			fresh[i] = true
 		}
 		s.sigs.store(st, keys, entries, fresh)
 	}
-	out := make([]nagawire.AuthSig, len(urls))
+	out := make([][]byte, len(urls))
 	for i := range entries {
-		out[i] = entries[i].naga
+		out[i] = entries[i].nagaJSON
 	}
 	return out, nil
 }

@@ -1,6 +1,8 @@
 package lit
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"math/big"
 	"testing"
@@ -163,9 +165,9 @@ func TestSigCacheNaga(t *testing.T) {
 	st := &netState{epoch: 3}
 	reqs := []ResourceAbilityRequest{LitActionRequest("*")}
 	signed := 0
-	get := func(st *netState, prices []string, now time.Time) []nagawire.AuthSig {
+	get := func(st *netState, prices []string, now time.Time) [][]byte {
 		t.Helper()
-		sigs, err := s.cachedSigsNaga(st, cacheURLs, prices, reqs, func(urls []string, idx []int) ([]nagawire.AuthSig, error) {
+		sigs, err := s.cachedSigsNagaJSON(st, cacheURLs, prices, reqs, func(urls []string, idx []int) ([]nagawire.AuthSig, error) {
 			signed += len(urls)
 			ps := make([]*big.Int, len(idx))
 			for j, i := range idx {
@@ -181,8 +183,18 @@ func TestSigCacheNaga(t *testing.T) {
 	p := []string{"10", "10", "10"}
 	a := get(st, p, t0)
 	b := get(st, p, t0.Add(time.Minute))
-	if signed != 3 || a[1] != b[1] {
+	if signed != 3 || !bytes.Equal(a[1], b[1]) {
 		t.Fatalf("second call signed again (%d signatures)", signed)
+	}
+	// What is cached is the signature as an execute request carries it.
+	for i, enc := range a {
+		var sig nagawire.AuthSig
+		if err := json.Unmarshal(enc, &sig); err != nil || sig.Sig == "" || sig.DerivedVia == "" {
+			t.Fatalf("signature %d: %s does not decode to a signature (%v)", i, enc, err)
+		}
+		if again, err := nagawire.EncodeAuthSig(sig); err != nil || !bytes.Equal(again, enc) {
+			t.Fatalf("signature %d: cached %s, EncodeAuthSig gives %s (%v)", i, enc, again, err)
+		}
 	}
 	get(st, []string{"10", "11", "10"}, t0.Add(time.Minute))
 	if signed != 4 {

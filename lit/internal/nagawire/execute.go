@@ -102,12 +102,27 @@ func (r ExecuteRequest) Prepare() (PreparedRequest, error) {
 // With is the request's encoding with authSig, what Marshal gives for the
 // request with that AuthSig.
 func (p PreparedRequest) With(authSig AuthSig) ([]byte, error) {
-	sig, err := marshalJS(authSig)
+	sig, err := EncodeAuthSig(authSig)
 	if err != nil {
-		return nil, fmt.Errorf("nagawire: executeJs request: %w", err)
+		return nil, err
 	}
-	out := make([]byte, 0, len(p.head)+len(sig)+len(p.tail))
-	return append(append(append(out, p.head...), sig...), p.tail...), nil
+	return p.WithJSON(sig), nil
+}
+
+// WithJSON is With for an authSig already encoded by EncodeAuthSig (a
+// session reuses its signatures call after call).
+func (p PreparedRequest) WithJSON(authSig []byte) []byte {
+	out := make([]byte, 0, len(p.head)+len(authSig)+len(p.tail))
+	return append(append(append(out, p.head...), authSig...), p.tail...)
+}
+
+// EncodeAuthSig is sig's JSON in an executeJs request.
+func EncodeAuthSig(sig AuthSig) ([]byte, error) {
+	b, err := marshalJS(sig)
+	if err != nil {
+		return nil, fmt.Errorf("nagawire: executeJs request: authSig: %w", err)
+	}
+	return b, nil
 }
 
 // ParseExecuteRequest parses and checks the shape of an executeJs request
