@@ -265,10 +265,22 @@ func (e Envelope) Marshal() ([]byte, error) {
 // escapes.
 func verbatimInJSON(s string) bool {
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+		if !verbatimByte[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// verbatimByte marks the bytes verbatimInJSON accepts (a table: a
+// ciphertext's hex is thousands of bytes).
+var verbatimByte = func() (t [256]bool) {
+	for c := 0x20; c <= 0x7e; c++ {
+		switch c {
+		case '"', '\\', '<', '>', '&':
+		default:
+			t[c] = true
+		}
+	}
+	return t
+}()
