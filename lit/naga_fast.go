@@ -92,14 +92,8 @@ func readNagaData(d *jsonfast.Reader, data *nagawire.ExecuteResponse) bool {
 // reads them. It declines anything else (a null entry, a fraction, an
 // exponent), which encoding/json then decodes or refuses.
 func readPaymentDetail(d *jsonfast.Reader) ([]nagawire.PaymentDetail, bool) {
-	if !d.Consume('[') {
-		return nil, false
-	}
 	out := []nagawire.PaymentDetail{}
-	if d.Consume(']') {
-		return out, true
-	}
-	for {
+	ok := d.Array(func() bool {
 		var p nagawire.PaymentDetail
 		ok := d.Peek() == '{' && d.Fields(nagaPaymentKeys, true, func(idx int) bool {
 			if idx == 0 {
@@ -120,17 +114,10 @@ func readPaymentDetail(d *jsonfast.Reader) ([]nagawire.PaymentDetail, bool) {
 			p.Price = new(big.Int)
 			return p.Price.UnmarshalJSON(num) == nil
 		})
-		if !ok {
-			return nil, false
-		}
 		out = append(out, p)
-		if d.Consume(']') {
-			return out, true
-		}
-		if !d.Consume(',') {
-			return nil, false
-		}
-	}
+		return ok
+	})
+	return out, ok
 }
 
 // readNagaShares reads the signedData object.

@@ -341,6 +341,28 @@ func (d *Reader) Object(member func(key []byte) bool) bool {
 	}
 }
 
+// Array reads an array, calling elem for each element, which elem must
+// read; it declines a trailing comma.
+func (d *Reader) Array(elem func() bool) bool {
+	if !d.Consume('[') {
+		return false
+	}
+	if d.Consume(']') {
+		return true
+	}
+	for {
+		if !elem() {
+			return false
+		}
+		if d.Consume(']') {
+			return true
+		}
+		if !d.Consume(',') {
+			return false
+		}
+	}
+}
+
 // Fields reads an object whose known keys are keys (at most 64): field
 // reads the value of keys[idx]. It declines a known key given twice (which
 // encoding/json would take, the last value winning, or merging into a

@@ -2,6 +2,7 @@ package jsonfast
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -107,5 +108,45 @@ func TestStrFieldAndMap(t *testing.T) {
 	}
 	if raw, ok := NewReader([]byte(` [1, {"a": "]"}] `)).ValidComposite(); !ok || string(raw) != `[1, {"a": "]"}]` {
 		t.Fatalf("ValidComposite = %q, %v", raw, ok)
+	}
+}
+
+// TestArray reads arrays of numbers: the elements and what follows, or a
+// decline.
+func TestArray(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // the elements joined by "|"; "-" when declined
+		rest string
+	}{
+		{`[]`, "", ""},
+		{` [ 1 , 2 ] x`, "1|2", " x"},
+		{`[3]`, "3", ""},
+		{`[1,]`, "-", ""},
+		{`[,1]`, "-", ""},
+		{`[1 2]`, "-", ""},
+		{`[1`, "-", ""},
+		{`{}`, "-", ""},
+		{`["a"]`, "-", ""},
+	}
+	for _, tt := range tests {
+		d := NewReader([]byte(tt.in))
+		var got []string
+		ok := d.Array(func() bool {
+			n, ok := d.Number()
+			got = append(got, string(n))
+			return ok
+		})
+		joined := "-"
+		if ok {
+			joined = strings.Join(got, "|")
+		}
+		if joined != tt.want {
+			t.Errorf("Array(%q) = %q, want %q", tt.in, joined, tt.want)
+			continue
+		}
+		if ok && string(d.b[d.i:]) != tt.rest {
+			t.Errorf("Array(%q) left %q, want %q", tt.in, d.b[d.i:], tt.rest)
+		}
 	}
 }

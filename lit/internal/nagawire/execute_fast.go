@@ -63,13 +63,7 @@ func fastExecuteRequest(data []byte) (w wireExecuteRequest, ok bool) {
 // readNodeSet reads an array of NodeSetEntry objects.
 func readNodeSet(d *jsonfast.Reader) ([]NodeSetEntry, bool) {
 	nodes := []NodeSetEntry{}
-	if !d.Consume('[') {
-		return nil, false
-	}
-	if d.Consume(']') {
-		return nodes, true
-	}
-	for {
+	ok := d.Array(func() bool {
 		var e NodeSetEntry
 		ok := d.Peek() == '{' && d.Fields(nodeSetEntryKeys, false, func(i int) bool {
 			if i == 0 {
@@ -84,15 +78,8 @@ func readNodeSet(d *jsonfast.Reader) ([]NodeSetEntry, bool) {
 			e.Value = int(n)
 			return err == nil
 		})
-		if !ok {
-			return nil, false
-		}
 		nodes = append(nodes, e)
-		if d.Consume(']') {
-			return nodes, true
-		}
-		if !d.Consume(',') {
-			return nil, false
-		}
-	}
+		return ok
+	})
+	return nodes, ok
 }
