@@ -13,6 +13,7 @@
 package jsonfast
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 )
@@ -147,14 +148,20 @@ func (d *Reader) Str() (string, bool) {
 	start := d.i + 1
 	escaped := false
 	end := start
-	for ; end < len(d.b) && d.b[end] != '"'; end++ {
-		switch c := d.b[end]; {
-		case c == '\\':
-			escaped = true
-			end++ // the escaped byte, checked below
-		case c < 0x20 || c > 0x7e:
-			return "", false
+	for end < len(d.b) {
+		c := d.b[end]
+		if strPlain[c] {
+			end++
+			continue
 		}
+		if c == '"' {
+			break
+		}
+		if c != '\\' {
+			return "", false // a control byte, or not ASCII
+		}
+		escaped = true
+		end += 2 // the escaped byte, checked below
 	}
 	if end >= len(d.b) {
 		return "", false
@@ -164,16 +171,18 @@ func (d *Reader) Str() (string, bool) {
 		return string(d.b[start:end]), true
 	}
 	out := make([]byte, 0, end-start)
-	for i := start; i < end; i++ {
-		c := d.b[i]
-		if c != '\\' {
-			out = append(out, c)
-			continue
+	for i := start; i < end; {
+		// Copy up to the next backslash, then decode its escape.
+		j := bytes.IndexByte(d.b[i:end], '\\')
+		if j < 0 {
+			out = append(out, d.b[i:end]...)
+			break
 		}
-		i++
-		switch d.b[i] {
+		out = append(out, d.b[i:i+j]...)
+		i += j + 1
+		c := d.b[i]
+		switch c {
 		case '"', '\\', '/':
-			c = d.b[i]
 		case 'b':
 			c = '\b'
 		case 'f':
@@ -188,9 +197,19 @@ func (d *Reader) Str() (string, bool) {
 			return "", false // \u, or invalid
 		}
 		out = append(out, c)
+		i++
 	}
 	return string(out), true
 }
+
+// strPlain marks the bytes a string holds as they are: printable ASCII but
+// the quote and the backslash.
+var strPlain = func() (t [256]bool) {
+	for c := 0x20; c <= 0x7e; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // StrField reads a string into *dst, or null, which leaves *dst as it is
 // (as encoding/json leaves a string field).

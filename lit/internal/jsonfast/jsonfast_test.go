@@ -150,3 +150,22 @@ func TestArray(t *testing.T) {
 		}
 	}
 }
+
+// FuzzStr: a string Str takes is the one encoding/json reads from the same
+// bytes, and Str stops right after its closing quote.
+func FuzzStr(f *testing.F) {
+	for _, s := range []string{`"plain"`, `"a\"b\\c\/d\be\ff\ng\rh\ti"`, `""`, `"\u0041"`, `"x\"y" tail`, shareString} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		d := NewReader(in)
+		got, ok := d.Str()
+		if !ok {
+			return
+		}
+		var want string
+		if err := json.Unmarshal(in[:d.i], &want); err != nil || got != want {
+			t.Fatalf("Str(%q) = %q; encoding/json on %q: %q, %v", in, got, in[:d.i], want, err)
+		}
+	})
+}
