@@ -67,6 +67,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		body = []byte(`{"errorKind":"Unexpected","errorCode":"NodeInternalError","status":500,"message":"cannot encode reply","details":[]}`)
 	}
+	writeBody(w, status, body)
+}
+
+// writeBody writes body, JSON, as the reply with status.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)

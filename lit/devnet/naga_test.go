@@ -590,3 +590,28 @@ func TestNagaStartStopNoLeak(t *testing.T) {
 		t.Fatalf("%d goroutines before, %d after:\n%s", before, got, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// TestOKResultJSON: okResultJSON gives what marshalResult gives for the
+// Result NewResult makes of a response, whatever the response's strings
+// hold (HTML characters, line separators, escapes, other scripts).
+func TestOKResultJSON(t *testing.T) {
+	responses := []nagawire.ExecuteResponse{
+		{Success: true},
+		{Success: true, Response: "<a href=\"x\">&</a>\u2028\u2029\t\\u2028", Logs: "line\nline \u00e9 \U0001F600",
+			SignedData:    map[string]nagawire.SignedShare{"sig1": {SigType: nagawire.SigTypeEcdsaK256Sha256, SignatureShare: `{"a":"<b>"}`, SigName: "sig1"}},
+			PaymentDetail: []nagawire.PaymentDetail{{Component: "baseAmount", Quantity: 1, Price: big.NewInt(12345)}}},
+	}
+	for i, resp := range responses {
+		reply, err := resp.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := nagawire.NewResult(json.RawMessage(reply))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := okResultJSON(reply), marshalResult(res); !bytes.Equal(got, want) {
+			t.Fatalf("response %d: okResultJSON\n%s\nmarshalResult\n%s", i, got, want)
+		}
+	}
+}

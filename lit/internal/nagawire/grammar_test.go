@@ -455,25 +455,3 @@ func FuzzParseSessionSigMessage(f *testing.F) {
 		}
 	})
 }
-
-// TestResultOfResponse: NewResult leaves ExecuteResponse.Marshal's JSON as
-// it is, whatever its strings hold (HTML characters, line separators,
-// escapes), so a node may wrap it in a Result without NewResult (the
-// devnet does).
-func TestResultOfResponse(t *testing.T) {
-	resp := ExecuteResponse{Success: true, Response: "<a href=\"x\">&</a>\u2028\u2029\t\\u2028",
-		Logs:          "line\nline \u00e9 \U0001F600",
-		SignedData:    map[string]SignedShare{"sig1": {SigType: SigTypeEcdsaK256Sha256, SignatureShare: `{"a":"<b>"}`, SigName: "sig1"}},
-		PaymentDetail: []PaymentDetail{{Component: "baseAmount", Quantity: 1, Price: big.NewInt(12345)}}}
-	raw, err := resp.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := NewResult(json.RawMessage(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(res.Data, raw) {
-		t.Fatalf("NewResult changed the response:\n%s\nto\n%s", raw, res.Data)
-	}
-}
