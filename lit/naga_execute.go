@@ -169,11 +169,7 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 		}
 		identity := ch.n.ext.(nagaNode).identity
 		shared := self.SharedKey(identity)
-		env := nagawire.Envelope{Version: nagawire.EnvelopeVersion, Payload: shared.Seal(plain, random, now), Epoch: &epoch}
-		body, err := env.Marshal()
-		if err != nil {
-			return nil, fmt.Errorf("execute envelope: %w", err)
-		}
+		body := shared.SealEnvelope(plain, random, now, &epoch)
 		plan.calls = append(plan.calls, &nodeCall{url: ch.n.url, path: nagawire.ExecutePath, header: hdr, body: body,
 			ext: nagaCall{key: key, identity: identity, shared: shared}})
 	}

@@ -175,16 +175,7 @@ func (nd *node) serveNagaExecute(w http.ResponseWriter, r *http.Request, body []
 	}
 	var random [16]byte
 	_, _ = rand.Read(random[:])
-	sealed := nagawire.Envelope{
-		Version: nagawire.EnvelopeVersion,
-		Payload: key.Seal(plain, random, nd.net.cfg.Now()),
-	}
-	out, err := sealed.Marshal() // json.Marshal's bytes
-	if err != nil {
-		writeJSON(w, status, sealed) // its error reply
-		return
-	}
-	writeBody(w, status, out)
+	writeBody(w, status, key.SealEnvelope(plain, random, nd.net.cfg.Now(), nil))
 }
 
 // okResultJSON is marshalResult(Result{OK: true, Data: data}) for data as

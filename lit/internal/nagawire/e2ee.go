@@ -4,7 +4,6 @@ import (
 	"crypto/sha512"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -180,16 +179,45 @@ func NewSharedKey(self KeyPair, peer [32]byte) *SharedKey {
 
 // Seal is Seal from self to peer.
 func (k *SharedKey) Seal(plaintext []byte, random [16]byte, createdAt time.Time) Payload {
-	createdAt = createdAt.UTC().Truncate(time.Millisecond)
-	nonce := deriveNonce(random, createdAt.Unix(), k.peer, k.self)
-	out := make([]byte, sodaliteZeros, sodaliteZeros+box.Overhead+len(plaintext))
-	out = box.SealAfterPrecomputation(out, plaintext, &nonce, &k.key)
+	blob, createdAt := k.seal(plaintext, random, createdAt)
 	return Payload{
 		VerificationKey:  hex.EncodeToString(k.self[:]),
 		Random:           hex.EncodeToString(random[:]),
 		CreatedAt:        createdAt.Format(jsTimeLayout),
-		CiphertextAndTag: hex.EncodeToString(out),
+		CiphertextAndTag: hex.EncodeToString(blob),
 	}
+}
+
+// SealEnvelope is json.Marshal of the Envelope (version EnvelopeVersion,
+// epoch when not nil) of Seal(plaintext, random, createdAt), written
+// directly: the ciphertext's hex, most of an envelope, is encoded into the
+// body itself rather than into a string that json.Marshal then checks for
+// characters to escape (hex, times and the version have none) and copies.
+func (k *SharedKey) SealEnvelope(plaintext []byte, random [16]byte, createdAt time.Time, epoch *uint64) []byte {
+	blob, createdAt := k.seal(plaintext, random, createdAt)
+	b := make([]byte, 0, 2*len(blob)+256)
+	b = append(b, `{"version":"`+EnvelopeVersion+`","payload":{"verification_key":"`...)
+	b = hex.AppendEncode(b, k.self[:])
+	b = append(b, `","random":"`...)
+	b = hex.AppendEncode(b, random[:])
+	b = append(b, `","created_at":"`...)
+	b = createdAt.AppendFormat(b, jsTimeLayout)
+	b = append(b, `","ciphertext_and_tag":"`...)
+	b = hex.AppendEncode(b, blob)
+	b = append(b, `"}`...)
+	if epoch != nil {
+		b = strconv.AppendUint(append(b, `,"epoch":`...), *epoch, 10)
+	}
+	return append(b, '}')
+}
+
+// seal encrypts plaintext to peer: the zero prefix, the tag and the
+// ciphertext, and createdAt as the nonce used it (UTC, milliseconds).
+func (k *SharedKey) seal(plaintext []byte, random [16]byte, createdAt time.Time) ([]byte, time.Time) {
+	createdAt = createdAt.UTC().Truncate(time.Millisecond)
+	nonce := deriveNonce(random, createdAt.Unix(), k.peer, k.self)
+	out := make([]byte, sodaliteZeros, sodaliteZeros+box.Overhead+len(plaintext))
+	return box.SealAfterPrecomputation(out, plaintext, &nonce, &k.key), createdAt
 }
 
 // Open is Open of a payload peer sealed to self; a payload from another
@@ -232,55 +260,3 @@ func FormatTime(t time.Time) string { return t.UTC().Format(jsTimeLayout) }
 
 // clip bounds untrusted text quoted in an error, on a rune boundary.
 func clip(s string) string { return textclip.Clip(s, 64) }
-
-// Marshal is json.Marshal(e). An envelope is mostly its ciphertext in hex,
-// which encoding/json checked byte by byte for characters to escape: when
-// every string is printable ASCII without a character json.Marshal escapes
-// (hex and times are), the fields are copied as they are; any other
-// envelope takes json.Marshal.
-func (e Envelope) Marshal() ([]byte, error) {
-	p := e.Payload
-	strs := [...]string{e.Version, p.VerificationKey, p.Random, p.CreatedAt, p.CiphertextAndTag}
-	size := 128
-	for _, s := range strs {
-		if !verbatimInJSON(s) {
-			return json.Marshal(e)
-		}
-		size += len(s)
-	}
-	b := make([]byte, 0, size)
-	b = append(append(append(b, `{"version":"`...), e.Version...), `","payload":{"verification_key":"`...)
-	b = append(append(b, p.VerificationKey...), `","random":"`...)
-	b = append(append(b, p.Random...), `","created_at":"`...)
-	b = append(append(b, p.CreatedAt...), `","ciphertext_and_tag":"`...)
-	b = append(append(b, p.CiphertextAndTag...), `"}`...)
-	if e.Epoch != nil {
-		b = strconv.AppendUint(append(b, `,"epoch":`...), *e.Epoch, 10)
-	}
-	return append(b, '}'), nil
-}
-
-// verbatimInJSON reports whether json.Marshal writes s as it is between
-// quotes: printable ASCII without '"', '\\' and the HTML characters it
-// escapes.
-func verbatimInJSON(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !verbatimByte[s[i]] {
-			return false
-		}
-	}
-	return true
-}
-
-// verbatimByte marks the bytes verbatimInJSON accepts (a table: a
-// ciphertext's hex is thousands of bytes).
-var verbatimByte = func() (t [256]bool) {
-	for c := 0x20; c <= 0x7e; c++ {
-		switch c {
-		case '"', '\\', '<', '>', '&':
-		default:
-			t[c] = true
-		}
-	}
-	return t
-}()

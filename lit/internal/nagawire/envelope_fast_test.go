@@ -3,9 +3,9 @@ package nagawire
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/litsigner/litsigner/lit/internal/jsonfast/jsonfasttest"
 )
@@ -50,57 +50,69 @@ func FuzzFastEnvelope(f *testing.F) {
 	jsonfasttest.Fuzz(f, envelopeBodies, fastEnvelope, jsonfasttest.Unmarshal[Envelope])
 }
 
-// envelopeMarshalCases are envelopes Marshal writes itself (hex, times)
-// and ones it leaves to json.Marshal.
-var envelopeMarshalCases = []Envelope{
-	{Version: "1", Payload: Payload{VerificationKey: "ab01", Random: "cd", CreatedAt: "2026-01-01T00:00:00.000Z", CiphertextAndTag: "00ff"}},
-	{Version: "1", Payload: Payload{CiphertextAndTag: "00"}, Epoch: new(uint64)},
-	{Version: "1", Epoch: func() *uint64 { e := uint64(1<<64 - 1); return &e }()},
-	{},
-	{Version: `"quoted" \ back`},
-	{Version: "1", Payload: Payload{Random: "<b>"}},
-	{Version: "1", Payload: Payload{CreatedAt: "a&b"}},
-	{Payload: Payload{CreatedAt: "tab\there", CiphertextAndTag: "é\u2028"}},
-	{Payload: Payload{VerificationKey: "\x7f"}},
-}
-
-// TestEnvelopeMarshal: Marshal writes what json.Marshal writes.
-func TestEnvelopeMarshal(t *testing.T) {
-	for i, env := range envelopeMarshalCases {
-		checkEnvelopeMarshal(t, fmt.Sprint(i), env)
+// TestSealEnvelope: SealEnvelope writes json.Marshal of the Envelope of
+// Seal's payload for the same inputs, and the envelope opens to the
+// plaintext.
+func TestSealEnvelope(t *testing.T) {
+	maxEpoch := uint64(1<<64 - 1)
+	tests := []struct {
+		name      string
+		plaintext string
+		millis    int64
+		epoch     *uint64
+	}{
+		{"request", `{"code":"Y29uc29sZS5sb2coImhlbGxvIik7","jsParams":{"jsParams":{"a":1}}}`, 1767225600123, new(uint64)},
+		{"reply, no epoch", `{"ok":true,"error":null,"errorObject":null,"data":"<&>\u2028"}`, 1767225600000, nil},
+		{"empty, largest epoch", "", 0, &maxEpoch},
+	}
+	for _, tt := range tests {
+		checkSealEnvelope(t, []byte(tt.plaintext), [16]byte{1, 2, 3}, tt.millis, tt.epoch)
 	}
 }
 
-func checkEnvelopeMarshal(t *testing.T, name string, env Envelope) {
+// sealKeys are a sender's and a recipient's box keys for one pair.
+var sealKeys = func() (send, recv *SharedKey) {
+	a, _ := GenerateKeyPair(bytes.NewReader(bytes.Repeat([]byte{1}, 32)))
+	b, _ := GenerateKeyPair(bytes.NewReader(bytes.Repeat([]byte{2}, 32)))
+	return NewSharedKey(a, b.Public), NewSharedKey(b, a.Public)
+}
+
+func checkSealEnvelope(t *testing.T, plaintext []byte, random [16]byte, millis int64, epoch *uint64) {
 	t.Helper()
-	got, err := env.Marshal()
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	want, err := json.Marshal(env)
+	send, recv := sealKeys()
+	at := time.UnixMilli(millis)
+	got := send.SealEnvelope(plaintext, random, at, epoch)
+	want, err := json.Marshal(Envelope{Version: EnvelopeVersion, Payload: send.Seal(plaintext, random, at), Epoch: epoch})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatalf("%s: Marshal\n%s\njson.Marshal\n%s", name, got, want)
+		t.Fatalf("SealEnvelope\n%s\njson.Marshal of Seal's envelope\n%s", got, want)
+	}
+	env, err := UnmarshalEnvelope(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if 16+16+len(plaintext) < 83 {
+		return // what the SDK cannot open either (TestSealOpenRoundTrip)
+	}
+	if opened, err := recv.Open(env.Payload); err != nil || !bytes.Equal(opened, plaintext) {
+		t.Fatalf("the envelope opens to %q, %v; want %q", opened, err, plaintext)
 	}
 }
 
-// FuzzEnvelopeMarshal: Marshal writes what json.Marshal writes, whatever
-// the strings hold.
-func FuzzEnvelopeMarshal(f *testing.F) {
-	for _, e := range envelopeMarshalCases {
-		var epoch uint64
-		if e.Epoch != nil {
-			epoch = *e.Epoch
-		}
-		f.Add(e.Version, e.Payload.VerificationKey, e.Payload.Random, e.Payload.CreatedAt, e.Payload.CiphertextAndTag, epoch, e.Epoch != nil)
-	}
-	f.Fuzz(func(t *testing.T, version, key, random, created, ct string, epoch uint64, withEpoch bool) {
-		env := Envelope{Version: version, Payload: Payload{VerificationKey: key, Random: random, CreatedAt: created, CiphertextAndTag: ct}}
+// FuzzSealEnvelope: SealEnvelope writes what json.Marshal writes, for any
+// plaintext, randomness, time and epoch.
+func FuzzSealEnvelope(f *testing.F) {
+	f.Add([]byte(`{"a":1,"b":"a plaintext long enough for the SDK to open it"}`), []byte("0123456789abcdef"), int64(1767225600123), uint64(5), true)
+	f.Add([]byte{}, []byte{}, int64(-62135596800000), uint64(0), false)
+	f.Fuzz(func(t *testing.T, plaintext, rnd []byte, millis int64, epoch uint64, withEpoch bool) {
+		var random [16]byte
+		copy(random[:], rnd)
+		var e *uint64
 		if withEpoch {
-			env.Epoch = &epoch
+			e = &epoch
 		}
-		checkEnvelopeMarshal(t, "fuzz", env)
+		checkSealEnvelope(t, plaintext, random, millis, e)
 	})
 }
