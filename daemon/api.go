@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -80,7 +79,7 @@ func (a *litAPI) ExecuteJs(ctx context.Context, p rpcapi.ExecuteJsRawParams) (*r
 		}
 		// go-ethereum checked that the request is JSON; jsParams must be
 		// an object (or null) before the device is asked for anything.
-		if t := bytes.TrimSpace(p.JSParams); len(t) > 0 && string(t) != "null" && t[0] != '{' {
+		if _, ok := lit.JSParamsObject(p.JSParams); p.JSParams != nil && !ok {
 			return nil, fmt.Errorf("%w: jsParams must be a JSON object", errInvalidParams)
 		}
 		lease, err := a.sessions.Acquire(ctx)

@@ -1,7 +1,6 @@
 package lit
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,8 +36,7 @@ func (c *Client) validateExecute(req ExecuteJSRequest) error {
 		if req.JSParams != nil {
 			return fmt.Errorf("lit: executeJs: jsParams given both as values and as JSON: %w", ErrInvalidParams)
 		}
-		t := bytes.TrimSpace(req.JSParamsJSON)
-		if string(t) != "null" && (len(t) == 0 || t[0] != '{' || !json.Valid(t)) {
+		if obj, ok := JSParamsObject(req.JSParamsJSON); !ok || obj != nil && !json.Valid(obj) {
 			return fmt.Errorf("lit: executeJs: jsParams must be a JSON object: %w", ErrInvalidParams)
 		}
 	}

@@ -58,13 +58,26 @@ type ExecuteJSRequest struct {
 	JSParamsJSON json.RawMessage `json:"-"`
 }
 
+// JSParamsObject reads raw as ExecuteJSRequest.JSParamsJSON takes it: a
+// JSON object, or null for none, white space around either. It returns
+// raw without that white space (nil for null), and ok false for any other
+// form. It checks the form only: that an object is valid JSON is
+// ExecuteJS's check (a JSON-RPC server that decoded raw has made it).
+func JSParamsObject(raw []byte) (obj []byte, ok bool) {
+	t := bytes.TrimSpace(raw)
+	if string(t) == "null" {
+		return nil, true
+	}
+	return t, len(t) > 0 && t[0] == '{'
+}
+
 // paramsJSON is the request's jsParams as sent to the nodes: JSParamsJSON,
 // or JSParams encoded (keys sorted, HTML characters unescaped as
 // JSON.stringify leaves them); {} for none.
 func (req ExecuteJSRequest) paramsJSON() ([]byte, error) {
 	if req.JSParamsJSON != nil {
-		if t := bytes.TrimSpace(req.JSParamsJSON); string(t) != "null" {
-			return t, nil
+		if obj, _ := JSParamsObject(req.JSParamsJSON); obj != nil {
+			return obj, nil
 		}
 		return []byte("{}"), nil
 	}
