@@ -474,7 +474,7 @@ func (c *Client) post(ctx context.Context, call *nodeCall, head *requestHead) no
 		res.status, res.body, err = c.postHTTP(ctx, call, head.header)
 	}
 	if err != nil {
-		if err = asBadReply(err); !errors.Is(err, ErrBadReply) {
+		if !errors.Is(err, ErrBadReply) {
 			err = transportError(ctx, err)
 		}
 		res.err = err
@@ -491,11 +491,12 @@ func (c *Client) postNode(ctx context.Context, call *nodeCall, head *requestHead
 		return 0, nil, head.err
 	}
 	reply, err := c.nodes.Post(ctx, call.url, call.path, head.raw, call.body, c.maxReply)
-	return reply.Status, reply.Body, err
+	return reply.Status, reply.Body, asBadReply(err)
 }
 
 // postHTTP is post through an http.Client given in place of the node
-// client (tests reach nodes in memory so).
+// client (tests reach nodes in memory so). As postNode, it marks a reply
+// over the limit ErrBadReply (readReply).
 func (c *Client) postHTTP(ctx context.Context, call *nodeCall, header http.Header) (status int, body []byte, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, call.url+call.path, bytes.NewReader(call.body))
 	if err != nil {
@@ -559,7 +560,7 @@ func readReply(resp *http.Response, limit int64) ([]byte, error) {
 
 // asBadReply marks err ErrBadReply if it is a reply over the size limit.
 func asBadReply(err error) error {
-	if errors.Is(err, nodehttp.ErrReplyTooBig) && !errors.Is(err, ErrBadReply) {
+	if errors.Is(err, nodehttp.ErrReplyTooBig) {
 		return fmt.Errorf("%w: %w", ErrBadReply, err)
 	}
 	return err

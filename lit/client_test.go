@@ -1,12 +1,14 @@
 package lit
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -487,6 +489,35 @@ func TestReadReply(t *testing.T) {
 			}
 			if err != nil || string(got) != tt.body {
 				t.Fatalf("got %q, %v; want %q", got, err, tt.body)
+			}
+		})
+	}
+}
+
+// TestPostReplyTooBig: a node's reply over the client's limit is
+// ErrBadReply (a fault of the node, not of the transport), through the
+// node client and through an http.Client alike.
+func TestPostReplyTooBig(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = w.Write(bytes.Repeat([]byte("x"), 2048))
+	}))
+	defer srv.Close()
+	for _, transport := range []string{"node client", "net/http"} {
+		t.Run(transport, func(t *testing.T) {
+			c, err := NewClient(Network{NodeURLs: []string{srv.URL}, Threshold: 1, NodeTimeout: 10 * time.Second, CallTimeout: 10 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if transport == "net/http" {
+				c.useHTTP(srv.Client())
+			}
+			c.maxReply = 1024
+			call := &nodeCall{url: srv.URL, path: "/web/execute", body: []byte("{}")}
+			res := c.post(context.Background(), call, c.newRequestHead(nil, "req-1"))
+			if !errors.Is(res.err, ErrBadReply) || errors.Is(res.err, ErrTimeout) {
+				t.Fatalf("err %v, want ErrBadReply", res.err)
 			}
 		})
 	}
