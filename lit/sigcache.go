@@ -39,17 +39,13 @@ type sigCache struct {
 	m     map[string]cachedSig
 }
 
-// cachedSig is one signature and its reuse window.
+// cachedSig is one signature and its reuse window. The signature is kept
+// as execute requests carry it (its protocol's JSON), so a reused one is
+// not encoded again per call.
 type cachedSig struct {
-	v2 AuthSig
-	// v2JSON is v2 as it is spliced into execute bodies (nil: not
-	// encoded yet), so a reused signature is not re-encoded per call.
-	v2JSON []byte
-	// nagaJSON is a Naga signature as nagawire.EncodeAuthSig encodes it
-	// for execute requests.
-	nagaJSON []byte
-	issued   time.Time // reuse from here...
-	until    time.Time // ...to here (exclusive)
+	json   []byte
+	issued time.Time // reuse from here...
+	until  time.Time // ...to here (exclusive)
 }
 
 // sigKey is the cache key of one node's signature: everything the signed
@@ -131,19 +127,20 @@ func reuseWindow(issued, exp time.Time) time.Time {
 // signing the rest, each JSON-encoded as an execute body carries it. The
 // slices are shared: read only.
 func (s *Session) cachedSigsV2JSON(st *netState, urls []string, reqs []ResourceAbilityRequest, now time.Time) ([][]byte, error) {
-	entries, err := s.cachedEntriesV2(st, urls, reqs, now)
-	if err != nil {
+	if err := s.canSignV2(now); err != nil {
 		return nil, err
 	}
-	out := make([][]byte, len(urls))
-	for i, e := range entries {
-		if out[i] = e.v2JSON; out[i] == nil {
-			if out[i], err = encodeAuthSig(e.v2); err != nil {
-				return nil, err
-			}
-		}
+	keys := make([]string, len(urls))
+	for i, u := range urls {
+		keys[i] = sigKey(ProtocolV2, u, reqs, "")
 	}
-	return out, nil
+	return s.cachedSigsJSON(st, keys, now, func(idx []int) ([][]byte, error) {
+		signed, err := s.signForNodes(pick(urls, idx), reqs, now)
+		if err != nil {
+			return nil, err
+		}
+		return encodeAll(signed, encodeAuthSig)
+	})
 }
 
 // encodeAuthSig is sig's JSON in an execute body.
@@ -155,51 +152,9 @@ func encodeAuthSig(sig AuthSig) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// cachedEntriesV2 is the cache lookup behind cachedSigsV2JSON: the entries
-// for urls, the missing ones signed (and encoded) and stored.
-func (s *Session) cachedEntriesV2(st *netState, urls []string, reqs []ResourceAbilityRequest, now time.Time) ([]cachedSig, error) {
-	if err := s.canSignV2(now); err != nil {
-		return nil, err
-	}
-	keys := make([]string, len(urls))
-	for i, u := range urls {
-		keys[i] = sigKey(ProtocolV2, u, reqs, "")
-	}
-	entries, ok := s.sigs.lookup(st, keys, now)
-	var missing []string
-	for i, u := range urls {
-		if !ok[i] {
-			missing = append(missing, u)
-		}
-	}
-	if len(missing) > 0 {
-		signed, err := s.signForNodes(missing, reqs, now)
-		if err != nil {
-			return nil, err
-		}
-		until := reuseWindow(now, s.sigExpiration(now))
-		j := 0
-		fresh := make([]bool, len(urls))
-		for i := range urls {
-			if !ok[i] {
-				enc, err := encodeAuthSig(signed[j])
-				if err != nil {
-					return nil, err
-				}
-				entries[i] = cachedSig{v2: signed[j], v2JSON: enc, issued: now, until: until}
-				fresh[i] = true
-				j++
-			}
-		}
-		s.sigs.store(st, keys, entries, fresh)
-	}
-	return entries, nil
-}
-
-// cachedSigsNagaJSON is cachedEntriesV2 for Naga's signatures, which also
-// sign each node's maxPrice; it returns them encoded for execute requests
-// (nagawire.EncodeAuthSig), each encoded once when it is signed. The
-// slices are shared: read only.
+// cachedSigsNagaJSON is cachedSigsV2JSON for Naga's signatures, which also
+// sign each node's maxPrice; sign signs for the urls at idx, and the
+// signatures are encoded by nagawire.EncodeAuthSig.
 func (s *Session) cachedSigsNagaJSON(st *netState, urls []string, maxPrices []string, reqs []ResourceAbilityRequest, sign func(urls []string, idx []int) ([]nagawire.AuthSig, error), now time.Time) ([][]byte, error) {
 	if err := s.canSign(now); err != nil {
 		return nil, err
@@ -208,35 +163,69 @@ func (s *Session) cachedSigsNagaJSON(st *netState, urls []string, maxPrices []st
 	for i, u := range urls {
 		keys[i] = sigKey(ProtocolNaga, u, reqs, maxPrices[i])
 	}
+	return s.cachedSigsJSON(st, keys, now, func(idx []int) ([][]byte, error) {
+		signed, err := sign(pick(urls, idx), idx)
+		if err != nil {
+			return nil, err
+		}
+		return encodeAll(signed, func(sig nagawire.AuthSig) ([]byte, error) {
+			enc, err := nagawire.EncodeAuthSig(sig)
+			if err != nil {
+				return nil, fmt.Errorf("encode session signature: %v: %w", err, ErrInvalidParams)
+			}
+			return enc, nil
+		})
+	})
+}
+
+// cachedSigsJSON returns the signature JSON cached for each of keys (one
+// per node) while young enough at now; sign makes the JSON for the keys
+// at idx that have none, which is stored.
+func (s *Session) cachedSigsJSON(st *netState, keys []string, now time.Time, sign func(idx []int) ([][]byte, error)) ([][]byte, error) {
 	entries, ok := s.sigs.lookup(st, keys, now)
-	var missing []string
 	var idx []int
-	for i, u := range urls {
+	for i := range keys {
 		if !ok[i] {
-			missing = append(missing, u)
 			idx = append(idx, i)
 		}
 	}
-	if len(missing) > 0 {
-		signed, err := sign(missing, idx)
+	if len(idx) > 0 {
+		signed, err := sign(idx)
 		if err != nil {
 			return nil, err
 		}
 		until := reuseWindow(now, s.sigExpiration(now))
-		fresh := make([]bool, len(urls))
+		fresh := make([]bool, len(keys))
 		for j, i := range idx {
-			enc, err := nagawire.EncodeAuthSig(signed[j])
-			if err != nil {
-				return nil, fmt.Errorf("encode session signature: %v: %w", err, ErrInvalidParams)
-			}
-			entries[i] = cachedSig{nagaJSON: enc, issued: now, until: until}
+			entries[i] = cachedSig{json: signed[j], issued: now, until: until}
 			fresh[i] = true
 		}
 		s.sigs.store(st, keys, entries, fresh)
 	}
-	out := make([][]byte, len(urls))
+	out := make([][]byte, len(keys))
 	for i := range entries {
-		out[i] = entries[i].nagaJSON
+		out[i] = entries[i].json
+	}
+	return out, nil
+}
+
+// pick is the elements of all at idx.
+func pick[T any](all []T, idx []int) []T {
+	out := make([]T, len(idx))
+	for j, i := range idx {
+		out[j] = all[i]
+	}
+	return out
+}
+
+// encodeAll is each of sigs encoded.
+func encodeAll[T any](sigs []T, encode func(T) ([]byte, error)) ([][]byte, error) {
+	out := make([][]byte, len(sigs))
+	for i, sig := range sigs {
+		var err error
+		if out[i], err = encode(sig); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

@@ -23,16 +23,18 @@ func issuedOf(t *testing.T, sig AuthSig) string {
 	return p.IssuedAt
 }
 
-// cachedSigsV2 is the signatures cachedSigsV2JSON encodes, for the tests
-// to verify.
+// cachedSigsV2 is the signatures cachedSigsV2JSON returns, decoded, for
+// the tests to verify.
 func (s *Session) cachedSigsV2(st *netState, urls []string, reqs []ResourceAbilityRequest, now time.Time) ([]AuthSig, error) {
-	entries, err := s.cachedEntriesV2(st, urls, reqs, now)
+	encoded, err := s.cachedSigsV2JSON(st, urls, reqs, now)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]AuthSig, len(urls))
-	for i := range entries {
-		out[i] = entries[i].v2
+	for i, enc := range encoded {
+		if err := json.Unmarshal(enc, &out[i]); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -86,7 +88,11 @@ func TestSigCacheV2(t *testing.T) {
 			entries := make([]cachedSig, len(first))
 			fresh := make([]bool, len(first))
 			for i := range first {
-				entries[i] = cachedSig{v2: first[i], issued: t0, until: reuseWindow(t0, t0.Add(SessionSigTTL))}
+				enc, err := encodeAuthSig(first[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				entries[i] = cachedSig{json: enc, issued: t0, until: reuseWindow(t0, t0.Add(SessionSigTTL))}
 				fresh[i] = true
 			}
 			s.sigs.store(st, keys, entries, fresh)
@@ -131,6 +137,10 @@ func TestSigCacheNewNodeSignsOnlyIt(t *testing.T) {
 	}
 	if got := issuedOf(t, b[2]); got != nagawire.FormatTime(t0.Add(time.Second)) {
 		t.Fatalf("new node's signature issued at %s", got)
+	}
+	// And it is the new node's own.
+	if err := VerifySessionSig(b[2], cacheURLs[2], t0.Add(time.Second), "*"); err != nil {
+		t.Fatalf("new node's signature: %v", err)
 	}
 }
 
