@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/litsigner/litsigner/lit/internal/textclip"
-	"golang.org/x/crypto/curve25519"
 	"golang.org/x/crypto/nacl/box"
 )
 
@@ -53,13 +52,11 @@ func GenerateKeyPair(r io.Reader) (KeyPair, error) {
 
 // KeyPairFromSecret derives the public half of secret.
 func KeyPairFromSecret(secret [32]byte) (KeyPair, error) {
-	pub, err := curve25519.X25519(secret[:], curve25519.Basepoint)
+	id, err := identityOf(secret)
 	if err != nil {
 		return KeyPair{}, fmt.Errorf("nagawire: derive public key: %w", err)
 	}
-	kp := KeyPair{Secret: secret}
-	copy(kp.Public[:], pub)
-	return kp, nil
+	return id.kp, nil
 }
 
 // Payload is the encrypted part of an envelope, field for field as the

@@ -31,14 +31,25 @@ func NewIdentity(kp KeyPair) (*Identity, error) {
 // the same key pair GenerateKeyPair makes from the same 32 bytes of r, for
 // one x25519 product (GenerateKeyPair then NewIdentity cost two).
 func GenerateIdentity(r io.Reader) (*Identity, error) {
-	var kp KeyPair
-	if _, err := io.ReadFull(r, kp.Secret[:]); err != nil {
+	var secret [32]byte
+	if _, err := io.ReadFull(r, secret[:]); err != nil {
 		return nil, fmt.Errorf("nagawire: generate key: %w", err)
 	}
-	priv, err := ecdh.X25519().NewPrivateKey(kp.Secret[:])
+	id, err := identityOf(secret)
 	if err != nil {
 		return nil, fmt.Errorf("nagawire: generate key: %w", err)
 	}
+	return id, nil
+}
+
+// identityOf is the key pair of secret (its public half derived by one
+// x25519 product) ready for key agreement.
+func identityOf(secret [32]byte) (*Identity, error) {
+	priv, err := ecdh.X25519().NewPrivateKey(secret[:])
+	if err != nil {
+		return nil, err
+	}
+	kp := KeyPair{Secret: secret}
 	copy(kp.Public[:], priv.PublicKey().Bytes())
 	return &Identity{kp: kp, priv: priv}, nil
 }
