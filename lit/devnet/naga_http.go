@@ -95,9 +95,7 @@ func marshalResult(res nagawire.Result) []byte {
 }
 
 func writeNagaResult(w http.ResponseWriter, status int, res nagawire.Result) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(marshalResult(res))
+	writeBody(w, status, marshalResult(res))
 }
 
 // nagaHandshakeRequest is the handshake body as a node reads it.
