@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -55,11 +56,59 @@ func BenchmarkRealSDK(b *testing.B) {
 	if err := os.WriteFile(annFile, append(ann, '\n'), 0o600); err != nil {
 		b.Fatal(err)
 	}
+	benchSDKCalls(ctx, b, node, ".", []string{"run.mjs", "--announcement", annFile})
+}
+
+// BenchmarkRealSDKNaga is BenchmarkRealSDK for the real SDK 8.3.1 on the
+// Naga devnet (naga-local: 10 nodes, threshold 6, its chain on 8545): the
+// seed action under one session through `node run-naga.js --bench`, with 1,
+// 8 and 64 calls in flight. The SDK sends each call to the threshold's
+// cheapest nodes, as litsignerd does. It needs LITSIGNER_SDKCHECK=1 and
+// `npm ci` in naga/:
+//
+//	LITSIGNER_SDKCHECK=1 go test -run '^$' -bench RealSDKNaga -benchtime 300x ./lit/devnet/sdkcheck/
+func BenchmarkRealSDKNaga(b *testing.B) {
+	if os.Getenv("LITSIGNER_SDKCHECK") != "1" {
+		b.Skip("set LITSIGNER_SDKCHECK=1 (after `npm ci` in lit/devnet/sdkcheck/naga) to run the real Lit JS SDK 8.3.1")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		b.Fatal("LITSIGNER_SDKCHECK=1 but node is not on PATH")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	lockFixedPorts(ctx, b)
+	net, err := devnet.Start(ctx, devnet.Config{Protocol: devnet.ProtocolNaga, BasePort: devnet.DefaultBasePort, ChainPort: devnet.DefaultChainPort})
+	if err != nil {
+		b.Fatalf("start the Naga devnet on ports 7470-7479 and 8545: %v", err)
+	}
+	defer func() {
+		if err := net.Close(); err != nil {
+			b.Errorf("close devnet: %v", err)
+		}
+	}()
+	ann, err := json.Marshal(net.Announcement())
+	if err != nil {
+		b.Fatal(err)
+	}
+	annFile := filepath.Join(b.TempDir(), "devnet.json")
+	if err := os.WriteFile(annFile, append(ann, '\n'), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	benchSDKCalls(ctx, b, node, "naga", []string{"run-naga.js", "--announcement", annFile})
+}
+
+// benchSDKCalls runs node with args (in dir) and --bench, --concurrency
+// and --timeout-ms for 1, 8 and 64 calls in flight, each a sub-benchmark,
+// and reports the script's "sdkbench:" line with the devnet's CPU (this
+// process's) per call.
+func benchSDKCalls(ctx context.Context, b *testing.B, node, dir string, args []string) {
 	for _, clients := range []int{1, 8, 64} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			calls := max(b.N, clients)
-			cmd := exec.CommandContext(ctx, node, "run.mjs", "--announcement", annFile,
-				"--bench", strconv.Itoa(calls), "--concurrency", strconv.Itoa(clients), "--timeout-ms", "900000")
+			cmd := exec.CommandContext(ctx, node, append(slices.Clone(args),
+				"--bench", strconv.Itoa(calls), "--concurrency", strconv.Itoa(clients), "--timeout-ms", "900000")...)
+			cmd.Dir = dir
 			cmd.WaitDelay = 5 * time.Second
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
@@ -86,7 +135,7 @@ func BenchmarkRealSDK(b *testing.B) {
 			}
 			d1 := selfCPU(b)
 			if err := cmd.Wait(); err != nil {
-				b.Fatalf("node run.mjs --bench: %v\n%s", err, stderr.String())
+				b.Fatalf("node %s --bench: %v\n%s", args[0], err, stderr.String())
 			}
 			if res.Calls != calls {
 				b.Fatalf("node reported %d calls, want %d (stderr: %s)", res.Calls, calls, stderr.String())

@@ -15,7 +15,13 @@
 // it writes, for each signature, the exact share strings the SDK's wasm combined
 // and what the wasm returned, so that the Go test can combine the same shares.
 //
+// With --bench N [--concurrency C], instead of the checks, it runs the seed action
+// (../actions/seed.js) N times, C calls at a time, after 5 warm-up calls, under one
+// session, and prints "sdkbench: {calls, cpuUs, elapsedMs, p50Ms, p99Ms}", cpuUs being
+// this process's CPU time over the timed calls (BenchmarkRealSDKNaga reads the line).
+//
 // Usage: node run-naga.js --announcement devnet.json [--dump out.json] [--ipfs ../actions/seed.js] [--timeout-ms N]
+//        node run-naga.js --announcement devnet.json --bench N [--concurrency C] [--timeout-ms N]
 // Exit status: 0 all checks passed, 1 a check failed or the SDK threw, 2 usage.
 'use strict';
 const fs = require('fs');
@@ -31,10 +37,15 @@ try {
       announcement: { type: 'string' },
       dump: { type: 'string' },
       ipfs: { type: 'string' },
+      bench: { type: 'string' },
+      concurrency: { type: 'string', default: '1' },
       'timeout-ms': { type: 'string', default: '180000' },
     },
   }).values;
   if (!opts.announcement) throw new Error('--announcement is required');
+  if (opts.bench !== undefined && !(Number(opts.bench) > 0 && Number(opts.concurrency) > 0)) {
+    throw new Error('--bench and --concurrency need positive counts');
+  }
 } catch (e) {
   console.error('usage:', e.message);
   process.exit(2);
@@ -109,6 +120,44 @@ function check(cond, what) {
   console.log('sdkcheck: ok -', what);
 }
 
+// bench runs the seed action n times, c calls at a time, after 5 warm-up
+// calls, and prints this process's CPU time over the timed calls and the
+// latencies. Each result must hold a signature "sig1"; only the warm-up
+// ones are verified here, so that the figures are the SDK's own work.
+async function bench(litClient, authContext, n, c) {
+  const { secp256k1 } = require('@noble/curves/secp256k1');
+  const code = fs.readFileSync(path.join(__dirname, '..', 'actions', 'seed.js'), 'utf8');
+  const toSign = digestOf('sdkbench');
+  const jsParams = { toSign, publicKey: PKP.publicKey, sigName: 'sig1' };
+  const one = async (verify) => {
+    const res = await litClient.executeJs({ code, authContext, jsParams });
+    const sig = res.signatures && res.signatures.sig1;
+    if (!sig || !sig.signature) throw new Error('sdkbench: no signature "sig1": ' + JSON.stringify(res.signatures));
+    if (verify && !secp256k1.verify(sig.signature.replace(/^0x/, '').slice(0, 128), Buffer.from(toSign), PKP.publicKey)) {
+      throw new Error('sdkbench: sig1 does not verify against the PKP');
+    }
+  };
+  for (let i = 0; i < 5; i++) await one(true);
+  const lat = [];
+  let next = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const worker = async () => {
+    while (next < n) {
+      next++;
+      const s = performance.now();
+      await one();
+      lat.push(performance.now() - s);
+    }
+  };
+  await Promise.all(Array.from({ length: c }, worker));
+  const elapsedMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  lat.sort((a, b) => a - b);
+  console.log('sdkbench: ' + JSON.stringify({ calls: lat.length, cpuUs: cpu.user + cpu.system, elapsedMs,
+    p50Ms: lat[Math.floor(lat.length / 2)], p99Ms: lat[Math.floor((lat.length * 99) / 100)] }));
+}
+
 (async () => {
   const { secp256k1 } = require('@noble/curves/secp256k1');
   const { nagaLocal } = require('@lit-protocol/networks');
@@ -146,6 +195,14 @@ function check(cond, what) {
     runs.push(entry);
   };
   const wildcard = await authContext([['lit-action-execution', '*']]);
+
+  if (opts.bench !== undefined) {
+    await bench(litClient, wildcard, Number(opts.bench), Number(opts.concurrency));
+    check(blocked.length === 0, 'no fetch left the machine');
+    litClient.disconnect();
+    fs.rmSync(tmp, { recursive: true, force: true });
+    process.exit(0);
+  }
 
   // 1. signEcdsa.
   await run('signEcdsa', async () => {
