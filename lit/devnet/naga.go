@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -25,6 +26,10 @@ type nagaNode struct {
 	box *nagawire.Identity
 	// stakerAddress is the node's address in the Staking contract.
 	stakerAddress common.Address
+	// shareID and peerID are the share_id and peer_id of its signature
+	// shares: its index from 1 (a quoted 64-digit hex string, as k256
+	// serialises it) and its staker address in lower-case hex.
+	shareID, peerID string
 	// serverPublicKey is the handshake's (unused) serverPublicKey.
 	serverPublicKey string
 }
@@ -55,6 +60,8 @@ func (n *Network) dealNaga() error {
 			return fmt.Errorf("devnet: naga identity key %d: %w", i, err)
 		}
 		nn.stakerAddress = common.BytesToAddress(crypto.Keccak256(n.netKey[:], []byte("staker"), binary.BigEndian.AppendUint32(nil, uint32(i)))[12:])
+		nn.shareID = strconv.Quote(fmt.Sprintf("%064x", i+1))
+		nn.peerID = hex.EncodeToString(nn.stakerAddress[:])
 		nn.serverPublicKey = hex.EncodeToString(n.derive("server", uint64(i)))
 		nd.naga = nn
 	}

@@ -313,8 +313,8 @@ func (nd *node) nagaShare(nonceKey string, set []int, sr action.SignRequest) (na
 	pub := sh.pkp.pub.SerializeUncompressed()
 	es := nagawire.EcdsaShare{
 		Result:    "success",
-		ShareID:   strconv.Quote(fmt.Sprintf("%064x", nd.index+1)),
-		PeerID:    strings.ToLower(strings.TrimPrefix(nd.naga.stakerAddress.Hex(), "0x")),
+		ShareID:   nd.naga.shareID,
+		PeerID:    nd.naga.peerID,
 		S:         new(big.Int).SetBytes(sh.s[:]),
 		BigR:      compressPoint(sh.rx, sh.ry),
 		PublicKey: pub,

@@ -199,6 +199,13 @@ func (r ExecuteResponse) Marshal() ([]byte, error) {
 	if r.PaymentDetail == nil {
 		r.PaymentDetail = []PaymentDetail{}
 	}
+	size := 256 + len(r.Response) + len(r.Logs) + 64*len(r.PaymentDetail)
+	for _, sh := range r.SignedData {
+		size += 96 + len(sh.SignatureShare)*9/8 + len(sh.PublicKey) + 2*len(sh.SigName)
+	}
+	if b, ok := r.appendFast(make([]byte, 0, size)); ok {
+		return b, nil
+	}
 	b, err := marshalJS(r)
 	if err != nil {
 		return nil, fmt.Errorf("nagawire: executeJs response: %w", err)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"strings"
 
 	"github.com/ethereum/go-ethereum/crypto"
 )
@@ -60,30 +59,49 @@ func EncodeEcdsaShare(s EcdsaShare) (string, error) {
 	if s.S == nil || s.S.Sign() < 0 || s.S.Cmp(crypto.S256().Params().N) >= 0 {
 		return "", fmt.Errorf("nagawire: encode share: scalar out of range: %w", ErrShare)
 	}
-	pub, err := crypto.UnmarshalPubkey(s.PublicKey)
-	if err != nil {
+	if _, err := crypto.UnmarshalPubkey(s.PublicKey); err != nil {
 		return "", fmt.Errorf("nagawire: encode share: public key: %w", ErrShare)
 	}
 	if len(s.BigR) != 33 {
 		return "", fmt.Errorf("nagawire: encode share: big_r is not 33 bytes: %w", ErrShare)
 	}
-	quoted := func(b []byte) string { return `"` + strings.ToUpper(hex.EncodeToString(b)) + `"` }
+	// The compressed form of a valid uncompressed key (04 ‖ x ‖ y): the
+	// parity of y, then x.
+	var compressed [33]byte
+	compressed[0] = 2 | s.PublicKey[64]&1
+	copy(compressed[1:], s.PublicKey[1:33])
+	var scalar [32]byte
 	w := wireEcdsaShare{
 		Digest:              hex.EncodeToString(s.Digest[:]),
 		Result:              s.Result,
 		ShareID:             s.ShareID,
 		PeerID:              s.PeerID,
-		SignatureShare:      quoted(s.S.FillBytes(make([]byte, 32))),
-		BigR:                quoted(s.BigR),
-		CompressedPublicKey: quoted(crypto.CompressPubkey(pub)),
-		PublicKey:           quoted(s.PublicKey),
+		SignatureShare:      quotedUpperHex(s.S.FillBytes(scalar[:])),
+		BigR:                quotedUpperHex(s.BigR),
+		CompressedPublicKey: quotedUpperHex(compressed[:]),
+		PublicKey:           quotedUpperHex(s.PublicKey),
 		SigType:             s.SigType,
+	}
+	if b, ok := w.appendFast(make([]byte, 0, 640)); ok {
+		return string(b), nil
 	}
 	b, err := marshalJS(wireShareEnvelope{EcdsaSignedMessageShare: &w})
 	if err != nil {
 		return "", fmt.Errorf("nagawire: encode share: %w", err)
 	}
 	return string(b), nil
+}
+
+// quotedUpperHex is b in upper-case hex inside double quotes: a k256 value
+// as serde writes it (the share's fields are JSON strings themselves).
+func quotedUpperHex(b []byte) string {
+	const digits = "0123456789ABCDEF"
+	out := make([]byte, 0, 2*len(b)+2)
+	out = append(out, '"')
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(append(out, '"'))
 }
 
 // ParseEcdsaShare decodes SignedShare.SignatureShare. It checks encodings
