@@ -29,34 +29,7 @@ import (
 //
 //	LITSIGNER_SDKCHECK=1 go test -run '^$' -bench RealSDK -benchtime 300x ./lit/devnet/sdkcheck/
 func BenchmarkRealSDK(b *testing.B) {
-	if os.Getenv("LITSIGNER_SDKCHECK") != "1" {
-		b.Skip("set LITSIGNER_SDKCHECK=1 (after `npm ci` in lit/devnet/sdkcheck) to run the real Lit JS SDK")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		b.Fatal("LITSIGNER_SDKCHECK=1 but node is not on PATH")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
-	lockFixedPorts(ctx, b)
-	net, err := devnet.Start(ctx, devnet.Config{Nodes: 10, Threshold: 6, BasePort: devnet.DefaultBasePort, PKPs: 1})
-	if err != nil {
-		b.Fatalf("start the devnet on ports 7470-7479: %v", err)
-	}
-	defer func() {
-		if err := net.Close(); err != nil {
-			b.Errorf("close devnet: %v", err)
-		}
-	}()
-	ann, err := json.Marshal(devnet.Announcement{Nodes: net.NodeURLs(), Threshold: net.Threshold(), PKPs: net.PKPs()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	annFile := filepath.Join(b.TempDir(), "devnet.json")
-	if err := os.WriteFile(annFile, append(ann, '\n'), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	benchSDKCalls(ctx, b, node, ".", []string{"run.mjs", "--announcement", annFile})
+	benchRealSDK(b, devnet.Config{Nodes: 10, Threshold: 6, BasePort: devnet.DefaultBasePort, PKPs: 1}, ".", "run.mjs")
 }
 
 // BenchmarkRealSDKNaga is BenchmarkRealSDK for the real SDK 8.3.1 on the
@@ -64,23 +37,29 @@ func BenchmarkRealSDK(b *testing.B) {
 // seed action under one session through `node run-naga.js --bench`, with 1,
 // 8 and 64 calls in flight. The SDK sends each call to the threshold's
 // cheapest nodes, as litsignerd does. It needs LITSIGNER_SDKCHECK=1 and
-// `npm ci` in naga/:
+// `npm ci` in naga/ (the 300 calls at each level take about six minutes):
 //
-//	LITSIGNER_SDKCHECK=1 go test -run '^$' -bench RealSDKNaga -benchtime 300x ./lit/devnet/sdkcheck/
+//	LITSIGNER_SDKCHECK=1 go test -run '^$' -bench RealSDKNaga -benchtime 300x -timeout 40m ./lit/devnet/sdkcheck/
 func BenchmarkRealSDKNaga(b *testing.B) {
+	benchRealSDK(b, devnet.Config{Protocol: devnet.ProtocolNaga, BasePort: devnet.DefaultBasePort, ChainPort: devnet.DefaultChainPort}, "naga", "run-naga.js")
+}
+
+// benchRealSDK starts the devnet cfg describes on the SDK's fixed ports and
+// runs benchSDKCalls with script (in dir) on its announcement.
+func benchRealSDK(b *testing.B, cfg devnet.Config, dir, script string) {
 	if os.Getenv("LITSIGNER_SDKCHECK") != "1" {
-		b.Skip("set LITSIGNER_SDKCHECK=1 (after `npm ci` in lit/devnet/sdkcheck/naga) to run the real Lit JS SDK 8.3.1")
+		b.Skipf("set LITSIGNER_SDKCHECK=1 (after `npm ci` in lit/devnet/sdkcheck/%s) to run the real Lit JS SDK", dir)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
 		b.Fatal("LITSIGNER_SDKCHECK=1 but node is not on PATH")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
 	lockFixedPorts(ctx, b)
-	net, err := devnet.Start(ctx, devnet.Config{Protocol: devnet.ProtocolNaga, BasePort: devnet.DefaultBasePort, ChainPort: devnet.DefaultChainPort})
+	net, err := devnet.Start(ctx, cfg)
 	if err != nil {
-		b.Fatalf("start the Naga devnet on ports 7470-7479 and 8545: %v", err)
+		b.Fatalf("start the devnet on its fixed ports (7470-7479, and 8545 for Naga): %v", err)
 	}
 	defer func() {
 		if err := net.Close(); err != nil {
@@ -95,7 +74,7 @@ func BenchmarkRealSDKNaga(b *testing.B) {
 	if err := os.WriteFile(annFile, append(ann, '\n'), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	benchSDKCalls(ctx, b, node, "naga", []string{"run-naga.js", "--announcement", annFile})
+	benchSDKCalls(ctx, b, node, dir, []string{script, "--announcement", annFile})
 }
 
 // benchSDKCalls runs node with args (in dir) and --bench, --concurrency

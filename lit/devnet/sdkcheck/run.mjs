@@ -19,6 +19,7 @@
 import { createRequire } from 'node:module';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { benchCalls } from './benchloop.cjs';
 import { importer } from 'ipfs-unixfs-importer';
 import { MemoryBlockstore } from 'blockstore-core/memory';
 
@@ -276,33 +277,15 @@ async function main() {
   process.exit(0);
 }
 
-// bench runs the seed action n times, c calls at a time, and prints the
-// process's CPU time and the latencies (BenchmarkRealSDK reads the line).
+// bench runs the seed action n times, c calls at a time (benchloop.cjs), and
+// prints the process's CPU time and the latencies (BenchmarkRealSDK reads the line).
 async function bench(litNodeClient, sessionSigs, jsParams, n, c) {
   if (!(n > 0) || !(c > 0)) usage('--bench and --concurrency need positive counts');
   const one = async () => {
     const r = await litNodeClient.executeJs({ code: SEED_ACTION, sessionSigs, jsParams });
     if (!r.signatures?.sig1?.signature) fail(`no signature "sig1": ${JSON.stringify(r.signatures)}`);
   };
-  for (let i = 0; i < 5; i++) await one();
-  const lat = [];
-  let next = 0;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const worker = async () => {
-    while (next < n) {
-      next++;
-      const s = performance.now();
-      await one();
-      lat.push(performance.now() - s);
-    }
-  };
-  await Promise.all(Array.from({ length: c }, worker));
-  const elapsedMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  lat.sort((a, b) => a - b);
-  const out = { calls: lat.length, cpuUs: cpu.user + cpu.system, elapsedMs, p50Ms: lat[Math.floor(lat.length / 2)],
-    p99Ms: lat[Math.floor((lat.length * 99) / 100)] };
+  const out = await benchCalls(one, n, c);
   console.log(`sdkbench: ${JSON.stringify(out)}`);
 }
 

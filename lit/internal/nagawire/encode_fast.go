@@ -86,8 +86,8 @@ func (w *wireEcdsaShare) appendFast(dst []byte) ([]byte, bool) {
 	return append(dst, "}}"...), true
 }
 
-// appendFast writes r's JSON as marshalJS does after Marshal's defaults
-// (which the caller has applied), or reports false.
+// appendFast writes r's JSON as marshalJS does, or reports false; r has
+// its defaults (withDefaults).
 func (r *ExecuteResponse) appendFast(dst []byte) ([]byte, bool) {
 	if string(r.DecryptedData) != "{}" || string(r.ClaimData) != "{}" {
 		return dst, false // raw JSON that encoding/json would compact

@@ -187,18 +187,7 @@ type ExecuteResponse struct {
 
 // Marshal encodes r for the wire (empty objects rather than null).
 func (r ExecuteResponse) Marshal() ([]byte, error) {
-	if r.SignedData == nil {
-		r.SignedData = map[string]SignedShare{}
-	}
-	if len(r.DecryptedData) == 0 {
-		r.DecryptedData = json.RawMessage("{}")
-	}
-	if len(r.ClaimData) == 0 {
-		r.ClaimData = json.RawMessage("{}")
-	}
-	if r.PaymentDetail == nil {
-		r.PaymentDetail = []PaymentDetail{}
-	}
+	r = r.withDefaults()
 	size := 256 + len(r.Response) + len(r.Logs) + 64*len(r.PaymentDetail)
 	for _, sh := range r.SignedData {
 		size += 96 + len(sh.SignatureShare)*9/8 + len(sh.PublicKey) + 2*len(sh.SigName)
@@ -211,4 +200,21 @@ func (r ExecuteResponse) Marshal() ([]byte, error) {
 		return nil, fmt.Errorf("nagawire: executeJs response: %w", err)
 	}
 	return b, nil
+}
+
+// withDefaults is r with empty objects and lists where it has none.
+func (r ExecuteResponse) withDefaults() ExecuteResponse {
+	if r.SignedData == nil {
+		r.SignedData = map[string]SignedShare{}
+	}
+	if len(r.DecryptedData) == 0 {
+		r.DecryptedData = json.RawMessage("{}")
+	}
+	if len(r.ClaimData) == 0 {
+		r.ClaimData = json.RawMessage("{}")
+	}
+	if r.PaymentDetail == nil {
+		r.PaymentDetail = []PaymentDetail{}
+	}
+	return r
 }

@@ -120,42 +120,25 @@ function check(cond, what) {
   console.log('sdkcheck: ok -', what);
 }
 
-// bench runs the seed action n times, c calls at a time, after 5 warm-up
-// calls, and prints this process's CPU time over the timed calls and the
-// latencies. Each result must hold a signature "sig1"; only the warm-up
-// ones are verified here, so that the figures are the SDK's own work.
+// bench runs the seed action n times, c calls at a time (../benchloop.cjs), and
+// prints this process's CPU time over the timed calls and the latencies. Each
+// result must hold a signature "sig1"; only the warm-up ones are verified here,
+// so that the figures are the SDK's own work.
 async function bench(litClient, authContext, n, c) {
   const { secp256k1 } = require('@noble/curves/secp256k1');
+  const { benchCalls } = require('../benchloop.cjs');
   const code = fs.readFileSync(path.join(__dirname, '..', 'actions', 'seed.js'), 'utf8');
   const toSign = digestOf('sdkbench');
   const jsParams = { toSign, publicKey: PKP.publicKey, sigName: 'sig1' };
-  const one = async (verify) => {
+  const one = async (warmUp) => {
     const res = await litClient.executeJs({ code, authContext, jsParams });
     const sig = res.signatures && res.signatures.sig1;
     if (!sig || !sig.signature) throw new Error('sdkbench: no signature "sig1": ' + JSON.stringify(res.signatures));
-    if (verify && !secp256k1.verify(sig.signature.replace(/^0x/, '').slice(0, 128), Buffer.from(toSign), PKP.publicKey)) {
+    if (warmUp && !secp256k1.verify(sig.signature.replace(/^0x/, '').slice(0, 128), Buffer.from(toSign), PKP.publicKey)) {
       throw new Error('sdkbench: sig1 does not verify against the PKP');
     }
   };
-  for (let i = 0; i < 5; i++) await one(true);
-  const lat = [];
-  let next = 0;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const worker = async () => {
-    while (next < n) {
-      next++;
-      const s = performance.now();
-      await one();
-      lat.push(performance.now() - s);
-    }
-  };
-  await Promise.all(Array.from({ length: c }, worker));
-  const elapsedMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  lat.sort((a, b) => a - b);
-  console.log('sdkbench: ' + JSON.stringify({ calls: lat.length, cpuUs: cpu.user + cpu.system, elapsedMs,
-    p50Ms: lat[Math.floor(lat.length / 2)], p99Ms: lat[Math.floor((lat.length * 99) / 100)] }));
+  console.log('sdkbench: ' + JSON.stringify(await benchCalls(one, n, c)));
 }
 
 (async () => {
