@@ -3,7 +3,6 @@ package lit
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"hash"
 	"sync"
 	"time"
 )
@@ -111,20 +110,17 @@ func putBounded[V any](m map[[sha256.Size]byte]V, k [sha256.Size]byte, v V, max 
 }
 
 // authSigKey hashes every field of sig, and extra, unambiguously
-// (length-prefixed).
+// (length-prefixed), in one buffer: through hash.Hash each field was
+// copied to the heap first ([]byte of a string passed to an interface).
 func authSigKey(kind string, sig AuthSig, extra string) [sha256.Size]byte {
-	h := sha256.New()
-	for _, f := range []string{kind, sig.Sig, sig.DerivedVia, sig.SignedMessage, sig.Address, sig.Algo, extra} {
-		writeField(h, f)
+	fields := [...]string{kind, sig.Sig, sig.DerivedVia, sig.SignedMessage, sig.Address, sig.Algo, extra}
+	n := 0
+	for _, f := range fields {
+		n += 8 + len(f)
 	}
-	var out [sha256.Size]byte
-	h.Sum(out[:0])
-	return out
-}
-
-func writeField(h hash.Hash, s string) {
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-	h.Write(n[:])
-	h.Write([]byte(s))
+	b := make([]byte, 0, n)
+	for _, f := range fields {
+		b = append(binary.BigEndian.AppendUint64(b, uint64(len(f))), f...)
+	}
+	return sha256.Sum256(b)
 }

@@ -132,3 +132,25 @@ func TestVerifyCacheBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthSigKeyUnambiguous: moving bytes from one field to the next, or
+// between the signature and extra, changes the key; equal fields give
+// equal keys.
+func TestAuthSigKeyUnambiguous(t *testing.T) {
+	base := AuthSig{Sig: "ab", DerivedVia: "c", SignedMessage: "msg", Address: "0x1", Algo: "ed25519"}
+	shifted := base
+	shifted.Sig, shifted.DerivedVia = "a", "bc"
+	if authSigKey("session", base, "") != authSigKey("session", base, "") {
+		t.Fatal("the same fields gave two keys")
+	}
+	for name, pair := range map[string][2][32]byte{
+		"sig/derivedVia":  {authSigKey("session", base, ""), authSigKey("session", shifted, "")},
+		"kind":            {authSigKey("session", base, ""), authSigKey("capability", base, "")},
+		"algo/extra":      {authSigKey("capability", base, "x"), authSigKey("capability", AuthSig{Sig: "ab", DerivedVia: "c", SignedMessage: "msg", Address: "0x1", Algo: "ed25519x"}, "")},
+		"empty vs absent": {authSigKey("session", AuthSig{}, ""), authSigKey("session", AuthSig{Sig: ""}, "\x00")},
+	} {
+		if pair[0] == pair[1] {
+			t.Errorf("%s: two different field lists gave one key", name)
+		}
+	}
+}
