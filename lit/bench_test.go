@@ -54,6 +54,24 @@ func BenchmarkVerifySessionSig(b *testing.B) {
 	}
 }
 
+// BenchmarkVerifySessionSigCached is a node's check of a session signature
+// it has verified before (a VerifyCache hit, as for every request of a
+// session after its first): the cache keys, the time, node and resource
+// checks.
+func BenchmarkVerifySessionSigCached(b *testing.B) {
+	fx := loadFixture(b)
+	vc := NewVerifyCache(0)
+	if err := vc.VerifySessionSig(fx.Body.AuthSig, "http://localhost:7471", fixtureNow, "*"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := vc.VerifySessionSig(fx.Body.AuthSig, "http://localhost:7471", fixtureNow, "*"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func benchmarkTestNet(b *testing.B, slow []int) {
 	n := newTestNet(b, 10, 6)
 	n.signers = []int{0, 1, 3, 4, 6, 8}
