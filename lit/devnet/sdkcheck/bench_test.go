@@ -48,11 +48,14 @@ func BenchmarkRealSDKNaga(b *testing.B) {
 // runs benchSDKCalls with script (in dir) on its announcement.
 func benchRealSDK(b *testing.B, cfg devnet.Config, dir, script string) {
 	if os.Getenv("LITSIGNER_SDKCHECK") != "1" {
-		b.Skipf("set LITSIGNER_SDKCHECK=1 (after `npm ci` in lit/devnet/sdkcheck/%s) to run the real Lit JS SDK", dir)
+		b.Skipf("set LITSIGNER_SDKCHECK=1 (after `npm ci` in %s) to run the real Lit JS SDK", filepath.Join("lit/devnet/sdkcheck", dir))
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
 		b.Fatal("LITSIGNER_SDKCHECK=1 but node is not on PATH")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@lit-protocol")); err != nil {
+		b.Fatalf("LITSIGNER_SDKCHECK=1 but the SDK is not installed: run `npm ci` in %s", filepath.Join("lit/devnet/sdkcheck", dir))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
