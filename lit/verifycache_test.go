@@ -140,7 +140,8 @@ func TestAuthSigKeyUnambiguous(t *testing.T) {
 	base := AuthSig{Sig: "ab", DerivedVia: "c", SignedMessage: "msg", Address: "0x1", Algo: "ed25519"}
 	shifted := base
 	shifted.Sig, shifted.DerivedVia = "a", "bc"
-	if authSigKey("session", base, "") != authSigKey("session", base, "") {
+	same := AuthSig{Sig: "ab", DerivedVia: "c", SignedMessage: "msg", Address: "0x1", Algo: "ed25519"}
+	if authSigKey("session", base, "") != authSigKey("session", same, "") {
 		t.Fatal("the same fields gave two keys")
 	}
 	for name, pair := range map[string][2][32]byte{
