@@ -2,9 +2,10 @@ package lit
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"sync"
 	"time"
+
+	"github.com/litsigner/litsigner/lit/internal/fieldhash"
 )
 
 // DefaultVerifyCacheSize is a node's VerifyCache bound when NewVerifyCache
@@ -109,18 +110,7 @@ func putBounded[V any](m map[[sha256.Size]byte]V, k [sha256.Size]byte, v V, max 
 	m[k] = v
 }
 
-// authSigKey hashes every field of sig, and extra, unambiguously
-// (length-prefixed), in one buffer: through hash.Hash each field was
-// copied to the heap first ([]byte of a string passed to an interface).
+// authSigKey names sig's fields, with kind and extra (fieldhash.Sum).
 func authSigKey(kind string, sig AuthSig, extra string) [sha256.Size]byte {
-	fields := [...]string{kind, sig.Sig, sig.DerivedVia, sig.SignedMessage, sig.Address, sig.Algo, extra}
-	n := 0
-	for _, f := range fields {
-		n += 8 + len(f)
-	}
-	b := make([]byte, 0, n)
-	for _, f := range fields {
-		b = append(binary.BigEndian.AppendUint64(b, uint64(len(f))), f...)
-	}
-	return sha256.Sum256(b)
+	return fieldhash.Sum(kind, sig.Sig, sig.DerivedVia, sig.SignedMessage, sig.Address, sig.Algo, extra)
 }

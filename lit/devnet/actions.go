@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/litsigner/litsigner/lit/devnet/action"
+	"github.com/litsigner/litsigner/lit/internal/fieldhash"
 )
 
 // actionCID is the CIDv0 of the requested action: the ipfsId as sent, or
@@ -29,7 +30,7 @@ func (n *Network) actionCall(code, ipfsID string, jsParams json.RawMessage) (*ac
 	if len(code)+len(ipfsID)+len(jsParams) > maxCachedCallSize {
 		return newActionCall(code, ipfsID, jsParams)
 	}
-	key := fieldsKey(code, ipfsID, string(jsParams))
+	key := fieldhash.Sum(code, ipfsID, string(jsParams))
 	if call, ok := n.calls.get(key); ok {
 		return call, nil
 	}

@@ -1,9 +1,6 @@
 package devnet
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"io"
 	"sync"
 )
 
@@ -53,19 +50,4 @@ func (c *boundedCache[K, V]) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.m)
-}
-
-// fieldsKey is a cache key for a tuple of fields: SHA-256 over each field
-// prefixed with its length, so that no two tuples share a key.
-func fieldsKey(fields ...string) [sha256.Size]byte {
-	h := sha256.New()
-	var n [8]byte
-	for _, f := range fields {
-		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
-		h.Write(n[:])
-		io.WriteString(h, f)
-	}
-	var out [sha256.Size]byte
-	h.Sum(out[:0])
-	return out
 }

@@ -36,17 +36,3 @@ func TestBoundedCache(t *testing.T) {
 		})
 	}
 }
-
-// TestFieldsKey: equal tuples share a key; tuples whose concatenation is
-// the same do not.
-func TestFieldsKey(t *testing.T) {
-	same := []string{"a", "bc"}
-	if fieldsKey(same...) != fieldsKey("a", "bc") {
-		t.Fatal("the same fields gave two keys")
-	}
-	for _, other := range [][]string{{"ab", "c"}, {"abc"}, {"a", "bc", ""}, {"", "a", "bc"}} {
-		if fieldsKey("a", "bc") == fieldsKey(other...) {
-			t.Errorf("(a, bc) and %q share a key", other)
-		}
-	}
-}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/litsigner/litsigner/lit"
 	"github.com/litsigner/litsigner/lit/devnet/action"
+	"github.com/litsigner/litsigner/lit/internal/fieldhash"
 	"github.com/litsigner/litsigner/lit/internal/nagawire"
 )
 
@@ -404,7 +405,7 @@ func (nd *node) verifyNagaSession(sig nagawire.AuthSig, cid string) *NodeError {
 // fields (nd.nagaSigs); failures are checked again each time.
 func (nd *node) nagaSessionMessage(sig nagawire.AuthSig, unauthorized func(string, ...string) *NodeError) (*nagawire.SessionSigMessage, *NodeError) {
 	// The fields the byte checks read.
-	key := fieldsKey(sig.Sig, sig.SignedMessage, sig.Address)
+	key := fieldhash.Sum(sig.Sig, sig.SignedMessage, sig.Address)
 	if msg, ok := nd.nagaSigs.get(key); ok {
 		return msg, nil
 	}

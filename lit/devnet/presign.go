@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+	"github.com/litsigner/litsigner/lit/internal/fieldhash"
 )
 
 // Signing-set cache bounds: a request id names its signing set for this
@@ -117,7 +118,7 @@ type presignature struct {
 // computed once for all the nodes that ask for it. The caller gets its own
 // copy, which it may zero.
 func (d *dealer) presign(pkp int, reqKey, sigName string, msg []byte) (presignature, error) {
-	key := fieldsKey(strconv.Itoa(pkp), reqKey, sigName, string(msg))
+	key := fieldhash.Sum(strconv.Itoa(pkp), reqKey, sigName, string(msg))
 	e, ok := d.presigs.get(key)
 	if !ok {
 		e = d.presigs.put(key, &presignEntry{})
