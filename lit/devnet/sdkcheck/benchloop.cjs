@@ -6,9 +6,8 @@
 // benchCalls runs one() five times as a warm-up (one(true): the caller may check more
 // there), then n times, c calls at a time (one(false)), and returns the calls, this
 // process's CPU time over the timed calls (cpuUs), the elapsed time and the p50/p99
-// latencies.
+// latencies. n and c are positive: each script checks its options (a usage error).
 async function benchCalls(one, n, c) {
-  if (!(n > 0) || !(c > 0)) throw new Error('--bench and --concurrency need positive counts');
   for (let i = 0; i < 5; i++) await one(true);
   const lat = [];
   let next = 0;
