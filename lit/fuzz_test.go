@@ -149,8 +149,8 @@ func FuzzDecodeNagaHandshake(f *testing.F) {
 }
 
 func FuzzDecodeNagaEnvelope(f *testing.F) {
-	node, _ := nagawire.KeyPairFromSecret([32]byte{1})
-	client, _ := nagawire.KeyPairFromSecret([32]byte{2})
+	node := nagawire.KeyPairFromSecret([32]byte{1})
+	client := nagawire.KeyPairFromSecret([32]byte{2})
 	res, _ := nagawire.NewResult(nagawire.ExecuteResponse{Success: true})
 	plain, _ := json.Marshal(res)
 	env, _ := json.Marshal(nagawire.Envelope{Version: "1", Payload: nagawire.Seal(node, client.Public, plain, [16]byte{3}, time.Unix(1e9, 0))})

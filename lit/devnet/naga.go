@@ -56,9 +56,7 @@ func (n *Network) dealNaga() error {
 			return fmt.Errorf("devnet: naga identity key %d: %w", i, err)
 		}
 		nn.identity = kp
-		if nn.box, err = nagawire.NewIdentity(kp); err != nil {
-			return fmt.Errorf("devnet: naga identity key %d: %w", i, err)
-		}
+		nn.box = nagawire.NewIdentity(kp)
 		nn.stakerAddress = common.BytesToAddress(crypto.Keccak256(n.netKey[:], []byte("staker"), binary.BigEndian.AppendUint32(nil, uint32(i)))[12:])
 		nn.shareID = strconv.Quote(fmt.Sprintf("%064x", i+1))
 		nn.peerID = hex.EncodeToString(nn.stakerAddress[:])

@@ -51,13 +51,7 @@ func GenerateKeyPair(r io.Reader) (KeyPair, error) {
 }
 
 // KeyPairFromSecret derives the public half of secret.
-func KeyPairFromSecret(secret [32]byte) (KeyPair, error) {
-	id, err := identityOf(secret)
-	if err != nil {
-		return KeyPair{}, fmt.Errorf("nagawire: derive public key: %w", err)
-	}
-	return id.kp, nil
-}
+func KeyPairFromSecret(secret [32]byte) KeyPair { return identityOf(secret).kp }
 
 // Payload is the encrypted part of an envelope, field for field as the
 // SDK's walletEncrypt writes it.

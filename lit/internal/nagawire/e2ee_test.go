@@ -43,10 +43,7 @@ func keyPair(t testing.TB, secretHex, publicHex string) KeyPair {
 	if err := decodeHexInto(sec[:], secretHex); err != nil {
 		t.Fatal(err)
 	}
-	kp, err := KeyPairFromSecret(sec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kp := KeyPairFromSecret(sec)
 	if hex.EncodeToString(kp.Public[:]) != publicHex {
 		t.Fatalf("derived public key %x, vector says %s", kp.Public, publicHex)
 	}

@@ -3,8 +3,11 @@ package nagawire
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	"golang.org/x/crypto/nacl/box"
@@ -22,30 +25,76 @@ func TestIdentitySharedKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := NewIdentity(self)
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := NewIdentity(self)
 	if id.KeyPair() != self {
 		t.Fatal("KeyPair differs")
 	}
-	one := [32]byte{1}
 	tests := []struct {
 		name string
-		peer [32]byte
+		peer string // little-endian hex, as on the wire
 	}{
-		{"random", peer.Public},
-		{"zero point", [32]byte{}},
-		{"order-1 point", one},
+		{"random", hex.EncodeToString(peer.Public[:])},
+		{"base point", "09" + strings.Repeat("00", 31)},
+		// RFC 7748's and libsodium's low-order points: 0, 1, the two of
+		// order 8, p-1 (order 4), and p and p+1 (0 and 1 unreduced).
+		{"zero point", strings.Repeat("00", 32)},
+		{"order-1 point", "01" + strings.Repeat("00", 31)},
+		{"order-8 point", "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"},
+		{"other order-8 point", "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157"},
+		{"p-1", "ec" + strings.Repeat("ff", 30) + "7f"},
+		{"p", "ed" + strings.Repeat("ff", 30) + "7f"},
+		{"p+1", "ee" + strings.Repeat("ff", 30) + "7f"},
+		// Unreduced encodings of points that are not of low order.
+		{"p+9 (the base point unreduced)", "f6" + strings.Repeat("ff", 30) + "7f"},
+		{"2^255-1", strings.Repeat("ff", 31) + "7f"},
+		// A point on the twist (x25519 accepts any u).
+		{"twist point", "02" + strings.Repeat("00", 31)},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, want := id.SharedKey(tt.peer), NewSharedKey(self, tt.peer)
-			if *got != *want {
-				t.Fatalf("SharedKey %x, NewSharedKey %x", got.key, want.key)
-			}
-		})
+		var u [32]byte
+		if err := decodeHexInto(u[:], tt.peer); err != nil {
+			t.Fatal(err)
+		}
+		// x25519 ignores the top bit: each encoding again with it set.
+		high := u
+		high[31] |= 0x80
+		for _, pt := range [][32]byte{u, high} {
+			t.Run(fmt.Sprintf("%s/%x", tt.name, pt[31]>>7), func(t *testing.T) {
+				got, want := id.SharedKey(pt), NewSharedKey(self, pt)
+				if *got != *want {
+					t.Fatalf("SharedKey %x, NewSharedKey %x", got.key, want.key)
+				}
+			})
+		}
 	}
+}
+
+// FuzzIdentitySharedKey holds CIRCL's x25519 (Identity) to box's, which is
+// crypto/ecdh's: the public key of any secret, and the box key of any
+// secret with any 32 bytes as the peer's point.
+func FuzzIdentitySharedKey(f *testing.F) {
+	f.Add(bytes.Repeat([]byte{7}, 32), append([]byte{9}, make([]byte, 31)...))
+	f.Add(make([]byte, 32), make([]byte, 32))
+	f.Add(bytes.Repeat([]byte{0xff}, 32), bytes.Repeat([]byte{0xff}, 32))
+	f.Fuzz(func(t *testing.T, secret, peer []byte) {
+		if len(secret) != 32 || len(peer) != 32 {
+			return
+		}
+		var sec, pt [32]byte
+		copy(sec[:], secret)
+		copy(pt[:], peer)
+		pub, _, err := box.GenerateKey(bytes.NewReader(secret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kp := KeyPairFromSecret(sec)
+		if kp.Public != *pub || kp.Secret != sec {
+			t.Fatalf("public key %x, box's %x", kp.Public, *pub)
+		}
+		if got, want := NewIdentity(kp).SharedKey(pt), NewSharedKey(kp, pt); *got != *want {
+			t.Fatalf("SharedKey %x, box's %x", got.key, want.key)
+		}
+	})
 }
 
 // TestGenerateIdentity: GenerateIdentity (and GenerateKeyPair, made from
