@@ -136,6 +136,7 @@ func TestNagaHandshakeReplyErrors(t *testing.T) {
 		{"data not an object", 200, `{"ok":true,"data":[1]}`, ErrBadReply},
 		{"identity key short", 200, data(func(m map[string]any) { m["nodeIdentityKey"] = "1111" }), ErrBadReply},
 		{"identity key missing", 200, data(func(m map[string]any) { delete(m, "nodeIdentityKey") }), ErrBadReply},
+		{"identity key of low order", 200, data(func(m map[string]any) { m["nodeIdentityKey"] = "ec" + strings.Repeat("ff", 30) + "7f" }), ErrBadReply},
 		{"blockhash not hex", 200, data(func(m map[string]any) { m["latestBlockhash"] = "latest" }), ErrBadReply},
 	}
 	for _, tt := range tests {

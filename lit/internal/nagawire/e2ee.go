@@ -23,6 +23,9 @@ var (
 	ErrEnvelope = errors.New("malformed encrypted envelope")
 	// ErrDecrypt marks an envelope that does not open with our key.
 	ErrDecrypt = errors.New("envelope does not decrypt")
+	// ErrLowOrderKey marks an x25519 public key of low order, with which
+	// every shared key is the same (all-zero x25519 output).
+	ErrLowOrderKey = errors.New("x25519 public key of low order")
 )
 
 // sodaliteZeros is the 16-byte zero prefix of the SDK's ciphertext layout

@@ -90,11 +90,17 @@ type HandshakeData struct {
 	GitCommitHash   string `json:"gitCommitHash,omitempty"`
 }
 
-// IdentityKey decodes NodeIdentityKey.
+// IdentityKey decodes NodeIdentityKey, and refuses a low-order point:
+// x25519 with it gives 32 zero bytes whatever the client's key, so every
+// box key with that node would be the same public constant and anyone on
+// the way could read the requests (box.Precompute does not refuse it).
 func (h HandshakeData) IdentityKey() ([32]byte, error) {
 	var k [32]byte
 	if err := decodeHexInto(k[:], h.NodeIdentityKey); err != nil {
 		return k, fmt.Errorf("nagawire: nodeIdentityKey: %w", err)
+	}
+	if lowOrder(k) {
+		return k, fmt.Errorf("nagawire: nodeIdentityKey %s is a low-order point: %w", clip(h.NodeIdentityKey), ErrLowOrderKey)
 	}
 	return k, nil
 }

@@ -46,6 +46,18 @@ func identityOf(secret [32]byte) *Identity {
 	return &Identity{kp: kp}
 }
 
+// lowOrder reports whether u is a point of low order (on the curve or its
+// twist, in any encoding): one whose x25519 product with any key is 32
+// zero bytes. The product with a clamped scalar (a multiple of 8, below
+// 2^255, and no multiple of either large prime order) is the identity
+// exactly for those points, so one product decides, whatever list of
+// encodings a library keeps.
+func lowOrder(u [32]byte) bool {
+	var probe, out x25519.Key // probe clamps to 2^254
+	x25519.Shared(&out, &probe, (*x25519.Key)(&u))
+	return out == x25519.Key{}
+}
+
 // KeyPair is the identity's key pair.
 func (id *Identity) KeyPair() KeyPair { return id.kp }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/curve25519"
 	"golang.org/x/crypto/nacl/box"
 )
 
@@ -29,40 +30,81 @@ func TestIdentitySharedKey(t *testing.T) {
 	if id.KeyPair() != self {
 		t.Fatal("KeyPair differs")
 	}
-	tests := []struct {
-		name string
-		peer string // little-endian hex, as on the wire
-	}{
-		{"random", hex.EncodeToString(peer.Public[:])},
-		{"base point", "09" + strings.Repeat("00", 31)},
-		// RFC 7748's and libsodium's low-order points: 0, 1, the two of
-		// order 8, p-1 (order 4), and p and p+1 (0 and 1 unreduced).
-		{"zero point", strings.Repeat("00", 32)},
-		{"order-1 point", "01" + strings.Repeat("00", 31)},
-		{"order-8 point", "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"},
-		{"other order-8 point", "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157"},
-		{"p-1", "ec" + strings.Repeat("ff", 30) + "7f"},
-		{"p", "ed" + strings.Repeat("ff", 30) + "7f"},
-		{"p+1", "ee" + strings.Repeat("ff", 30) + "7f"},
-		// Unreduced encodings of points that are not of low order.
-		{"p+9 (the base point unreduced)", "f6" + strings.Repeat("ff", 30) + "7f"},
-		{"2^255-1", strings.Repeat("ff", 31) + "7f"},
-		// A point on the twist (x25519 accepts any u).
-		{"twist point", "02" + strings.Repeat("00", 31)},
-	}
+	tests := append([]edgePoint{{name: "random", hex: hex.EncodeToString(peer.Public[:])}}, edgePoints...)
 	for _, tt := range tests {
-		var u [32]byte
-		if err := decodeHexInto(u[:], tt.peer); err != nil {
-			t.Fatal(err)
-		}
-		// x25519 ignores the top bit: each encoding again with it set.
-		high := u
-		high[31] |= 0x80
-		for _, pt := range [][32]byte{u, high} {
+		for _, pt := range tt.encodings(t) {
 			t.Run(fmt.Sprintf("%s/%x", tt.name, pt[31]>>7), func(t *testing.T) {
 				got, want := id.SharedKey(pt), NewSharedKey(self, pt)
 				if *got != *want {
 					t.Fatalf("SharedKey %x, NewSharedKey %x", got.key, want.key)
+				}
+			})
+		}
+	}
+}
+
+// edgePoint is an x25519 public key the tests try.
+type edgePoint struct {
+	name     string
+	hex      string // little-endian, as on the wire
+	lowOrder bool
+}
+
+// edgePoints are RFC 7748's edge cases: every low-order point, also
+// unreduced, and other unreduced encodings and a twist point.
+var edgePoints = []edgePoint{
+	{name: "base point", hex: "09" + strings.Repeat("00", 31)},
+	// RFC 7748's and libsodium's low-order points: 0, 1, the two of order
+	// 8, p-1 (order 4), and p and p+1 (0 and 1 unreduced).
+	{"zero point", strings.Repeat("00", 32), true},
+	{"order-1 point", "01" + strings.Repeat("00", 31), true},
+	{"order-8 point", "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800", true},
+	{"other order-8 point", "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157", true},
+	{"p-1", "ec" + strings.Repeat("ff", 30) + "7f", true},
+	{"p", "ed" + strings.Repeat("ff", 30) + "7f", true},
+	{"p+1", "ee" + strings.Repeat("ff", 30) + "7f", true},
+	// Unreduced encodings of points that are not of low order.
+	{name: "p+9 (the base point unreduced)", hex: "f6" + strings.Repeat("ff", 30) + "7f"},
+	{name: "2^255-1", hex: strings.Repeat("ff", 31) + "7f"},
+	// A point on the twist (x25519 accepts any u).
+	{name: "twist point", hex: "02" + strings.Repeat("00", 31)},
+}
+
+// encodings are the point as listed and with the top bit set, which
+// x25519 ignores.
+func (e edgePoint) encodings(t *testing.T) [][32]byte {
+	t.Helper()
+	var u [32]byte
+	if err := decodeHexInto(u[:], e.hex); err != nil {
+		t.Fatal(err)
+	}
+	high := u
+	high[31] |= 0x80
+	return [][32]byte{u, high}
+}
+
+// TestIdentityKeyRefusesLowOrder: a handshake's nodeIdentityKey of low
+// order, in any encoding, is refused with ErrLowOrderKey; every other edge
+// case and a random key are taken.
+func TestIdentityKeyRefusesLowOrder(t *testing.T) {
+	random, err := GenerateKeyPair(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range append([]edgePoint{{name: "random", hex: hex.EncodeToString(random.Public[:])}}, edgePoints...) {
+		for _, pt := range tt.encodings(t) {
+			t.Run(fmt.Sprintf("%s/%x", tt.name, pt[31]>>7), func(t *testing.T) {
+				k, err := HandshakeData{NodeIdentityKey: hex.EncodeToString(pt[:])}.IdentityKey()
+				switch {
+				case tt.lowOrder && !errors.Is(err, ErrLowOrderKey):
+					t.Fatalf("err = %v, want ErrLowOrderKey", err)
+				case !tt.lowOrder && (err != nil || k != pt):
+					t.Fatalf("key %x, err %v; want %x", k, err, pt)
+				}
+				// Low order is exactly an all-zero x25519 output.
+				var zero [32]byte
+				if out, err := curve25519.X25519(random.Secret[:], pt[:]); (err != nil) != tt.lowOrder || (err == nil && [32]byte(out) == zero) {
+					t.Fatalf("x25519: %x, %v (low order: %v)", out, err, tt.lowOrder)
 				}
 			})
 		}
