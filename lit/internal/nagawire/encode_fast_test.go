@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"strings"
 	"testing"
@@ -260,4 +261,39 @@ func BenchmarkNodeReplyEncode(b *testing.B) {
 			_ = marshalResponseSlow(b, r)
 		}
 	})
+}
+
+// TestEncodeEcdsaShareRefuses: a share EncodeEcdsaShare cannot write as
+// a node does (a scalar out of range, a public key that is not an
+// uncompressed point on the curve, an R that is not compressed) is
+// refused with ErrShare.
+func TestEncodeEcdsaShareRefuses(t *testing.T) {
+	good := shareForEncoding(t, 7, "success", "1", "p", SigTypeEcdsaK256Sha256)
+	offCurve := bytes.Clone(good.PublicKey)
+	offCurve[64] ^= 1
+	tests := []struct {
+		name string
+		mod  func(s *EcdsaShare)
+	}{
+		{"no scalar", func(s *EcdsaShare) { s.S = nil }},
+		{"negative scalar", func(s *EcdsaShare) { s.S = big.NewInt(-1) }},
+		{"scalar n", func(s *EcdsaShare) { s.S = new(big.Int).Set(crypto.S256().Params().N) }},
+		{"public key off the curve", func(s *EcdsaShare) { s.PublicKey = offCurve }},
+		{"public key compressed", func(s *EcdsaShare) { s.PublicKey = good.BigR }},
+		{"public key without 04", func(s *EcdsaShare) { s.PublicKey = append([]byte{6}, good.PublicKey[1:]...) }},
+		{"public key empty", func(s *EcdsaShare) { s.PublicKey = nil }},
+		{"big_r uncompressed", func(s *EcdsaShare) { s.BigR = good.PublicKey }},
+	}
+	if _, err := EncodeEcdsaShare(good); err != nil {
+		t.Fatalf("good share: %v", err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := good
+			tt.mod(&s)
+			if text, err := EncodeEcdsaShare(s); !errors.Is(err, ErrShare) {
+				t.Fatalf("EncodeEcdsaShare = %q, %v; want ErrShare", text, err)
+			}
+		})
+	}
 }
