@@ -15,8 +15,9 @@ import (
 // Its x25519 products are CIRCL's (constant time, with amd64 assembly),
 // not crypto/ecdh's: on the 2-core VM of the README, a public key takes
 // 24-30 µs instead of 48-53 µs, and a shared key 42-44 µs instead of
-// 59-65 µs (crypto/ecdh also derives the public half of every private
-// key it is given, which box.Precompute then pays once more per call).
+// 59-65 µs (and crypto/ecdh derives the public half of every private key
+// it is given, so box.Precompute, through it, pays two products per box
+// key).
 // A Naga call pays one public key and one shared key per node asked on
 // the client, and one shared key per node on the nodes. The tests hold
 // both products to crypto/ecdh's and box's, edge cases included.
