@@ -109,7 +109,7 @@ func endpoints(n devNetwork) *devnetEndpoints {
 // runDevnetChild is litsignerd as the --dev devnet's child process.
 func runDevnetChild(stderr io.Writer) int {
 	if err := devnet.RunChild(context.Background(), os.Stdin, os.Stdout); err != nil {
-		fmt.Fprintf(stderr, "litsignerd devnet child: %v\n", err)
+		fmt.Fprintf(stderr, "litsignerd: %v\n", err) // err says "devnet child: ..."
 		return ExitFailed
 	}
 	return ExitOK

@@ -45,7 +45,7 @@ func runDevnet(args []string) int {
 // runDevnetChild is litsigner as the devnet's child process.
 func runDevnetChild() int {
 	if err := devnet.RunChild(context.Background(), os.Stdin, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "litsigner devnet child:", err)
+		fmt.Fprintln(os.Stderr, "litsigner:", err) // err says "devnet child: ..."
 		return rpcapi.ExitFailure
 	}
 	return rpcapi.ExitOK

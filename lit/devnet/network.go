@@ -294,9 +294,13 @@ func (n *Network) shutdown() {
 	n.removeRoots()
 }
 
+// closeServers stops every node's server that listenAll made (after a
+// failed start, those after the failing node are nil).
 func (n *Network) closeServers() {
 	for _, s := range n.servers {
-		s.stop()
+		if s != nil {
+			s.stop()
+		}
 	}
 }
 

@@ -510,7 +510,8 @@ func (s *stderrLog) Write(b []byte) (int, error) {
 		}
 		line := string(s.partial[:i])
 		s.partial = s.partial[i+1:]
-		if s.last == "" && (strings.HasPrefix(line, "fatal error") || strings.HasPrefix(line, "runtime: out of memory")) {
+		if s.last == "" && (strings.HasPrefix(line, "fatal error") || strings.HasPrefix(line, "runtime: out of memory") ||
+			strings.Contains(line, childErrorMark)) {
 			s.last = line
 		}
 		s.log.Debug("devnet process", "stderr", truncate(line, 500))
@@ -521,6 +522,10 @@ func (s *stderrLog) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// childErrorMark begins every error RunChild returns, which the child's
+// main prints before it exits: the parent reports that line as the cause.
+const childErrorMark = "devnet child: "
+
 func (s *stderrLog) fatal() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -530,7 +535,9 @@ func (s *stderrLog) fatal() string {
 // RunChild is the devnet child's main: it reads its configuration from the
 // first line of stdin, caps its own memory, starts the devnet, prints the
 // Announcement on stdout and serves until stdin reaches its end (the
-// parent closed it, or died) or ctx is done.
+// parent closed it, or died) or ctx is done. Its errors begin with
+// "devnet child: ": printed on stderr, the parent reports that line as
+// the reason the child ended.
 func RunChild(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	br := bufio.NewReader(stdin)
 	line, err := br.ReadBytes('\n')
@@ -542,7 +549,7 @@ func RunChild(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 		return fmt.Errorf("devnet child: configuration: %w", err)
 	}
 	if err := limitMemory(cc.MemoryLimit); err != nil {
-		return err
+		return fmt.Errorf("devnet child: %w", err)
 	}
 	// A larger per-run limit than the default budget widens the budget, so
 	// that one run can reach its own limit.
@@ -555,7 +562,7 @@ func RunChild(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	}()
 	n, err := Start(ctx, cc.Config)
 	if err != nil {
-		return err
+		return fmt.Errorf("devnet child: %w", err)
 	}
 	defer n.Close()
 	out, err := json.Marshal(n.Announcement())
@@ -566,7 +573,10 @@ func RunChild(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 		return fmt.Errorf("devnet child: announce: %w", err)
 	}
 	<-ctx.Done()
-	return n.Close()
+	if err := n.Close(); err != nil {
+		return fmt.Errorf("devnet child: stop: %w", err)
+	}
+	return nil
 }
 
 // limitMemory caps the process's data segment at limit bytes, past which

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -317,4 +320,47 @@ func TestProcessArrayBombsBackToBack(t *testing.T) {
 		}
 	}
 	t.Logf("child peak RSS %d MiB", p.PeakRSS()>>20)
+}
+
+// TestProcessPortInUse: a node port another program holds makes the start
+// fail with the child's reason (the address in use), not a bare exit
+// status; and Start in this process returns the error (it used to stop
+// the servers of nodes it had not made yet, and panicked).
+func TestProcessPortInUse(t *testing.T) {
+	var ports []int
+	var held net.Listener
+	for i := range 3 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		if i == 1 {
+			held = l
+			continue
+		}
+		_ = l.Close()
+	}
+	defer held.Close()
+	cfg := Config{Nodes: 3, Threshold: 2, Ports: ports}
+	n, err := Start(context.Background(), cfg)
+	if err == nil {
+		_ = n.Close()
+		t.Fatal("Start: no error with node 1's port in use")
+	}
+	if !strings.Contains(err.Error(), "start node 1") || !strings.Contains(err.Error(), strconv.Itoa(ports[1])) {
+		t.Fatalf("Start: %v; want node 1 and its port named", err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := StartProcess(context.Background(), ProcessOptions{Command: []string{exe, childArg}, Config: cfg})
+	if err == nil {
+		_ = p.Close()
+		t.Fatal("StartProcess: no error with node 1's port in use")
+	}
+	if !strings.Contains(err.Error(), "devnet child: devnet: start node 1") || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("StartProcess: %v; want the child's reason", err)
+	}
 }
