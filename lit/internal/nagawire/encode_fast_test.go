@@ -297,3 +297,24 @@ func TestEncodeEcdsaShareRefuses(t *testing.T) {
 		})
 	}
 }
+
+// FuzzEncodeEcdsaShareKey: EncodeEcdsaShare takes exactly the public keys
+// go-ethereum's UnmarshalPubkey takes (an uncompressed point on the curve,
+// coordinates below p), which it used to call.
+func FuzzEncodeEcdsaShareKey(f *testing.F) {
+	good := shareForEncoding(f, 7, "success", "1", "p", SigTypeEcdsaK256Sha256)
+	f.Add(good.PublicKey)
+	f.Add(append([]byte{4}, bytes.Repeat([]byte{0xff}, 64)...))
+	f.Add(good.BigR)
+	p := crypto.S256().Params().P
+	f.Add(append(append([]byte{4}, p.FillBytes(make([]byte, 32))...), good.PublicKey[33:]...))
+	f.Fuzz(func(t *testing.T, key []byte) {
+		s := good
+		s.PublicKey = key
+		_, err := EncodeEcdsaShare(s)
+		_, gethErr := crypto.UnmarshalPubkey(key)
+		if (err == nil) != (gethErr == nil) {
+			t.Fatalf("key %x: EncodeEcdsaShare %v, UnmarshalPubkey %v", key, err, gethErr)
+		}
+	})
+}
