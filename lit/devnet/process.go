@@ -536,20 +536,28 @@ func (s *stderrLog) fatal() string {
 // first line of stdin, caps its own memory, starts the devnet, prints the
 // Announcement on stdout and serves until stdin reaches its end (the
 // parent closed it, or died) or ctx is done. Its errors begin with
-// "devnet child: ": printed on stderr, the parent reports that line as
-// the reason the child ended.
+// childErrorMark ("devnet child: "): printed on stderr, the parent reports
+// that line as the reason the child ended.
 func RunChild(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+	if err := runChild(ctx, stdin, stdout); err != nil {
+		return fmt.Errorf("%s%w", childErrorMark, err)
+	}
+	return nil
+}
+
+// runChild is RunChild without the mark on its errors.
+func runChild(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	br := bufio.NewReader(stdin)
 	line, err := br.ReadBytes('\n')
 	if err != nil {
-		return fmt.Errorf("devnet child: read configuration: %w", err)
+		return fmt.Errorf("read configuration: %w", err)
 	}
 	var cc childConfig
 	if err := json.Unmarshal(line, &cc); err != nil {
-		return fmt.Errorf("devnet child: configuration: %w", err)
+		return fmt.Errorf("configuration: %w", err)
 	}
 	if err := limitMemory(cc.MemoryLimit); err != nil {
-		return fmt.Errorf("devnet child: %w", err)
+		return err
 	}
 	// A larger per-run limit than the default budget widens the budget, so
 	// that one run can reach its own limit.
@@ -562,19 +570,19 @@ func RunChild(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	}()
 	n, err := Start(ctx, cc.Config)
 	if err != nil {
-		return fmt.Errorf("devnet child: %w", err)
+		return err
 	}
 	defer n.Close()
 	out, err := json.Marshal(n.Announcement())
 	if err != nil {
-		return fmt.Errorf("devnet child: announce: %w", err)
+		return fmt.Errorf("announce: %w", err)
 	}
 	if _, err := fmt.Fprintf(stdout, "%s\n", out); err != nil {
-		return fmt.Errorf("devnet child: announce: %w", err)
+		return fmt.Errorf("announce: %w", err)
 	}
 	<-ctx.Done()
 	if err := n.Close(); err != nil {
-		return fmt.Errorf("devnet child: stop: %w", err)
+		return fmt.Errorf("stop: %w", err)
 	}
 	return nil
 }
@@ -585,11 +593,11 @@ func RunChild(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 // the devnet's small live heap (see startGCTuner).
 func limitMemory(limit int64) error {
 	if limit <= 0 {
-		return fmt.Errorf("devnet child: no memory limit given")
+		return fmt.Errorf("no memory limit given")
 	}
 	rl := syscall.Rlimit{Cur: uint64(limit), Max: uint64(limit)}
 	if err := syscall.Setrlimit(syscall.RLIMIT_DATA, &rl); err != nil {
-		return fmt.Errorf("devnet child: limit memory to %d bytes: %w", limit, err)
+		return fmt.Errorf("limit memory to %d bytes: %w", limit, err)
 	}
 	debug.SetMemoryLimit(limit * 3 / 4)
 	startGCTuner()

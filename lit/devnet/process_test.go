@@ -364,3 +364,18 @@ func TestProcessPortInUse(t *testing.T) {
 		t.Fatalf("StartProcess: %v; want the child's reason", err)
 	}
 }
+
+// TestRunChildErrors: every error RunChild returns begins with
+// childErrorMark, once (the parent reports the line that holds it).
+func TestRunChildErrors(t *testing.T) {
+	for _, tt := range []struct{ stdin, want string }{
+		{"", "devnet child: read configuration: EOF"},
+		{"not json\n", "devnet child: configuration: "},
+		{"{}\n", "devnet child: no memory limit given"},
+	} {
+		err := RunChild(context.Background(), strings.NewReader(tt.stdin), io.Discard)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) || strings.Count(err.Error(), childErrorMark) != 1 {
+			t.Errorf("stdin %q: %v; want it to begin %q, the mark once", tt.stdin, err, tt.want)
+		}
+	}
+}
