@@ -65,17 +65,13 @@ func EncodeEcdsaShare(s EcdsaShare) (string, error) {
 	if len(s.PublicKey) != 65 || s.PublicKey[0] != 4 {
 		return "", fmt.Errorf("nagawire: encode share: public key is not 65 bytes from 04: %w", ErrShare)
 	}
-	if _, err := secp256k1.ParsePubKey(s.PublicKey); err != nil {
+	pub, err := secp256k1.ParsePubKey(s.PublicKey)
+	if err != nil {
 		return "", fmt.Errorf("nagawire: encode share: public key: %w", ErrShare)
 	}
 	if len(s.BigR) != 33 {
 		return "", fmt.Errorf("nagawire: encode share: big_r is not 33 bytes: %w", ErrShare)
 	}
-	// The compressed form of a valid uncompressed key (04 ‖ x ‖ y): the
-	// parity of y, then x.
-	var compressed [33]byte
-	compressed[0] = 2 | s.PublicKey[64]&1
-	copy(compressed[1:], s.PublicKey[1:33])
 	var scalar [32]byte
 	w := wireEcdsaShare{
 		Digest:              hex.EncodeToString(s.Digest[:]),
@@ -84,7 +80,7 @@ func EncodeEcdsaShare(s EcdsaShare) (string, error) {
 		PeerID:              s.PeerID,
 		SignatureShare:      quotedUpperHex(s.S.FillBytes(scalar[:])),
 		BigR:                quotedUpperHex(s.BigR),
-		CompressedPublicKey: quotedUpperHex(compressed[:]),
+		CompressedPublicKey: quotedUpperHex(pub.SerializeCompressed()),
 		PublicKey:           quotedUpperHex(s.PublicKey),
 		SigType:             s.SigType,
 	}
