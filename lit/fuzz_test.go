@@ -157,7 +157,7 @@ func FuzzDecodeNagaEnvelope(f *testing.F) {
 	f.Add(200, env)
 	f.Add(200, []byte(`{"version":"1","payload":{"verification_key":"00","ciphertext_and_tag":"00"}}`))
 	f.Add(401, []byte(`unauthorized`))
-	call := &nodeCall{url: "http://n", ext: nagaCall{key: client, identity: node.Public}}
+	call := &nodeCall{url: "http://n", ext: nagaCall{identity: node.Public, shared: nagawire.NewIdentity(client).SharedKey(node.Public)}}
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		if _, err := (&protoNaga{}).decode(nil, call, status, body); err != nil {
 			_ = err.Error()

@@ -130,13 +130,12 @@ type nagaNode struct {
 	socket   string // host:port, for the nodeSet
 }
 
-// nagaCall is the per-call state: the key that opens the node's reply.
+// nagaCall is the per-call state: the node's identity key, and the box
+// key between it and the call's request key, which sealed the request and
+// opens the reply.
 type nagaCall struct {
-	key      nagawire.KeyPair
 	identity [32]byte
-	// shared, when set, is the box key between key and identity: it
-	// sealed the request and opens the reply.
-	shared *nagawire.SharedKey
+	shared   *nagawire.SharedKey
 }
 
 // nagaHeader is the SDK 8.x request headers for network name.

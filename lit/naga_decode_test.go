@@ -28,7 +28,7 @@ func TestNagaDecodeErrors(t *testing.T) {
 	node, _ := nagawire.GenerateKeyPair(rand.Reader)
 	other, _ := nagawire.GenerateKeyPair(rand.Reader)
 	client, _ := nagawire.GenerateKeyPair(rand.Reader)
-	call := &nodeCall{url: "http://n", ext: nagaCall{key: client, identity: node.Public}}
+	call := &nodeCall{url: "http://n", ext: nagaCall{identity: node.Public, shared: nagawire.NewIdentity(client).SharedKey(node.Public)}}
 	errObj := func(msg, obj string) string {
 		b, _ := json.Marshal(map[string]any{"ok": false, "error": msg, "errorObject": obj, "data": nil})
 		return string(b)

@@ -154,7 +154,6 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 	if err != nil {
 		return nil, fmt.Errorf("request key: %w", err)
 	}
-	key := self.KeyPair()
 	// The code and parameters are encoded once; each node's request
 	// differs only in its session signature.
 	prepared, err := inner.Prepare()
@@ -171,7 +170,7 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 		shared := self.SharedKey(identity)
 		body := shared.SealEnvelope(plain, random, now, &epoch)
 		plan.calls = append(plan.calls, &nodeCall{url: ch.n.url, path: nagawire.ExecutePath, header: hdr, body: body,
-			ext: nagaCall{key: key, identity: identity, shared: shared}})
+			ext: nagaCall{identity: identity, shared: shared}})
 	}
 	c.log.Debug("lit: node set chosen", "network", c.net.Name, "nodes", strings.Join(urls, ","), "price", sum.String())
 	return plan, nil
@@ -213,18 +212,11 @@ func (*protoNaga) decode(_ *netState, call *nodeCall, status int, body []byte) (
 	if !strings.EqualFold(strings.TrimPrefix(env.Payload.VerificationKey, "0x"), hex.EncodeToString(nc.identity[:])) {
 		return executeReply{}, fmt.Errorf("execute reply: sealed by %q, not the node's identity key: %w", clip(env.Payload.VerificationKey), ErrBadReply)
 	}
-	var plain []byte
-	sender := nc.identity
-	if nc.shared != nil {
-		plain, err = nc.shared.Open(env.Payload)
-	} else {
-		plain, sender, err = nagawire.Open(nc.key, env.Payload)
-	}
+	// The box key is the node's: Open refuses an envelope whose sender
+	// key is another.
+	plain, err := nc.shared.Open(env.Payload)
 	if err != nil {
 		return executeReply{}, fmt.Errorf("execute reply: %v: %w", err, ErrBadReply)
-	}
-	if sender != nc.identity {
-		return executeReply{}, fmt.Errorf("execute reply: sender key is not the node's identity key: %w", ErrBadReply)
 	}
 	return decodeNagaResult(status, plain)
 }
