@@ -242,7 +242,10 @@ type bufferGuard struct {
 	r          *run
 	uint8Array *goja.Object // the original Uint8Array
 	ctors      []guardedCtor
-	reflectGet goja.Callable // Reflect.get, looked up on first use
+	// reflectGet is the original Reflect.get, taken before the action
+	// runs: the action may replace or delete the global Reflect, and a
+	// Reflect.get of its own would be handed the original constructor.
+	reflectGet goja.Callable
 }
 
 // guardedCtor is one replaced constructor.
@@ -261,6 +264,13 @@ type guardedCtor struct {
 func (r *run) guardBuffers() error {
 	g := &bufferGuard{r: r, ctors: make([]guardedCtor, 0, len(bufferConstructors))}
 	global := r.vm.GlobalObject()
+	reflect, ok := global.Get("Reflect").(*goja.Object)
+	if !ok {
+		return fmt.Errorf("Reflect missing")
+	}
+	if g.reflectGet, ok = goja.AssertFunction(reflect.Get("get")); !ok {
+		return fmt.Errorf("Reflect.get missing")
+	}
 	traps := &goja.ProxyTrapConfig{GetSym: g.getSym, Construct: g.construct}
 	haveArrayBuffer := false
 	for _, bc := range bufferConstructors {
@@ -326,13 +336,6 @@ func (g *bufferGuard) getSym(target *goja.Object, sym *goja.Symbol, receiver goj
 			})
 		}
 		return c.hasInstance
-	}
-	if g.reflectGet == nil {
-		get, ok := goja.AssertFunction(vm.Get("Reflect").ToObject(vm).Get("get"))
-		if !ok {
-			panic(vm.NewTypeError("Reflect.get missing"))
-		}
-		g.reflectGet = get
 	}
 	v, err := g.reflectGet(goja.Undefined(), target, sym, receiver)
 	if err != nil {

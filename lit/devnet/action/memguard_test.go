@@ -41,6 +41,14 @@ func TestBufferGuardPaths(t *testing.T) {
 Object.setPrototypeOf(a, new Proxy({}, {get(t, k) { if (k === Symbol.iterator) return it; a.length++; return 1 }}));
 new Uint8Array(a)`},
 		{"API conversion, global replaced", `globalThis.Uint8Array = function () {}; LitActions.uint8arrayToString({length: 2 ** 40})`},
+		// The guard forwards symbol reads with Reflect.get: the action's
+		// own Reflect.get was handed the original constructor.
+		{"Reflect replaced", `let orig; const R = Reflect;
+globalThis.Reflect = {get(t, k, r) { orig = t; return R.get(t, k, r) }};
+Uint8Array[Symbol.species]; new (orig || Uint8Array)(2 ** 40)`},
+		{"Reflect.get replaced", `let orig; const get = Reflect.get;
+Reflect.get = (t, k, r) => { orig = t; return get(t, k, r) };
+ArrayBuffer[Symbol.species]; new (orig || ArrayBuffer)(2 ** 40)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -118,13 +126,14 @@ const checks = [
 	new U({length: 2, 1: 5}) instanceof U,
 	new ArrayBuffer({valueOf() { return 3 }}).byteLength === 3,
 	(() => { try { new Uint8Array({[Symbol.iterator]: 1}); return false } catch (e) { return e instanceof TypeError } })(),
+	(() => { const R = Reflect; delete globalThis.Reflect; const ok = Float64Array[Symbol.species] === Float64Array; globalThis.Reflect = R; return ok })(),
 ];
 LitActions.setResponse({response: checks.join()});`
 	res, err := Run(context.Background(), src, nil, nil, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := strings.TrimSuffix(strings.Repeat("true,", 21), ","); res.Response != want {
+	if want := strings.TrimSuffix(strings.Repeat("true,", 22), ","); res.Response != want {
 		t.Errorf("got  %s\nwant %s", res.Response, want)
 	}
 }
