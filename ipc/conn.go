@@ -93,10 +93,16 @@ func (c *serverConn) readFailed(err error) error {
 		c.writeErrorLine(CodeInvalidRequest, fmt.Sprintf("litsigner: request too large (limit %d bytes)", c.limit))
 		c.cancel(err)
 	case errors.As(err, &syntaxErr):
-		c.log.Debug("ipc: malformed JSON, closing connection", "peer", c.addr, "err", err)
+		// The stream cannot be read past malformed JSON, but the requests
+		// before it were valid: like a half-closed peer, the client gets
+		// their replies, then the connection closes.
+		c.log.Debug("ipc: malformed JSON, answering the calls before it, then closing", "peer", c.addr, "err", err)
 		c.writeErrorLine(CodeParseError, "parse error: "+err.Error())
+		if c.keepForReplies("ipc: peer sent malformed JSON, answering the calls in flight") {
+			return io.EOF
+		}
 		c.cancel(err)
-	case (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) && c.halfClosed():
+	case (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) && c.keepForReplies("ipc: peer closed its write side, answering the calls in flight"):
 		// The peer only shut down its write side. go-ethereum answers the
 		// calls in flight before it closes the codec (and so this
 		// connection): hand it a plain EOF and keep the socket.
@@ -117,11 +123,12 @@ func (c *serverConn) readFailed(err error) error {
 	return err
 }
 
-// halfClosed reports whether the peer, having sent EOF, still reads (see
-// hangup.go); if so it starts watching for the peer closing the rest of the
-// way, which cancels the connection. Without a way to tell (not a socket),
-// it reports false: the peer is treated as gone.
-func (c *serverConn) halfClosed() bool {
+// keepForReplies reports whether the peer, which will send nothing more
+// that can be read (EOF, or malformed JSON), still reads (see hangup.go);
+// if so it logs why (msg) and starts watching for the peer closing the
+// rest of the way, which cancels the connection. Without a way to tell
+// (not a socket), it reports false: the peer is treated as gone.
+func (c *serverConn) keepForReplies(msg string) bool {
 	gone, err := peerHungUp(c.raw)
 	if err != nil {
 		c.log.Debug("ipc: cannot tell a half-close from a disconnect", "peer", c.addr, "err", err)
@@ -141,7 +148,7 @@ func (c *serverConn) halfClosed() bool {
 		return false
 	}
 	c.stopWatch = stop
-	c.log.Debug("ipc: peer closed its write side, answering the calls in flight", "peer", c.addr)
+	c.log.Debug(msg, "peer", c.addr)
 	return true
 }
 

@@ -42,7 +42,8 @@
 //     other than eth_chainId is redirected to a method that answers
 //     "litsignerd is not an Ethereum node: eth_X is not supported" (code
 //     CodeMethodNotFound) instead of go-ethereum's generic message. Malformed
-//     JSON gets a parse error line and the connection is closed.
+//     JSON gets a parse error line; the requests read before it are still
+//     answered, then the connection is closed.
 //
 // # Handlers
 //

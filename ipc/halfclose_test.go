@@ -81,40 +81,78 @@ func TestHalfCloseGetsEveryReply(t *testing.T) {
 			waitFor(t, ts.svc.started, "gate call")
 			logs.waitLog(t, logHalfClosed)
 			close(ts.svc.gate)
-
-			got := map[string]string{}
-			for len(got) < len(tt.want) {
-				line := c.line()
-				var rs []rpcResponse
-				if strings.HasPrefix(line, "[") {
-					if err := json.Unmarshal([]byte(line), &rs); err != nil {
-						t.Fatalf("batch reply %q: %v", line, err)
-					}
-				} else {
-					rs = []rpcResponse{decodeResponse(t, line)}
-				}
-				for _, r := range rs {
-					if r.Error != nil {
-						got[string(r.ID)] = fmt.Sprintf("error %d %s", r.Error.Code, r.Error.Message)
-					} else {
-						got[string(r.ID)] = string(r.Result)
-					}
-				}
-			}
-			for id, want := range tt.want {
-				ok := got[id] == want
-				if rest, isErr := strings.CutPrefix(want, "error "); isErr {
-					code, frag, _ := strings.Cut(rest, " ")
-					ok = strings.HasPrefix(got[id], "error "+code+" ") && strings.Contains(got[id], frag)
-				}
-				if !ok {
-					t.Errorf("reply %s = %q, want %q", id, got[id], want)
-				}
-			}
-			if !c.closedByServer() {
-				t.Fatal("server did not close the connection after the last reply")
-			}
+			checkReplies(t, c, tt.want)
 		})
+	}
+}
+
+// TestMalformedJSONAfterCalls: the calls read before malformed JSON are
+// answered, with the parse error, before the server closes; the peer has
+// not shut down its write side.
+func TestMalformedJSONAfterCalls(t *testing.T) {
+	tests := []struct {
+		name string
+		send string
+		want map[string]string
+	}{
+		{"garbage line", `{"jsonrpc":"2.0","id":1,"method":"test_echo","params":["a"]}` + "\n" +
+			`{"jsonrpc":"2.0","id":2,"method":"test_gate"}` + "\ngarbage\n",
+			map[string]string{"1": `"a"`, "2": `"open"`, "null": "error -32700 invalid character 'g'"}},
+		{"broken object", `{"jsonrpc":"2.0","id":2,"method":"test_gate"}{"jsonrpc":"2.0","id":3,"method":}`,
+			map[string]string{"2": `"open"`, "null": "error -32700 parse error"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := newLogWatch()
+			ts := startServer(t, ServerOptions{Logger: slog.New(logs)})
+			c := dialRaw(t, ts.path)
+			c.send(tt.send)
+			// The gate opens only once the server has read the malformed
+			// JSON: the call in flight must survive it.
+			waitFor(t, ts.svc.started, "gate call")
+			logs.waitLog(t, "malformed JSON")
+			close(ts.svc.gate)
+			checkReplies(t, c, tt.want)
+		})
+	}
+}
+
+// checkReplies reads replies from c until it has one per id of want (id ->
+// result, or "error CODE message-fragment"), checks them, and checks that
+// the server then closes the connection.
+func checkReplies(t *testing.T, c *rawConn, want map[string]string) {
+	t.Helper()
+	got := map[string]string{}
+	for len(got) < len(want) {
+		line := c.line()
+		var rs []rpcResponse
+		if strings.HasPrefix(line, "[") {
+			if err := json.Unmarshal([]byte(line), &rs); err != nil {
+				t.Fatalf("batch reply %q: %v", line, err)
+			}
+		} else {
+			rs = []rpcResponse{decodeResponse(t, line)}
+		}
+		for _, r := range rs {
+			if r.Error != nil {
+				got[string(r.ID)] = fmt.Sprintf("error %d %s", r.Error.Code, r.Error.Message)
+			} else {
+				got[string(r.ID)] = string(r.Result)
+			}
+		}
+	}
+	for id, w := range want {
+		ok := got[id] == w
+		if rest, isErr := strings.CutPrefix(w, "error "); isErr {
+			code, frag, _ := strings.Cut(rest, " ")
+			ok = strings.HasPrefix(got[id], "error "+code+" ") && strings.Contains(got[id], frag)
+		}
+		if !ok {
+			t.Errorf("reply %s = %q, want %q", id, got[id], w)
+		}
+	}
+	if !c.closedByServer() {
+		t.Fatal("server did not close the connection after the last reply")
 	}
 }
 
