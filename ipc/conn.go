@@ -1,6 +1,7 @@
 package ipc
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,13 +43,163 @@ type serverConn struct {
 	hmu       sync.Mutex
 	stopWatch func() // set while a half-closed peer awaits its replies
 	closed    bool
+
+	calls *callSlots // calls in flight: this connection's and the server's
 }
 
-func newServerConn(raw net.Conn, p Peer, cancel context.CancelCauseFunc, limit int64, log *slog.Logger) *serverConn {
-	c := &serverConn{raw: raw, addr: formatRemoteAddr(p), cancel: cancel, limit: limit, log: log}
+func newServerConn(raw net.Conn, p Peer, cancel context.CancelCauseFunc, limit int64, calls *callSlots, log *slog.Logger) *serverConn {
+	c := &serverConn{raw: raw, addr: formatRemoteAddr(p), cancel: cancel, limit: limit, calls: calls, log: log}
 	c.budget.Store(limit)
 	c.dec = json.NewDecoder(budgetReader{c})
 	return c
+}
+
+// callSlots bounds the calls in flight: those of one connection (conn) and
+// those of all connections of a server (server, shared). A request that
+// will be answered takes a slot of each before go-ethereum gets it, and the
+// answer gives them back; with either full, the connection's reading waits.
+// So a client that pipelines calls (or never reads its replies) holds at
+// most len(conn) handlers, and all clients together len(server): without
+// the bound, 30,000 pipelined calls on one connection started 30,000
+// handlers at once (3.3 GB of memory), and other clients waited behind
+// them.
+type callSlots struct {
+	ctx        context.Context // the connection's: cancelled, waiting stops
+	conn       chan struct{}
+	server     chan struct{}
+	batchItems int // go-ethereum's batch limit (see expectsAnswer)
+
+	mu     sync.Mutex
+	held   int  // slots of each taken and not given back
+	closed bool // the connection is closed: slots were given back
+}
+
+func newCallSlots(ctx context.Context, perConn int, server chan struct{}, batchItems int) *callSlots {
+	return &callSlots{ctx: ctx, conn: make(chan struct{}, perConn), server: server, batchItems: batchItems}
+}
+
+// acquire takes a slot of each, waiting while either is full; it fails
+// once the connection is cancelled.
+func (s *callSlots) acquire() error {
+	select {
+	case s.conn <- struct{}{}:
+	case <-s.ctx.Done():
+		return context.Cause(s.ctx)
+	}
+	select {
+	case s.server <- struct{}{}:
+	case <-s.ctx.Done():
+		<-s.conn
+		return context.Cause(s.ctx)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed { // closed meanwhile: Close gave back what was held
+		<-s.server
+		<-s.conn
+		return net.ErrClosed
+	}
+	s.held++
+	return nil
+}
+
+// release gives back one slot of each, if any is held (an answer to a
+// request that took none, e.g. an invalid one, gives back nothing more).
+func (s *callSlots) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held == 0 {
+		return
+	}
+	s.held--
+	<-s.server
+	<-s.conn
+}
+
+// close gives back every slot still held: a closed connection's calls
+// get no answer written.
+func (s *callSlots) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ; s.held > 0; s.held-- {
+		<-s.server
+		<-s.conn
+	}
+	s.closed = true
+}
+
+// expectsAnswer reports whether go-ethereum will write an answer to msg,
+// one JSON value: it mirrors how go-ethereum's rpc package (v1.17) picks a
+// message apart (rpc/json.go fillMessage: the fields jsonrpc, id, method,
+// params, result and error, matched exactly after unescaping, the last of
+// a repeated one winning) and which messages it answers
+// (rpc/handler.go): all but notifications (jsonrpc "2.0", a method, no
+// id) and responses to its own calls (jsonrpc "2.0", a valid id, a result
+// or error, no method or params); a batch is answered when it is empty,
+// over batchItems, or holds a message that is. TestExpectsAnswerMatchesServer
+// holds it to the server. A message counted but not answered would hold
+// its call slots until the connection closes.
+func expectsAnswer(msg []byte, batchItems int) bool {
+	dec := json.NewDecoder(bytes.NewReader(msg))
+	tok, err := dec.Token()
+	if err != nil {
+		return false // not JSON: the reader never hands that on
+	}
+	if tok != json.Delim('[') {
+		return answeredMessage(msg)
+	}
+	n, answered := 0, false
+	for dec.More() {
+		var item json.RawMessage
+		if err := dec.Decode(&item); err != nil {
+			return false
+		}
+		n++
+		answered = answered || answeredMessage(item)
+	}
+	return answered || n == 0 || (batchItems > 0 && n > batchItems)
+}
+
+// answeredMessage reports whether go-ethereum answers one message of a
+// batch, or a message on its own (see expectsAnswer).
+func answeredMessage(msg []byte) bool {
+	var (
+		version, method       string
+		id, params, res, fail json.RawMessage
+	)
+	dec := json.NewDecoder(bytes.NewReader(msg))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return true // not an object: an invalid request, answered
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return true
+		}
+		key, _ := tok.(string)
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return true
+		}
+		switch key {
+		case "jsonrpc":
+			json.Unmarshal(value, &version) // a non-string leaves it, as in go-ethereum
+		case "id":
+			id = value
+		case "method":
+			json.Unmarshal(value, &method)
+		case "params":
+			params = value
+		case "result":
+			res = value
+		case "error":
+			fail = value
+		}
+	}
+	validID := len(id) > 0 && id[0] != '{' && id[0] != '['
+	notification := version == "2.0" && id == nil && method != ""
+	response := version == "2.0" && validID && method == "" && params == nil && (res != nil || fail != nil)
+	return !notification && !response
 }
 
 // budgetReader reads from the socket, spending the connection's byte budget.
@@ -78,7 +229,13 @@ func (c *serverConn) Read(p []byte) (int, error) {
 		if err := c.dec.Decode(&msg); err != nil {
 			return 0, c.readFailed(err)
 		}
-		c.pending = append(redirectEth(msg), '\n')
+		msg = redirectEth(msg)
+		if expectsAnswer(msg, c.calls.batchItems) {
+			if err := c.calls.acquire(); err != nil {
+				return 0, fmt.Errorf("ipc: wait for a call slot: %w", err)
+			}
+		}
+		c.pending = append(msg, '\n')
 	}
 	n := copy(p, c.pending)
 	c.pending = c.pending[n:]
@@ -199,6 +356,7 @@ func (c *serverConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	n, err := c.raw.Write(p)
 	c.wmu.Unlock()
+	c.calls.release()
 	if err != nil {
 		c.peerGone()
 	}
@@ -222,6 +380,7 @@ func (c *serverConn) Close() error {
 		}
 		c.hmu.Unlock()
 		c.cancel(ErrClientDisconnected)
+		c.calls.close()
 		err = c.raw.Close()
 	})
 	if errors.Is(err, net.ErrClosed) {

@@ -38,6 +38,11 @@
 //     one write) and, above ServerOptions.MaxRequestBytes, writes the error
 //     line "request too large (limit N bytes)" and closes the connection.
 //     So a single request, or a burst of unanswered ones, is capped.
+//   - Calls in flight: go-ethereum starts a handler for every request it
+//     reads. The wrapper reads a request that will be answered only once it
+//     holds a slot of its connection (ServerOptions.ConnCalls) and of the
+//     server (ServerOptions.ServerCalls); each answer written gives them
+//     back (callSlots, expectsAnswer).
 //   - Error messages: the wrapper decodes each request itself; an eth_ method
 //     other than eth_chainId is redirected to a method that answers
 //     "litsignerd is not an Ethereum node: eth_X is not supported" (code

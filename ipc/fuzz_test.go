@@ -99,8 +99,10 @@ func FuzzRequestFraming(f *testing.F) {
 		const limit = 256
 		server, client := socketPair(t)
 		defer client.Close()
-		_, cancel := context.WithCancelCause(context.Background())
-		sc := newServerConn(server, Peer{ConnID: 1}, cancel, limit, slog.New(slog.DiscardHandler))
+		ctx, cancel := context.WithCancelCause(context.Background())
+		// The budget (limit) admits fewer answered requests than a
+		// connection's call slots: reading never waits for a slot here.
+		sc := newServerConn(server, Peer{ConnID: 1}, cancel, limit, newCallSlots(ctx, DefaultConnCalls, make(chan struct{}, DefaultServerCalls), DefaultBatchItems), slog.New(slog.DiscardHandler))
 		defer sc.Close()
 
 		written := make(chan []byte, 1)

@@ -21,6 +21,8 @@ const (
 	DefaultMaxRequestBytes = 4 << 20 // unanswered input per connection
 	DefaultBatchItems      = 100
 	DefaultBatchBytes      = 1 << 20 // response bytes of one batch
+	DefaultConnCalls       = 64      // calls in flight per connection
+	DefaultServerCalls     = 1024    // calls in flight on all connections
 )
 
 // ServerOptions configures a Server. Zero fields take the defaults above.
@@ -34,6 +36,11 @@ type ServerOptions struct {
 	// batch, response bytes per batch).
 	BatchItems int
 	BatchBytes int
+	// ConnCalls and ServerCalls bound the calls in flight (a batch counts
+	// as one) on one connection and on all of them: at the bound, the
+	// server reads a connection's next request once an answer went out.
+	ConnCalls   int
+	ServerCalls int
 	// ChainID is answered by eth_chainId (default DefaultChainID).
 	ChainID uint64
 	// Version is reported by web3_clientVersion as "litsigner/<Version>"
@@ -55,6 +62,8 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*serverConn]struct{}
 	wg        sync.WaitGroup
+
+	calls chan struct{} // the server's call slots (see callSlots)
 }
 
 // nextConnID numbers connections process-wide (ids key the registry).
@@ -71,6 +80,12 @@ func NewServer(opts ServerOptions) *Server {
 	}
 	if opts.BatchBytes <= 0 {
 		opts.BatchBytes = DefaultBatchBytes
+	}
+	if opts.ConnCalls <= 0 {
+		opts.ConnCalls = DefaultConnCalls
+	}
+	if opts.ServerCalls <= 0 {
+		opts.ServerCalls = DefaultServerCalls
 	}
 	if opts.ChainID == 0 {
 		opts.ChainID = DefaultChainID
@@ -89,6 +104,7 @@ func NewServer(opts ServerOptions) *Server {
 		done:      make(chan struct{}),
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*serverConn]struct{}),
+		calls:     make(chan struct{}, opts.ServerCalls),
 	}
 	s.rpc.SetBatchLimits(opts.BatchItems, opts.BatchBytes)
 	// Both receivers have valid methods, so registration cannot fail; an
@@ -205,7 +221,7 @@ func (s *Server) serveConn(conn net.Conn) {
 	}
 	peer.ConnID = nextConnID.Add(1)
 	ctx, cancel := context.WithCancelCause(context.Background())
-	sc := newServerConn(conn, peer, cancel, s.opts.MaxRequestBytes, s.log)
+	sc := newServerConn(conn, peer, cancel, s.opts.MaxRequestBytes, newCallSlots(ctx, s.opts.ConnCalls, s.calls, s.opts.BatchItems), s.log)
 	defer sc.Close()
 
 	s.mu.Lock()

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -343,5 +345,108 @@ func TestRequestSizeBoundary(t *testing.T) {
 			}
 			checkResponse(t, r, "", CodeInvalidRequest, fmt.Sprintf("request too large (limit %d bytes)", limit))
 		})
+	}
+}
+
+// TestCallsInFlightBounded: a connection has at most ConnCalls calls in
+// flight and all connections ServerCalls; the server reads the next
+// request once an answer went out. Notifications take no slot.
+func TestCallsInFlightBounded(t *testing.T) {
+	ts := startServer(t, ServerOptions{ConnCalls: 2, ServerCalls: 3})
+	const note = `{"jsonrpc":"2.0","method":"test_echo","params":["n"]}`
+	gate := func(id int) string { return fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"test_gate"}`, id) }
+	a, b := dialRaw(t, ts.path), dialRaw(t, ts.path)
+	a.send(note + gate(1) + note + gate(2) + gate(3) + gate(4))
+	for range 2 {
+		waitFor(t, ts.svc.started, "gate call on a")
+	}
+	b.send(gate(5) + gate(6))
+	waitFor(t, ts.svc.started, "gate call on b")
+	// Two on a (its bound), one on b (the server's): nothing else starts.
+	select {
+	case <-ts.svc.started:
+		t.Fatal("a call started beyond the bounds")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(ts.svc.gate)
+	for _, c := range []struct {
+		conn *rawConn
+		ids  []string
+	}{{a, []string{"1", "2", "3", "4"}}, {b, []string{"5", "6"}}} {
+		got := map[string]bool{}
+		for range c.ids {
+			r := decodeResponse(t, c.conn.line())
+			checkResponse(t, r, `"open"`, 0, "")
+			got[string(r.ID)] = true
+		}
+		for _, id := range c.ids {
+			if !got[id] {
+				t.Errorf("no answer to id %s (got %v)", id, got)
+			}
+		}
+	}
+}
+
+// TestNotificationsTakeNoSlot: notifications (no answer) never hold a
+// call slot, however many, and requests whose answer frees their slot
+// keep a connection going far beyond its bound.
+func TestNotificationsTakeNoSlot(t *testing.T) {
+	ts := startServer(t, ServerOptions{ConnCalls: 1, ServerCalls: 1})
+	c := dialRaw(t, ts.path)
+	var b strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&b, `{"jsonrpc":"2.0","method":"test_echo","params":["n"]}{"jsonrpc":"2.0","id":%d,"method":"test_echo","params":["x"]}`, i)
+		fmt.Fprint(&b, `[{"jsonrpc":"2.0","method":"test_echo","params":["n"]}]`)
+	}
+	c.send(b.String())
+	for range 200 {
+		checkResponse(t, decodeResponse(t, c.line()), `"x"`, 0, "")
+	}
+}
+
+// TestExpectsAnswerMatchesServer holds expectsAnswer to go-ethereum: for
+// each message, whether the server writes an answer (read until it
+// closes, after a half-close).
+func TestExpectsAnswerMatchesServer(t *testing.T) {
+	const batchItems = 3
+	ts := startServer(t, ServerOptions{BatchItems: batchItems})
+	for _, msg := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"test_echo","params":["x"]}`,
+		`{"jsonrpc":"2.0","method":"test_echo","params":["x"]}`,
+		`{"jsonrpc":"2.0","method":"test_echo","params":[{"id":1}]}`,
+		`{"jsonrpc":"2.0","ID":"a","method":"test_echo","params":["x"]}`,
+		`{"jsonrpc":"2.0","\u0069d":"a","method":"test_echo","params":["x"]}`,
+		`{"jsonrpc":"2.0","id":null,"method":"test_echo","params":["x"]}`,
+		`{"jsonrpc":"2.0","id":{"a":1},"method":"test_echo"}`,
+		`{"jsonrpc":"2.0","id":[1],"method":"test_echo"}`,
+		`{"jsonrpc":"2.0","id":1,"result":5}`,
+		`{"jsonrpc":"2.0","id":1,"error":{"code":1,"message":"m"}}`,
+		`{"jsonrpc":"2.0","id":1,"result":5,"params":[]}`,
+		`{"jsonrpc":"2.0","id":1,"method":"test_echo","id":null}`,
+		`{"jsonrpc":"2.0","jsonrpc":2,"method":"test_echo","params":["x"]}`,
+		`{"jsonrpc":"1.0","method":"test_echo","params":["x"]}`,
+		`{"jsonrpc":null,"method":"test_echo","params":["x"]}`,
+		`{"jsonrpc":"2.0","method":7}`,
+		`{"jsonrpc":"2.0","method":"x_subscription","params":{}}`,
+		`{"id":1}`, `{"method":"test_echo"}`, `{}`, `null`, `12`, `"s"`, `true`,
+		`[]`, `[null]`, `[1]`,
+		`[{"jsonrpc":"2.0","method":"test_echo","params":["n"]}]`,
+		`[{"jsonrpc":"2.0","method":"test_echo","params":["n"]},{"jsonrpc":"2.0","id":2,"method":"test_echo","params":["x"]}]`,
+		`[{"jsonrpc":"2.0","id":1,"result":5},{"jsonrpc":"2.0","method":"test_echo","params":["n"]}]`,
+		`[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"},{"jsonrpc":"2.0","method":"c"},{"jsonrpc":"2.0","method":"d"}]`,
+	} {
+		c := dialRaw(t, ts.path)
+		c.send(msg)
+		if err := c.conn.(*net.UnixConn).CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		out, err := io.ReadAll(c.r)
+		if err != nil {
+			t.Fatalf("%s: read until the server closes: %v (got %q)", msg, err, out)
+		}
+		if want := len(out) > 0; expectsAnswer([]byte(msg), batchItems) != want {
+			t.Errorf("expectsAnswer(%s) = %v; the server wrote %q", msg, !want, out)
+		}
 	}
 }
