@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"github.com/litsigner/litsigner/ipc"
+	"github.com/litsigner/litsigner/lit"
 )
 
 // TestHandle: handle maps the body's error to the client's JSON-RPC error
@@ -26,6 +28,7 @@ func TestHandle(t *testing.T) {
 		{"invalid params", fmt.Errorf("%w: ttl", errInvalidParams), rpcapi.CodeInvalidParams, "error"},
 		{"session ended", errSessionEnded, rpcapi.CodeSessionEnded, "error"},
 		{"unexpected", errors.New("surprise"), rpcapi.CodeInternal, "error"},
+		{"action error quoting a param", &lit.ActionError{Code: "NodeJsExecutionError", Message: "Error: bad apiKey SECRET-abc123"}, rpcapi.CodeActionError, "error"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,8 +54,11 @@ func TestHandle(t *testing.T) {
 			if rec["logger"] != "audit" || rec["method"] != "lit_test" || rec["ipfsId"] != "QmX" || rec["outcome"] != tt.outcome {
 				t.Errorf("audit record %v", rec)
 			}
-			if tt.code != 0 && rec["code"] != float64(tt.code) {
-				t.Errorf("audit code %v, want %d", rec["code"], tt.code)
+			if tt.code != 0 && (rec["code"] != float64(tt.code) || rec["kind"] != rpcapi.Kind(tt.code)) {
+				t.Errorf("audit code %v kind %v, want %d %s", rec["code"], rec["kind"], tt.code, rpcapi.Kind(tt.code))
+			}
+			if tt.err != nil && strings.Contains(buf.String(), tt.err.Error()) {
+				t.Errorf("audit record %s has the error message %q", buf.String(), tt.err)
 			}
 		})
 	}

@@ -14,8 +14,9 @@ import (
 
 // auditor writes one structured record per API call to the "audit" logger:
 // who called (pid, uid, executable), what (method, code hash or IPFS id),
-// the outcome (ok or the error code) and how long it took. It never logs
-// parameters beyond the code's identity, and nothing secret.
+// the outcome (ok, or the error code and its kind) and how long it took. It
+// never logs parameters beyond the code's identity, nor error messages
+// (which may quote them), and nothing secret.
 type auditor struct {
 	log *slog.Logger
 }
@@ -51,7 +52,10 @@ func (a *auditor) Record(ctx context.Context, method string, start time.Time, er
 		if errors.As(err, &ie) {
 			code = ie.Code
 		}
-		attrs = append(attrs, slog.String("outcome", "error"), slog.Int("code", code), slog.String("error", err.Error()))
+		// The code's kind, not the message: an action's error message, and
+		// node errors that quote it, may carry the call's params
+		// (throw new Error("bad key " + apiKey)). The caller has the message.
+		attrs = append(attrs, slog.String("outcome", "error"), slog.Int("code", code), slog.String("kind", rpcapi.Kind(code)))
 	}
 	attrs = append(attrs, slog.Duration("duration", time.Since(start)))
 	a.log.LogAttrs(ctx, level, "call", attrs...)
