@@ -196,6 +196,9 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 		ChainID:         cfg.SocketChainID(),
 		Version:         opts.Version,
 		Logger:          d.log,
+		// A burst that was not Lit calls (many connections, a flood of
+		// cheap requests) leaves garbage too.
+		ConnClosed: d.idle.touch,
 	})
 	if err := d.server.RegisterName("lit", &litAPI{sessions: d.sessions, exec: d.callExecutor(), audit: d.audit, network: d.networkStatus, idle: d.idle}); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)

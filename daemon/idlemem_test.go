@@ -56,3 +56,24 @@ func TestIdleMemoryStaleTimer(t *testing.T) {
 		})
 	}
 }
+
+// TestIdleMemoryTouch: a closed connection arms the release like the end
+// of a call, but not while a call is in flight.
+func TestIdleMemoryTouch(t *testing.T) {
+	released := make(chan struct{}, 4)
+	m := &idleMemory{delay: time.Millisecond, release: func() { released <- struct{}{} }}
+	defer m.close()
+	m.begin()
+	m.touch()
+	if m.timer != nil {
+		t.Fatal("a release was armed while a call was in flight")
+	}
+	m.end()
+	<-released
+	m.touch()
+	select {
+	case <-released:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no release after a touch while idle")
+	}
+}

@@ -48,6 +48,9 @@ type ServerOptions struct {
 	Version string
 	// Logger receives connection events (refusals at Warn). Nil discards.
 	Logger *slog.Logger
+	// ConnClosed, if set, is called after a served connection has closed
+	// and its calls have returned.
+	ConnClosed func()
 }
 
 // Server serves JSON-RPC on Unix socket listeners; see the package doc.
@@ -237,6 +240,9 @@ func (s *Server) serveConn(conn net.Conn) {
 		s.mu.Lock()
 		delete(s.conns, sc)
 		s.mu.Unlock()
+		if s.opts.ConnClosed != nil {
+			s.opts.ConnClosed()
+		}
 	}()
 
 	s.log.Debug("ipc: connection", "conn", peer.ConnID, "pid", peer.PID, "uid", peer.UID, "exe", peer.Exe)

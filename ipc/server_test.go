@@ -450,3 +450,20 @@ func TestExpectsAnswerMatchesServer(t *testing.T) {
 		}
 	}
 }
+
+// TestConnClosedHook: ServerOptions.ConnClosed runs once per served
+// connection, after it closed.
+func TestConnClosedHook(t *testing.T) {
+	closed := make(chan struct{}, 4)
+	ts := startServer(t, ServerOptions{ConnClosed: func() { closed <- struct{}{} }})
+	c := dialRaw(t, ts.path)
+	c.send(`{"jsonrpc":"2.0","id":1,"method":"test_echo","params":["a"]}`)
+	checkResponse(t, decodeResponse(t, c.line()), `"a"`, 0, "")
+	select {
+	case <-closed:
+		t.Fatal("ConnClosed ran while the connection was open")
+	default:
+	}
+	c.conn.Close()
+	waitFor(t, closed, "ConnClosed")
+}
