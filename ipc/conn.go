@@ -116,6 +116,26 @@ func (s *callSlots) release() {
 	<-s.conn
 }
 
+// waitAnswered waits until the connection has no call in flight (every
+// request read was answered) or ctx is done, which it reports as false.
+func (s *callSlots) waitAnswered(ctx context.Context) bool {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.mu.Lock()
+		held := s.held
+		s.mu.Unlock()
+		if held == 0 {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
+}
+
 // close gives back every slot still held: a closed connection's calls
 // get no answer written.
 func (s *callSlots) close() {

@@ -249,9 +249,14 @@ func (s *Server) serveConn(conn net.Conn) {
 	s.rpc.ServeCodec(rpc.NewCodec(sc), 0)
 }
 
+// shutdownAnswerWait bounds how long Shutdown waits for the answers of the
+// calls it cancelled before it closes their connections.
+const shutdownAnswerWait = 2 * time.Second
+
 // Shutdown stops accepting, cancels every connection's context (cause
-// ErrServerClosed), closes the connections and waits until their handlers
-// have returned or ctx is done. Listeners made by Listen remove their socket
+// ErrServerClosed), lets the cancelled calls write their answers (for up to
+// shutdownAnswerWait), closes the connections and waits until their
+// handlers have returned or ctx is done. Listeners made by Listen remove their socket
 // file when closed; activated ones do not.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
@@ -265,13 +270,26 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("ipc: close listener: %w", err))
 		}
 	}
+	conns := make([]*serverConn, 0, len(s.conns))
 	for sc := range s.conns {
 		sc.cancel(ErrServerClosed)
+		conns = append(conns, sc)
 	}
 	s.mu.Unlock()
 
+	// The calls in flight now see their CallContext cancelled and answer
+	// (the daemon's "stopping" error): let those answers go out before the
+	// connections close, for a moment (shutdownAnswerWait) and within ctx.
+	wait, stop := context.WithTimeout(ctx, shutdownAnswerWait)
+	for _, sc := range conns {
+		if !sc.calls.waitAnswered(wait) {
+			break
+		}
+	}
+	stop()
+
 	// Stop closes every codec, which closes our connections; go-ethereum then
-	// waits for in-flight calls, which now see their CallContext cancelled.
+	// waits for the calls still in flight.
 	s.rpc.Stop()
 
 	waited := make(chan struct{})

@@ -256,8 +256,9 @@ func TestDisconnectCancelsHandler(t *testing.T) {
 	}
 }
 
-// TestShutdownCancelsHandlers: Shutdown cancels in-flight calls, returns,
-// and removes the socket file Listen made.
+// TestShutdownCancelsHandlers: Shutdown cancels in-flight calls, whose
+// answers (their errors) still reach the clients, returns, and removes the
+// socket file Listen made.
 func TestShutdownCancelsHandlers(t *testing.T) {
 	path := shortDir(t) + "/litsigner.sock"
 	l, err := Listen(path)
@@ -271,17 +272,29 @@ func TestShutdownCancelsHandlers(t *testing.T) {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
-	c := dialRaw(t, path)
-	c.send(`{"jsonrpc":"2.0","id":1,"method":"test_block"}`)
-	waitFor(t, svc.started, "handler start")
+	var clients []*rawConn
+	for range 3 {
+		c := dialRaw(t, path)
+		c.send(`{"jsonrpc":"2.0","id":1,"method":"test_block"}`)
+		waitFor(t, svc.started, "handler start")
+		clients = append(clients, c)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
-	if cause := <-svc.ended; !errors.Is(cause, ErrServerClosed) {
-		t.Fatalf("handler cause = %v, want ErrServerClosed", cause)
+	for range clients {
+		if cause := <-svc.ended; !errors.Is(cause, ErrServerClosed) {
+			t.Fatalf("handler cause = %v, want ErrServerClosed", cause)
+		}
+	}
+	for i, c := range clients {
+		r := decodeResponse(t, c.line())
+		if string(r.ID) != "1" || r.Error == nil || !strings.Contains(r.Error.Message, ErrServerClosed.Error()) {
+			t.Errorf("client %d: answer %+v, want the call's error (%v)", i, r, ErrServerClosed)
+		}
 	}
 	if err := <-served; !errors.Is(err, ErrServerClosed) {
 		t.Fatalf("Serve = %v, want ErrServerClosed", err)
