@@ -1,7 +1,6 @@
 package ipc
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -146,80 +145,6 @@ func (s *callSlots) close() {
 		<-s.conn
 	}
 	s.closed = true
-}
-
-// expectsAnswer reports whether go-ethereum will write an answer to msg,
-// one JSON value: it mirrors how go-ethereum's rpc package (v1.17) picks a
-// message apart (rpc/json.go fillMessage: the fields jsonrpc, id, method,
-// params, result and error, matched exactly after unescaping, the last of
-// a repeated one winning) and which messages it answers
-// (rpc/handler.go): all but notifications (jsonrpc "2.0", a method, no
-// id) and responses to its own calls (jsonrpc "2.0", a valid id, a result
-// or error, no method or params); a batch is answered when it is empty,
-// over batchItems, or holds a message that is. TestExpectsAnswerMatchesServer
-// holds it to the server. A message counted but not answered would hold
-// its call slots until the connection closes.
-func expectsAnswer(msg []byte, batchItems int) bool {
-	dec := json.NewDecoder(bytes.NewReader(msg))
-	tok, err := dec.Token()
-	if err != nil {
-		return false // not JSON: the reader never hands that on
-	}
-	if tok != json.Delim('[') {
-		return answeredMessage(msg)
-	}
-	n, answered := 0, false
-	for dec.More() {
-		var item json.RawMessage
-		if err := dec.Decode(&item); err != nil {
-			return false
-		}
-		n++
-		answered = answered || answeredMessage(item)
-	}
-	return answered || n == 0 || (batchItems > 0 && n > batchItems)
-}
-
-// answeredMessage reports whether go-ethereum answers one message of a
-// batch, or a message on its own (see expectsAnswer).
-func answeredMessage(msg []byte) bool {
-	var (
-		version, method       string
-		id, params, res, fail json.RawMessage
-	)
-	dec := json.NewDecoder(bytes.NewReader(msg))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return true // not an object: an invalid request, answered
-	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return true
-		}
-		key, _ := tok.(string)
-		var value json.RawMessage
-		if err := dec.Decode(&value); err != nil {
-			return true
-		}
-		switch key {
-		case "jsonrpc":
-			json.Unmarshal(value, &version) // a non-string leaves it, as in go-ethereum
-		case "id":
-			id = value
-		case "method":
-			json.Unmarshal(value, &method)
-		case "params":
-			params = value
-		case "result":
-			res = value
-		case "error":
-			fail = value
-		}
-	}
-	validID := len(id) > 0 && id[0] != '{' && id[0] != '['
-	notification := version == "2.0" && id == nil && method != ""
-	response := version == "2.0" && validID && method == "" && params == nil && (res != nil || fail != nil)
-	return !notification && !response
 }
 
 // budgetReader reads from the socket, spending the connection's byte budget.

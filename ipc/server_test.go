@@ -423,31 +423,7 @@ func TestNotificationsTakeNoSlot(t *testing.T) {
 func TestExpectsAnswerMatchesServer(t *testing.T) {
 	const batchItems = 3
 	ts := startServer(t, ServerOptions{BatchItems: batchItems})
-	for _, msg := range []string{
-		`{"jsonrpc":"2.0","id":1,"method":"test_echo","params":["x"]}`,
-		`{"jsonrpc":"2.0","method":"test_echo","params":["x"]}`,
-		`{"jsonrpc":"2.0","method":"test_echo","params":[{"id":1}]}`,
-		`{"jsonrpc":"2.0","ID":"a","method":"test_echo","params":["x"]}`,
-		`{"jsonrpc":"2.0","\u0069d":"a","method":"test_echo","params":["x"]}`,
-		`{"jsonrpc":"2.0","id":null,"method":"test_echo","params":["x"]}`,
-		`{"jsonrpc":"2.0","id":{"a":1},"method":"test_echo"}`,
-		`{"jsonrpc":"2.0","id":[1],"method":"test_echo"}`,
-		`{"jsonrpc":"2.0","id":1,"result":5}`,
-		`{"jsonrpc":"2.0","id":1,"error":{"code":1,"message":"m"}}`,
-		`{"jsonrpc":"2.0","id":1,"result":5,"params":[]}`,
-		`{"jsonrpc":"2.0","id":1,"method":"test_echo","id":null}`,
-		`{"jsonrpc":"2.0","jsonrpc":2,"method":"test_echo","params":["x"]}`,
-		`{"jsonrpc":"1.0","method":"test_echo","params":["x"]}`,
-		`{"jsonrpc":null,"method":"test_echo","params":["x"]}`,
-		`{"jsonrpc":"2.0","method":7}`,
-		`{"jsonrpc":"2.0","method":"x_subscription","params":{}}`,
-		`{"id":1}`, `{"method":"test_echo"}`, `{}`, `null`, `12`, `"s"`, `true`,
-		`[]`, `[null]`, `[1]`,
-		`[{"jsonrpc":"2.0","method":"test_echo","params":["n"]}]`,
-		`[{"jsonrpc":"2.0","method":"test_echo","params":["n"]},{"jsonrpc":"2.0","id":2,"method":"test_echo","params":["x"]}]`,
-		`[{"jsonrpc":"2.0","id":1,"result":5},{"jsonrpc":"2.0","method":"test_echo","params":["n"]}]`,
-		`[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"},{"jsonrpc":"2.0","method":"c"},{"jsonrpc":"2.0","method":"d"}]`,
-	} {
+	for _, msg := range answerSeeds {
 		c := dialRaw(t, ts.path)
 		c.send(msg)
 		if err := c.conn.(*net.UnixConn).CloseWrite(); err != nil {
