@@ -59,6 +59,7 @@ type litAPI struct {
 	audit    *auditor
 	network  func(context.Context) rpcapi.NetworkStatus
 	idle     *idleMemory // nil: memory is left to the Go runtime
+	pin      *pinBroker  // the approvals' prompter, for the pairing state
 }
 
 // ExecuteJs runs a Lit Action with the session, prompting the device for a
@@ -113,7 +114,7 @@ func withCause(ctx context.Context, err error) error {
 // SessionStatus reports the session state and counters.
 func (a *litAPI) SessionStatus(ctx context.Context) rpcapi.SessionStatus {
 	st, _ := handle(ctx, a.audit, "lit_sessionStatus", nonBlocking, func(context.Context) (rpcapi.SessionStatus, error) {
-		return a.sessions.Status(), nil
+		return a.pin.withPairing(a.sessions.Status()), nil
 	})
 	return st
 }
@@ -195,9 +196,9 @@ func (w *walletAPI) Accounts(ctx context.Context) ([]rpcapi.Account, error) {
 }
 
 // Pair answers a pending Trezor Safe 7 pairing with the 6-digit code the
-// device shows.
+// device shows, and returns once the device accepted or refused it.
 func (w *walletAPI) Pair(ctx context.Context, code string) error {
-	_, err := handle(ctx, w.audit, "wallet_pair", nonBlocking, func(context.Context) (struct{}, error) { return struct{}{}, w.pin.Pair(code) })
+	_, err := handle(ctx, w.audit, "wallet_pair", blocking, func(ctx context.Context) (struct{}, error) { return struct{}{}, w.pin.Pair(ctx, code) })
 	return err
 }
 

@@ -200,7 +200,7 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 		// cheap requests) leaves garbage too.
 		ConnClosed: d.idle.touch,
 	})
-	if err := d.server.RegisterName("lit", &litAPI{sessions: d.sessions, exec: d.callExecutor(), audit: d.audit, network: d.networkStatus, idle: d.idle}); err != nil {
+	if err := d.server.RegisterName("lit", &litAPI{sessions: d.sessions, exec: d.callExecutor(), audit: d.audit, network: d.networkStatus, idle: d.idle, pin: d.pin}); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	if err := d.server.RegisterName("wallet", &walletAPI{wallets: d.wallets, pin: d.pin, cfg: scfg, audit: d.audit}); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/litsigner/litsigner/daemon/rpcapi"
 	"github.com/litsigner/litsigner/hwwallet"
 )
 
@@ -24,12 +25,13 @@ type pinBroker struct {
 	// device shows a pairing code.
 	OnPairingRequest func(dev hwwallet.DeviceInfo)
 
-	mu      sync.Mutex
-	waiting chan string // non-nil while a PIN request is pending
-	pairing chan string // non-nil while a pairing code is awaited
+	mu       sync.Mutex
+	waiting  chan string // non-nil while a PIN request is pending
+	pairing  chan string // non-nil while a pairing code is awaited
+	checking chan error  // non-nil while the device checks the code Pair gave
 }
 
-var _ hwwallet.PairingPrompter = (*pinBroker)(nil)
+var _ hwwallet.PairingReporter = (*pinBroker)(nil)
 
 // PIN waits for Unlock or ctx.
 func (b *pinBroker) PIN(ctx context.Context, dev hwwallet.DeviceInfo) (string, error) {
@@ -122,7 +124,15 @@ func (b *pinBroker) PairingCode(ctx context.Context, dev hwwallet.DeviceInfo) (s
 	case c := <-ch:
 		return c, nil
 	case <-ctx.Done():
-		return "", fmt.Errorf("pair: no pairing code entered (litsigner wallet pair CODE): %w: %w", hwwallet.ErrPairingNeeded, context.Cause(ctx))
+		err := fmt.Errorf("pair: no pairing code entered (litsigner wallet pair CODE): %w: %w", hwwallet.ErrPairingNeeded, context.Cause(ctx))
+		b.mu.Lock()
+		if b.pairing != ch && b.checking != nil {
+			// Pair gave a code as the approval ended: no device checks it.
+			b.checking <- err
+			b.checking = nil
+		}
+		b.mu.Unlock()
+		return "", err
 	}
 }
 
@@ -134,17 +144,63 @@ func (b *pinBroker) PairingPending() bool {
 }
 
 // Pair answers the pending pairing request with the 6-digit code the
-// device shows.
-func (b *pinBroker) Pair(code string) error {
+// device shows, and waits until the device accepted or refused it (or ctx
+// ends), so that a wrong code fails the wallet_pair that sent it; the
+// approval waits on for the next code.
+func (b *pinBroker) Pair(ctx context.Context, code string) error {
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
 		return fmt.Errorf("%w: the pairing code is the 6 digits the Trezor shows", errInvalidParams)
 	}
+	result := make(chan error, 1)
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if b.pairing == nil {
+		b.mu.Unlock()
 		return errNoPairingRequest
 	}
 	b.pairing <- code
 	b.pairing = nil
-	return nil
+	b.checking = result
+	b.mu.Unlock()
+	select {
+	case err := <-result:
+		if err != nil {
+			return fmt.Errorf("pair: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		b.mu.Lock()
+		if b.checking == result {
+			b.checking = nil
+		}
+		b.mu.Unlock()
+		return fmt.Errorf("pair: waiting for the device to check the code: %w", context.Cause(ctx))
+	}
+}
+
+// PairingResult implements hwwallet.PairingReporter: it answers the Pair
+// that gave the code.
+func (b *pinBroker) PairingResult(_ hwwallet.DeviceInfo, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.checking != nil {
+		b.checking <- err
+		b.checking = nil
+	}
+}
+
+// pairingHint is lit_sessionStatus's hint while a pairing code is awaited:
+// with notifications off, status is where the user learns of it.
+const pairingHint = "enter the code shown on the device with: litsigner wallet pair CODE"
+
+// withPairing marks a status whose approval waits for a pairing code:
+// state "pairing", with pairingHint.
+func (b *pinBroker) withPairing(st rpcapi.SessionStatus) rpcapi.SessionStatus {
+	if !b.PairingPending() {
+		return st
+	}
+	if st.State == "approving" {
+		st.State = "pairing"
+	}
+	st.Hint = pairingHint
+	return st
 }

@@ -3,9 +3,11 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,6 +98,69 @@ func TestDevSafe7PairsThroughWalletPair(t *testing.T) {
 	}
 }
 
+// TestDevSafe7WrongCodeKeepsApproval: while the code is awaited, status
+// says "pairing" with the command to run. A wrong code fails the wallet_pair
+// that sent it (4013, saying a new code comes), not the approval: the
+// Safe 7 takes one guess per code, so the daemon pairs again, the device
+// shows a new code, and the right one approves the waiting session.
+func TestDevSafe7WrongCodeKeepsApproval(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	cfg := devConfig(t)
+	cfg.Device = hub.EmulatorTrezorSafe7ID
+	td := startDaemon(t, cfg, Options{})
+	codes := make(chan string, 4)
+	td.devBehaviour().OnPrompt(func(p emulator.Prompt) {
+		if p.Kind == emulator.PromptPairingCode {
+			codes <- p.Text
+		}
+	})
+	nextCode := func() string {
+		t.Helper()
+		select {
+		case c := <-codes:
+			waitFor(t, "the pairing request", td.pin.PairingPending)
+			return c
+		case <-time.After(20 * time.Second):
+			t.Fatal("the Safe 7 showed no pairing code")
+			return ""
+		}
+	}
+	errc := make(chan error, 1)
+	var st rpcapi.SessionStatus
+	go func() { errc <- call(t, dial(t, td.sock), &st, "lit_startSession") }()
+
+	code := nextCode()
+	// With notifications off, status is where the user learns of the code.
+	var pending rpcapi.SessionStatus
+	if err := call(t, dial(t, td.sock), &pending, "lit_sessionStatus"); err != nil || pending.State != "pairing" ||
+		!strings.Contains(pending.Hint, "litsigner wallet pair CODE") || pending.Device != hub.EmulatorTrezorSafe7ID {
+		t.Fatalf("status while the code is awaited: %+v, %v", pending, err)
+	}
+	wrong := "111111"
+	if code == wrong {
+		wrong = "222222"
+	}
+	err := call(t, dial(t, td.sock), nil, "wallet_pair", wrong)
+	if codeOf(err) != rpcapi.CodePairingNeeded || !strings.Contains(err.Error(), "new code") {
+		t.Fatalf("wallet_pair with a wrong code: %v, want %d saying a new code comes", err, rpcapi.CodePairingNeeded)
+	}
+	select {
+	case err := <-errc:
+		t.Fatalf("the approval ended after a wrong code: %v", err)
+	default:
+	}
+	code2 := nextCode()
+	if err := call(t, dial(t, td.sock), nil, "wallet_pair", code2); err != nil {
+		t.Fatalf("wallet_pair with the new code: %v", err)
+	}
+	if err := <-errc; err != nil || st.State != "active" || st.Hint != "" {
+		t.Fatalf("session start: %+v, %v", st, err)
+	}
+	if n := td.devBehaviour().PromptsOf(emulator.PromptPairingCode); n != 2 {
+		t.Fatalf("%d pairing codes shown, want 2", n)
+	}
+}
+
 func callOK(t *testing.T, td *testDaemon, method string) bool {
 	t.Helper()
 	var ok bool
@@ -106,7 +171,7 @@ func TestPairingBroker(t *testing.T) {
 	b := &pinBroker{}
 	requested := make(chan hwwallet.DeviceInfo, 1)
 	b.OnPairingRequest = func(d hwwallet.DeviceInfo) { requested <- d }
-	if err := b.Pair("123456"); !errors.Is(err, errNoPairingRequest) {
+	if err := b.Pair(context.Background(), "123456"); !errors.Is(err, errNoPairingRequest) {
 		t.Fatalf("Pair with nothing pending: %v", err)
 	}
 	got := make(chan string, 1)
@@ -124,17 +189,43 @@ func TestPairingBroker(t *testing.T) {
 		t.Fatalf("a second pending pairing: %v", err)
 	}
 	for _, bad := range []string{"", "12345", "1234567", "12345a", " 12345"} {
-		if err := b.Pair(bad); !errors.Is(err, errInvalidParams) {
+		if err := b.Pair(context.Background(), bad); !errors.Is(err, errInvalidParams) {
 			t.Errorf("Pair(%q): %v", bad, err)
 		}
 	}
-	if err := b.Pair("012345"); err != nil {
-		t.Fatal(err)
-	}
+	// Pair returns what the device made of the code (PairingResult).
+	paired := make(chan error, 1)
+	go func() { paired <- b.Pair(context.Background(), "012345") }()
 	if c := <-got; c != "012345" {
 		t.Fatalf("code %q", c)
 	}
+	select {
+	case err := <-paired:
+		t.Fatalf("Pair returned %v before the device checked the code", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	wrong := fmt.Errorf("wrong code: %w", hwwallet.ErrPairing)
+	b.PairingResult(hwwallet.DeviceInfo{ID: "x"}, wrong)
+	if err := <-paired; !errors.Is(err, hwwallet.ErrPairing) || codeOf(rpcError(err)) != rpcapi.CodePairingNeeded {
+		t.Fatalf("Pair of a wrong code: %v", err)
+	}
+	// A Pair that gives its code as the approval ends hears so.
 	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		_, err := b.PairingCode(ctx, hwwallet.DeviceInfo{ID: "x"})
+		got <- err.Error()
+	}()
+	<-requested
+	b.mu.Lock()
+	b.pairing, b.checking = nil, make(chan error, 1) // what Pair does, but the code never arrives
+	lost := b.checking
+	b.mu.Unlock()
+	cancel()
+	<-got
+	if err := <-lost; !errors.Is(err, hwwallet.ErrPairingNeeded) {
+		t.Fatalf("Pair whose code nobody read: %v", err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
 	cancel()
 	if _, err := b.PairingCode(ctx, hwwallet.DeviceInfo{}); !errors.Is(err, hwwallet.ErrPairingNeeded) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("PairingCode after the approval ended: %v", err)

@@ -80,3 +80,14 @@ type PairingPrompter interface {
 	// or ctx ends.
 	PairingCode(ctx context.Context, dev DeviceInfo) (code string, err error)
 }
+
+// PairingReporter is a PairingPrompter that learns what became of each
+// code PairingCode returned: PairingResult gets nil once the device
+// accepted it, or the error (ErrPairing for a wrong code) the pairing
+// ended with. A Trezor allows one guess per code it shows; after a wrong
+// one the driver may pair again, which shows a new code and calls
+// PairingCode again (the error then says so).
+type PairingReporter interface {
+	PairingPrompter
+	PairingResult(dev DeviceInfo, err error)
+}

@@ -128,6 +128,8 @@ func printSession(w io.Writer, s rpcapi.SessionStatus) {
 		}
 	case "approving":
 		fmt.Fprintf(w, "session:  waiting for approval on %s\n", s.Device)
+	case "pairing":
+		fmt.Fprintf(w, "session:  waiting for the pairing code of %s: %s\n", s.Device, s.Hint)
 	default:
 		fmt.Fprintln(w, "session:  none (the next exec or `litsigner session start` asks the device)")
 	}

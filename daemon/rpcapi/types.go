@@ -157,8 +157,12 @@ type Account struct {
 // SessionStatus is the public state of the session (lit_sessionStatus). It
 // never contains the session key or any signature.
 type SessionStatus struct {
-	// State is "none", "approving" (waiting for the device) or "active".
+	// State is "none", "approving" (waiting for the device), "pairing"
+	// (a Trezor Safe 7 shows a pairing code: see Hint) or "active".
 	State string `json:"state"`
+	// Hint says what the user must do on the host for the approval to go
+	// on (the pairing command), when anything.
+	Hint string `json:"hint,omitempty"`
 	// Address is the wallet account that authorized the session.
 	Address string `json:"address,omitempty"`
 	// SessionPublicKey is the ed25519 public key (hex), the SIWE URI's subject.

@@ -94,9 +94,20 @@ func OpenWith(ctx context.Context, t hwwallet.Transport, info hwwallet.DeviceInf
 // IsTHP reports whether the device is driven over THP.
 func (d *Device) IsTHP() bool { return d.thp != nil }
 
+// maxPairingAttempts bounds the codes one connect asks for. The device
+// takes one guess per code it shows and ends that pairing on a wrong one
+// (apps/thp/pairing.py: DataError "Unexpected Code Entry Tag"); a new
+// pairing (confirmed on the device again) shows a new code, without a
+// limit of the device's own. The bound only stops a host whose user keeps
+// typing wrong codes (or a device that refuses them all) from looping
+// until the approval times out.
+const maxPairingAttempts = 3
+
 // connect opens a THP channel: handshake, then pairing (asking the
 // Prompter for the code) or the stored credential; a new credential is
-// saved before anything else is sent.
+// saved before anything else is sent. After a wrong code it pairs again
+// on a new channel (a new code on the screen), up to maxPairingAttempts
+// codes; a hwwallet.PairingReporter hears the fate of each code.
 func (d *Device) connect(ctx context.Context) error {
 	l := d.thp
 	key, err := l.opts.Pairing.HostKey()
@@ -114,35 +125,54 @@ func (d *Device) connect(ctx context.Context) error {
 			l.opts.OnConfirm(what)
 		}
 	}
-	h, err := thp.Connect(ctx, thp.Reports(d.t), thp.HostConfig{
-		StaticKey:   key,
-		Credentials: creds,
-		HostName:    l.opts.HostName,
-		AppName:     l.opts.AppName,
-		PairingCode: func(ctx context.Context) (string, error) {
-			pp, ok := d.prompter.(hwwallet.PairingPrompter)
-			if !ok {
-				return "", fmt.Errorf("the Trezor shows a pairing code and there is no way to ask for it here (pair with 'litsigner wallet pair'): %w", hwwallet.ErrPairingNeeded)
+	for attempt := 1; ; attempt++ {
+		asked := false // a code was typed on this attempt
+		h, err := thp.Connect(ctx, thp.Reports(d.t), thp.HostConfig{
+			StaticKey:   key,
+			Credentials: creds,
+			HostName:    l.opts.HostName,
+			AppName:     l.opts.AppName,
+			PairingCode: func(ctx context.Context) (string, error) {
+				pp, ok := d.prompter.(hwwallet.PairingPrompter)
+				if !ok {
+					return "", fmt.Errorf("the Trezor shows a pairing code and there is no way to ask for it here (pair with 'litsigner wallet pair'): %w", hwwallet.ErrPairingNeeded)
+				}
+				code, err := pp.PairingCode(ctx, d.Info())
+				asked = err == nil
+				return code, err
+			},
+			OnButtonRequest: func(b thp.ButtonRequest) { confirm(b.Name) },
+			UnlockOnDevice:  true,
+			OnUnlock:        func() { confirm("unlock") },
+		})
+		if err == nil {
+			if cred, ok := h.NewCredential(); ok {
+				if err = l.opts.Pairing.SaveCredential(cred); err != nil {
+					err = fmt.Errorf("paired, but the credential was not saved: %w", err)
+				}
 			}
-			return pp.PairingCode(ctx, d.Info())
-		},
-		OnButtonRequest: func(b thp.ButtonRequest) { confirm(b.Name) },
-		UnlockOnDevice:  true,
-		OnUnlock:        func() { confirm("unlock") },
-	})
-	if err != nil {
+		}
+		again := errors.Is(err, thp.ErrWrongCode) && asked && attempt < maxPairingAttempts && ctx.Err() == nil
 		if errors.Is(err, thp.ErrPairing) || errors.Is(err, thp.ErrWrongCode) {
-			return &pairingError{err}
+			if again {
+				err = fmt.Errorf("%w; the Trezor pairs again: confirm on it, then enter the new code it shows", err)
+			} else if errors.Is(err, thp.ErrWrongCode) && asked {
+				err = fmt.Errorf("%w; %d wrong codes, pairing given up", err, attempt)
+			}
+			err = &pairingError{err}
 		}
-		return err
-	}
-	if cred, ok := h.NewCredential(); ok {
-		if err := l.opts.Pairing.SaveCredential(cred); err != nil {
-			return fmt.Errorf("paired, but the credential was not saved: %w", err)
+		if pr, ok := d.prompter.(hwwallet.PairingReporter); ok && asked {
+			pr.PairingResult(d.Info(), err)
 		}
+		if again {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		l.h, l.session, l.cancel = h, 0, 0
+		return nil
 	}
-	l.h, l.session, l.cancel = h, 0, 0
-	return nil
 }
 
 // pairingError marks a failed pairing as hwwallet.ErrPairing, keeping the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,6 +139,60 @@ func TestTHPWrongCode(t *testing.T) {
 	r2.wrong = "12ab56"
 	if _, _, err := safe7(t, b2, dir, r2); !errors.Is(err, thp.ErrWrongCode) || !errors.Is(err, hwwallet.ErrPairing) {
 		t.Fatalf("open with a malformed code: %v, want ErrWrongCode", err)
+	}
+}
+
+// reportingReader types wrongFirst wrong codes, then the right one, and
+// records what the driver reports for each (a hwwallet.PairingReporter).
+type reportingReader struct {
+	*codeReader
+	wrongFirst int
+	results    []error
+}
+
+func (r *reportingReader) PairingCode(ctx context.Context, dev hwwallet.DeviceInfo) (string, error) {
+	r.wrong = ""
+	if r.asked < r.wrongFirst {
+		r.wrong = "000000"
+	}
+	return r.codeReader.PairingCode(ctx, dev)
+}
+
+func (r *reportingReader) PairingResult(_ hwwallet.DeviceInfo, err error) {
+	r.results = append(r.results, err)
+}
+
+// TestTHPWrongCodePairsAgain: the device takes one guess per code and
+// ends the pairing on a wrong one; the driver pairs again (a new code on
+// the screen) and tells the prompter what became of each code, so that a
+// typo does not lose the connection.
+func TestTHPWrongCodePairsAgain(t *testing.T) {
+	dir := t.TempDir()
+	b := emulator.NewBehaviour()
+	r := &reportingReader{codeReader: newCodeReader(b), wrongFirst: 1}
+	_, dev, err := safe7(t, b, dir, r)
+	if err != nil {
+		t.Fatalf("open after one wrong code: %v", err)
+	}
+	if !dev.IsTHP() || r.asked != 2 || b.PromptsOf(emulator.PromptPairingCode) != 2 {
+		t.Fatalf("asked %d times, %d codes shown; want 2 and 2", r.asked, b.PromptsOf(emulator.PromptPairingCode))
+	}
+	if len(r.results) != 2 || !errors.Is(r.results[0], hwwallet.ErrPairing) || !errors.Is(r.results[0], thp.ErrWrongCode) ||
+		!strings.Contains(r.results[0].Error(), "new code") || r.results[1] != nil {
+		t.Fatalf("reported %v, want [wrong code (pairs again), nil]", r.results)
+	}
+	if creds, err := thpstore.New(dir).Credentials(); err != nil || len(creds) != 1 {
+		t.Fatalf("credentials: %v %v", creds, err)
+	}
+
+	// Wrong every time: the driver gives up after maxPairingAttempts codes.
+	b2 := emulator.NewBehaviour()
+	r2 := &reportingReader{codeReader: newCodeReader(b2), wrongFirst: maxPairingAttempts}
+	if _, _, err := safe7(t, b2, t.TempDir(), r2); !errors.Is(err, hwwallet.ErrPairing) || !errors.Is(err, thp.ErrWrongCode) {
+		t.Fatalf("open with only wrong codes: %v", err)
+	}
+	if r2.asked != maxPairingAttempts || len(r2.results) != maxPairingAttempts || strings.Contains(r2.results[maxPairingAttempts-1].Error(), "new code") {
+		t.Fatalf("asked %d, reported %v", r2.asked, r2.results)
 	}
 }
 

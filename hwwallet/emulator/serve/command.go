@@ -45,6 +45,9 @@ Protocol (THP): when a host pairs, it shows a 6-digit code, printed on
 stdout as one more JSON line, {"pairingCode":"123456"}, for the host's user
 to type. Its secrets derive from the seed, so a host's pairing survives
 restarts of the emulator.
+trezor --model 1 --locked sets the PIN 1234 (a Trezor One locks only
+with a PIN): the host answers the PIN matrix shown on stderr (litsigner
+wallet unlock POSITIONS); the screen line gives the positions for 1234.
 The emulator signs for anyone who can reach it, with a test seed: it binds
 to loopback only, unless --allow-remote is given with a non-loopback --host.
 
@@ -65,6 +68,11 @@ type Announcement struct {
 type PairingCode struct {
 	Code string `json:"pairingCode"`
 }
+
+// LockedOnePIN is the PIN --locked sets on a Trezor One, which locks only
+// with a PIN (the other models take theirs on the device, which the
+// emulator approves).
+const LockedOnePIN = "1234"
 
 // modelAliases accepts the models without spaces or capitals ("safe7").
 var modelAliases = map[string]string{
@@ -117,8 +125,8 @@ func Run(ctx context.Context, args []string, env Env) error {
 	port := fs.Int("port", defPort, "port to listen on (0 picks a free one; the JSON line shows it)")
 	reject := fs.Bool("reject", false, "reject every request on the device, as the user would")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --host (anyone who reaches it can sign with the test seed)")
-	model := fs.String("model", emulator.TrezorT, "trezor model: 1, T, safe3, safe5, safe7 (THP)")
-	locked := fs.Bool("locked", false, "start locked: the user enters the PIN on the device (approves it) when asked")
+	model := fs.String("model", "", "trezor model: 1, T (default), safe3, safe5, safe7 (THP); ledger has one model (Nano S Plus)")
+	locked := fs.Bool("locked", false, "start locked: the user enters the PIN on the device (approves it) when asked; a Trezor One gets PIN "+LockedOnePIN+", entered through the host's matrix")
 	delay := fs.Duration("delay", 0, "how long the user looks at each screen before answering")
 	trace := fs.Bool("trace", false, "print every APDU (ledger) to stderr")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -132,6 +140,12 @@ func Run(ctx context.Context, args []string, env Env) error {
 	}
 	if *delay < 0 {
 		return fmt.Errorf("%w: --delay %v is negative", ErrUsage, *delay)
+	}
+	if kind == "ledger" && *model != "" {
+		return fmt.Errorf("%w: --model %q is not a Ledger model: the ledger emulator is a Nano S Plus and takes no --model (trezor models: 1, T, safe3, safe5, safe7)", ErrUsage, *model)
+	}
+	if *model == "" {
+		*model = emulator.TrezorT
 	}
 	if m, ok := modelAliases[strings.ToLower(strings.ReplaceAll(*model, " ", ""))]; ok {
 		*model = m
@@ -157,6 +171,9 @@ func Run(ctx context.Context, args []string, env Env) error {
 	}
 	b := emulator.NewBehaviour()
 	b.SetLocked(*locked)
+	if *locked && kind == "trezor" && *model == emulator.TrezorOne {
+		b.SetPIN(LockedOnePIN)
+	}
 	b.SetDelay(*delay)
 	verdict := "[emulator approves]"
 	if *reject {
@@ -175,14 +192,22 @@ func Run(ctx context.Context, args []string, env Env) error {
 			line += fmt.Sprintf(" (%s)", p.Path)
 		}
 		line += ":\n" + p.Text + "\n"
-		switch p.Kind {
-		case emulator.PromptSignMessage, emulator.PromptAddress, emulator.PromptConnect, emulator.PromptPIN:
+		switch {
+		case p.Kind == emulator.PromptPIN && p.Text != "":
+			// A Trezor One's matrix: the host answers it, not the emulator.
+			if pos, err := emulator.TrezorPINPositions(p.Text, b.PIN()); err == nil {
+				line += fmt.Sprintf("[PIN %s: litsigner wallet unlock %s]\n", b.PIN(), pos)
+			}
+		case p.Kind == emulator.PromptSignMessage, p.Kind == emulator.PromptAddress, p.Kind == emulator.PromptConnect, p.Kind == emulator.PromptPIN:
 			line += verdict + "\n"
 		}
 		printf("%s", line)
 	})
 	logf := func(format string, a ...any) { printf("litsigner emulator: "+format+"\n", a...) }
 	addr := net.JoinHostPort(*host, strconv.Itoa(*port))
+	if b.PIN() != "" {
+		logf("locked with PIN %s: answer the matrix with litsigner wallet unlock POSITIONS", b.PIN())
+	}
 
 	announce := func(transport string, a net.Addr) error {
 		line, err := json.Marshal(Announcement{Device: kind, Transport: transport, Address: a.String()})
@@ -208,7 +233,7 @@ func Run(ctx context.Context, args []string, env Env) error {
 			}
 		}
 		var lc net.ListenConfig
-		ln, err := lc.Listen(ctx, "tcp", addr)
+		ln, err := lc.Listen(ctx, network("tcp", *host), addr)
 		if err != nil {
 			return fmt.Errorf("emulator: listen on %s: %w", addr, err)
 		}
@@ -225,7 +250,7 @@ func Run(ctx context.Context, args []string, env Env) error {
 	}
 	defer t.Close()
 	var lc net.ListenConfig
-	pc, err := lc.ListenPacket(ctx, "udp", addr)
+	pc, err := lc.ListenPacket(ctx, network("udp", *host), addr)
 	if err != nil {
 		return fmt.Errorf("emulator: listen on udp %s: %w", addr, err)
 	}
@@ -234,6 +259,21 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return fmt.Errorf("emulator: %w", err)
 	}
 	return ServeUDP(ctx, pc, t.Transport(), logf)
+}
+
+// network is base ("tcp", "udp") for host, in the IP family of an IP
+// literal, so that the listener binds what was asked and announces it as
+// given: on plain "tcp", 0.0.0.0 means every IPv4 and IPv6 address, and
+// the listener announces [::].
+func network(base, host string) string {
+	ip := net.ParseIP(host)
+	switch {
+	case ip == nil:
+		return base
+	case ip.To4() != nil:
+		return base + "4"
+	}
+	return base + "6"
 }
 
 // isLoopback reports whether host names only loopback addresses.

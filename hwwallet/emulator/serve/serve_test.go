@@ -307,12 +307,19 @@ func TestUDPPingAndStrayDatagrams(t *testing.T) {
 // runCommand runs Run in the background and returns the announcement.
 func runCommand(t *testing.T, args ...string) Announcement {
 	t.Helper()
+	a, _ := runCommandStderr(t, args...)
+	return a
+}
+
+// runCommandStderr is runCommand that also returns Run's stderr.
+func runCommandStderr(t *testing.T, args ...string) (Announcement, *lockedBuilder) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	var stderr lockedBuilder
+	stderr := &lockedBuilder{}
 	done := make(chan error, 1)
 	go func() {
-		err := Run(ctx, args, Env{Stdout: pw, Stderr: &stderr})
+		err := Run(ctx, args, Env{Stdout: pw, Stderr: stderr})
 		pw.CloseWithError(fmt.Errorf("Run returned %v", err))
 		done <- err
 	}()
@@ -331,7 +338,7 @@ func runCommand(t *testing.T, args ...string) Announcement {
 	if err := json.Unmarshal([]byte(line), &a); err != nil {
 		t.Fatalf("JSON line %q: %v", line, err)
 	}
-	return a
+	return a, stderr
 }
 
 type lockedBuilder struct {
@@ -382,6 +389,8 @@ func TestRunUsage(t *testing.T) {
 		{"ledger", "--mnemonic", "too few words"},
 		{"trezor", "--delay", "-1s"},
 		{"trezor", "--model", "Nano"},
+		{"ledger", "--model", "safe7"},
+		{"ledger", "--model", "T"},
 		{"ledger", "extra"},
 		{"ledger", "--bogus"},
 	} {
