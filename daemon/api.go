@@ -16,6 +16,7 @@ import (
 // executor runs Lit Actions with a session; *lit.Client satisfies it.
 type executor interface {
 	ExecuteJS(ctx context.Context, s *lit.Session, req lit.ExecuteJSRequest) (*lit.ExecuteJSResult, error)
+	ValidateExecute(req lit.ExecuteJSRequest, capability lit.Capability) error
 	NodeStatus() []lit.NodeStatus
 }
 
@@ -56,14 +57,17 @@ const (
 type litAPI struct {
 	sessions *sessionManager
 	exec     executor
-	audit    *auditor
-	network  func(context.Context) rpcapi.NetworkStatus
-	idle     *idleMemory // nil: memory is left to the Go runtime
+	// capability is the sessions' (SessionOptions.Capability), checked
+	// before a session is asked for.
+	capability lit.Capability
+	audit      *auditor
+	network    func(context.Context) rpcapi.NetworkStatus
+	idle       *idleMemory // nil: memory is left to the Go runtime
 }
 
 // ExecuteJs runs a Lit Action with the session, prompting the device for a
-// session first when needed. The caller's disconnect cancels the node
-// requests.
+// session first when needed and the call can succeed. The caller's
+// disconnect cancels the node requests.
 func (a *litAPI) ExecuteJs(ctx context.Context, p rpcapi.ExecuteJsRawParams) (*rpcapi.ExecuteResult, error) {
 	if a.idle != nil {
 		a.idle.begin()
@@ -77,10 +81,12 @@ func (a *litAPI) ExecuteJs(ctx context.Context, p rpcapi.ExecuteJsRawParams) (*r
 		if (p.Code == "") == (p.IPFSID == "") {
 			return nil, fmt.Errorf("%w: give exactly one of code and ipfsId", errInvalidParams)
 		}
-		// go-ethereum checked that the request is JSON; jsParams must be
-		// an object (or null) before the device is asked for anything.
-		if _, ok := lit.JSParamsObject(p.JSParams); p.JSParams != nil && !ok {
-			return nil, fmt.Errorf("%w: jsParams must be a JSON object", errInvalidParams)
+		// A call that cannot succeed (bad CID, code too large, jsParams
+		// the nodes refuse, an action the session's capability does not
+		// grant) is refused before the device is asked for a session.
+		req := lit.ExecuteJSRequest{Code: p.Code, IPFSID: p.IPFSID, JSParamsJSON: p.JSParams}
+		if err := a.exec.ValidateExecute(req, a.capability); err != nil {
+			return nil, err
 		}
 		lease, err := a.sessions.Acquire(ctx)
 		if err != nil {
@@ -89,7 +95,7 @@ func (a *litAPI) ExecuteJs(ctx context.Context, p rpcapi.ExecuteJsRawParams) (*r
 		defer func() { lease.Release(err) }()
 		cctx, cancel := lease.Context(ctx)
 		defer cancel()
-		r, err := a.exec.ExecuteJS(cctx, lease.Session(), lit.ExecuteJSRequest{Code: p.Code, IPFSID: p.IPFSID, JSParamsJSON: p.JSParams})
+		r, err := a.exec.ExecuteJS(cctx, lease.Session(), req)
 		if err != nil {
 			return nil, withCause(cctx, err)
 		}

@@ -197,7 +197,7 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 		Version:         opts.Version,
 		Logger:          d.log,
 	})
-	if err := d.server.RegisterName("lit", &litAPI{sessions: d.sessions, exec: d.callExecutor(), audit: d.audit, network: d.networkStatus, idle: d.idle}); err != nil {
+	if err := d.server.RegisterName("lit", &litAPI{sessions: d.sessions, exec: d.callExecutor(), capability: scfg.SIWE.Capability, audit: d.audit, network: d.networkStatus, idle: d.idle}); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	if err := d.server.RegisterName("wallet", &walletAPI{wallets: d.wallets, pin: d.pin, cfg: scfg, audit: d.audit}); err != nil {

@@ -79,3 +79,50 @@ func TestJSONRPCErrorsThroughDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRefusedCallsDoNotPromptTheDevice: a call that cannot succeed is
+// refused before the device is asked for a session.
+func TestRefusedCallsDoNotPromptTheDevice(t *testing.T) {
+	const (
+		granted = "QmYQ9nqo3srTPdEEpv3MwZ5dyZr4gq8vy5DH7MXkaeXLQs"
+		other   = "QmeqfRyS3vkku7n6krqC3DgGMex3x2sCpSeKMDmrG13QQq"
+	)
+	exec := func(params string) string {
+		return `{"jsonrpc":"2.0","id":1,"method":"lit_executeJs","params":[` + params + `]}` + "\n"
+	}
+	tests := []struct {
+		name       string
+		capability []string
+		params     string
+		want       string // in the error message
+	}{
+		{"invalid CID", nil, `{"ipfsId":"QmYy"}`, "not a CIDv0"},
+		{"code over the size limit", nil, `{"code":"` + strings.Repeat("a", 1<<20+1) + `"}`, "limit 1048576"},
+		{"number out of range", nil, `{"code":"1","jsParams":{"a":1e999}}`, `jsParams key \"a\"`},
+		{"read-only global", nil, `{"code":"1","jsParams":{"undefined":1}}`, `jsParams key \"undefined\" cannot be a global`},
+		{"inline code, IPFS actions only", []string{granted}, `{"code":"1"}`, "not inline code"},
+		{"action not granted", []string{granted}, `{"ipfsId":"` + other + `"}`, "does not grant action " + other},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := devConfig(t)
+			cfg.CapabilityIPFSIDs = tt.capability
+			td := startDaemon(t, cfg, Options{DevNodes: 3})
+			c := dial(t, td.sock)
+			if err := call(t, c, nil, "lit_revokeSession"); err != nil {
+				t.Fatal(err)
+			}
+			code, line := rawReply(t, td.sock, exec(tt.params))
+			if code != rpcapi.CodeInvalidParams || !strings.Contains(line, tt.want) {
+				t.Fatalf("code %d, want %d with %q: %.300s", code, rpcapi.CodeInvalidParams, tt.want, line)
+			}
+			var st rpcapi.SessionStatus
+			if err := call(t, c, &st, "lit_sessionStatus"); err != nil {
+				t.Fatal(err)
+			}
+			if st.Approvals != 0 || st.ApprovalAttempts != 0 || st.State == "active" {
+				t.Fatalf("the device was asked: state %s, %d approvals, %d attempts", st.State, st.Approvals, st.ApprovalAttempts)
+			}
+		})
+	}
+}
