@@ -161,7 +161,7 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 	if err != nil {
 		return nil, &ConfigError{Source: "values", Key: networkKey(cfg), Err: err}
 	}
-	if d.client, err = lit.NewClient(network, lit.WithLogger(d.log)); err != nil {
+	if d.client, err = lit.NewClient(network, lit.WithLogger(d.log), lit.WithMaxCodeSize(maxCodeSize(&cfg))); err != nil {
 		return nil, &ConfigError{Source: "values", Key: networkKey(cfg), Err: err}
 	}
 	d.balances = newBalanceCache(d.client.PaymentBalance)
