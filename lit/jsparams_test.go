@@ -1,6 +1,7 @@
 package lit
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -59,5 +60,44 @@ func TestValidateExecute(t *testing.T) {
 				t.Fatalf("err = %q, want one lit: prefix", err)
 			}
 		})
+	}
+}
+
+// FuzzCheckJSParams compares checkJSParams with a decode by encoding/json
+// on valid JSON objects.
+func FuzzCheckJSParams(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1e999}`, `{"a":1e999,"a":1}`, `{"undefined":[1,{"NaN":-1E-999}]}`, `{"a\"b":"1e999","c":[1.5e308,{}]}`, `{"Infinit\u0079":null}`} {
+		f.Add([]byte(s), true)
+	}
+	f.Fuzz(func(t *testing.T, params []byte, asGlobals bool) {
+		var obj map[string]json.RawMessage
+		if !json.Valid(params) || json.Unmarshal(params, &obj) != nil || obj == nil {
+			return
+		}
+		// Every number counts, even one under a key given again later.
+		want := !numbersInRange(params)
+		for k := range obj {
+			want = want || asGlobals && readOnlyGlobals[k]
+		}
+		if err := checkJSParams(params, asGlobals); (err != nil) != want {
+			t.Fatalf("checkJSParams(%q, %v) = %v, want an error: %v", params, asGlobals, err, want)
+		}
+	})
+}
+
+// numbersInRange reports whether every number in v parses as a float64.
+func numbersInRange(v json.RawMessage) bool {
+	dec := json.NewDecoder(bytes.NewReader(v))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return true
+		}
+		if n, ok := tok.(json.Number); ok {
+			if _, err := n.Float64(); err != nil {
+				return false
+			}
+		}
 	}
 }
