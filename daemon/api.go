@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 // executor runs Lit Actions with a session; *lit.Client satisfies it.
 type executor interface {
 	ExecuteJS(ctx context.Context, s *lit.Session, req lit.ExecuteJSRequest) (*lit.ExecuteJSResult, error)
+	ValidateExecute(req lit.ExecuteJSRequest, capability lit.Capability) error
 	NodeStatus() []lit.NodeStatus
 }
 
@@ -56,32 +58,65 @@ const (
 type litAPI struct {
 	sessions *sessionManager
 	exec     executor
-	audit    *auditor
-	network  func(context.Context) rpcapi.NetworkStatus
-	idle     *idleMemory // nil: memory is left to the Go runtime
-	pin      *pinBroker  // the approvals' prompter, for the pairing state
+	// capability is the sessions' (SessionOptions.Capability), checked
+	// before a session is asked for.
+	capability lit.Capability
+	audit      *auditor
+	network    func(context.Context) rpcapi.NetworkStatus
+	idle       *idleMemory // nil: memory is left to the Go runtime
+	pin        *pinBroker  // the approvals' prompter, for the pairing state
+}
+
+// decodeParam decodes a method's parameter raw (nil when absent) into v,
+// described as want in the error. Methods take their parameters as JSON
+// and decode them here so that a parameter of the wrong type is refused
+// like any other invalid one (data.kind invalid_params, the field named):
+// go-ethereum's own argument errors carry no data.
+func decodeParam(raw *json.RawMessage, v any, want string) error {
+	if raw == nil {
+		return nil
+	}
+	err := json.Unmarshal(*raw, v)
+	if err == nil {
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return fmt.Errorf("%w: %s is a JSON %s, want a %s", errInvalidParams, te.Field, te.Value, te.Type.Kind())
+	}
+	if errors.As(err, &te) {
+		return fmt.Errorf("%w: want %s, not a JSON %s", errInvalidParams, want, te.Value)
+	}
+	return fmt.Errorf("%w: want %s: %v", errInvalidParams, want, err)
 }
 
 // ExecuteJs runs a Lit Action with the session, prompting the device for a
-// session first when needed. The caller's disconnect cancels the node
-// requests.
-func (a *litAPI) ExecuteJs(ctx context.Context, p rpcapi.ExecuteJsRawParams) (*rpcapi.ExecuteResult, error) {
+// session first when needed and the call can succeed. The caller's
+// disconnect cancels the node requests.
+func (a *litAPI) ExecuteJs(ctx context.Context, raw *json.RawMessage) (*rpcapi.ExecuteResult, error) {
 	if a.idle != nil {
 		a.idle.begin()
 		defer a.idle.end()
 	}
+	var p rpcapi.ExecuteJsRawParams
+	perr := decodeParam(raw, &p, "an object {code | ipfsId, jsParams?}")
 	what := slog.String("codeSha256", codeHash(p.Code))
 	if p.IPFSID != "" {
 		what = slog.String("ipfsId", p.IPFSID)
 	}
 	return handle(ctx, a.audit, "lit_executeJs", blocking, func(ctx context.Context) (_ *rpcapi.ExecuteResult, err error) {
+		if perr != nil {
+			return nil, perr
+		}
 		if (p.Code == "") == (p.IPFSID == "") {
 			return nil, fmt.Errorf("%w: give exactly one of code and ipfsId", errInvalidParams)
 		}
-		// go-ethereum checked that the request is JSON; jsParams must be
-		// an object (or null) before the device is asked for anything.
-		if _, ok := lit.JSParamsObject(p.JSParams); p.JSParams != nil && !ok {
-			return nil, fmt.Errorf("%w: jsParams must be a JSON object", errInvalidParams)
+		// A call that cannot succeed (bad CID, code too large, jsParams
+		// the nodes refuse, an action the session's capability does not
+		// grant) is refused before the device is asked for a session.
+		req := lit.ExecuteJSRequest{Code: p.Code, IPFSID: p.IPFSID, JSParamsJSON: p.JSParams}
+		if err := a.exec.ValidateExecute(req, a.capability); err != nil {
+			return nil, err
 		}
 		lease, err := a.sessions.Acquire(ctx)
 		if err != nil {
@@ -90,7 +125,7 @@ func (a *litAPI) ExecuteJs(ctx context.Context, p rpcapi.ExecuteJsRawParams) (*r
 		defer func() { lease.Release(err) }()
 		cctx, cancel := lease.Context(ctx)
 		defer cancel()
-		r, err := a.exec.ExecuteJS(cctx, lease.Session(), lit.ExecuteJSRequest{Code: p.Code, IPFSID: p.IPFSID, JSParamsJSON: p.JSParams})
+		r, err := a.exec.ExecuteJS(cctx, lease.Session(), req)
 		if err != nil {
 			return nil, withCause(cctx, err)
 		}
@@ -197,13 +232,25 @@ func (w *walletAPI) Accounts(ctx context.Context) ([]rpcapi.Account, error) {
 
 // Pair answers a pending Trezor Safe 7 pairing with the 6-digit code the
 // device shows, and returns once the device accepted or refused it.
-func (w *walletAPI) Pair(ctx context.Context, code string) error {
-	_, err := handle(ctx, w.audit, "wallet_pair", blocking, func(ctx context.Context) (struct{}, error) { return struct{}{}, w.pin.Pair(ctx, code) })
+func (w *walletAPI) Pair(ctx context.Context, raw *json.RawMessage) error {
+	_, err := handle(ctx, w.audit, "wallet_pair", blocking, func(ctx context.Context) (struct{}, error) {
+		var code string
+		if err := decodeParam(raw, &code, `the code as a string ("123456")`); err != nil {
+			return struct{}{}, err
+		}
+		return struct{}{}, w.pin.Pair(ctx, code)
+	})
 	return err
 }
 
 // Unlock answers a pending Trezor One PIN request with matrix positions.
-func (w *walletAPI) Unlock(ctx context.Context, positions string) error {
-	_, err := handle(ctx, w.audit, "wallet_unlock", nonBlocking, func(context.Context) (struct{}, error) { return struct{}{}, w.pin.Unlock(positions) })
+func (w *walletAPI) Unlock(ctx context.Context, raw *json.RawMessage) error {
+	_, err := handle(ctx, w.audit, "wallet_unlock", nonBlocking, func(context.Context) (struct{}, error) {
+		var positions string
+		if err := decodeParam(raw, &positions, `the positions as a string ("1937")`); err != nil {
+			return struct{}{}, err
+		}
+		return struct{}{}, w.pin.Unlock(positions)
+	})
 	return err
 }

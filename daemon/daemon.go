@@ -161,7 +161,7 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 	if err != nil {
 		return nil, &ConfigError{Source: "values", Key: networkKey(cfg), Err: err}
 	}
-	if d.client, err = lit.NewClient(network, lit.WithLogger(d.log)); err != nil {
+	if d.client, err = lit.NewClient(network, lit.WithLogger(d.log), lit.WithMaxCodeSize(maxCodeSize(&cfg))); err != nil {
 		return nil, &ConfigError{Source: "values", Key: networkKey(cfg), Err: err}
 	}
 	d.balances = newBalanceCache(d.client.PaymentBalance)
@@ -200,7 +200,7 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 		// cheap requests) leaves garbage too.
 		ConnClosed: d.idle.touch,
 	})
-	if err := d.server.RegisterName("lit", &litAPI{sessions: d.sessions, exec: d.callExecutor(), audit: d.audit, network: d.networkStatus, idle: d.idle, pin: d.pin}); err != nil {
+	if err := d.server.RegisterName("lit", &litAPI{sessions: d.sessions, exec: d.callExecutor(), capability: scfg.SIWE.Capability, audit: d.audit, network: d.networkStatus, idle: d.idle, pin: d.pin}); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	if err := d.server.RegisterName("wallet", &walletAPI{wallets: d.wallets, pin: d.pin, cfg: scfg, audit: d.audit}); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/litsigner/litsigner/lit"
 	"github.com/litsigner/litsigner/lit/attest"
 	"github.com/litsigner/litsigner/lit/devnet"
+	"github.com/litsigner/litsigner/lit/devnet/action"
 )
 
 // Network names besides the Naga ones (lit.NagaNetworkNames).
@@ -25,6 +26,19 @@ const (
 	// `litsigner devnet --protocol naga` serves it.
 	NetworkNagaLocal = "naga-local"
 )
+
+// maxCodeSize is the largest inline action the daemon sends: the client's
+// 1 MiB, but the devnet's 256 KiB on the networks a devnet serves (--dev,
+// localhost, naga-local). The devnet names inline code by its CIDv0 as
+// one `ipfs add` chunk, which holds 256 KiB, and refuses larger code on
+// every node: the caller would get below_threshold, after a session
+// approval, for a call that cannot succeed.
+func maxCodeSize(c *Config) int {
+	if c.Dev || c.Network == NetworkLocalhost || c.Network == NetworkNagaLocal {
+		return action.MaxCIDv0FileSize
+	}
+	return lit.DefaultMaxCodeSize
+}
 
 // maxWei bounds maxPrice: a uint256.
 var maxWei = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1))

@@ -199,3 +199,25 @@ func mustWei(t *testing.T, s string) *big.Int {
 	}
 	return v
 }
+
+func TestMaxCodeSize(t *testing.T) {
+	tests := []struct {
+		network string
+		dev     bool
+		want    int
+	}{
+		{NetworkLocalhost, false, 256 << 10},
+		{NetworkNagaLocal, false, 256 << 10},
+		{NetworkCustom, true, 256 << 10},
+		{NetworkCustom, false, 1 << 20},
+		{"naga-test", false, 1 << 20},
+		{"naga", false, 1 << 20},
+	}
+	for _, tt := range tests {
+		cfg := DefaultConfig()
+		cfg.Network, cfg.Dev = tt.network, tt.dev
+		if got := maxCodeSize(&cfg); got != tt.want {
+			t.Errorf("%s, dev %v: %d, want %d", tt.network, tt.dev, got, tt.want)
+		}
+	}
+}

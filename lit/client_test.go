@@ -391,6 +391,9 @@ func TestExecuteJSInvalidParams(t *testing.T) {
 		{"JSON params with more after", ExecuteJSRequest{Code: "x", JSParamsJSON: json.RawMessage(`{} {}`)}},
 		{"JSON params empty", ExecuteJSRequest{Code: "x", JSParamsJSON: json.RawMessage(` `)}},
 		{"params both ways", ExecuteJSRequest{Code: "x", JSParams: map[string]any{}, JSParamsJSON: json.RawMessage(`{}`)}},
+		{"number out of range", ExecuteJSRequest{Code: "x", JSParamsJSON: json.RawMessage(`{"a":1e999}`)}},
+		{"read-only global", ExecuteJSRequest{Code: "x", JSParamsJSON: json.RawMessage(`{"undefined":1}`)}},
+		{"read-only global as a value", ExecuteJSRequest{Code: "x", JSParams: map[string]any{"NaN": 1}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -43,6 +43,40 @@ func (c *Client) validateExecute(req ExecuteJSRequest) error {
 	return nil
 }
 
+// prepareExecute validates req and returns it with its jsParams encoded
+// once, as JSParamsJSON, for every attempt's requests.
+func (c *Client) prepareExecute(req ExecuteJSRequest) (ExecuteJSRequest, error) {
+	if err := c.validateExecute(req); err != nil {
+		return req, err
+	}
+	params, err := req.paramsJSON()
+	if err != nil {
+		return req, litErr("executeJs", err)
+	}
+	if err := checkJSParams(params, c.proto.name() == ProtocolV2); err != nil {
+		return req, litErr("executeJs", err)
+	}
+	req.JSParams, req.JSParamsJSON = nil, params
+	return req, nil
+}
+
+// ValidateExecute checks req as ExecuteJS does before it uses the session:
+// code or ipfsId (one of them, CID syntax, code size and encoding), the
+// jsParams, and that capability (the session's, see
+// SessionOptions.Capability) grants the action. A caller that must ask a
+// person or a device for the session first calls it to refuse, before
+// asking, a request that cannot succeed. Its errors wrap ErrInvalidParams.
+func (c *Client) ValidateExecute(req ExecuteJSRequest, capability Capability) error {
+	req, err := c.prepareExecute(req)
+	if err != nil {
+		return err
+	}
+	if _, err := capability.requestFor(ActionResource(req)); err != nil {
+		return litErr("executeJs", err)
+	}
+	return nil
+}
+
 // Limits of one ExecuteJS call.
 const (
 	// maxAttempts bounds the node sets one call is sent to.
@@ -78,15 +112,10 @@ func (c *Client) executeJS(ctx context.Context, s *Session, req ExecuteJSRequest
 	if s == nil {
 		return nil, fmt.Errorf("lit: executeJs: nil session: %w", ErrInvalidParams)
 	}
-	if err := c.validateExecute(req); err != nil {
+	req, err := c.prepareExecute(req)
+	if err != nil {
 		return nil, err
 	}
-	// jsParams are encoded once, here, for every attempt's requests.
-	params, err := req.paramsJSON()
-	if err != nil {
-		return nil, litErr("executeJs", err)
-	}
-	req.JSParams, req.JSParamsJSON = nil, params
 	ra, err := s.requestFor(ActionResource(req))
 	if err != nil {
 		return nil, litErr("executeJs", err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -35,6 +36,22 @@ func IsCIDv0(s string) bool { return cidV0.MatchString(s) }
 // otherwise only the listed actions (ability Threshold/Execution each).
 type Capability struct {
 	IPFSIDs []string
+}
+
+// requestFor is the resourceAbilityRequest for running id ("*" for inline
+// code or a CID), checked against c.
+func (c Capability) requestFor(id string) (ResourceAbilityRequest, error) {
+	if len(c.IPFSIDs) == 0 {
+		return LitActionRequest("*"), nil
+	}
+	if id == "*" {
+		return ResourceAbilityRequest{}, fmt.Errorf("lit: session grants only IPFS actions %s, not inline code: %w",
+			strings.Join(c.IPFSIDs, ", "), ErrInvalidParams)
+	}
+	if slices.Contains(c.IPFSIDs, id) {
+		return LitActionRequest(id), nil
+	}
+	return ResourceAbilityRequest{}, fmt.Errorf("lit: session does not grant action %s: %w", id, ErrInvalidParams)
 }
 
 // validate checks the CIDs and returns them sorted and deduplicated.

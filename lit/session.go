@@ -201,19 +201,7 @@ func (s *Session) Valid(now time.Time) bool { return !s.Wiped() && now.Before(s.
 // requestFor is the resourceAbilityRequest for running id ("*" for inline
 // code or a CID), checked against the session's capability.
 func (s *Session) requestFor(id string) (ResourceAbilityRequest, error) {
-	if len(s.capability.IPFSIDs) == 0 {
-		return LitActionRequest("*"), nil
-	}
-	if id == "*" {
-		return ResourceAbilityRequest{}, fmt.Errorf("lit: session grants only IPFS actions %s, not inline code: %w",
-			strings.Join(s.capability.IPFSIDs, ", "), ErrInvalidParams)
-	}
-	for _, c := range s.capability.IPFSIDs {
-		if c == id {
-			return LitActionRequest(id), nil
-		}
-	}
-	return ResourceAbilityRequest{}, fmt.Errorf("lit: session does not grant action %s: %w", id, ErrInvalidParams)
+	return s.capability.requestFor(id)
 }
 
 // SignForNode returns the session signature for one node: the SDK's
