@@ -44,7 +44,7 @@ func Dial(ctx context.Context, path string) (*Client, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
-		return nil, dialError(path, err)
+		return nil, dialError(path, !defaultPath, err)
 	}
 	if defaultPath {
 		if err := checkServerUID(conn, path); err != nil {
@@ -75,13 +75,19 @@ func checkServerUID(conn net.Conn, path string) error {
 	return nil
 }
 
-func dialError(path string, err error) error {
+func dialError(path string, custom bool, err error) error {
 	switch {
 	case errors.Is(err, syscall.ENOENT):
-		return notRunning(path, err)
-	case errors.Is(err, syscall.ECONNREFUSED):
+		return notRunning(path, custom, err)
+	case errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOTSOCK):
+		// connect(2) refuses a regular file or a directory as it refuses a
+		// socket nobody listens on; only the latter is a daemon that died.
+		if fi, serr := os.Stat(path); serr == nil && fi.Mode().Type() != os.ModeSocket {
+			return &UnreachableError{Path: path, Err: err,
+				Reason: fmt.Sprintf("cannot connect to litsignerd: %s is not a socket", path)}
+		}
 		return &UnreachableError{Path: path, Err: err,
-			Reason: fmt.Sprintf("litsignerd is not running: %s is a stale socket (nobody is listening); %s", path, startHint())}
+			Reason: fmt.Sprintf("litsignerd is not running: %s is a stale socket (nobody is listening); %s", path, startHint(path, custom))}
 	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
 		return &UnreachableError{Path: path, Err: err,
 			Reason: fmt.Sprintf("cannot connect to litsignerd at %s: permission denied (is it another user's daemon?)", path)}

@@ -22,6 +22,10 @@ func TestDialUnreachable(t *testing.T) {
 	ul.SetUnlinkOnClose(false)
 	ul.Close()
 	missing := filepath.Join(dir, "missing.sock")
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name    string
@@ -30,8 +34,11 @@ func TestDialUnreachable(t *testing.T) {
 		wantMsg string
 	}{
 		{"no socket", missing, "/run/user/1000",
-			"litsignerd is not running: no socket at " + missing + "; start it with `litsignerd --dev` or `systemctl --user start litsignerd.socket`"},
-		{"stale socket", stale, "/run/user/1000", "litsignerd is not running: " + stale + " is a stale socket"},
+			"litsignerd is not running: no socket at " + missing + "; start it with `litsignerd --dev --socket " + missing + "`"},
+		{"stale socket", stale, "/run/user/1000", "litsignerd is not running: " + stale + " is a stale socket (nobody is listening); start it with `litsignerd --dev --socket " + stale + "`"},
+		{"regular file", file, "/run/user/1000", "cannot connect to litsignerd: " + file + " is not a socket"},
+		{"directory", dir, "/run/user/1000", "cannot connect to litsignerd: " + dir + " is not a socket"},
+		{"default path", "", dir, fmt.Sprintf("litsignerd is not running: no socket at %s/litsigner/litsigner.sock; start it with `litsignerd --dev` or `systemctl --user start litsignerd.socket`", dir)},
 		{"relative runtime dir", "", "relative/dir", "cannot locate litsignerd's socket"},
 		{"no runtime dir: the TMPDIR fallback", "", "",
 			fmt.Sprintf("litsignerd is not running: no socket at %s/litsigner-%d/litsigner.sock;", dir, os.Geteuid())},

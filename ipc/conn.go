@@ -192,7 +192,7 @@ func (c *serverConn) readFailed(err error) error {
 	switch {
 	case errors.Is(err, errTooLarge):
 		c.log.Warn("ipc: request too large, closing connection", "peer", c.addr, "limit", c.limit)
-		c.writeErrorLine(CodeInvalidRequest, fmt.Sprintf("litsigner: request too large (limit %d bytes)", c.limit))
+		c.writeErrorLine(CodeInvalidRequest, fmt.Sprintf("request too large (limit %d bytes)", c.limit))
 		c.cancel(err)
 	case errors.As(err, &syntaxErr):
 		// The stream cannot be read past malformed JSON, but the requests

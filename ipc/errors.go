@@ -3,6 +3,7 @@ package ipc
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // JSON-RPC error codes produced by package ipc itself. The daemon defines the
@@ -82,11 +83,26 @@ func (e *UnreachableError) Unwrap() []error {
 	return []error{ErrDaemonUnreachable, e.Err}
 }
 
-func startHint() string {
+// startHint tells how to start the daemon on path; custom is a path the
+// user chose (--socket or $LITSIGNER_SOCKET), where the systemd socket unit
+// does not listen.
+func startHint(path string, custom bool) string {
+	if custom {
+		return "start it with `litsignerd --dev --socket " + shellQuote(path) + "`"
+	}
 	return "start it with `litsignerd --dev` or `systemctl --user start litsignerd.socket`"
 }
 
-func notRunning(path string, err error) *UnreachableError {
+// shellQuote quotes s for a POSIX shell when it has characters the shell
+// would interpret.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=:,@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func notRunning(path string, custom bool, err error) *UnreachableError {
 	return &UnreachableError{Path: path, Err: err,
-		Reason: fmt.Sprintf("litsignerd is not running: no socket at %s; %s", path, startHint())}
+		Reason: fmt.Sprintf("litsignerd is not running: no socket at %s; %s", path, startHint(path, custom))}
 }

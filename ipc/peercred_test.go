@@ -23,7 +23,7 @@ func TestOtherUIDRefused(t *testing.T) {
 	}
 	const nobody = 65534
 	bin := helperBinary(t)
-	refusal := fmt.Sprintf("litsigner: connection refused: peer uid %d is not allowed (only uid %d and configured allowed-uids)", nobody, os.Geteuid())
+	refusal := fmt.Sprintf("connection refused: peer uid %d is not allowed (only uid %d and configured allowed-uids)", nobody, os.Geteuid())
 	tests := []struct {
 		name    string
 		allowed []int

@@ -214,12 +214,12 @@ func (s *Server) serveConn(conn net.Conn) {
 	peer, err := peerCredentials(conn)
 	if err != nil {
 		s.log.Warn("ipc: refusing connection", "err", err)
-		refuse(conn, "litsigner: connection refused: cannot read peer credentials")
+		refuse(conn, "connection refused: cannot read peer credentials")
 		return
 	}
 	if !s.uidAllowed(peer.UID) {
 		s.log.Warn("ipc: refusing connection from another user", "uid", peer.UID, "pid", peer.PID, "exe", peer.Exe)
-		refuse(conn, fmt.Sprintf("litsigner: connection refused: peer uid %d is not allowed (only uid %d and configured allowed-uids)", peer.UID, os.Geteuid()))
+		refuse(conn, fmt.Sprintf("connection refused: peer uid %d is not allowed (only uid %d and configured allowed-uids)", peer.UID, os.Geteuid()))
 		return
 	}
 	peer.ConnID = nextConnID.Add(1)

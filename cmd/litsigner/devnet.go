@@ -34,10 +34,10 @@ func runDevnet(args []string) int {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return rpcapi.ExitOK
 	case errors.Is(err, devnet.ErrBadConfig):
-		fmt.Fprintln(os.Stderr, "litsigner devnet:", err)
+		fmt.Fprintln(os.Stderr, "litsigner:", err) // err says "devnet: bad configuration: ..."
 		return rpcapi.ExitUsage
 	default:
-		fmt.Fprintln(os.Stderr, "litsigner devnet:", err)
+		fmt.Fprintln(os.Stderr, "litsigner:", err)
 		return rpcapi.ExitFailure
 	}
 }

@@ -52,8 +52,15 @@ func newFlagSet(name, usage string, std IO, c *common) *flag.FlagSet {
 		fmt.Fprintf(std.Err, "usage: litsigner %s\n\nflags:\n", usage)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&c.socket, "socket", os.Getenv(SocketEnv), "litsignerd socket (default $"+SocketEnv+" or $XDG_RUNTIME_DIR/litsigner/litsigner.sock)")
-	fs.DurationVar(&c.timeout, "timeout", DefaultTimeout, "give up after this long (includes waiting for approval on the device)")
+	c.socket = os.Getenv(SocketEnv)
+	fs.Func("socket", "litsignerd socket `path` (default $"+SocketEnv+" or $XDG_RUNTIME_DIR/litsigner/litsigner.sock)", func(s string) error {
+		if s == "" {
+			return errors.New("empty path (leave --socket out for the default)")
+		}
+		c.socket = s
+		return nil
+	})
+	fs.DurationVar(&c.timeout, "timeout", DefaultTimeout, "give up after this long (includes waiting for approval on the device); must be positive")
 	fs.BoolVar(&c.json, "json", false, "print the JSON result (for scripts)")
 	return fs
 }
@@ -200,14 +207,48 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // withClient dials the daemon and runs f under the --timeout.
 func withClient(ctx context.Context, c common, f func(ctx context.Context, cl Caller) error) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	if c.timeout <= 0 {
+		return &UsageError{Msg: fmt.Sprintf("--timeout %s: must be positive (e.g. 30s)", c.timeout)}
+	}
+	callCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	cl, err := ipc.Dial(ctx, c.socket)
-	if err != nil {
+	cl, err := ipc.Dial(callCtx, c.socket)
+	if err == nil {
+		defer cl.Close()
+		err = f(callCtx, cl)
+	}
+	return abandoned(ctx, callCtx, c.timeout, err)
+}
+
+// AbandonedError is a call given up because --timeout expired or the user
+// interrupted it (Ctrl-C). It unwraps to the context's error.
+type AbandonedError struct {
+	Msg string
+	Err error
+}
+
+// Error returns the sentence for the user.
+func (e *AbandonedError) Error() string { return e.Msg }
+
+// Unwrap returns the context's error.
+func (e *AbandonedError) Unwrap() error { return e.Err }
+
+// abandoned replaces the context error of a call that ended because
+// callCtx expired (--timeout) or parent was cancelled (Ctrl-C) with a
+// sentence saying so. An answer of the daemon (*ipc.Error, such as a
+// network timeout) is kept: it says more than our own deadline.
+func abandoned(parent, callCtx context.Context, timeout time.Duration, err error) error {
+	var ie *ipc.Error
+	if err == nil || errors.As(err, &ie) {
 		return err
 	}
-	defer cl.Close()
-	return f(ctx, cl)
+	switch {
+	case parent.Err() != nil:
+		return &AbandonedError{Msg: "interrupted", Err: parent.Err()}
+	case callCtx.Err() != nil:
+		return &AbandonedError{Msg: fmt.Sprintf("gave up after %s (--timeout)", timeout), Err: callCtx.Err()}
+	}
+	return err
 }
 
 func execRequest(args []string, ipfs, paramsJSON string, params []string, stdin io.Reader) (rpcapi.ExecuteJsParams, error) {
@@ -218,15 +259,9 @@ func execRequest(args []string, ipfs, paramsJSON string, params []string, stdin 
 	case ipfs != "":
 		req.IPFSID = ipfs
 	case len(args) == 1:
-		var code []byte
-		var err error
-		if args[0] == "-" {
-			code, err = io.ReadAll(io.LimitReader(stdin, lit.DefaultMaxCodeSize+1))
-		} else {
-			code, err = os.ReadFile(args[0])
-		}
+		code, err := readAction(args[0], stdin)
 		if err != nil {
-			return req, fmt.Errorf("exec: read action: %w", err)
+			return req, err
 		}
 		req.Code = string(code)
 	case len(args) == 0:
@@ -240,6 +275,35 @@ func execRequest(args []string, ipfs, paramsJSON string, params []string, stdin 
 	}
 	req.JSParams = p
 	return req, nil
+}
+
+// readAction reads an action's code from name ("-" is stdin) and refuses,
+// before anything is sent, an empty one or one above the nodes' limit on
+// an action's code (lit.DefaultMaxCodeSize).
+func readAction(name string, stdin io.Reader) ([]byte, error) {
+	what := "action file " + name
+	r := stdin
+	if name == "-" {
+		what = "the action on stdin"
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("exec: read action: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	code, err := io.ReadAll(io.LimitReader(r, lit.DefaultMaxCodeSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("exec: read %s: %w", what, err)
+	}
+	switch {
+	case len(code) == 0:
+		return nil, &UsageError{Msg: fmt.Sprintf("exec: %s is empty", what)}
+	case len(code) > lit.DefaultMaxCodeSize:
+		return nil, &UsageError{Msg: fmt.Sprintf("exec: %s is larger than %d bytes (1 MiB), the limit on an action's code", what, lit.DefaultMaxCodeSize)}
+	}
+	return code, nil
 }
 
 func promptPositions(std IO) (string, error) {

@@ -39,6 +39,14 @@ func TestParseParams(t *testing.T) {
 		{"[1]", nil, nil, true},
 		{"null", nil, nil, true},
 		{`{"a":1} {}`, nil, nil, true},
+		// JSON's number grammar only: the rest stays a string.
+		{"", []string{"p=+5", "d=.5", "z=007", "e=1e3"}, map[string]any{"p": "+5", "d": ".5", "z": "007", "e": json.Number("1e3")}, false},
+		// 2^53 is the largest integer a JavaScript number holds exactly.
+		{"", []string{"n=9007199254740992", "m=-9007199254740992"}, map[string]any{"n": json.Number("9007199254740992"), "m": json.Number("-9007199254740992")}, false},
+		{"", []string{"big=12345678901234567890"}, nil, true},
+		{"", []string{"big=-9007199254740993"}, nil, true},
+		{`{"big": "12345678901234567890"}`, nil, map[string]any{"big": "12345678901234567890"}, false},
+		{`{"o": {"a": [1, 12345678901234567890]}}`, nil, nil, true},
 	}
 	for _, tt := range tests {
 		got, err := ParseParams(tt.json, tt.params)
@@ -202,11 +210,70 @@ func TestCommandsAgainstDaemon(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d (%s)", tt.args, code, tt.code, errOut)
 		}
 	}
+
+	// Bad command lines say what is wrong, first, and exit 2.
+	dir := t.TempDir()
+	empty, big := filepath.Join(dir, "e.js"), filepath.Join(dir, "big.js")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(big, bytes.Repeat([]byte("//"), lit.DefaultMaxCodeSize/2+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"", []string{"status", "--timeout", "0"}, "litsigner: --timeout 0s: must be positive"},
+		{"", []string{"status", "--timeout=-1s"}, "litsigner: --timeout -1s: must be positive"},
+		{"", []string{"status", "--socket", ""}, `litsigner: invalid value "" for flag -socket: empty path`},
+		{"", []string{"exec", empty}, "litsigner: exec: action file " + empty + " is empty\n"},
+		{"", []string{"exec", "-"}, "litsigner: exec: the action on stdin is empty\n"},
+		{"", []string{"exec", big}, "litsigner: exec: action file " + big + " is larger than 1048576 bytes (1 MiB), the limit on an action's code\n"},
+		{"", []string{"exec", empty, "--param", "big=12345678901234567890"}, "litsigner: exec: action file"},
+		{"1", []string{"exec", "-", "--param", "big=12345678901234567890"}, "litsigner: --param big: 12345678901234567890 is an integer beyond 2^53"},
+	} {
+		_, errOut, code := runCLI(t, sock, tt.stdin, tt.args...)
+		if code != rpcapi.ExitUsage || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2, %q", tt.args, code, errOut, tt.want)
+		}
+	}
 	if _, _, code := runCLI(t, filepath.Join(t.TempDir(), "none.sock"), "", "status"); code != rpcapi.ExitDaemon {
 		t.Errorf("no daemon: exit %d", code)
 	}
 	var help bytes.Buffer
 	if code := Run(context.Background(), "exec", []string{"-h"}, IO{In: strings.NewReader(""), Out: io.Discard, Err: &help}); code != 0 || !strings.Contains(help.String(), "--param") {
 		t.Errorf("exec -h: %d %q", code, help.String())
+	}
+}
+
+// TestAbandoned: a call given up by --timeout or Ctrl-C says so; the
+// daemon's own answer is kept.
+func TestAbandoned(t *testing.T) {
+	live := context.Background()
+	cancelled, cancel := context.WithCancel(live)
+	cancel()
+	expired, cancel2 := context.WithTimeout(live, time.Nanosecond)
+	defer cancel2()
+	<-expired.Done()
+	daemonErr := &ipc.Error{Code: rpcapi.CodeNetworkTimeout, Message: "network timeout"}
+	for _, tt := range []struct {
+		name            string
+		parent, callCtx context.Context
+		err             error
+		want            string
+		code            int
+	}{
+		{"timeout", live, expired, fmt.Errorf("exec: ipc: call lit_executeJs: %w", context.DeadlineExceeded), "gave up after 1s (--timeout)", rpcapi.ExitFailure},
+		{"timeout while connecting", live, expired, &ipc.UnreachableError{Reason: "cannot connect: i/o timeout"}, "gave up after 1s (--timeout)", rpcapi.ExitFailure},
+		{"interrupted", cancelled, cancelled, fmt.Errorf("exec: %w", context.Canceled), "interrupted", rpcapi.ExitFailure},
+		{"the daemon's answer", live, expired, fmt.Errorf("exec: %w", daemonErr), "exec: network timeout", rpcapi.ExitNetwork},
+		{"not abandoned", live, live, errors.New("x"), "x", rpcapi.ExitFailure},
+	} {
+		err := abandoned(tt.parent, tt.callCtx, time.Second, tt.err)
+		if err.Error() != tt.want || ExitCode(err) != tt.code {
+			t.Errorf("%s: %q (exit %d), want %q (exit %d)", tt.name, err, ExitCode(err), tt.want, tt.code)
+		}
 	}
 }

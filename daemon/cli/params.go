@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 )
@@ -12,7 +13,9 @@ import (
 // ParseParams builds an action's jsParams from --params-json (a JSON
 // object, applied first) and --param k=v flags (applied in order). A --param
 // value is
-//   - a number when it parses as one ("42", "-1.5"),
+//   - a number when it is one in JSON's grammar ("42", "-1.5"); an integer
+//     beyond 2^53, which a JavaScript number would round, is refused (give
+//     it as a string in --params-json),
 //   - a byte array (JSON array of numbers, like the SDK's Uint8Array) when
 //     it is 0x-prefixed hex ("0x48656c6c6f" -> [72,101,108,108,111]),
 //   - true/false for those words,
@@ -32,6 +35,11 @@ func ParseParams(paramsJSON string, params []string) (map[string]any, error) {
 		}
 		if out == nil {
 			return nil, &UsageError{Msg: "--params-json: want a JSON object, got null"}
+		}
+		for k, v := range out {
+			if err := checkExact(k, v); err != nil {
+				return nil, &UsageError{Msg: "--params-json: " + err.Error()}
+			}
 		}
 	}
 	for _, p := range params {
@@ -66,10 +74,62 @@ func paramValue(v string) (any, error) {
 	case "false":
 		return false, nil
 	}
-	if _, err := strconv.ParseFloat(v, 64); err == nil && v != "" && !strings.ContainsAny(v, "xXnN_") {
+	if isJSONNumber(v) {
+		if !exactInJS(v) {
+			return nil, fmt.Errorf("%s is an integer beyond 2^53, which a JavaScript number cannot hold exactly; pass it as a string: --params-json '{\"KEY\": \"%s\"}' (or BigInt(\"%s\") in the action)", v, v, v)
+		}
 		return json.Number(v), nil
 	}
 	return v, nil
+}
+
+// isJSONNumber reports whether v is a number in JSON's grammar ("42",
+// "-1.5", "1e3"; not "+1", ".5", "007", "Infinity" or "0x10").
+func isJSONNumber(v string) bool {
+	if v == "" || !(v[0] == '-' || v[0] >= '0' && v[0] <= '9') || !json.Valid([]byte(v)) {
+		return false
+	}
+	_, err := strconv.ParseFloat(v, 64)
+	return err == nil
+}
+
+// maxExactInt is 2^53, above which a float64 (a JavaScript number) does not
+// hold every integer.
+var maxExactInt = new(big.Int).Lsh(big.NewInt(1), 53)
+
+// exactInJS reports whether the JSON number v, written as an integer, is
+// one a JavaScript number holds exactly; a number with a fraction or an
+// exponent is taken as the float it is.
+func exactInJS(v string) bool {
+	if strings.ContainsAny(v, ".eE") {
+		return true
+	}
+	n, ok := new(big.Int).SetString(v, 10)
+	return ok && n.CmpAbs(maxExactInt) <= 0
+}
+
+// checkExact refuses, anywhere in a --params-json value, an integer a
+// JavaScript number would round.
+func checkExact(path string, v any) error {
+	switch v := v.(type) {
+	case json.Number:
+		if !exactInJS(v.String()) {
+			return fmt.Errorf("%s: %s is an integer beyond 2^53, which a JavaScript number cannot hold exactly; write it as a string (\"%s\")", path, v, v)
+		}
+	case map[string]any:
+		for k, x := range v {
+			if err := checkExact(path+"."+k, x); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, x := range v {
+			if err := checkExact(fmt.Sprintf("%s[%d]", path, i), x); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // jsonCompact is used for human output of values.

@@ -112,3 +112,35 @@ func TestOpenNetworkErrors(t *testing.T) {
 		t.Error("IsNetworkID")
 	}
 }
+
+// TestCheckID: a typo in a device ID is told apart from an absent device.
+func TestCheckID(t *testing.T) {
+	for _, tc := range []struct {
+		id string
+		ok bool
+	}{
+		{EmulatorLedgerID, true},
+		{EmulatorTrezorID, true},
+		{EmulatorTrezorSafe7ID, true},
+		{"ledger:1-1:1.0", true},
+		{"trezor:1209:53c1:01", true},
+		{"speculos:127.0.0.1:9999", true},
+		{"trezor-udp:[::1]:21324", true},
+		{"speculos:nohost", false},
+		{"speculos:", false},
+		{"speculos::9999", false},
+		{"speculos:host:http", false},
+		{"trezor-udp:host:0", false},
+		{"trezor-udp:host:70000", false},
+		{"foo:bar", false},
+		{"emulator:nano", false},
+		{"ledger:", false},
+		{"nonsense", false},
+		{"", false},
+	} {
+		err := CheckID(tc.id)
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrBadDeviceID)) {
+			t.Errorf("CheckID(%q) = %v, want ok %v", tc.id, err, tc.ok)
+		}
+	}
+}

@@ -137,13 +137,32 @@ func (c *common) safetyLevel() (trezor.SafetyCheckLevel, error) {
 	return l, nil
 }
 
+// defaultTimeout bounds a command that waits for the device (and you).
+const defaultTimeout = 3 * time.Minute
+
+// newCommon makes the flag set of a command with --json; the commands that
+// open a device add --device, --mnemonic and --timeout (addDeviceFlags).
 func newCommon(name string, env Env) *common {
-	c := &common{fs: flag.NewFlagSet("litsigner wallet "+name, flag.ContinueOnError)}
+	c := &common{fs: flag.NewFlagSet("litsigner wallet "+name, flag.ContinueOnError), timeout: defaultTimeout}
 	c.fs.SetOutput(env.Stderr)
+	c.fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "usage: litsigner wallet %s [flags]\n\nflags:\n", name)
+		c.fs.PrintDefaults()
+	}
 	c.fs.BoolVar(&c.asJSON, "json", false, "print JSON")
-	c.fs.StringVar(&c.mnemonic, "mnemonic", "", "the emulators' BIP-39 mnemonic (default $"+hub.EmulatorMnemonicEnv+", else the Speculos test mnemonic)")
-	c.fs.DurationVar(&c.timeout, "timeout", 3*time.Minute, "how long to wait for the device (and you)")
 	return c
+}
+
+// addDeviceFlags adds the flags of a command that opens a device.
+func (c *common) addDeviceFlags(deviceHelp string) {
+	c.fs.StringVar(&c.device, "device", "", deviceHelp)
+	c.fs.StringVar(&c.mnemonic, "mnemonic", "", "the emulators' BIP-39 mnemonic (default $"+hub.EmulatorMnemonicEnv+", else the Speculos test mnemonic)")
+	c.addTimeoutFlag()
+}
+
+// addTimeoutFlag adds --timeout.
+func (c *common) addTimeoutFlag() {
+	c.fs.DurationVar(&c.timeout, "timeout", defaultTimeout, "how long to wait for the device (and you); must be positive")
 }
 
 func (c *common) parse(args []string) error {
@@ -155,6 +174,15 @@ func (c *common) parse(args []string) error {
 	}
 	if c.fs.NArg() > 0 {
 		return usagef(fmt.Sprintf("unexpected argument %q", c.fs.Arg(0)))
+	}
+	if c.timeout <= 0 {
+		return usagef(fmt.Sprintf("--timeout %s: must be positive (e.g. 30s)", c.timeout))
+	}
+	if c.device != "" {
+		// A typo is a usage error, not an absent device.
+		if err := hub.CheckID(c.device); err != nil {
+			return usagef("--device: " + err.Error())
+		}
 	}
 	return nil
 }
@@ -274,6 +302,7 @@ func printJSON(w io.Writer, v any) error {
 
 func runList(ctx context.Context, args []string, env Env) error {
 	c := newCommon("list", env)
+	c.addTimeoutFlag()
 	emulators := c.fs.Bool("emulators", false, "also list emulator:ledger and emulator:trezor")
 	if err := c.parse(args); err != nil {
 		return err
@@ -331,7 +360,7 @@ type Account struct {
 
 func runAccounts(ctx context.Context, args []string, env Env) error {
 	c := newCommon("accounts", env)
-	c.fs.StringVar(&c.device, "device", "", "device ID (default: the only one plugged in)")
+	c.addDeviceFlags("device ID (default: the only one plugged in)")
 	var paths pathList
 	c.fs.Var(&paths, "path", "derivation path, repeatable (default m/44'/60'/0'/0/i for i < count)")
 	c.addSafetyFlag()
@@ -381,7 +410,7 @@ type Signature struct {
 
 func runSign(ctx context.Context, args []string, env Env) error {
 	c := newCommon("sign-message", env)
-	c.fs.StringVar(&c.device, "device", "", "device ID (required)")
+	c.addDeviceFlags("device ID (required)")
 	pathFlag := c.fs.String("path", hwwallet.DefaultPath.String(), "derivation path")
 	text := c.fs.String("message", "", "message text (UTF-8)")
 	hexMsg := c.fs.String("message-hex", "", "message bytes in hex (0x optional)")

@@ -124,6 +124,15 @@ func TestUsageErrors(t *testing.T) {
 		{"list", "extra"},
 		{"list", "--bogus"},
 		{"sign-message", "--device", "emulator:ledger", "--message-hex", strings.Repeat("00", 32767)},
+		// A malformed device ID is a typo, not an absent device.
+		{"accounts", "--device", "speculos:nohost"},
+		{"accounts", "--device", "foo:bar"},
+		{"sign-message", "--device", "nonsense", "--message", "x"},
+		{"accounts", "--device", "emulator:ledger", "--timeout", "0"},
+		// Only the commands that open a device take --mnemonic.
+		{"list", "--mnemonic", "x"},
+		{"forget", "--mnemonic", "x"},
+		{"forget", "--timeout", "1m"},
 	} {
 		if code, _, errOut := run(t, nil, args...); code != ExitUsage {
 			t.Errorf("%q: exit %d, want %d (%s)", args, code, ExitUsage, errOut)
@@ -134,10 +143,31 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// TestBadDeviceIDSaysWhy: the parse error comes first, on the first line.
+func TestBadDeviceIDSaysWhy(t *testing.T) {
+	code, _, errOut := run(t, nil, "accounts", "--device", "speculos:nohost")
+	want := `litsigner: wallet accounts: --device: invalid device ID "speculos:nohost": want speculos:HOST:PORT` + "\n"
+	if code != ExitUsage || !strings.HasPrefix(errOut, want) {
+		t.Errorf("exit %d, stderr %q; want %d, %q", code, errOut, ExitUsage, want)
+	}
+}
+
+// TestForgetJSON: 'wallet forget --json' prints JSON.
+func TestForgetJSON(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := run(t, map[string]string{"XDG_STATE_HOME": dir}, "forget", "--json")
+	var got struct {
+		Forgotten *bool  `json:"forgotten"`
+		Path      string `json:"path"`
+	}
+	if code != ExitOK || json.Unmarshal([]byte(out), &got) != nil || got.Forgotten == nil || *got.Forgotten || !strings.HasPrefix(got.Path, dir) {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
 func TestDeviceErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"sign-message", "--device", "ledger:1-1:1.0", "--message", "x"},
-		{"sign-message", "--device", "nonsense", "--message", "x"},
 		{"accounts"}, // nothing plugged in
 	} {
 		code, _, errOut := run(t, nil, args...)

@@ -27,7 +27,12 @@ func pairingStore(env Env) trezor.PairingStore {
 // for on the terminal, and the new credential replaces the old one.
 func runPair(ctx context.Context, args []string, env Env) error {
 	c := newCommon("pair", env)
-	c.fs.StringVar(&c.device, "device", "", "device ID (default: the only one plugged in)")
+	c.addDeviceFlags("device ID (default: the only one plugged in)")
+	c.fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "usage: litsigner wallet pair [--device D] [--json]\n\nflags:\n")
+		c.fs.PrintDefaults()
+		fmt.Fprintf(env.Stderr, "\n'litsigner wallet pair CODE' instead answers the daemon's pending pairing with the\ncode the Trezor shows; it takes --socket PATH (default $LITSIGNER_SOCKET, else the\nper-user socket) and --timeout, like the other commands that talk to litsignerd.\n")
+	}
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -75,6 +80,9 @@ func runForget(args []string, env Env) error {
 	did, err := store.Forget()
 	if err != nil {
 		return err
+	}
+	if c.asJSON {
+		return printJSON(env.Stdout, map[string]any{"forgotten": did, "path": store.Path()})
 	}
 	if did {
 		fmt.Fprintf(env.Stdout, "forgot the Trezor pairings in %s: a Trezor Safe 7 will show a new code next time\n", store.Path())

@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +28,14 @@ type Announcement struct {
 	// AttestationRoots is the PEM file of the test chain that signs the
 	// nodes' attestations (Naga with --attestation only).
 	AttestationRoots string `json:"attestationRoots,omitempty"`
+	// Actions are the files of --actions-dir, by the ipfsId that runs them.
+	Actions []ServedAction `json:"actions,omitempty"`
+}
+
+// ServedAction is one action of --actions-dir.
+type ServedAction struct {
+	File   string `json:"file"`   // file name, e.g. "sign-hello.js"
+	IPFSID string `json:"ipfsId"` // its CIDv0, for exec --ipfs
 }
 
 // ChainInfo is how to reach a Naga devnet's fake chain.
@@ -46,6 +56,9 @@ type ChainContracts struct {
 // Announcement describes the running network as RunCommand prints it.
 func (n *Network) Announcement() Announcement {
 	a := Announcement{Nodes: n.NodeURLs(), Threshold: n.Threshold(), PKPs: n.PKPs()}
+	for _, e := range n.actions.Entries() {
+		a.Actions = append(a.Actions, ServedAction{File: e.Name, IPFSID: e.CID})
+	}
 	if n.cfg.Protocol == ProtocolNaga {
 		a.Protocol = ProtocolNaga
 		a.Chain = n.Chain()
@@ -118,6 +131,9 @@ func announceAndServe(ctx context.Context, n running, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stderr, "devnet: %s, %d nodes, threshold %d%s, serving until interrupted (simulation with a trusted dealer: never use its keys for value)\n",
 		protocol, len(a.Nodes), a.Threshold, chain)
+	for _, act := range a.Actions {
+		fmt.Fprintf(stderr, "devnet: serving %s as ipfsId %s (litsigner exec --ipfs %s)\n", act.File, act.IPFSID, act.IPFSID)
+	}
 	<-ctx.Done()
 	if err := n.Close(); err != nil {
 		return fmt.Errorf("devnet: shut down: %w", err)
@@ -138,6 +154,10 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	var cfg Config
 	fs := flag.NewFlagSet("litsigner devnet", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: litsigner devnet [flags]\n\nRuns a local Lit-compatible network in the foreground; prints one JSON line\n(nodes, threshold, PKPs, served actions) on stdout, then serves until interrupted.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&cfg.Protocol, "protocol", ProtocolV2, "node API: v2 (JS SDK 2.2.x) or naga (JS SDK 8.x, with a fake chain)")
 	fs.IntVar(&cfg.Nodes, "nodes", DefaultNodes, "number of nodes")
 	fs.IntVar(&cfg.Threshold, "threshold", 0, "signature shares needed (default 2/3 of the nodes: 6 of 10)")
@@ -226,6 +246,21 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 			return cfg, err
 		}
 		return cfg, fmt.Errorf("%w: %v", ErrBadConfig, err)
+	}
+	// The protocol first: the other checks depend on it.
+	if cfg.Protocol != ProtocolV2 && cfg.Protocol != ProtocolNaga {
+		return cfg, fmt.Errorf("%w: --protocol %q: want %s or %s", ErrBadConfig, cfg.Protocol, ProtocolV2, ProtocolNaga)
+	}
+	// The nodes sign with test keys for anyone who reaches them.
+	if addr, err := netip.ParseAddr(cfg.Host); err != nil || !addr.Is4() || !addr.IsLoopback() {
+		return cfg, fmt.Errorf("%w: --host %q: want an IPv4 loopback address such as 127.0.0.1 (the devnet's keys sign for anyone who reaches it)", ErrBadConfig, cfg.Host)
+	}
+	if cfg.ActionsDir != "" {
+		if fi, err := os.Stat(cfg.ActionsDir); err != nil {
+			return cfg, fmt.Errorf("%w: --actions-dir: %v", ErrBadConfig, err)
+		} else if !fi.IsDir() {
+			return cfg, fmt.Errorf("%w: --actions-dir: %s is not a directory", ErrBadConfig, cfg.ActionsDir)
+		}
 	}
 	if cfg.Protocol != ProtocolNaga {
 		chainSet := false

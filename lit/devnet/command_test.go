@@ -8,6 +8,8 @@ import (
 	"flag"
 	"io"
 	"math/big"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -51,6 +53,11 @@ func mustBig(s string) *big.Int {
 }
 
 func TestParseFlags(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a.js")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -73,9 +80,9 @@ func TestParseFlags(t *testing.T) {
 		{"chain port on v2", []string{"--chain-port", "9000"}, Config{}, ErrBadConfig},
 		{"bad price", []string{"--protocol", "naga", "--prices", "1,x"}, Config{}, ErrBadConfig},
 		{"all", []string{"--nodes", "5", "--threshold", "3", "--port", "0", "--seed", "s", "--pkps", "2",
-			"--actions-dir", "/x", "--action-timeout", "2s", "--action-memory", "64MiB",
+			"--actions-dir", dir, "--action-timeout", "2s", "--action-memory", "64MiB",
 			"--slow", "2=2s,3=500ms", "--down", "4", "--wrong-share", "1,2", "--malformed", "0", "--http500", "3"},
-			Config{Protocol: "v2", Nodes: 5, Threshold: 3, Host: "127.0.0.1", Seed: "s", PKPs: 2, ActionsDir: "/x", ActionTimeout: 2 * time.Second, ActionMemory: 64 << 20,
+			Config{Protocol: "v2", Nodes: 5, Threshold: 3, Host: "127.0.0.1", Seed: "s", PKPs: 2, ActionsDir: dir, ActionTimeout: 2 * time.Second, ActionMemory: 64 << 20,
 				Faults: map[int]Fault{
 					0: {Malformed: true}, 1: {WrongShare: true}, 2: {Latency: 2 * time.Second, WrongShare: true},
 					3: {Latency: 500 * time.Millisecond, HTTP500: true}, 4: {Down: true},
@@ -90,6 +97,14 @@ func TestParseFlags(t *testing.T) {
 		{"unknown flag", []string{"--nope"}, Config{}, ErrBadConfig},
 		{"argument", []string{"extra"}, Config{}, ErrBadConfig},
 		{"help", []string{"-h"}, Config{}, flag.ErrHelp},
+		{"other loopback", []string{"--host", "127.0.0.2"}, Config{Protocol: "v2", Nodes: 10, Host: "127.0.0.2", BasePort: 7470, PKPs: 1}, nil},
+		{"every interface", []string{"--host", "0.0.0.0", "--port", "0"}, Config{}, ErrBadConfig},
+		{"not loopback", []string{"--host", "192.0.2.1"}, Config{}, ErrBadConfig},
+		{"IPv6 loopback", []string{"--host", "::1"}, Config{}, ErrBadConfig},
+		{"host name", []string{"--host", "localhost"}, Config{}, ErrBadConfig},
+		{"unknown protocol", []string{"--protocol", "NAGA", "--chain-port", "0"}, Config{}, ErrBadConfig},
+		{"no actions dir", []string{"--actions-dir", filepath.Join(dir, "none")}, Config{}, ErrBadConfig},
+		{"actions dir is a file", []string{"--actions-dir", file}, Config{}, ErrBadConfig},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,10 +112,27 @@ func TestParseFlags(t *testing.T) {
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("error %v, want %v", err, tc.err)
 			}
+
 			if tc.err == nil && !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("got %+v\nwant %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestParseFlagsSaysWhy: the first problem named is the one to fix.
+func TestParseFlagsSaysWhy(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--protocol", "NAGA", "--chain-port", "0"}, `--protocol "NAGA": want v2 or naga`},
+		{[]string{"--host", "0.0.0.0"}, `--host "0.0.0.0": want an IPv4 loopback address`},
+		{[]string{"--actions-dir", "/nonexistent"}, "--actions-dir: stat /nonexistent: no such file or directory"},
+	} {
+		if _, err := ParseFlags(tc.args, io.Discard); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.args, err, tc.want)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -128,6 +129,10 @@ func TestExecuteIPFSAction(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := startNet(t, Config{Nodes: 3, Threshold: 2, ActionsDir: dir})
+	// The announcement tells which ipfsId runs which file.
+	if got, want := n.Announcement().Actions, []ServedAction{{File: "hello.js", IPFSID: cid}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("announced actions %+v, want %+v", got, want)
+	}
 	u := n.NodeURLs()[0]
 	ipfsBody := func(sig lit.AuthSig, id string) map[string]any {
 		return map[string]any{"authSig": sig, "ipfsId": id, "jsParams": helloParams(n)}

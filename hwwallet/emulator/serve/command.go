@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/litsigner/litsigner/hwwallet/emulator"
 	"github.com/litsigner/litsigner/hwwallet/speculos"
@@ -104,31 +105,21 @@ func Run(ctx context.Context, args []string, env Env) error {
 	kind := args[0]
 	switch kind {
 	case "-h", "--help", "help":
+		fs, _ := newFlagSet("ledger", env.Stdout)
 		fmt.Fprintln(env.Stdout, Usage)
+		fs.PrintDefaults()
 		return flag.ErrHelp
 	case "ledger", "trezor":
 	default:
 		return fmt.Errorf("%w: unknown device %q (want ledger or trezor)", ErrUsage, kind)
 	}
-	fs := flag.NewFlagSet("litsigner emulator "+kind, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, Usage)
-		fs.PrintDefaults()
-	}
-	defMnemonic, defPort := emulator.SpeculosMnemonic, speculos.DefaultPort
+	fs, f := newFlagSet(kind, env.Stderr)
+	mnemonic, host, port, reject, allowRemote := &f.mnemonic, &f.host, &f.port, &f.reject, &f.allowRemote
+	model, locked, delay, trace := &f.model, &f.locked, &f.delay, &f.trace
+	defMnemonic := emulator.SpeculosMnemonic
 	if kind == "trezor" {
-		defMnemonic, defPort = emulator.TrezorTestMnemonic, trezorudp.DefaultPort
+		defMnemonic = emulator.TrezorTestMnemonic
 	}
-	mnemonic := fs.String("mnemonic", "", "BIP-39 seed (default $"+MnemonicEnv+", else Speculos' default seed for ledger, \"all all ... all\" for trezor)")
-	host := fs.String("host", "127.0.0.1", "address to listen on")
-	port := fs.Int("port", defPort, "port to listen on (0 picks a free one; the JSON line shows it)")
-	reject := fs.Bool("reject", false, "reject every request on the device, as the user would")
-	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --host (anyone who reaches it can sign with the test seed)")
-	model := fs.String("model", "", "trezor model: 1, T (default), safe3, safe5, safe7 (THP); ledger has one model (Nano S Plus)")
-	locked := fs.Bool("locked", false, "start locked: the user enters the PIN on the device (approves it) when asked; a Trezor One gets PIN "+LockedOnePIN+", entered through the host's matrix")
-	delay := fs.Duration("delay", 0, "how long the user looks at each screen before answering")
-	trace := fs.Bool("trace", false, "print every APDU (ledger) to stderr")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -274,6 +265,41 @@ func network(base, host string) string {
 		return base + "4"
 	}
 	return base + "6"
+}
+
+// flags are the command line of one device.
+type flags struct {
+	mnemonic, host, model       string
+	port                        int
+	reject, allowRemote, locked bool
+	trace                       bool
+	delay                       time.Duration
+}
+
+// newFlagSet defines the flags of 'litsigner emulator kind'; its usage
+// goes to w.
+func newFlagSet(kind string, w io.Writer) (*flag.FlagSet, *flags) {
+	var f flags
+	fs := flag.NewFlagSet("litsigner emulator "+kind, flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.Usage = func() {
+		fmt.Fprintln(w, Usage)
+		fs.PrintDefaults()
+	}
+	defPort := speculos.DefaultPort
+	if kind == "trezor" {
+		defPort = trezorudp.DefaultPort
+	}
+	fs.StringVar(&f.mnemonic, "mnemonic", "", "BIP-39 seed (default $"+MnemonicEnv+", else Speculos' default seed for ledger, \"all all ... all\" for trezor)")
+	fs.StringVar(&f.host, "host", "127.0.0.1", "address to listen on")
+	fs.IntVar(&f.port, "port", defPort, "port to listen on (0 picks a free one; the JSON line shows it)")
+	fs.BoolVar(&f.reject, "reject", false, "reject every request on the device, as the user would")
+	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a non-loopback --host (anyone who reaches it can sign with the test seed)")
+	fs.StringVar(&f.model, "model", "", "trezor model: 1, T (default), safe3, safe5, safe7 (THP); ledger has one model (Nano S Plus)")
+	fs.BoolVar(&f.locked, "locked", false, "start locked: the user enters the PIN on the device (approves it) when asked; a Trezor One gets PIN "+LockedOnePIN+", entered through the host's matrix")
+	fs.DurationVar(&f.delay, "delay", 0, "how long the user looks at each screen before answering")
+	fs.BoolVar(&f.trace, "trace", false, "print every APDU (ledger) to stderr")
+	return fs, &f
 }
 
 // isLoopback reports whether host names only loopback addresses.
