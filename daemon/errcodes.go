@@ -132,6 +132,12 @@ func rpcError(err error) error {
 	}
 	var pe *lit.PaymentError
 	if code == rpcapi.CodePaymentRefused && errors.As(err, &pe) {
+		// The refusal and what to do lead, as an action's error does; the
+		// other nodes' replies go to data.detail.
+		msg = pe.Error()
+		if full := err.Error(); full != msg {
+			data["detail"] = full
+		}
 		data["reason"] = pe.Reason.Error()
 		if pe.Hint != "" {
 			data["hint"] = pe.Hint

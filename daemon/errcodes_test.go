@@ -81,6 +81,13 @@ func TestRPCErrorCodes(t *testing.T) {
 	if d := ie.Data.(map[string]any); !strings.Contains(ie.Message, "raise maxPrice") || d["hint"] != "raise maxPrice" || d["reason"] != lit.ErrPriceTooHigh.Error() {
 		t.Errorf("payment error %q data %v", ie.Message, d)
 	}
+	// Among other nodes' failures, the refusal and its hint lead and end
+	// the message; the rest is data.detail.
+	pe := &lit.PaymentError{Reason: lit.ErrNoPaymentBalance, Detail: "node error: HTTP 402: no balance", Hint: "deposit funds"}
+	ie = rpcError(fmt.Errorf("lit: executeJs: 4 of 6 needed nodes answered: http://n8: %w; http://n9: no reply before the call ended", pe)).(*ipc.Error)
+	if d := ie.Data.(map[string]any); ie.Message != pe.Error() || !strings.HasSuffix(ie.Message, "(deposit funds)") || !strings.Contains(d["detail"].(string), "4 of 6") {
+		t.Errorf("payment error among others: %q data %v", ie.Message, d)
+	}
 }
 
 func TestErrorCodeTableIsComplete(t *testing.T) {

@@ -686,7 +686,9 @@ type opError struct {
 }
 
 func (e *opError) Error() string {
-	return "lit: " + e.op + ": " + strings.TrimPrefix(e.err.Error(), "lit: ")
+	msg := strings.TrimPrefix(e.err.Error(), "lit: ")
+	// A *ThresholdError of the same operation already names it.
+	return "lit: " + e.op + ": " + strings.TrimPrefix(msg, e.op+": ")
 }
 
 func (e *opError) Unwrap() error { return e.err }

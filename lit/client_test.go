@@ -525,3 +525,15 @@ func TestPostReplyTooBig(t *testing.T) {
 		})
 	}
 }
+
+// TestLitErrNamesTheOperationOnce: a threshold error of the operation
+// already names it; the wrapper does not repeat it.
+func TestLitErrNamesTheOperationOnce(t *testing.T) {
+	err := litErr("executeJs", &ThresholdError{Op: "executeJs", Needed: 6, Got: 4})
+	if got, want := err.Error(), "lit: executeJs: 4 of 6 needed nodes answered"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got, want := litErr("executeJs", errors.New("connect: refused")).Error(), "lit: executeJs: connect: refused"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
