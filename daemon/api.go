@@ -125,8 +125,11 @@ func (a *litAPI) StartSession(ctx context.Context, p *rpcapi.StartSessionParams)
 		var ttl time.Duration
 		if p != nil && p.TTL != "" {
 			var err error
-			if ttl, err = time.ParseDuration(p.TTL); err != nil || ttl < time.Minute {
-				return rpcapi.SessionStatus{}, fmt.Errorf("%w: ttl %q: want a duration of at least 1m such as \"1h\"", errInvalidParams, p.TTL)
+			if ttl, err = time.ParseDuration(p.TTL); err != nil {
+				return rpcapi.SessionStatus{}, fmt.Errorf("%w: ttl %q: want a duration such as \"1h\" (at most %s)", errInvalidParams, p.TTL, a.sessions.cfg.TTL)
+			}
+			if ttl <= 0 {
+				return rpcapi.SessionStatus{}, fmt.Errorf("%w: ttl %q: must be positive", errInvalidParams, p.TTL)
 			}
 		}
 		return a.sessions.Start(ctx, ttl)
