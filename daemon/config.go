@@ -280,6 +280,16 @@ func (c *Config) Validate() error {
 	if c.ChainID <= 0 {
 		return bad("chainId", "must be positive")
 	}
+	// What the SIWE builder would refuse at the first approval is refused
+	// now, by the same code, naming the key.
+	for _, k := range []struct {
+		key string
+		o   lit.SessionOptions
+	}{{"siweDomain", lit.SessionOptions{Domain: c.SIWEDomain}}, {"siweStatement", lit.SessionOptions{Statement: c.SIWEStatement}}, {"chainId", lit.SessionOptions{ChainID: c.ChainID}}} {
+		if err := lit.CheckSessionOptions(k.o); err != nil {
+			return bad(k.key, "%s", siweReason(err))
+		}
+	}
 	if c.SessionTTL < Duration(time.Minute) {
 		return bad("sessionTtl", "must be at least 1m")
 	}
@@ -312,6 +322,13 @@ func (c *Config) Validate() error {
 		return bad("devPort", "out of range")
 	}
 	return nil
+}
+
+// siweReason is lit's SIWE error without its package prefix and sentinel,
+// which mean nothing in a config error.
+func siweReason(err error) string {
+	s := strings.TrimSuffix(err.Error(), ": "+lit.ErrInvalidParams.Error())
+	return strings.TrimPrefix(s, "lit: siwe: ")
 }
 
 // Path returns the parsed derivation path (valid after Validate).

@@ -36,6 +36,11 @@ func TestParseArgsErrorsNameTheKey(t *testing.T) {
 		{`{"derivationPath": "m/x"}`, nil, "derivationPath"},
 		{`{"siweStatement": "two\nlines"}`, nil, "siweStatement"},
 		{`{"chainId": 0}`, nil, "chainId"},
+		// What the SIWE builder refuses at the first approval is refused
+		// at start.
+		{`{"siweDomain": "héllo"}`, nil, "siweDomain"},
+		{`{"siweDomain": "a.example?x"}`, nil, "siweDomain"},
+		{`{"siweStatement": "Sign — please"}`, nil, "siweStatement"},
 		{`{"renewMargin": "48h"}`, nil, "renewMargin"},
 		{`{"capabilityIpfsIds": ["bafy"]}`, nil, "capabilityIpfsIds"},
 		// Qm + 44 characters, but 0, O, I and l are not base58: lit would
