@@ -123,6 +123,23 @@ type Config struct {
 	// too; otherwise the chain listens on 8545).
 	Dev     bool `json:"dev"`
 	DevPort int  `json:"devPort"`
+
+	// origin maps a key to where its value came from: the config file's
+	// path or the flag ("--ttl"); a key not in it has its default.
+	origin map[string]string
+}
+
+// setOrigin records that key's value came from source.
+func (c *Config) setOrigin(key, source string) {
+	if c.origin == nil {
+		c.origin = make(map[string]string)
+	}
+	c.origin[key] = source
+}
+
+// errorf is a *ConfigError for key, naming where its value came from.
+func (c *Config) errorf(key, format string, args ...any) error {
+	return &ConfigError{Source: c.origin[key], Key: key, Err: fmt.Errorf(format, args...)}
 }
 
 // DefaultConfig returns the built-in defaults.
@@ -146,16 +163,25 @@ func DefaultConfig() Config {
 	}
 }
 
-// ConfigError names the offending key (file key or flag).
+// ConfigError names the offending key and where its value came from.
 type ConfigError struct {
-	Source string // file path or "flags"
-	Key    string
+	// Source is the config file's path, the flag ("--ttl"), or "" for a
+	// default value.
+	Source string
+	Key    string // the config file key
 	Err    error
 }
 
-// Error names the key and the reason.
+// Error names the source, the key and the reason: `config FILE: "key":
+// reason`, `flag --ttl ("sessionTtl"): reason`, or `config: "key": reason`
+// for a default value.
 func (e *ConfigError) Error() string {
-	if e.Key == "" {
+	switch {
+	case strings.HasPrefix(e.Source, "--"):
+		return fmt.Sprintf("flag %s (%q): %v", e.Source, e.Key, e.Err)
+	case e.Source == "":
+		return fmt.Sprintf("config: %q: %v", e.Key, e.Err)
+	case e.Key == "":
 		return fmt.Sprintf("config %s: %v", e.Source, e.Err)
 	}
 	return fmt.Sprintf("config %s: %q: %v", e.Source, e.Key, e.Err)
@@ -218,6 +244,7 @@ func decodeConfig(c *Config, path string, data []byte) error {
 		if err := dec.Decode(c); err != nil {
 			return &ConfigError{Source: path, Key: k, Err: jsonErrorReason(err)}
 		}
+		c.setOrigin(k, path)
 	}
 	return nil
 }
@@ -251,19 +278,17 @@ func jsonTypeName(kind string) string {
 
 // Validate checks values and returns a *ConfigError naming the first bad key.
 func (c *Config) Validate() error {
-	bad := func(key, format string, args ...any) error {
-		return &ConfigError{Source: "values", Key: key, Err: fmt.Errorf(format, args...)}
-	}
+	bad := c.errorf
 	if err := c.validateNetwork(); err != nil {
 		return err
 	}
 	if !c.Dev && !isNaga(c.Network) {
 		if _, err := c.LitNetwork(nil); err != nil {
-			return bad("nodeUrls", "%v", err)
+			return err
 		}
 	}
 	if c.Threshold < 0 {
-		return bad("threshold", "must not be negative")
+		return bad("threshold", "must not be negative (got %d)", c.Threshold)
 	}
 	if _, err := accounts.ParseDerivationPath(c.DerivationPath); err != nil {
 		return bad("derivationPath", "%v", err)
@@ -278,7 +303,7 @@ func (c *Config) Validate() error {
 		return bad("siweStatement", "must be one line")
 	}
 	if c.ChainID <= 0 {
-		return bad("chainId", "must be positive")
+		return bad("chainId", "must be positive (got %d)", c.ChainID)
 	}
 	// What the SIWE builder would refuse at the first approval is refused
 	// now, by the same code, naming the key.
@@ -291,16 +316,27 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.SessionTTL < Duration(time.Minute) {
-		return bad("sessionTtl", "must be at least 1m")
+		return bad("sessionTtl", "must be at least 1m (got %s)", time.Duration(c.SessionTTL))
 	}
-	if c.RenewMargin < 0 || c.RenewMargin >= c.SessionTTL {
-		return bad("renewMargin", "must be between 0 and sessionTtl")
+	if c.RenewMargin < 0 {
+		return bad("renewMargin", "must not be negative (got %s)", time.Duration(c.RenewMargin))
+	}
+	if c.RenewMargin >= c.SessionTTL {
+		// Blame the key that was set: a short --ttl against the default
+		// margin is the ttl's problem.
+		if _, set := c.origin["renewMargin"]; !set {
+			return bad("sessionTtl", "must be longer than renewMargin (%s), got %s", time.Duration(c.RenewMargin), time.Duration(c.SessionTTL))
+		}
+		return bad("renewMargin", "must be shorter than sessionTtl (%s), got %s", time.Duration(c.SessionTTL), time.Duration(c.RenewMargin))
 	}
 	if c.ApprovalTimeout <= 0 {
-		return bad("approvalTimeout", "must be positive")
+		return bad("approvalTimeout", "must be positive (got %s)", time.Duration(c.ApprovalTimeout))
 	}
-	if c.NodeTimeout < 0 || c.CallTimeout < 0 {
-		return bad("nodeTimeout", "must not be negative")
+	if c.NodeTimeout < 0 {
+		return bad("nodeTimeout", "must not be negative (got %s)", time.Duration(c.NodeTimeout))
+	}
+	if c.CallTimeout < 0 {
+		return bad("callTimeout", "must not be negative (got %s)", time.Duration(c.CallTimeout))
 	}
 	for _, u := range c.AllowedUIDs {
 		if u < 0 {
@@ -313,13 +349,13 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.MaxRequestBytes < 1024 {
-		return bad("maxRequestBytes", "must be at least 1024")
+		return bad("maxRequestBytes", "must be at least 1024 (got %d)", c.MaxRequestBytes)
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return bad("logLevel", "%v", err)
 	}
-	if c.DevPort < 0 || c.DevPort > 65535-10 {
-		return bad("devPort", "out of range")
+	if c.DevPort < 0 || c.DevPort > maxDevPort {
+		return bad("devPort", "must be 0 (random ports) or a port from 1 to %d (the devnet uses the ports after it), got %d", maxDevPort, c.DevPort)
 	}
 	return nil
 }
@@ -330,6 +366,9 @@ func siweReason(err error) string {
 	s := strings.TrimSuffix(err.Error(), ": "+lit.ErrInvalidParams.Error())
 	return strings.TrimPrefix(s, "lit: siwe: ")
 }
+
+// maxDevPort leaves room for the devnet's nodes after the first port.
+const maxDevPort = 65535 - 10
 
 // Path returns the parsed derivation path (valid after Validate).
 func (c *Config) Path() accounts.DerivationPath {
@@ -410,6 +449,9 @@ func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
 	}
 	var flagErr error
 	fs.Visit(func(fg *flag.Flag) {
+		if key, ok := flagKeys[fg.Name]; ok {
+			cfg.setOrigin(key, "--"+fg.Name)
+		}
 		switch fg.Name {
 		case "socket":
 			cfg.Socket = f.Socket
@@ -458,7 +500,7 @@ func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
 			for _, s := range splitList(uids) {
 				u, err := strconv.Atoi(s)
 				if err != nil {
-					flagErr = &ConfigError{Source: "flags", Key: "allowed-uids", Err: fmt.Errorf("%q is not a uid", s)}
+					flagErr = &ConfigError{Source: "--allowed-uids", Key: "allowedUids", Err: fmt.Errorf("%q is not a uid (want comma-separated numbers)", s)}
 				}
 				cfg.AllowedUIDs = append(cfg.AllowedUIDs, u)
 			}
@@ -479,6 +521,19 @@ func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
 		return cfg, fl, err
 	}
 	return cfg, fl, nil
+}
+
+// flagKeys maps a flag to the config key it sets.
+var flagKeys = map[string]string{
+	"socket": "socket", "dev": "dev", "dev-port": "devPort", "network": "network",
+	"require-attestation": "requireAttestation", "attestation-roots": "attestationRoots",
+	"rpc-url": "rpcUrl", "staking-address": "stakingAddress", "price-feed-address": "priceFeedAddress",
+	"ledger-address": "ledgerAddress", "max-price": "maxPrice", "node-urls": "nodeUrls",
+	"threshold": "threshold", "device": "device", "path": "derivationPath",
+	"siwe-domain": "siweDomain", "siwe-statement": "siweStatement", "chain-id": "chainId",
+	"ttl": "sessionTtl", "renew-margin": "renewMargin", "approval-timeout": "approvalTimeout",
+	"allowed-uids": "allowedUids", "capability-ipfs-ids": "capabilityIpfsIds",
+	"allow-unlocked-memory": "allowUnlockedMemory", "notifications": "notifications", "log-level": "logLevel",
 }
 
 func splitList(s string) []string {

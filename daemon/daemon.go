@@ -159,10 +159,14 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 	}
 	network, err := cfg.LitNetwork(dev)
 	if err != nil {
-		return nil, &ConfigError{Source: "values", Key: networkKey(cfg), Err: err}
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			return nil, err
+		}
+		return nil, cfg.errorf(networkKey(cfg), "%v", err)
 	}
 	if d.client, err = lit.NewClient(network, lit.WithLogger(d.log)); err != nil {
-		return nil, &ConfigError{Source: "values", Key: networkKey(cfg), Err: err}
+		return nil, cfg.errorf(networkKey(cfg), "%v", err)
 	}
 	d.balances = newBalanceCache(d.client.PaymentBalance)
 
