@@ -9,9 +9,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts"
@@ -173,12 +175,12 @@ type ConfigError struct {
 }
 
 // Error names the source, the key and the reason: `config FILE: "key":
-// reason`, `flag --ttl ("sessionTtl"): reason`, or `config: "key": reason`
+// reason`, `flag --ttl: "sessionTtl": reason`, or `config: "key": reason`
 // for a default value.
 func (e *ConfigError) Error() string {
 	switch {
 	case strings.HasPrefix(e.Source, "--"):
-		return fmt.Sprintf("flag %s (%q): %v", e.Source, e.Key, e.Err)
+		return fmt.Sprintf("flag %s: %q: %v", e.Source, e.Key, e.Err)
 	case e.Source == "":
 		return fmt.Sprintf("config: %q: %v", e.Key, e.Err)
 	case e.Key == "":
@@ -207,27 +209,58 @@ func defaultConfigPath() string {
 // loadConfigFile overlays the JSON file at path onto c. A missing file is
 // not an error when optional is set.
 func loadConfigFile(c *Config, path string, optional bool) error {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		if optional && errors.Is(err, os.ErrNotExist) {
 			return nil
 		}
 		return &ConfigError{Source: path, Err: err}
 	}
+	defer f.Close()
+	if err := checkConfigPerms(f, path); err != nil {
+		return &ConfigError{Source: path, Err: err}
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return &ConfigError{Source: path, Err: err}
+	}
 	return decodeConfig(c, path, data)
+}
+
+// checkConfigPerms refuses a config file that someone else could have
+// written, as ssh does: the file names the device, the socket and the uids
+// allowed to connect. The file must be the user's (or root's) and not
+// writable by group or others, in a directory others cannot write (unless
+// sticky, like /tmp, where they cannot replace it).
+func checkConfigPerms(f *os.File, path string) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 && int(st.Uid) != os.Getuid() {
+		return fmt.Errorf("owned by uid %d, not by you (uid %d) or root", st.Uid, os.Getuid())
+	}
+	if m := fi.Mode().Perm(); m&0o022 != 0 {
+		return fmt.Errorf("mode %04o: writable by group or others (chmod go-w %s)", m, path)
+	}
+	dir := filepath.Dir(path)
+	di, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if m := di.Mode(); m.Perm()&0o002 != 0 && m&os.ModeSticky == 0 {
+		return fmt.Errorf("its directory %s (mode %04o) is writable by others (chmod o-w %s)", dir, m.Perm(), dir)
+	}
+	return nil
 }
 
 // decodeConfig overlays the JSON object data onto c; errors name source.
 func decodeConfig(c *Config, path string, data []byte) error {
 	// Decode key by key so that every error, including one from a
 	// Duration's own parser, names its key.
-	var raw map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&raw); err != nil {
-		return &ConfigError{Source: path, Err: fmt.Errorf("not a JSON object: %w", err)}
-	}
-	if dec.More() {
-		return &ConfigError{Source: path, Err: errors.New("trailing data after the JSON object")}
+	raw, err := configObject(path, data)
+	if err != nil {
+		return err
 	}
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
@@ -247,6 +280,72 @@ func decodeConfig(c *Config, path string, data []byte) error {
 		c.setOrigin(k, path)
 	}
 	return nil
+}
+
+// configObject reads the top-level JSON object of data, refusing a key
+// that is not exactly a Config key (encoding/json would match "NETWORK" to
+// "network") and a key given twice (encoding/json keeps the last).
+func configObject(path string, data []byte) (map[string]json.RawMessage, error) {
+	notObject := func(err error) error {
+		return &ConfigError{Source: path, Err: fmt.Errorf("not a JSON object: %w", err)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil {
+		return nil, notObject(err)
+	} else if tok != json.Delim('{') {
+		return nil, notObject(fmt.Errorf("starts with %v", tok))
+	}
+	raw := make(map[string]json.RawMessage)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, notObject(err)
+		}
+		k := tok.(string) // inside an object, Token returns keys as strings
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, notObject(err)
+		}
+		if !configKeys[k] {
+			if want := configKeyFold(k); want != "" {
+				return nil, &ConfigError{Source: path, Key: k, Err: fmt.Errorf("unknown key (keys are case-sensitive: did you mean %q?)", want)}
+			}
+			return nil, &ConfigError{Source: path, Key: k, Err: errors.New("unknown key")}
+		}
+		if _, dup := raw[k]; dup {
+			return nil, &ConfigError{Source: path, Key: k, Err: errors.New("given twice")}
+		}
+		raw[k] = v
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, notObject(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &ConfigError{Source: path, Err: errors.New("trailing data after the JSON object")}
+	}
+	return raw, nil
+}
+
+// configKeys are Config's JSON keys.
+var configKeys = func() map[string]bool {
+	keys := make(map[string]bool)
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			keys[name] = true
+		}
+	}
+	return keys
+}()
+
+// configKeyFold is the Config key k matches but for case, or "".
+func configKeyFold(k string) string {
+	for key := range configKeys {
+		if strings.EqualFold(key, k) {
+			return key
+		}
+	}
+	return ""
 }
 
 func jsonErrorReason(err error) error {

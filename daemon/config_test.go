@@ -72,13 +72,13 @@ func TestParseArgsErrorsNameTheSource(t *testing.T) {
 		want string
 	}{
 		{file, nil, `config ` + file + `: "sessionTtl": must be at least 1m (got 30s)`},
-		{"", []string{"--ttl", "30s"}, `flag --ttl ("sessionTtl"): must be at least 1m (got 30s)`},
-		{"", []string{"--ttl", "3m"}, `flag --ttl ("sessionTtl"): must be longer than renewMargin (5m0s), got 3m0s`},
-		{"", []string{"--renew-margin", "2h", "--ttl", "1h"}, `flag --renew-margin ("renewMargin"): must be shorter than sessionTtl (1h0m0s), got 2h0m0s`},
-		{"", []string{"--allowed-uids", "abc"}, `flag --allowed-uids ("allowedUids"): "abc" is not a uid`},
-		{"", []string{"--dev-port", "70000"}, `flag --dev-port ("devPort"): must be 0 (random ports) or a port from 1 to 65525`},
-		{"", []string{"--network", "custom", "--node-urls", "http://127.0.0.1:1", "--threshold", "11"}, `flag --threshold ("threshold"): must be at most the number of nodes (1), got 11`},
-		{"", []string{"--chain-id", "-1"}, `flag --chain-id ("chainId"): must be positive (got -1)`},
+		{"", []string{"--ttl", "30s"}, `flag --ttl: "sessionTtl": must be at least 1m (got 30s)`},
+		{"", []string{"--ttl", "3m"}, `flag --ttl: "sessionTtl": must be longer than renewMargin (5m0s), got 3m0s`},
+		{"", []string{"--renew-margin", "2h", "--ttl", "1h"}, `flag --renew-margin: "renewMargin": must be shorter than sessionTtl (1h0m0s), got 2h0m0s`},
+		{"", []string{"--allowed-uids", "abc"}, `flag --allowed-uids: "allowedUids": "abc" is not a uid`},
+		{"", []string{"--dev-port", "70000"}, `flag --dev-port: "devPort": must be 0 (random ports) or a port from 1 to 65525`},
+		{"", []string{"--network", "custom", "--node-urls", "http://127.0.0.1:1", "--threshold", "11"}, `flag --threshold: "threshold": must be at most the number of nodes (1), got 11`},
+		{"", []string{"--chain-id", "-1"}, `flag --chain-id: "chainId": must be positive (got -1)`},
 	}
 	for _, tt := range tests {
 		args := tt.args
@@ -89,6 +89,58 @@ func TestParseArgsErrorsNameTheSource(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 			t.Errorf("%v: got %v, want %s", args, err, tt.want)
 		}
+	}
+}
+
+// Keys are exact and given once; encoding/json alone matches any case and
+// keeps the last duplicate.
+func TestConfigKeysExactAndOnce(t *testing.T) {
+	tests := []struct{ file, want string }{
+		{`{"NETWORK": "naga-local"}`, `"NETWORK": unknown key (keys are case-sensitive: did you mean "network"?)`},
+		{`{"sessionTTL": "1h"}`, `"sessionTTL": unknown key (keys are case-sensitive: did you mean "sessionTtl"?)`},
+		{`{"network": "localhost", "network": "naga-local"}`, `"network": given twice`},
+		{`{"origin": {}}`, `"origin": unknown key`},
+		{`{} {}`, `trailing data`},
+		{`[1]`, `not a JSON object`},
+	}
+	for _, tt := range tests {
+		cfg := DefaultConfig()
+		err := decodeConfig(&cfg, "f.json", []byte(tt.file))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: got %v, want %s", tt.file, err, tt.want)
+		}
+	}
+}
+
+// A config file others could have written is refused, as ssh refuses one.
+func TestConfigFilePermissions(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	p := writeConfig(t, `{}`)
+	if _, _, err := ParseArgs([]string{"--config", p}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o620); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ParseArgs([]string{"--config", p}, io.Discard); err == nil || !strings.Contains(err.Error(), "writable by group or others") {
+		t.Fatalf("group-writable file: %v", err)
+	}
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(p)
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(dir, 0o700)
+	if _, _, err := ParseArgs([]string{"--config", p}, io.Discard); err == nil || !strings.Contains(err.Error(), "writable by others") {
+		t.Fatalf("file in a world-writable directory: %v", err)
+	}
+	if err := os.Chmod(dir, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ParseArgs([]string{"--config", p}, io.Discard); err != nil {
+		t.Fatalf("sticky directory: %v", err)
 	}
 }
 
