@@ -33,15 +33,26 @@ func executeResult(r *lit.ExecuteJSResult) *rpcapi.ExecuteResult {
 // with ipc.CallContext, so that the caller's disconnect cancels it; fn's
 // error becomes the JSON-RPC error the client gets (naming ctx's
 // cancellation cause, see withCause); and the call is audited under method
-// with attrs. It returns fn's result and the client's error.
-func handle[T any](ctx context.Context, audit *auditor, method string, mayBlock bool, fn func(context.Context) (T, error), attrs ...slog.Attr) (T, error) {
+// with attrs. A blocking call is also cancelled when the daemon stops, and
+// no call runs once it has (gate). It returns fn's result and the client's
+// error.
+func handle[T any](ctx context.Context, gate *callGate, method string, mayBlock bool, fn func(context.Context) (T, error), attrs ...slog.Attr) (T, error) {
 	start := time.Now()
+	if err := gate.enter(); err != nil {
+		err = rpcError(err)
+		gate.audit.Record(ctx, method, start, err, attrs...)
+		var zero T
+		return zero, err
+	}
+	defer gate.leave()
 	if mayBlock {
-		ctx = ipc.CallContext(ctx)
+		var cancel context.CancelFunc
+		ctx, cancel = gate.withStop(ipc.CallContext(ctx))
+		defer cancel()
 	}
 	res, err := fn(ctx)
 	err = rpcError(withCause(ctx, err))
-	audit.Record(ctx, method, start, err, attrs...)
+	gate.audit.Record(ctx, method, start, err, attrs...)
 	return res, err
 }
 
@@ -56,7 +67,7 @@ const (
 type litAPI struct {
 	sessions *sessionManager
 	exec     executor
-	audit    *auditor
+	gate     *callGate
 	network  func(context.Context) rpcapi.NetworkStatus
 	idle     *idleMemory // nil: memory is left to the Go runtime
 }
@@ -73,7 +84,7 @@ func (a *litAPI) ExecuteJs(ctx context.Context, p rpcapi.ExecuteJsRawParams) (*r
 	if p.IPFSID != "" {
 		what = slog.String("ipfsId", p.IPFSID)
 	}
-	return handle(ctx, a.audit, "lit_executeJs", blocking, func(ctx context.Context) (_ *rpcapi.ExecuteResult, err error) {
+	return handle(ctx, a.gate, "lit_executeJs", blocking, func(ctx context.Context) (_ *rpcapi.ExecuteResult, err error) {
 		if (p.Code == "") == (p.IPFSID == "") {
 			return nil, fmt.Errorf("%w: give exactly one of code and ipfsId", errInvalidParams)
 		}
@@ -112,7 +123,7 @@ func withCause(ctx context.Context, err error) error {
 
 // SessionStatus reports the session state and counters.
 func (a *litAPI) SessionStatus(ctx context.Context) rpcapi.SessionStatus {
-	st, _ := handle(ctx, a.audit, "lit_sessionStatus", nonBlocking, func(context.Context) (rpcapi.SessionStatus, error) {
+	st, _ := handle(ctx, a.gate, "lit_sessionStatus", nonBlocking, func(context.Context) (rpcapi.SessionStatus, error) {
 		return a.sessions.Status(), nil
 	})
 	return st
@@ -121,7 +132,7 @@ func (a *litAPI) SessionStatus(ctx context.Context) rpcapi.SessionStatus {
 // StartSession makes sure a session is live, prompting the device when
 // needed, and returns its status.
 func (a *litAPI) StartSession(ctx context.Context, p *rpcapi.StartSessionParams) (rpcapi.SessionStatus, error) {
-	return handle(ctx, a.audit, "lit_startSession", blocking, func(ctx context.Context) (rpcapi.SessionStatus, error) {
+	return handle(ctx, a.gate, "lit_startSession", blocking, func(ctx context.Context) (rpcapi.SessionStatus, error) {
 		var ttl time.Duration
 		if p != nil && p.TTL != "" {
 			var err error
@@ -142,13 +153,13 @@ func (a *litAPI) RevokeSession(ctx context.Context) bool {
 	// The audit record says whether there was a session, so the revocation
 	// happens before handle, which only records it.
 	did := a.sessions.Revoke()
-	handle(ctx, a.audit, "lit_revokeSession", nonBlocking, func(context.Context) (struct{}, error) { return struct{}{}, nil }, slog.Bool("revoked", did))
+	handle(ctx, a.gate, "lit_revokeSession", nonBlocking, func(context.Context) (struct{}, error) { return struct{}{}, nil }, slog.Bool("revoked", did))
 	return did
 }
 
 // NetworkStatus reports the nodes, the threshold and (in --dev) the PKPs.
 func (a *litAPI) NetworkStatus(ctx context.Context) rpcapi.NetworkStatus {
-	st, _ := handle(ctx, a.audit, "lit_networkStatus", nonBlocking, func(ctx context.Context) (rpcapi.NetworkStatus, error) {
+	st, _ := handle(ctx, a.gate, "lit_networkStatus", nonBlocking, func(ctx context.Context) (rpcapi.NetworkStatus, error) {
 		return a.network(ctx), nil
 	})
 	return st
@@ -160,12 +171,12 @@ type walletAPI struct {
 	wallets WalletOpener
 	pin     *pinBroker
 	cfg     sessionConfig
-	audit   *auditor
+	gate    *callGate
 }
 
 // Devices lists the hardware wallets found.
 func (w *walletAPI) Devices(ctx context.Context) ([]hwwallet.DeviceInfo, error) {
-	return handle(ctx, w.audit, "wallet_devices", blocking, func(ctx context.Context) ([]hwwallet.DeviceInfo, error) {
+	return handle(ctx, w.gate, "wallet_devices", blocking, func(ctx context.Context) ([]hwwallet.DeviceInfo, error) {
 		devs, err := w.wallets.Devices(ctx)
 		if devs == nil {
 			devs = []hwwallet.DeviceInfo{}
@@ -177,7 +188,7 @@ func (w *walletAPI) Devices(ctx context.Context) ([]hwwallet.DeviceInfo, error) 
 // Accounts returns the configured account on the configured (or first)
 // device. It opens the device, so it may ask for a PIN.
 func (w *walletAPI) Accounts(ctx context.Context) ([]rpcapi.Account, error) {
-	return handle(ctx, w.audit, "wallet_accounts", blocking, func(ctx context.Context) ([]rpcapi.Account, error) {
+	return handle(ctx, w.gate, "wallet_accounts", blocking, func(ctx context.Context) ([]rpcapi.Account, error) {
 		ctx, cancel := context.WithTimeout(ctx, w.cfg.ApprovalTimeout)
 		defer cancel()
 		id, err := pickDevice(ctx, w.wallets, w.cfg.Device)
@@ -200,12 +211,12 @@ func (w *walletAPI) Accounts(ctx context.Context) ([]rpcapi.Account, error) {
 // Pair answers a pending Trezor Safe 7 pairing with the 6-digit code the
 // device shows.
 func (w *walletAPI) Pair(ctx context.Context, code string) error {
-	_, err := handle(ctx, w.audit, "wallet_pair", nonBlocking, func(context.Context) (struct{}, error) { return struct{}{}, w.pin.Pair(code) })
+	_, err := handle(ctx, w.gate, "wallet_pair", nonBlocking, func(context.Context) (struct{}, error) { return struct{}{}, w.pin.Pair(code) })
 	return err
 }
 
 // Unlock answers a pending Trezor One PIN request with matrix positions.
 func (w *walletAPI) Unlock(ctx context.Context, positions string) error {
-	_, err := handle(ctx, w.audit, "wallet_unlock", nonBlocking, func(context.Context) (struct{}, error) { return struct{}{}, w.pin.Unlock(positions) })
+	_, err := handle(ctx, w.gate, "wallet_unlock", nonBlocking, func(context.Context) (struct{}, error) { return struct{}{}, w.pin.Unlock(positions) })
 	return err
 }

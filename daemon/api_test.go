@@ -30,7 +30,7 @@ func TestHandle(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			a := newAuditor(slog.New(slog.NewJSONHandler(&buf, nil)))
+			a := newCallGate(newAuditor(slog.New(slog.NewJSONHandler(&buf, nil))))
 			got, err := handle(context.Background(), a, "lit_test", nonBlocking, func(context.Context) (int, error) {
 				return 7, tt.err
 			}, slog.String("ipfsId", "QmX"))
@@ -64,7 +64,7 @@ func TestHandle(t *testing.T) {
 func TestHandleNamesTheCancellationCause(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(errSessionEnded)
-	a := newAuditor(slog.New(slog.DiscardHandler))
+	a := newCallGate(newAuditor(slog.New(slog.DiscardHandler)))
 	_, err := handle(ctx, a, "lit_test", blocking, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, ctx.Err()
 	})

@@ -65,7 +65,7 @@ type Daemon struct {
 	log      *slog.Logger
 	notifier *sdNotifier
 	desktop  *desktopNotifier
-	audit    *auditor
+	gate     *callGate // every API call passes it
 	pin      *pinBroker
 	sessions *sessionManager
 	client   *lit.Client
@@ -122,7 +122,7 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 	if cfg.Notifications != nil && !*cfg.Notifications {
 		d.desktop.Close() // closed: every Show is a no-op
 	}
-	d.audit = newAuditor(d.log)
+	d.gate = newCallGate(newAuditor(d.log))
 	d.idle = newIdleMemory()
 
 	var dev *devnetEndpoints
@@ -201,10 +201,10 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 		Version:         opts.Version,
 		Logger:          d.log,
 	})
-	if err := d.server.RegisterName("lit", &litAPI{sessions: d.sessions, exec: d.callExecutor(), audit: d.audit, network: d.networkStatus, idle: d.idle}); err != nil {
+	if err := d.server.RegisterName("lit", &litAPI{sessions: d.sessions, exec: d.callExecutor(), gate: d.gate, network: d.networkStatus, idle: d.idle}); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
-	if err := d.server.RegisterName("wallet", &walletAPI{wallets: d.wallets, pin: d.pin, cfg: scfg, audit: d.audit}); err != nil {
+	if err := d.server.RegisterName("wallet", &walletAPI{wallets: d.wallets, pin: d.pin, cfg: scfg, gate: d.gate}); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	if err := d.listen(); err != nil {
@@ -281,6 +281,11 @@ loop:
 	d.notifier.Status("stopping")
 	sctx, cancel := context.WithTimeout(context.Background(), d.opts.StopTimeout)
 	defer cancel()
+	// Calls in flight are cancelled here, while their connections are
+	// open, so that their callers read 4301 (shutting_down), not EOF.
+	if err := d.gate.stop(sctx); err != nil {
+		d.log.Warn("stop: calls still running after the stop timeout", "err", err)
+	}
 	if err := d.server.Shutdown(sctx); err != nil {
 		d.log.Warn("stop: calls still running after the stop timeout; wiping anyway", "err", err)
 	}
