@@ -7,6 +7,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -125,12 +126,22 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 	d.gate = newCallGate(newAuditor(d.log))
 	d.idle = newIdleMemory()
 
+	// The socket (its directory's mode, another daemon on it) and the
+	// devnet's size are checked before a --dev devnet starts, which takes
+	// a while and logs as it goes. Nothing is served before Run.
+	if err := d.listen(); err != nil {
+		return nil, err
+	}
 	var dev *devnetEndpoints
 	d.wallets = opts.Wallets
 	if cfg.Dev {
+		dc := devnetConfig(cfg, opts.DevNodes)
+		if nodes := cmp.Or(dc.Nodes, devnet.DefaultNodes); dc.Protocol != devnet.ProtocolNaga && cfg.Threshold > nodes {
+			return nil, cfg.errorf("threshold", "must be at most the --dev devnet's %d nodes, got %d", nodes, cfg.Threshold)
+		}
 		// The devnet lives until Run's graceful stop closes it, not until
 		// the signal context ends.
-		if d.devnet, err = startDevnet(context.WithoutCancel(ctx), devnetConfig(cfg, opts.DevNodes), !opts.DevnetProcess, d.log); err != nil {
+		if d.devnet, err = startDevnet(context.WithoutCancel(ctx), dc, !opts.DevnetProcess, d.log); err != nil {
 			return nil, err
 		}
 		dev = endpoints(d.devnet)
@@ -206,9 +217,6 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 	}
 	if err := d.server.RegisterName("wallet", &walletAPI{wallets: d.wallets, pin: d.pin, cfg: scfg, gate: d.gate}); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
-	}
-	if err := d.listen(); err != nil {
-		return nil, err
 	}
 	return d, nil
 }
