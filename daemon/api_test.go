@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/litsigner/litsigner/daemon/rpcapi"
@@ -55,6 +56,23 @@ func TestHandle(t *testing.T) {
 				t.Errorf("audit code %v, want %d", rec["code"], tt.code)
 			}
 		})
+	}
+}
+
+// TestAuditIgnoresLogLevel: a successful call is audited (at info) even
+// when the log level is warn or error; the daemon's own info lines are not.
+func TestAuditIgnoresLogLevel(t *testing.T) {
+	for _, level := range []slog.Level{slog.LevelWarn, slog.LevelError} {
+		var buf bytes.Buffer
+		log := newLogger(&buf, level)
+		g := newCallGate(newAuditor(log))
+		if _, err := handle(context.Background(), g, "lit_test", nonBlocking, func(context.Context) (int, error) { return 1, nil }); err != nil {
+			t.Fatal(err)
+		}
+		log.Info("chatter")
+		if out := buf.String(); !strings.Contains(out, "logger=audit") || !strings.Contains(out, "method=lit_test") || strings.Contains(out, "chatter") {
+			t.Fatalf("level %v: log %q, want the audit line only", level, out)
+		}
 	}
 }
 
