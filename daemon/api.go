@@ -35,15 +35,26 @@ func executeResult(r *lit.ExecuteJSResult) *rpcapi.ExecuteResult {
 // with ipc.CallContext, so that the caller's disconnect cancels it; fn's
 // error becomes the JSON-RPC error the client gets (naming ctx's
 // cancellation cause, see withCause); and the call is audited under method
-// with attrs. It returns fn's result and the client's error.
-func handle[T any](ctx context.Context, audit *auditor, method string, mayBlock bool, fn func(context.Context) (T, error), attrs ...slog.Attr) (T, error) {
+// with attrs. A blocking call is also cancelled when the daemon stops, and
+// no call runs once it has (gate). It returns fn's result and the client's
+// error.
+func handle[T any](ctx context.Context, gate *callGate, method string, mayBlock bool, fn func(context.Context) (T, error), attrs ...slog.Attr) (T, error) {
 	start := time.Now()
+	if err := gate.enter(); err != nil {
+		err = rpcError(err)
+		gate.audit.Record(ctx, method, start, err, attrs...)
+		var zero T
+		return zero, err
+	}
+	defer gate.leave()
 	if mayBlock {
-		ctx = ipc.CallContext(ctx)
+		var cancel context.CancelFunc
+		ctx, cancel = gate.withStop(ipc.CallContext(ctx))
+		defer cancel()
 	}
 	res, err := fn(ctx)
 	err = rpcError(withCause(ctx, err))
-	audit.Record(ctx, method, start, err, attrs...)
+	gate.audit.Record(ctx, method, start, err, attrs...)
 	return res, err
 }
 
@@ -61,7 +72,7 @@ type litAPI struct {
 	// capability is the sessions' (SessionOptions.Capability), checked
 	// before a session is asked for.
 	capability lit.Capability
-	audit      *auditor
+	gate       *callGate
 	network    func(context.Context) rpcapi.NetworkStatus
 	idle       *idleMemory // nil: memory is left to the Go runtime
 	pin        *pinBroker  // the approvals' prompter, for the pairing state
@@ -104,7 +115,7 @@ func (a *litAPI) ExecuteJs(ctx context.Context, raw *json.RawMessage) (*rpcapi.E
 	if p.IPFSID != "" {
 		what = slog.String("ipfsId", p.IPFSID)
 	}
-	return handle(ctx, a.audit, "lit_executeJs", blocking, func(ctx context.Context) (_ *rpcapi.ExecuteResult, err error) {
+	return handle(ctx, a.gate, "lit_executeJs", blocking, func(ctx context.Context) (_ *rpcapi.ExecuteResult, err error) {
 		if perr != nil {
 			return nil, perr
 		}
@@ -148,7 +159,7 @@ func withCause(ctx context.Context, err error) error {
 
 // SessionStatus reports the session state and counters.
 func (a *litAPI) SessionStatus(ctx context.Context) rpcapi.SessionStatus {
-	st, _ := handle(ctx, a.audit, "lit_sessionStatus", nonBlocking, func(context.Context) (rpcapi.SessionStatus, error) {
+	st, _ := handle(ctx, a.gate, "lit_sessionStatus", nonBlocking, func(context.Context) (rpcapi.SessionStatus, error) {
 		return a.pin.withPairing(a.sessions.Status()), nil
 	})
 	return st
@@ -157,12 +168,15 @@ func (a *litAPI) SessionStatus(ctx context.Context) rpcapi.SessionStatus {
 // StartSession makes sure a session is live, prompting the device when
 // needed, and returns its status.
 func (a *litAPI) StartSession(ctx context.Context, p *rpcapi.StartSessionParams) (rpcapi.SessionStatus, error) {
-	return handle(ctx, a.audit, "lit_startSession", blocking, func(ctx context.Context) (rpcapi.SessionStatus, error) {
+	return handle(ctx, a.gate, "lit_startSession", blocking, func(ctx context.Context) (rpcapi.SessionStatus, error) {
 		var ttl time.Duration
 		if p != nil && p.TTL != "" {
 			var err error
-			if ttl, err = time.ParseDuration(p.TTL); err != nil || ttl < time.Minute {
-				return rpcapi.SessionStatus{}, fmt.Errorf("%w: ttl %q: want a duration of at least 1m such as \"1h\"", errInvalidParams, p.TTL)
+			if ttl, err = time.ParseDuration(p.TTL); err != nil {
+				return rpcapi.SessionStatus{}, fmt.Errorf("%w: ttl %q: want a duration such as \"1h\" (at most %s)", errInvalidParams, p.TTL, a.sessions.cfg.TTL)
+			}
+			if ttl <= 0 {
+				return rpcapi.SessionStatus{}, fmt.Errorf("%w: ttl %q: must be positive", errInvalidParams, p.TTL)
 			}
 		}
 		return a.sessions.Start(ctx, ttl)
@@ -175,13 +189,13 @@ func (a *litAPI) RevokeSession(ctx context.Context) bool {
 	// The audit record says whether there was a session, so the revocation
 	// happens before handle, which only records it.
 	did := a.sessions.Revoke()
-	handle(ctx, a.audit, "lit_revokeSession", nonBlocking, func(context.Context) (struct{}, error) { return struct{}{}, nil }, slog.Bool("revoked", did))
+	handle(ctx, a.gate, "lit_revokeSession", nonBlocking, func(context.Context) (struct{}, error) { return struct{}{}, nil }, slog.Bool("revoked", did))
 	return did
 }
 
 // NetworkStatus reports the nodes, the threshold and (in --dev) the PKPs.
 func (a *litAPI) NetworkStatus(ctx context.Context) rpcapi.NetworkStatus {
-	st, _ := handle(ctx, a.audit, "lit_networkStatus", nonBlocking, func(ctx context.Context) (rpcapi.NetworkStatus, error) {
+	st, _ := handle(ctx, a.gate, "lit_networkStatus", nonBlocking, func(ctx context.Context) (rpcapi.NetworkStatus, error) {
 		return a.network(ctx), nil
 	})
 	return st
@@ -193,12 +207,12 @@ type walletAPI struct {
 	wallets WalletOpener
 	pin     *pinBroker
 	cfg     sessionConfig
-	audit   *auditor
+	gate    *callGate
 }
 
 // Devices lists the hardware wallets found.
 func (w *walletAPI) Devices(ctx context.Context) ([]hwwallet.DeviceInfo, error) {
-	return handle(ctx, w.audit, "wallet_devices", blocking, func(ctx context.Context) ([]hwwallet.DeviceInfo, error) {
+	return handle(ctx, w.gate, "wallet_devices", blocking, func(ctx context.Context) ([]hwwallet.DeviceInfo, error) {
 		devs, err := w.wallets.Devices(ctx)
 		if devs == nil {
 			devs = []hwwallet.DeviceInfo{}
@@ -210,7 +224,7 @@ func (w *walletAPI) Devices(ctx context.Context) ([]hwwallet.DeviceInfo, error) 
 // Accounts returns the configured account on the configured (or first)
 // device. It opens the device, so it may ask for a PIN.
 func (w *walletAPI) Accounts(ctx context.Context) ([]rpcapi.Account, error) {
-	return handle(ctx, w.audit, "wallet_accounts", blocking, func(ctx context.Context) ([]rpcapi.Account, error) {
+	return handle(ctx, w.gate, "wallet_accounts", blocking, func(ctx context.Context) ([]rpcapi.Account, error) {
 		ctx, cancel := context.WithTimeout(ctx, w.cfg.ApprovalTimeout)
 		defer cancel()
 		id, err := pickDevice(ctx, w.wallets, w.cfg.Device)
@@ -233,7 +247,7 @@ func (w *walletAPI) Accounts(ctx context.Context) ([]rpcapi.Account, error) {
 // Pair answers a pending Trezor Safe 7 pairing with the 6-digit code the
 // device shows, and returns once the device accepted or refused it.
 func (w *walletAPI) Pair(ctx context.Context, raw *json.RawMessage) error {
-	_, err := handle(ctx, w.audit, "wallet_pair", blocking, func(ctx context.Context) (struct{}, error) {
+	_, err := handle(ctx, w.gate, "wallet_pair", blocking, func(ctx context.Context) (struct{}, error) {
 		var code string
 		if err := decodeParam(raw, &code, `the code as a string ("123456")`); err != nil {
 			return struct{}{}, err
@@ -245,7 +259,7 @@ func (w *walletAPI) Pair(ctx context.Context, raw *json.RawMessage) error {
 
 // Unlock answers a pending Trezor One PIN request with matrix positions.
 func (w *walletAPI) Unlock(ctx context.Context, raw *json.RawMessage) error {
-	_, err := handle(ctx, w.audit, "wallet_unlock", nonBlocking, func(context.Context) (struct{}, error) {
+	_, err := handle(ctx, w.gate, "wallet_unlock", nonBlocking, func(context.Context) (struct{}, error) {
 		var positions string
 		if err := decodeParam(raw, &positions, `the positions as a string ("1937")`); err != nil {
 			return struct{}{}, err

@@ -33,7 +33,7 @@ func TestHandle(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			a := newAuditor(slog.New(slog.NewJSONHandler(&buf, nil)))
+			a := newCallGate(newAuditor(slog.New(slog.NewJSONHandler(&buf, nil))))
 			got, err := handle(context.Background(), a, "lit_test", nonBlocking, func(context.Context) (int, error) {
 				return 7, tt.err
 			}, slog.String("ipfsId", "QmX"))
@@ -64,13 +64,30 @@ func TestHandle(t *testing.T) {
 	}
 }
 
+// TestAuditIgnoresLogLevel: a successful call is audited (at info) even
+// when the log level is warn or error; the daemon's own info lines are not.
+func TestAuditIgnoresLogLevel(t *testing.T) {
+	for _, level := range []slog.Level{slog.LevelWarn, slog.LevelError} {
+		var buf bytes.Buffer
+		log := newLogger(&buf, level)
+		g := newCallGate(newAuditor(log))
+		if _, err := handle(context.Background(), g, "lit_test", nonBlocking, func(context.Context) (int, error) { return 1, nil }); err != nil {
+			t.Fatal(err)
+		}
+		log.Info("chatter")
+		if out := buf.String(); !strings.Contains(out, "logger=audit") || !strings.Contains(out, "method=lit_test") || strings.Contains(out, "chatter") {
+			t.Fatalf("level %v: log %q, want the audit line only", level, out)
+		}
+	}
+}
+
 // TestHandleNamesTheCancellationCause: a body that fails because its
 // context was cancelled gets the cause's code (here the session's end),
 // not a bare "cancelled".
 func TestHandleNamesTheCancellationCause(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(errSessionEnded)
-	a := newAuditor(slog.New(slog.DiscardHandler))
+	a := newCallGate(newAuditor(slog.New(slog.DiscardHandler)))
 	_, err := handle(ctx, a, "lit_test", blocking, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, ctx.Err()
 	})

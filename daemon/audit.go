@@ -21,9 +21,28 @@ type auditor struct {
 	log *slog.Logger
 }
 
-// newAuditor returns an auditor writing to log with logger=audit.
+// newAuditor returns an auditor writing to log's handler with
+// logger=audit, whatever log's level: every call is audited, and
+// --log-level warn or error quiets the rest of the log, not the audit.
 func newAuditor(log *slog.Logger) *auditor {
-	return &auditor{log: log.With("logger", "audit")}
+	return &auditor{log: slog.New(auditHandler{log.Handler()}).With("logger", "audit")}
+}
+
+// auditHandler passes every record to its handler, below that handler's
+// level too (slog handlers leave the level check to Enabled).
+type auditHandler struct{ slog.Handler }
+
+// Enabled is always true.
+func (auditHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+// WithAttrs keeps the wrapper.
+func (h auditHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return auditHandler{h.Handler.WithAttrs(attrs)}
+}
+
+// WithGroup keeps the wrapper.
+func (h auditHandler) WithGroup(name string) slog.Handler {
+	return auditHandler{h.Handler.WithGroup(name)}
 }
 
 // codeHash is the hex SHA-256 of action source code, the identity audited

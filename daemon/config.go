@@ -9,9 +9,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts"
@@ -123,6 +125,23 @@ type Config struct {
 	// too; otherwise the chain listens on 8545).
 	Dev     bool `json:"dev"`
 	DevPort int  `json:"devPort"`
+
+	// origin maps a key to where its value came from: the config file's
+	// path or the flag ("--ttl"); a key not in it has its default.
+	origin map[string]string
+}
+
+// setOrigin records that key's value came from source.
+func (c *Config) setOrigin(key, source string) {
+	if c.origin == nil {
+		c.origin = make(map[string]string)
+	}
+	c.origin[key] = source
+}
+
+// errorf is a *ConfigError for key, naming where its value came from.
+func (c *Config) errorf(key, format string, args ...any) error {
+	return &ConfigError{Source: c.origin[key], Key: key, Err: fmt.Errorf(format, args...)}
 }
 
 // DefaultConfig returns the built-in defaults.
@@ -146,16 +165,25 @@ func DefaultConfig() Config {
 	}
 }
 
-// ConfigError names the offending key (file key or flag).
+// ConfigError names the offending key and where its value came from.
 type ConfigError struct {
-	Source string // file path or "flags"
-	Key    string
+	// Source is the config file's path, the flag ("--ttl"), or "" for a
+	// default value.
+	Source string
+	Key    string // the config file key
 	Err    error
 }
 
-// Error names the key and the reason.
+// Error names the source, the key and the reason: `config FILE: "key":
+// reason`, `flag --ttl: "sessionTtl": reason`, or `config: "key": reason`
+// for a default value.
 func (e *ConfigError) Error() string {
-	if e.Key == "" {
+	switch {
+	case strings.HasPrefix(e.Source, "--"):
+		return fmt.Sprintf("flag %s: %q: %v", e.Source, e.Key, e.Err)
+	case e.Source == "":
+		return fmt.Sprintf("config: %q: %v", e.Key, e.Err)
+	case e.Key == "":
 		return fmt.Sprintf("config %s: %v", e.Source, e.Err)
 	}
 	return fmt.Sprintf("config %s: %q: %v", e.Source, e.Key, e.Err)
@@ -181,27 +209,58 @@ func defaultConfigPath() string {
 // loadConfigFile overlays the JSON file at path onto c. A missing file is
 // not an error when optional is set.
 func loadConfigFile(c *Config, path string, optional bool) error {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		if optional && errors.Is(err, os.ErrNotExist) {
 			return nil
 		}
 		return &ConfigError{Source: path, Err: err}
 	}
+	defer f.Close()
+	if err := checkConfigPerms(f, path); err != nil {
+		return &ConfigError{Source: path, Err: err}
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return &ConfigError{Source: path, Err: err}
+	}
 	return decodeConfig(c, path, data)
+}
+
+// checkConfigPerms refuses a config file that someone else could have
+// written, as ssh does: the file names the device, the socket and the uids
+// allowed to connect. The file must be the user's (or root's) and not
+// writable by group or others, in a directory others cannot write (unless
+// sticky, like /tmp, where they cannot replace it).
+func checkConfigPerms(f *os.File, path string) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 && int(st.Uid) != os.Getuid() {
+		return fmt.Errorf("owned by uid %d, not by you (uid %d) or root", st.Uid, os.Getuid())
+	}
+	if m := fi.Mode().Perm(); m&0o022 != 0 {
+		return fmt.Errorf("mode %04o: writable by group or others (chmod go-w %s)", m, path)
+	}
+	dir := filepath.Dir(path)
+	di, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if m := di.Mode(); m.Perm()&0o002 != 0 && m&os.ModeSticky == 0 {
+		return fmt.Errorf("its directory %s (mode %04o) is writable by others (chmod o-w %s)", dir, m.Perm(), dir)
+	}
+	return nil
 }
 
 // decodeConfig overlays the JSON object data onto c; errors name source.
 func decodeConfig(c *Config, path string, data []byte) error {
 	// Decode key by key so that every error, including one from a
 	// Duration's own parser, names its key.
-	var raw map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&raw); err != nil {
-		return &ConfigError{Source: path, Err: fmt.Errorf("not a JSON object: %w", err)}
-	}
-	if dec.More() {
-		return &ConfigError{Source: path, Err: errors.New("trailing data after the JSON object")}
+	raw, err := configObject(path, data)
+	if err != nil {
+		return err
 	}
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
@@ -218,8 +277,75 @@ func decodeConfig(c *Config, path string, data []byte) error {
 		if err := dec.Decode(c); err != nil {
 			return &ConfigError{Source: path, Key: k, Err: jsonErrorReason(err)}
 		}
+		c.setOrigin(k, path)
 	}
 	return nil
+}
+
+// configObject reads the top-level JSON object of data, refusing a key
+// that is not exactly a Config key (encoding/json would match "NETWORK" to
+// "network") and a key given twice (encoding/json keeps the last).
+func configObject(path string, data []byte) (map[string]json.RawMessage, error) {
+	notObject := func(err error) error {
+		return &ConfigError{Source: path, Err: fmt.Errorf("not a JSON object: %w", err)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil {
+		return nil, notObject(err)
+	} else if tok != json.Delim('{') {
+		return nil, notObject(fmt.Errorf("starts with %v", tok))
+	}
+	raw := make(map[string]json.RawMessage)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, notObject(err)
+		}
+		k := tok.(string) // inside an object, Token returns keys as strings
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, notObject(err)
+		}
+		if !configKeys[k] {
+			if want := configKeyFold(k); want != "" {
+				return nil, &ConfigError{Source: path, Key: k, Err: fmt.Errorf("unknown key (keys are case-sensitive: did you mean %q?)", want)}
+			}
+			return nil, &ConfigError{Source: path, Key: k, Err: errors.New("unknown key")}
+		}
+		if _, dup := raw[k]; dup {
+			return nil, &ConfigError{Source: path, Key: k, Err: errors.New("given twice")}
+		}
+		raw[k] = v
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, notObject(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &ConfigError{Source: path, Err: errors.New("trailing data after the JSON object")}
+	}
+	return raw, nil
+}
+
+// configKeys are Config's JSON keys.
+var configKeys = func() map[string]bool {
+	keys := make(map[string]bool)
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			keys[name] = true
+		}
+	}
+	return keys
+}()
+
+// configKeyFold is the Config key k matches but for case, or "".
+func configKeyFold(k string) string {
+	for key := range configKeys {
+		if strings.EqualFold(key, k) {
+			return key
+		}
+	}
+	return ""
 }
 
 func jsonErrorReason(err error) error {
@@ -251,19 +377,17 @@ func jsonTypeName(kind string) string {
 
 // Validate checks values and returns a *ConfigError naming the first bad key.
 func (c *Config) Validate() error {
-	bad := func(key, format string, args ...any) error {
-		return &ConfigError{Source: "values", Key: key, Err: fmt.Errorf(format, args...)}
-	}
+	bad := c.errorf
 	if err := c.validateNetwork(); err != nil {
 		return err
 	}
 	if !c.Dev && !isNaga(c.Network) {
 		if _, err := c.LitNetwork(nil); err != nil {
-			return bad("nodeUrls", "%v", err)
+			return err
 		}
 	}
 	if c.Threshold < 0 {
-		return bad("threshold", "must not be negative")
+		return bad("threshold", "must not be negative (got %d)", c.Threshold)
 	}
 	if _, err := accounts.ParseDerivationPath(c.DerivationPath); err != nil {
 		return bad("derivationPath", "%v", err)
@@ -278,19 +402,40 @@ func (c *Config) Validate() error {
 		return bad("siweStatement", "must be one line")
 	}
 	if c.ChainID <= 0 {
-		return bad("chainId", "must be positive")
+		return bad("chainId", "must be positive (got %d)", c.ChainID)
+	}
+	// What the SIWE builder would refuse at the first approval is refused
+	// now, by the same code, naming the key.
+	for _, k := range []struct {
+		key string
+		o   lit.SessionOptions
+	}{{"siweDomain", lit.SessionOptions{Domain: c.SIWEDomain}}, {"siweStatement", lit.SessionOptions{Statement: c.SIWEStatement}}, {"chainId", lit.SessionOptions{ChainID: c.ChainID}}} {
+		if err := lit.CheckSessionOptions(k.o); err != nil {
+			return bad(k.key, "%s", siweReason(err))
+		}
 	}
 	if c.SessionTTL < Duration(time.Minute) {
-		return bad("sessionTtl", "must be at least 1m")
+		return bad("sessionTtl", "must be at least 1m (got %s)", time.Duration(c.SessionTTL))
 	}
-	if c.RenewMargin < 0 || c.RenewMargin >= c.SessionTTL {
-		return bad("renewMargin", "must be between 0 and sessionTtl")
+	if c.RenewMargin < 0 {
+		return bad("renewMargin", "must not be negative (got %s)", time.Duration(c.RenewMargin))
+	}
+	if c.RenewMargin >= c.SessionTTL {
+		// Blame the key that was set: a short --ttl against the default
+		// margin is the ttl's problem.
+		if _, set := c.origin["renewMargin"]; !set {
+			return bad("sessionTtl", "must be longer than renewMargin (%s), got %s", time.Duration(c.RenewMargin), time.Duration(c.SessionTTL))
+		}
+		return bad("renewMargin", "must be shorter than sessionTtl (%s), got %s", time.Duration(c.SessionTTL), time.Duration(c.RenewMargin))
 	}
 	if c.ApprovalTimeout <= 0 {
-		return bad("approvalTimeout", "must be positive")
+		return bad("approvalTimeout", "must be positive (got %s)", time.Duration(c.ApprovalTimeout))
 	}
-	if c.NodeTimeout < 0 || c.CallTimeout < 0 {
-		return bad("nodeTimeout", "must not be negative")
+	if c.NodeTimeout < 0 {
+		return bad("nodeTimeout", "must not be negative (got %s)", time.Duration(c.NodeTimeout))
+	}
+	if c.CallTimeout < 0 {
+		return bad("callTimeout", "must not be negative (got %s)", time.Duration(c.CallTimeout))
 	}
 	for _, u := range c.AllowedUIDs {
 		if u < 0 {
@@ -303,16 +448,26 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.MaxRequestBytes < 1024 {
-		return bad("maxRequestBytes", "must be at least 1024")
+		return bad("maxRequestBytes", "must be at least 1024 (got %d)", c.MaxRequestBytes)
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return bad("logLevel", "%v", err)
 	}
-	if c.DevPort < 0 || c.DevPort > 65535-10 {
-		return bad("devPort", "out of range")
+	if c.DevPort < 0 || c.DevPort > maxDevPort {
+		return bad("devPort", "must be 0 (random ports) or a port from 1 to %d (the devnet uses the ports after it), got %d", maxDevPort, c.DevPort)
 	}
 	return nil
 }
+
+// siweReason is lit's SIWE error without its package prefix and sentinel,
+// which mean nothing in a config error.
+func siweReason(err error) string {
+	s := strings.TrimSuffix(err.Error(), ": "+lit.ErrInvalidParams.Error())
+	return strings.TrimPrefix(s, "lit: siwe: ")
+}
+
+// maxDevPort leaves room for the devnet's nodes after the first port.
+const maxDevPort = 65535 - 10
 
 // Path returns the parsed derivation path (valid after Validate).
 func (c *Config) Path() accounts.DerivationPath {
@@ -393,6 +548,9 @@ func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
 	}
 	var flagErr error
 	fs.Visit(func(fg *flag.Flag) {
+		if key, ok := flagKeys[fg.Name]; ok {
+			cfg.setOrigin(key, "--"+fg.Name)
+		}
 		switch fg.Name {
 		case "socket":
 			cfg.Socket = f.Socket
@@ -441,7 +599,7 @@ func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
 			for _, s := range splitList(uids) {
 				u, err := strconv.Atoi(s)
 				if err != nil {
-					flagErr = &ConfigError{Source: "flags", Key: "allowed-uids", Err: fmt.Errorf("%q is not a uid", s)}
+					flagErr = &ConfigError{Source: "--allowed-uids", Key: "allowedUids", Err: fmt.Errorf("%q is not a uid (want comma-separated numbers)", s)}
 				}
 				cfg.AllowedUIDs = append(cfg.AllowedUIDs, u)
 			}
@@ -462,6 +620,19 @@ func ParseArgs(args []string, stderr io.Writer) (Config, Flags, error) {
 		return cfg, fl, err
 	}
 	return cfg, fl, nil
+}
+
+// flagKeys maps a flag to the config key it sets.
+var flagKeys = map[string]string{
+	"socket": "socket", "dev": "dev", "dev-port": "devPort", "network": "network",
+	"require-attestation": "requireAttestation", "attestation-roots": "attestationRoots",
+	"rpc-url": "rpcUrl", "staking-address": "stakingAddress", "price-feed-address": "priceFeedAddress",
+	"ledger-address": "ledgerAddress", "max-price": "maxPrice", "node-urls": "nodeUrls",
+	"threshold": "threshold", "device": "device", "path": "derivationPath",
+	"siwe-domain": "siweDomain", "siwe-statement": "siweStatement", "chain-id": "chainId",
+	"ttl": "sessionTtl", "renew-margin": "renewMargin", "approval-timeout": "approvalTimeout",
+	"allowed-uids": "allowedUids", "capability-ipfs-ids": "capabilityIpfsIds",
+	"allow-unlocked-memory": "allowUnlockedMemory", "notifications": "notifications", "log-level": "logLevel",
 }
 
 func splitList(s string) []string {

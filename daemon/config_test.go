@@ -36,6 +36,11 @@ func TestParseArgsErrorsNameTheKey(t *testing.T) {
 		{`{"derivationPath": "m/x"}`, nil, "derivationPath"},
 		{`{"siweStatement": "two\nlines"}`, nil, "siweStatement"},
 		{`{"chainId": 0}`, nil, "chainId"},
+		// What the SIWE builder refuses at the first approval is refused
+		// at start.
+		{`{"siweDomain": "héllo"}`, nil, "siweDomain"},
+		{`{"siweDomain": "a.example?x"}`, nil, "siweDomain"},
+		{`{"siweStatement": "Sign — please"}`, nil, "siweStatement"},
 		{`{"renewMargin": "48h"}`, nil, "renewMargin"},
 		{`{"capabilityIpfsIds": ["bafy"]}`, nil, "capabilityIpfsIds"},
 		// Qm + 44 characters, but 0, O, I and l are not base58: lit would
@@ -44,7 +49,7 @@ func TestParseArgsErrorsNameTheKey(t *testing.T) {
 		{`{"logLevel": "loud"}`, nil, "logLevel"},
 		{`{"trezorSafetyChecks": "off"}`, nil, "trezorSafetyChecks"},
 		{`{}`, []string{"--ttl", "10s"}, "sessionTtl"},
-		{`{}`, []string{"--allowed-uids", "1000,me"}, "allowed-uids"},
+		{`{}`, []string{"--allowed-uids", "1000,me"}, "allowedUids"},
 	}
 	for _, tt := range tests {
 		args := append([]string{"--config", writeConfig(t, tt.file)}, tt.args...)
@@ -53,6 +58,89 @@ func TestParseArgsErrorsNameTheKey(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Key != tt.key || !strings.Contains(err.Error(), `"`+tt.key+`"`) {
 			t.Errorf("%s %v: got %v, want an error naming %q", tt.file, tt.args, err, tt.key)
 		}
+	}
+}
+
+// Every value error names where the value came from (the file, or the
+// flag as given), the key, and the range it must be in.
+func TestParseArgsErrorsNameTheSource(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	file := writeConfig(t, `{"sessionTtl": "30s", "devPort": 70000}`)
+	tests := []struct {
+		file string // "" = no config file
+		args []string
+		want string
+	}{
+		{file, nil, `config ` + file + `: "sessionTtl": must be at least 1m (got 30s)`},
+		{"", []string{"--ttl", "30s"}, `flag --ttl: "sessionTtl": must be at least 1m (got 30s)`},
+		{"", []string{"--ttl", "3m"}, `flag --ttl: "sessionTtl": must be longer than renewMargin (5m0s), got 3m0s`},
+		{"", []string{"--renew-margin", "2h", "--ttl", "1h"}, `flag --renew-margin: "renewMargin": must be shorter than sessionTtl (1h0m0s), got 2h0m0s`},
+		{"", []string{"--allowed-uids", "abc"}, `flag --allowed-uids: "allowedUids": "abc" is not a uid`},
+		{"", []string{"--dev-port", "70000"}, `flag --dev-port: "devPort": must be 0 (random ports) or a port from 1 to 65525`},
+		{"", []string{"--network", "custom", "--node-urls", "http://127.0.0.1:1", "--threshold", "11"}, `flag --threshold: "threshold": must be at most the number of nodes (1), got 11`},
+		{"", []string{"--chain-id", "-1"}, `flag --chain-id: "chainId": must be positive (got -1)`},
+	}
+	for _, tt := range tests {
+		args := tt.args
+		if tt.file != "" {
+			args = append([]string{"--config", tt.file}, args...)
+		}
+		_, _, err := ParseArgs(args, io.Discard)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%v: got %v, want %s", args, err, tt.want)
+		}
+	}
+}
+
+// Keys are exact and given once; encoding/json alone matches any case and
+// keeps the last duplicate.
+func TestConfigKeysExactAndOnce(t *testing.T) {
+	tests := []struct{ file, want string }{
+		{`{"NETWORK": "naga-local"}`, `"NETWORK": unknown key (keys are case-sensitive: did you mean "network"?)`},
+		{`{"sessionTTL": "1h"}`, `"sessionTTL": unknown key (keys are case-sensitive: did you mean "sessionTtl"?)`},
+		{`{"network": "localhost", "network": "naga-local"}`, `"network": given twice`},
+		{`{"origin": {}}`, `"origin": unknown key`},
+		{`{} {}`, `trailing data`},
+		{`[1]`, `not a JSON object`},
+	}
+	for _, tt := range tests {
+		cfg := DefaultConfig()
+		err := decodeConfig(&cfg, "f.json", []byte(tt.file))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: got %v, want %s", tt.file, err, tt.want)
+		}
+	}
+}
+
+// A config file others could have written is refused, as ssh refuses one.
+func TestConfigFilePermissions(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	p := writeConfig(t, `{}`)
+	if _, _, err := ParseArgs([]string{"--config", p}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o620); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ParseArgs([]string{"--config", p}, io.Discard); err == nil || !strings.Contains(err.Error(), "writable by group or others") {
+		t.Fatalf("group-writable file: %v", err)
+	}
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(p)
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(dir, 0o700)
+	if _, _, err := ParseArgs([]string{"--config", p}, io.Discard); err == nil || !strings.Contains(err.Error(), "writable by others") {
+		t.Fatalf("file in a world-writable directory: %v", err)
+	}
+	if err := os.Chmod(dir, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ParseArgs([]string{"--config", p}, io.Discard); err != nil {
+		t.Fatalf("sticky directory: %v", err)
 	}
 }
 

@@ -7,6 +7,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -65,7 +66,7 @@ type Daemon struct {
 	log      *slog.Logger
 	notifier *sdNotifier
 	desktop  *desktopNotifier
-	audit    *auditor
+	gate     *callGate // every API call passes it
 	pin      *pinBroker
 	sessions *sessionManager
 	client   *lit.Client
@@ -122,15 +123,25 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 	if cfg.Notifications != nil && !*cfg.Notifications {
 		d.desktop.Close() // closed: every Show is a no-op
 	}
-	d.audit = newAuditor(d.log)
+	d.gate = newCallGate(newAuditor(d.log))
 	d.idle = newIdleMemory()
 
+	// The socket (its directory's mode, another daemon on it) and the
+	// devnet's size are checked before a --dev devnet starts, which takes
+	// a while and logs as it goes. Nothing is served before Run.
+	if err := d.listen(); err != nil {
+		return nil, err
+	}
 	var dev *devnetEndpoints
 	d.wallets = opts.Wallets
 	if cfg.Dev {
+		dc := devnetConfig(cfg, opts.DevNodes)
+		if nodes := cmp.Or(dc.Nodes, devnet.DefaultNodes); dc.Protocol != devnet.ProtocolNaga && cfg.Threshold > nodes {
+			return nil, cfg.errorf("threshold", "must be at most the --dev devnet's %d nodes, got %d", nodes, cfg.Threshold)
+		}
 		// The devnet lives until Run's graceful stop closes it, not until
 		// the signal context ends.
-		if d.devnet, err = startDevnet(context.WithoutCancel(ctx), devnetConfig(cfg, opts.DevNodes), !opts.DevnetProcess, d.log); err != nil {
+		if d.devnet, err = startDevnet(context.WithoutCancel(ctx), dc, !opts.DevnetProcess, d.log); err != nil {
 			return nil, err
 		}
 		dev = endpoints(d.devnet)
@@ -159,10 +170,14 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 	}
 	network, err := cfg.LitNetwork(dev)
 	if err != nil {
-		return nil, &ConfigError{Source: "values", Key: networkKey(cfg), Err: err}
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			return nil, err
+		}
+		return nil, cfg.errorf(networkKey(cfg), "%v", err)
 	}
 	if d.client, err = lit.NewClient(network, lit.WithLogger(d.log), lit.WithMaxCodeSize(maxCodeSize(&cfg))); err != nil {
-		return nil, &ConfigError{Source: "values", Key: networkKey(cfg), Err: err}
+		return nil, cfg.errorf(networkKey(cfg), "%v", err)
 	}
 	d.balances = newBalanceCache(d.client.PaymentBalance)
 
@@ -200,14 +215,11 @@ func New(ctx context.Context, cfg Config, opts Options) (d *Daemon, err error) {
 		// cheap requests) leaves garbage too.
 		ConnClosed: d.idle.touch,
 	})
-	if err := d.server.RegisterName("lit", &litAPI{sessions: d.sessions, exec: d.callExecutor(), capability: scfg.SIWE.Capability, audit: d.audit, network: d.networkStatus, idle: d.idle, pin: d.pin}); err != nil {
+	if err := d.server.RegisterName("lit", &litAPI{sessions: d.sessions, exec: d.callExecutor(), capability: scfg.SIWE.Capability, gate: d.gate, network: d.networkStatus, idle: d.idle, pin: d.pin}); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
-	if err := d.server.RegisterName("wallet", &walletAPI{wallets: d.wallets, pin: d.pin, cfg: scfg, audit: d.audit}); err != nil {
+	if err := d.server.RegisterName("wallet", &walletAPI{wallets: d.wallets, pin: d.pin, cfg: scfg, gate: d.gate}); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
-	}
-	if err := d.listen(); err != nil {
-		return nil, err
 	}
 	return d, nil
 }
@@ -280,6 +292,11 @@ loop:
 	d.notifier.Status("stopping")
 	sctx, cancel := context.WithTimeout(context.Background(), d.opts.StopTimeout)
 	defer cancel()
+	// Calls in flight are cancelled here, while their connections are
+	// open, so that their callers read 4301 (shutting_down), not EOF.
+	if err := d.gate.stop(sctx); err != nil {
+		d.log.Warn("stop: calls still running after the stop timeout", "err", err)
+	}
 	if err := d.server.Shutdown(sctx); err != nil {
 		d.log.Warn("stop: calls still running after the stop timeout; wiping anyway", "err", err)
 	}

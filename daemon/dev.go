@@ -2,11 +2,13 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/litsigner/litsigner/hwwallet/emulator"
@@ -92,6 +94,10 @@ func startDevnet(ctx context.Context, dc devnet.Config, inProcess bool, log *slo
 		}
 	}
 	if err != nil {
+		if dc.BasePort != 0 && (errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use")) {
+			// The child process reports its error as text.
+			err = fmt.Errorf("%w (--dev-port 0 picks free ports)", err)
+		}
 		if dc.Protocol == devnet.ProtocolNaga {
 			return nil, fmt.Errorf("dev: Naga devnet on port %d, chain on port %d: %w", dc.BasePort, dc.ChainPort, err)
 		}

@@ -50,9 +50,9 @@ func setLatency(t *testing.T, n *devnet.Network, d time.Duration) {
 	}
 }
 
-// TestStopDuringCallWipesKey: stopping while a call runs cancels it, Run
-// returns nil within the stop bound, and the key memory is zero when
-// released.
+// TestStopDuringCallWipesKey: stopping while a call runs cancels it (the
+// caller reads 4301), Run returns nil within the stop bound, and the key
+// memory is zero when released.
 func TestStopDuringCallWipesKey(t *testing.T) {
 	td := startDaemon(t, devConfig(t), Options{DevNodes: 3})
 	wl := &wipeLog{freed: make(chan struct{}, 4)}
@@ -79,8 +79,8 @@ func TestStopDuringCallWipesKey(t *testing.T) {
 	if err := <-errc; err == nil {
 		t.Fatal("the in-flight call succeeded")
 	} else if code := codeOf(err); code != rpcapi.CodeShuttingDown {
-		// The answer goes out before the connection closes.
-		t.Fatalf("in-flight call: %v, want code %d", err, rpcapi.CodeShuttingDown)
+		// Not EOF: the caller is told why its call ended.
+		t.Fatalf("in-flight call: %v, want code %d (shutting_down)", err, rpcapi.CodeShuttingDown)
 	}
 	wl.waitFreed(t)
 }

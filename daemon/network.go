@@ -79,9 +79,7 @@ func parseWei(s string) (*big.Int, error) {
 // (nodeUrls, threshold, rpcUrl, stakingAddress, priceFeedAddress,
 // ledgerAddress, maxPrice). Errors name the key.
 func (c *Config) validateNetwork() error {
-	bad := func(key, format string, args ...any) error {
-		return &ConfigError{Source: "values", Key: key, Err: fmt.Errorf(format, args...)}
-	}
+	bad := c.errorf
 	if !slices.Contains(networkNames(), c.Network) {
 		return bad("network", "unknown network %q (want one of %s)", c.Network, strings.Join(networkNames(), ", "))
 	}
@@ -149,9 +147,7 @@ func (c *Config) validateNetwork() error {
 // replace AMD's for tests, so only on naga-local, and only with
 // requireAttestation). Errors name the key.
 func (c *Config) checkAttestation() error {
-	bad := func(key, format string, args ...any) error {
-		return &ConfigError{Source: "values", Key: key, Err: fmt.Errorf(format, args...)}
-	}
+	bad := c.errorf
 	switch {
 	case c.RequireAttestation && !isNaga(c.Network):
 		return bad("requireAttestation", "applies to the Naga networks only (network is %q)", c.Network)
@@ -255,10 +251,13 @@ func (c *Config) LitNetwork(dev *devnetEndpoints) (lit.Network, error) {
 			n.Threshold = c.Threshold
 		}
 		if len(n.NodeURLs) == 0 {
-			return n, errors.New("no node URLs")
+			return n, c.errorf("nodeUrls", "no node URLs")
 		}
 		if n.Threshold > len(n.NodeURLs) {
-			return n, fmt.Errorf("threshold %d exceeds %d nodes", n.Threshold, len(n.NodeURLs))
+			if c.Threshold > 0 {
+				return n, c.errorf("threshold", "must be at most the number of nodes (%d), got %d", len(n.NodeURLs), n.Threshold)
+			}
+			return n, c.errorf("nodeUrls", "%d nodes are fewer than the threshold (%d)", len(n.NodeURLs), n.Threshold)
 		}
 	}
 	n.NodeTimeout = time.Duration(c.NodeTimeout)

@@ -93,6 +93,7 @@ type sessionManager struct {
 	wg     sync.WaitGroup // approval goroutines
 
 	mu      sync.Mutex
+	ttl     time.Duration // lifetime of the next approval, renewals included
 	live    *liveSession
 	pending *approval
 	closed  bool
@@ -118,6 +119,7 @@ type liveSession struct {
 	sess    *lit.Session
 	mem     *securemem.Region
 	device  string
+	ttl     time.Duration   // the lifetime it was approved with
 	ctx     context.Context // cancelled when the session ends
 	cancel  context.CancelCauseFunc
 	timer   *time.Timer
@@ -134,24 +136,40 @@ func newSessionManager(cfg sessionConfig, wallets WalletOpener, prompter hwwalle
 		cfg.Now = time.Now
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &sessionManager{cfg: cfg, wallets: wallets, prompter: prompter, hooks: hooks, log: log, ctx: ctx, cancel: cancel}
+	return &sessionManager{cfg: cfg, wallets: wallets, prompter: prompter, hooks: hooks, log: log, ctx: ctx, cancel: cancel, ttl: cfg.TTL}
+}
+
+// CheckTTL refuses a requested session lifetime that would renew at once
+// (not longer than the renewal margin) or outlive the configured TTL, the
+// longest session the daemon's owner allows.
+func (s *sessionManager) CheckTTL(ttl time.Duration) error {
+	if ttl <= s.cfg.RenewMargin {
+		return fmt.Errorf("%w: ttl %s: must be longer than renewMargin (%s), or every call would ask the device again", errInvalidParams, ttl, s.cfg.RenewMargin)
+	}
+	if ttl > s.cfg.TTL {
+		return fmt.Errorf("%w: ttl %s: must be at most sessionTtl (%s)", errInvalidParams, ttl, s.cfg.TTL)
+	}
+	return nil
 }
 
 // Acquire returns a lease on a live session, waiting for a device approval
-// when there is none or it expires within the renewal margin.
+// when there is none or it expires within the renewal margin. A renewal
+// keeps the lifetime the user last asked for with Start.
 func (s *sessionManager) Acquire(ctx context.Context) (*sessionLease, error) {
-	return s.acquire(ctx, false, s.cfg.TTL)
+	return s.acquire(ctx, 0)
 }
 
 // Start makes sure a session is live (prompting when needed) and returns
-// its status. A positive ttl different from the default forces a new
-// approval with that lifetime.
+// its status. A positive ttl (checked with CheckTTL) becomes the lifetime
+// of this and later sessions, renewals included; it forces a new approval
+// when the live session has another lifetime. Zero keeps the current one.
 func (s *sessionManager) Start(ctx context.Context, ttl time.Duration) (rpcapi.SessionStatus, error) {
-	force := ttl > 0 && ttl != s.cfg.TTL
-	if ttl <= 0 {
-		ttl = s.cfg.TTL
+	if ttl > 0 {
+		if err := s.CheckTTL(ttl); err != nil {
+			return s.Status(), err
+		}
 	}
-	le, err := s.acquire(ctx, force, ttl)
+	le, err := s.acquire(ctx, ttl)
 	if err != nil {
 		return s.Status(), err
 	}
@@ -159,12 +177,21 @@ func (s *sessionManager) Start(ctx context.Context, ttl time.Duration) (rpcapi.S
 	return s.Status(), nil
 }
 
-func (s *sessionManager) acquire(ctx context.Context, force bool, ttl time.Duration) (*sessionLease, error) {
+// acquire leases the live session; a positive ttl is Start's request.
+func (s *sessionManager) acquire(ctx context.Context, ttl time.Duration) (*sessionLease, error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return nil, errShuttingDown
 	}
+	force := false
+	if ttl > 0 {
+		// The user's latest choice holds from now on, even if this
+		// approval is refused: a renewal never lengthens it unasked.
+		s.ttl = ttl
+		force = s.live != nil && s.live.ttl != ttl
+	}
+	ttl = s.ttl
 	if l := s.live; l != nil && !force && s.cfg.Now().Before(l.sess.Expiration().Add(-s.cfg.RenewMargin)) {
 		l.refs++
 		s.mu.Unlock()
@@ -336,7 +363,7 @@ func (s *sessionManager) authorize(ctx context.Context, a *approval, ttl time.Du
 		return nil, fmt.Errorf("session: approval on %s: %w", id, err)
 	}
 	lctx, cancel := context.WithCancelCause(context.Background())
-	return &liveSession{sess: sess, mem: mem, device: id, ctx: lctx, cancel: cancel}, nil
+	return &liveSession{sess: sess, mem: mem, device: id, ttl: ttl, ctx: lctx, cancel: cancel}, nil
 }
 
 // expire ends l when its timer fires.

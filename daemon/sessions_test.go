@@ -338,6 +338,54 @@ func TestSessionsRenewWithinMargin(t *testing.T) {
 	}
 }
 
+// A session started with a short ttl is renewed with that ttl, never with
+// the configured (longer) one.
+func TestSessionsRenewKeepsRequestedTTL(t *testing.T) {
+	clock := &fakeClock{t: time.Now()}
+	s, emu, _ := newTestSessions(t, func(c *sessionConfig) { c.Now = clock.Now }) // TTL 1h, margin 5m
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, bad := range []time.Duration{time.Minute, 5 * time.Minute, 2 * time.Hour} {
+		if _, err := s.Start(ctx, bad); errorCode(err) != rpcapi.CodeInvalidParams {
+			t.Fatalf("Start(%s): %v, want invalid params", bad, err)
+		}
+	}
+	st, err := s.Start(ctx, 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The SIWE expiry is whole seconds.
+	lasts := func(st rpcapi.SessionStatus) time.Duration { return st.ExpiresAt.Sub(clock.Now()).Round(time.Second) }
+	if got := lasts(st); got != 10*time.Minute {
+		t.Fatalf("started session lasts %s, want 10m", got)
+	}
+	// Not within the margin yet: the same session, no prompt.
+	le, err := acquireCtx(t, s, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le.Release(nil)
+	if n := emu.Behaviour().PromptsOf(emulator.PromptSignMessage); n != 1 {
+		t.Fatalf("prompts = %d right after start, want 1", n)
+	}
+	clock.Add(6 * time.Minute) // 4m left: renew, again for 10m
+	le, err = acquireCtx(t, s, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le.Release(nil)
+	if got := lasts(s.Status()); got != 10*time.Minute {
+		t.Fatalf("renewed session lasts %s, want the requested 10m", got)
+	}
+	// Start without a ttl keeps it; with the configured one it changes back.
+	if st, err = s.Start(ctx, 0); err != nil || st.Approvals != 2 {
+		t.Fatalf("Start(0): %v, %d approvals", err, st.Approvals)
+	}
+	if st, err = s.Start(ctx, time.Hour); err != nil || lasts(st) != time.Hour {
+		t.Fatalf("Start(1h): %v, %+v", err, st)
+	}
+}
+
 func TestSessionsCloseWipes(t *testing.T) {
 	s, _, wl := newTestSessions(t, nil)
 	le, err := acquireCtx(t, s, 10*time.Second)

@@ -68,6 +68,49 @@ type Session struct {
 	sigs sigCache
 }
 
+// withDefaults fills the options NewSession defaults.
+func (opts SessionOptions) withDefaults(issued time.Time) SessionOptions {
+	if opts.Domain == "" {
+		opts.Domain = DefaultDomain
+	}
+	if opts.Statement == "" {
+		opts.Statement = DefaultStatement
+	}
+	if opts.ChainID == 0 {
+		opts.ChainID = 1
+	}
+	if opts.Expiration.IsZero() {
+		opts.Expiration = issued.Add(DefaultSessionTTL)
+	}
+	return opts
+}
+
+// CheckSessionOptions returns the error NewSession would give for opts'
+// Domain, Statement, ChainID and Capability, without a key or a wallet: a
+// program can refuse a bad configuration before its first approval. It
+// builds the SIWE message with a placeholder address, key and nonce.
+func CheckSessionOptions(opts SessionOptions) error {
+	issued := time.Now()
+	opts = opts.withDefaults(issued)
+	capab, err := opts.Capability.normalized()
+	if err != nil {
+		return fmt.Errorf("lit: check session options: %w", err)
+	}
+	rc := capab.toRecap()
+	_, err = buildSIWE(siweFields{
+		Domain:     opts.Domain,
+		Address:    common.Address{19: 1},
+		Statement:  opts.Statement + " " + rc.statement(),
+		URI:        SessionURIPrefix + strings.Repeat("00", 32),
+		ChainID:    opts.ChainID,
+		Nonce:      "checkonly",
+		IssuedAt:   issued,
+		Expiration: issued.Add(time.Hour),
+		Resources:  []string{rc.encode()},
+	})
+	return err
+}
+
 // NewSession builds the SIWE message for key, asks signer to sign it
 // (personal_sign), verifies the signature by EIP-191 recovery against
 // signer.Address(), and returns the session.
@@ -83,18 +126,7 @@ func NewSession(ctx context.Context, key *SessionKey, signer PersonalSigner, opt
 		now = time.Now
 	}
 	issued := now()
-	if opts.Domain == "" {
-		opts.Domain = DefaultDomain
-	}
-	if opts.Statement == "" {
-		opts.Statement = DefaultStatement
-	}
-	if opts.ChainID == 0 {
-		opts.ChainID = 1
-	}
-	if opts.Expiration.IsZero() {
-		opts.Expiration = issued.Add(DefaultSessionTTL)
-	}
+	opts = opts.withDefaults(issued)
 	capab, err := opts.Capability.normalized()
 	if err != nil {
 		return nil, fmt.Errorf("lit: new session: %w", err)

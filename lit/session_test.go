@@ -120,7 +120,22 @@ func TestNewSessionRejects(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
+			// CheckSessionOptions refuses what NewSession refuses before
+			// it asks the signer (the expiration is NewSession's own).
+			if tt.corrupt == nil && tt.opts.Expiration.IsZero() {
+				if err := CheckSessionOptions(tt.opts); !errors.Is(err, tt.want) {
+					t.Fatalf("CheckSessionOptions: %v, want %v", err, tt.want)
+				}
+			}
 		})
+	}
+}
+
+func TestCheckSessionOptionsAccepts(t *testing.T) {
+	for _, o := range []SessionOptions{{}, {Domain: "app.example:8080", Statement: "Hi.", ChainID: 137}} {
+		if err := CheckSessionOptions(o); err != nil {
+			t.Fatalf("%+v: %v", o, err)
+		}
 	}
 }
 

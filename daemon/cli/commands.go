@@ -51,7 +51,13 @@ func printNetwork(w io.Writer, n rpcapi.NetworkStatus) {
 	if proto == "" {
 		proto = "v2"
 	}
-	fmt.Fprintf(w, "network:  %s%s, protocol %s, threshold %d of %d nodes\n", n.Name, mode, proto, n.Threshold, len(n.Nodes))
+	if n.Chain != nil && len(n.Nodes) == 0 && !n.Connected {
+		// Naga reads its nodes and threshold from the chain at the first
+		// call: "0 of 0" would read as an empty network.
+		fmt.Fprintf(w, "network:  %s%s, protocol %s, nodes and threshold not read from the chain yet (the first call reads them)\n", n.Name, mode, proto)
+	} else {
+		fmt.Fprintf(w, "network:  %s%s, protocol %s, threshold %d of %d nodes\n", n.Name, mode, proto, n.Threshold, len(n.Nodes))
+	}
 	if n.Chain != nil {
 		epoch := "not read yet"
 		if n.Connected {
