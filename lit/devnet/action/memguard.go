@@ -62,6 +62,9 @@ func (r *run) installMemoryGuards() error {
 	if err := r.guardFill(); err != nil {
 		return err
 	}
+	if err := r.guardArrayLoops(); err != nil {
+		return err
+	}
 	return r.guardBuffers()
 }
 

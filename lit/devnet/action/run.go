@@ -108,6 +108,11 @@ func RunJSON(ctx context.Context, src string, paramsJSON []byte, env Env, limits
 		return res, ctxErr(runCtx)
 	case <-time.After(abandonGrace):
 		r.abandoned.Store(true)
+		// Its account is closed now: a run still stuck must not count as
+		// running for the shared budget and stop the next ones (what it
+		// still allocates is charged as garbage outside any run).
+		watchdog.unregister(r.meter)
+		watchStuck(done)
 		return &Result{}, fmt.Errorf("%w (stuck in a built-in call; abandoned)", ctxErr(runCtx))
 	}
 }
