@@ -61,6 +61,7 @@ func (r *run) guardArrayLoops() error {
 		return fmt.Errorf("Reflect.has missing")
 	}
 	w := &loopWatch{r: r, has: has}
+	r.loops = w
 	w.traps = &goja.ProxyTrapConfig{
 		Has:    func(t *goja.Object, k string) bool { return w.hasKey(t, r.vm.ToValue(k)) },
 		HasIdx: func(t *goja.Object, i int) bool { return w.hasKey(t, r.vm.ToValue(i)) },
@@ -80,6 +81,7 @@ func (r *run) guardArrayLoops() error {
 			return fmt.Errorf("Array.prototype.%s missing", m.name)
 		}
 		allocates := m.allocates
+		spreads := m.name == "concat"
 		guarded := func(call goja.FunctionCall) goja.Value {
 			obj, isObj := call.This.(*goja.Object)
 			if !isObj {
@@ -89,15 +91,22 @@ func (r *run) guardArrayLoops() error {
 				// A genuine array's length runs no action code.
 				length := toLength(obj.Get("length"))
 				if length <= directLoopMax {
-					return r.callOrThrow(orig, obj, call.Arguments)
+					args := call.Arguments
+					if spreads {
+						args = w.spreadArgs(args)
+					}
+					return r.callOrThrow(orig, obj, args)
 				}
 				if allocates && !r.announce(float64(length)*valueBytes) {
 					return goja.Undefined() // interrupted before the next instruction
 				}
 			}
-			p := r.vm.NewProxy(obj, w.traps)
-			pv := r.vm.ToValue(p)
-			v := r.callOrThrow(orig, pv, call.Arguments)
+			args := call.Arguments
+			if spreads {
+				args = w.spreadArgs(args)
+			}
+			pv := r.vm.ToValue(r.vm.NewProxy(obj, w.traps))
+			v := r.callOrThrow(orig, pv, args)
 			if v == pv || (v != nil && v.SameAs(pv)) {
 				return obj
 			}
@@ -126,6 +135,35 @@ func (w *loopWatch) step() {
 	if w.steps%loopCheckEvery == 0 && w.r.stopping() {
 		panic(w.r.vm.NewGoError(ctxErr(w.r.ctx)))
 	}
+}
+
+// spreadArgs is concat's arguments with those it spreads in a native loop
+// (a genuine array of more than directLoopMax elements, an array-like with
+// a true Symbol.isConcatSpreadable) replaced by a counting proxy: their
+// elements are what concat reads from them. The check reads
+// Symbol.isConcatSpreadable, which concat reads again.
+func (w *loopWatch) spreadArgs(args []goja.Value) []goja.Value {
+	var out []goja.Value
+	for i, a := range args {
+		obj, ok := a.(*goja.Object)
+		if !ok {
+			continue
+		}
+		sp := obj.GetSymbol(goja.SymIsConcatSpreadable)
+		unset := sp == nil || goja.IsUndefined(sp)
+		big := obj.ExportType() == arrayType && unset && toLength(obj.Get("length")) > directLoopMax
+		if !big && (unset || !sp.ToBoolean()) {
+			continue
+		}
+		if out == nil {
+			out = append([]goja.Value(nil), args...)
+		}
+		out[i] = w.r.vm.ToValue(w.r.vm.NewProxy(obj, w.traps))
+	}
+	if out == nil {
+		return args
+	}
+	return out
 }
 
 // hasKey is HasProperty(t, k), counted.

@@ -36,9 +36,11 @@ import (
 // (guardFill); the other native loops over a length run over a counting
 // proxy (guardArrayLoops).
 //
+// %TypedArray%.from and Array.from are checked too (guardFrom).
+//
 // What this cannot stop: one built-in call that grows without bound inside
-// goja (Array.prototype.join over a huge sparse array, Array.from of a huge
-// array-like, JSON.stringify of an exponentially shared object graph); goja checks
+// goja (Array.from of a native iterator over a huge sparse array,
+// JSON.stringify of an exponentially shared object graph); goja checks
 // interrupts only between instructions. Run abandons such a call at the
 // deadline but its goroutine goes on allocating. Programs that must survive
 // hostile actions run the devnet in a separate process under an address

@@ -170,6 +170,8 @@ type run struct {
 	nextTimer int64
 	// buffers guards the buffer constructors (installMemoryGuards).
 	buffers *bufferGuard
+	// loops watches the native array loops (guardArrayLoops).
+	loops *loopWatch
 }
 
 func (r *run) exec(src string, paramsJSON []byte) error {
