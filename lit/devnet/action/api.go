@@ -204,6 +204,8 @@ func (r *run) checkSignRequest(req SignRequest) error {
 		return fmt.Errorf("%s: publicKey is blank", req.Kind)
 	case strings.TrimSpace(req.SigName) == "":
 		return fmt.Errorf("%s: sigName is blank", req.Kind)
+	case len(req.SigName) > MaxSigNameSize:
+		return fmt.Errorf("%s: sigName is %d bytes; the limit is %d", req.Kind, len(req.SigName), MaxSigNameSize)
 	}
 	for _, prev := range r.res.SignRequests {
 		if prev.SigName == req.SigName {
