@@ -306,6 +306,9 @@ func (r *run) describe(v goja.Value) (s string) {
 			s = "[exception]"
 		}
 	}()
+	if sym, ok := v.(*goja.Symbol); ok {
+		return symbolString(sym)
+	}
 	if obj, ok := v.(*goja.Object); ok {
 		if _, isFn := goja.AssertFunction(obj.Get("toString")); !isFn {
 			return "[object]"
