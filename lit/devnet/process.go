@@ -568,7 +568,8 @@ func runChild(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	// with ErrTimeout; the calls still in flight fail as the connection
 	// drops.
 	action.SetStuckHandler(func(d time.Duration) {
-		fmt.Fprintf(os.Stderr, "devnet: an action abandoned at its deadline is still running %v later (stuck in a built-in call); exiting to be restarted\n", d)
+		// childErrorMark: the supervisor reports this line as the cause.
+		fmt.Fprintf(os.Stderr, "%san action abandoned at its deadline is still running %v later (stuck in a built-in call); exiting to be restarted\n", childErrorMark, d)
 		os.Exit(3)
 	})
 	ctx, cancel := context.WithCancel(ctx)
