@@ -184,6 +184,7 @@ func TestActionFailures(t *testing.T) {
 			KindExecution, CodeJSExecutionError, "32"},
 		{"memory bomb", `let a = []; const mb = 'x'.repeat(1000).repeat(1000); for (let i = 0; ; i++) { a.push(mb + i) }`,
 			KindMemoryLimit, CodeJSMemoryLimit, "action exceeded its memory limit of 8 MiB"},
+		{"huge message", `throw new Error("x".repeat(600000))`, KindExecution, CodeJSExecutionError, "… [clipped 583623 bytes]"},
 		{"too many signatures", `(async () => { for (let i = 0; i < 6; i++) await LitActions.signEcdsa({toSign: [1], publicKey, sigName: "s" + i}); })()`,
 			KindExecution, CodeJSExecutionError, "You may not sign more than 5 times"},
 	}

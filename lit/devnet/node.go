@@ -6,11 +6,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/litsigner/litsigner/lit"
@@ -213,16 +215,40 @@ func (e *nodeEnv) SignEcdsa(_ context.Context, req action.SignRequest) error {
 	return nil
 }
 
+// MaxActionErrorSize is the most bytes of a thrown action error's message,
+// and of its stack, that a node puts in its reply; a longer one is clipped
+// and ends with "… [clipped N bytes]". A node repeats the message in its
+// reply (twice in v2, three times in Naga, JSON-escaped again inside
+// errorObject), so `throw new Error("x".repeat(600000))` made every reply
+// larger than the client's 1 MiB limit: the caller saw a network failure
+// instead of the action's error.
+const MaxActionErrorSize = 16 << 10
+
+// clipText cuts s to at most max bytes, at a UTF-8 character boundary,
+// and says how much was cut.
+func clipText(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… [clipped %d bytes]", len(s)-cut)
+}
+
 // actionError maps an action run failure to the node's error reply.
 func actionError(err error) *NodeError {
 	var thrown *action.ThrowError
 	switch {
 	case errors.As(err, &thrown):
-		details := []string{thrown.Error()}
+		clipped := *thrown
+		clipped.Message = clipText(thrown.Message, MaxActionErrorSize)
+		details := []string{clipped.Error()}
 		if thrown.Stack != "" {
-			details = append(details, thrown.Stack)
+			details = append(details, clipText(thrown.Stack, MaxActionErrorSize))
 		}
-		return nodeError(http.StatusBadRequest, KindExecution, CodeJSExecutionError, thrown.Message, details...)
+		return nodeError(http.StatusBadRequest, KindExecution, CodeJSExecutionError, clipped.Message, details...)
 	case errors.Is(err, action.ErrMemoryLimit):
 		return nodeError(http.StatusBadRequest, KindMemoryLimit, CodeJSMemoryLimit, err.Error())
 	case errors.Is(err, action.ErrTimeout):

@@ -562,6 +562,16 @@ func runChild(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	// A larger per-run limit than the default budget widens the budget, so
 	// that one run can reach its own limit.
 	action.SetMemoryBudget(max(action.DefaultMemoryBudget, cc.ActionMemory))
+	// An action stuck in a built-in call that nothing could stop goes on
+	// burning CPU (and memory) for good: this process exits, and the
+	// supervisor starts a fresh devnet. The call itself already failed
+	// with ErrTimeout; the calls still in flight fail as the connection
+	// drops.
+	action.SetStuckHandler(func(d time.Duration) {
+		// childErrorMark: the supervisor reports this line as the cause.
+		fmt.Fprintf(os.Stderr, "%san action abandoned at its deadline is still running %v later (stuck in a built-in call); exiting to be restarted\n", childErrorMark, d)
+		os.Exit(3)
+	})
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {

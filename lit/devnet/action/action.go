@@ -50,6 +50,12 @@ const (
 	DefaultMaxCallStackSize = 2000
 )
 
+// MaxSigNameSize is the longest sigName a signing request may have, in
+// bytes. Nodes echo each sigName in their reply (Naga several times per
+// signature), so an unbounded one made replies larger than clients
+// accept.
+const MaxSigNameSize = 256
+
 // Limits bounds one run. Zero fields take the Default* values.
 type Limits struct {
 	Timeout          time.Duration

@@ -126,12 +126,23 @@ func (r *run) newUint8Array(b []byte) goja.Value {
 }
 
 // stringArg returns v as a string, or "" if it is undefined or null (the
-// node's "not blank" checks then reject it).
-func stringArg(v goja.Value) string {
+// node's "not blank" checks then reject it). A Symbol throws the TypeError
+// String conversion throws (goja's String of a Symbol is its description:
+// Symbol("x") signed under "x").
+func (r *run) stringArg(v goja.Value) string {
 	if goja.IsUndefined(v) || goja.IsNull(v) {
 		return ""
 	}
+	if _, sym := v.(*goja.Symbol); sym {
+		panic(r.vm.NewTypeError("Cannot convert a Symbol value to a string"))
+	}
 	return v.String()
+}
+
+// symbolString is a Symbol as JavaScript's String(symbol) and Node's
+// console show it: Symbol(description).
+func symbolString(s *goja.Symbol) string {
+	return "Symbol(" + s.String() + ")"
 }
 
 // signEcdsa implements LitActions.signEcdsa({toSign, publicKey, sigName}).
@@ -140,8 +151,8 @@ func (r *run) signEcdsa(call goja.FunctionCall) goja.Value {
 	req := SignRequest{
 		Kind:      KindSignEcdsa,
 		ToSign:    toSign,
-		PublicKey: stringArg(r.field(call, "publicKey")),
-		SigName:   stringArg(r.field(call, "sigName")),
+		PublicKey: r.stringArg(r.field(call, "publicKey")),
+		SigName:   r.stringArg(r.field(call, "sigName")),
 	}
 	return r.requestSignature(req)
 }
@@ -159,8 +170,8 @@ func (r *run) ethPersonalSignMessageEcdsa(call goja.FunctionCall) goja.Value {
 	req := SignRequest{
 		Kind:      KindEthPersonalSign,
 		ToSign:    hash,
-		PublicKey: stringArg(r.field(call, "publicKey")),
-		SigName:   stringArg(r.field(call, "sigName")),
+		PublicKey: r.stringArg(r.field(call, "publicKey")),
+		SigName:   r.stringArg(r.field(call, "sigName")),
 		Message:   msg,
 	}
 	return r.requestSignature(req)
@@ -204,6 +215,8 @@ func (r *run) checkSignRequest(req SignRequest) error {
 		return fmt.Errorf("%s: publicKey is blank", req.Kind)
 	case strings.TrimSpace(req.SigName) == "":
 		return fmt.Errorf("%s: sigName is blank", req.Kind)
+	case len(req.SigName) > MaxSigNameSize:
+		return fmt.Errorf("%s: sigName is %d bytes; the limit is %d", req.Kind, len(req.SigName), MaxSigNameSize)
 	}
 	for _, prev := range r.res.SignRequests {
 		if prev.SigName == req.SigName {
@@ -230,7 +243,7 @@ func (r *run) setResponse(call goja.FunctionCall) goja.Value {
 
 // pubkeyToTokenID implements LitActions.pubkeyToTokenId({publicKey}).
 func (r *run) pubkeyToTokenID(call goja.FunctionCall) goja.Value {
-	id, err := PubkeyToTokenID(stringArg(r.field(call, "publicKey")))
+	id, err := PubkeyToTokenID(r.stringArg(r.field(call, "publicKey")))
 	if err != nil {
 		panic(r.jsError(err))
 	}

@@ -47,6 +47,9 @@ func (r *run) format(v goja.Value, top bool) (s string) {
 	case goja.IsNull(v):
 		return "null"
 	}
+	if sym, ok := v.(*goja.Symbol); ok {
+		return symbolString(sym)
+	}
 	obj, isObj := v.(*goja.Object)
 	if !isObj {
 		switch x := v.Export().(type) {

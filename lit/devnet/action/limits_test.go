@@ -121,6 +121,9 @@ func FuzzRun(f *testing.F) {
 		`new Array(5e4).fill(Symbol(), -1e4)`,
 		`new Uint8ClampedArray([1.5, , "2", {valueOf() { throw 3 }}])`,
 		`const a = [1]; Object.defineProperty(a, 0, {get() { a.push(1); return 2 }}); new Float32Array(a)`,
+		`Array.prototype.lastIndexOf.call({length: 2 ** 53 - 1, 5: 1}, 1, 9)`,
+		`Uint8Array.from([1, , "2", {valueOf() { throw 4 }}], x => x)`,
+		`[].concat({length: 3, 1: 2, [Symbol.isConcatSpreadable]: true}, new Array(7e4)).toSorted()`,
 	} {
 		f.Add(s)
 	}

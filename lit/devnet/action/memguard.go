@@ -62,6 +62,9 @@ func (r *run) installMemoryGuards() error {
 	if err := r.guardFill(); err != nil {
 		return err
 	}
+	if err := r.guardArrayLoops(); err != nil {
+		return err
+	}
 	return r.guardBuffers()
 }
 
@@ -302,7 +305,7 @@ func (r *run) guardBuffers() error {
 		return fmt.Errorf("ArrayBuffer or Uint8Array missing")
 	}
 	r.buffers = g
-	return nil
+	return g.guardFrom()
 }
 
 // newUint8Array is `new Uint8Array(arg)` with the original constructor,

@@ -33,11 +33,14 @@ import (
 // allocate, because one such call can ask for terabytes, which the Go
 // runtime cannot survive. Array.prototype.fill, one native loop in goja
 // (150 bytes per element over a sparse array), is run a chunk at a time
-// (guardFill).
+// (guardFill); the other native loops over a length run over a counting
+// proxy (guardArrayLoops).
+//
+// %TypedArray%.from and Array.from are checked too (guardFrom).
 //
 // What this cannot stop: one built-in call that grows without bound inside
-// goja (Array.prototype.join over a huge sparse array, Array.from of a huge
-// array-like, JSON.stringify of an exponentially shared object graph); goja checks
+// goja (Array.from of a native iterator over a huge sparse array,
+// JSON.stringify of an exponentially shared object graph); goja checks
 // interrupts only between instructions. Run abandons such a call at the
 // deadline but its goroutine goes on allocating. Programs that must survive
 // hostile actions run the devnet in a separate process under an address
@@ -189,9 +192,14 @@ func (g *governor) register(limit int64, exceed func(*MemoryLimitError)) *meter 
 // unregister closes m's account. What m still holds becomes retired until
 // the GC frees it; a tripped run's garbage is collected at once so that the
 // next runs start from a clean heap.
+// It may be called again (Run closes an abandoned run's account at once,
+// its goroutine when it stops): only the first call counts.
 func (g *governor) unregister(m *meter) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if _, ok := g.meters[m]; !ok {
+		return
+	}
 	delete(g.meters, m)
 	g.retired += m.charge
 	if m.tripped {

@@ -108,6 +108,11 @@ func RunJSON(ctx context.Context, src string, paramsJSON []byte, env Env, limits
 		return res, ctxErr(runCtx)
 	case <-time.After(abandonGrace):
 		r.abandoned.Store(true)
+		// Its account is closed now: a run still stuck must not count as
+		// running for the shared budget and stop the next ones (what it
+		// still allocates is charged as garbage outside any run).
+		watchdog.unregister(r.meter)
+		watchStuck(done)
 		return &Result{}, fmt.Errorf("%w (stuck in a built-in call; abandoned)", ctxErr(runCtx))
 	}
 }
@@ -165,6 +170,8 @@ type run struct {
 	nextTimer int64
 	// buffers guards the buffer constructors (installMemoryGuards).
 	buffers *bufferGuard
+	// loops watches the native array loops (guardArrayLoops).
+	loops *loopWatch
 }
 
 func (r *run) exec(src string, paramsJSON []byte) error {
@@ -299,6 +306,9 @@ func (r *run) describe(v goja.Value) (s string) {
 			s = "[exception]"
 		}
 	}()
+	if sym, ok := v.(*goja.Symbol); ok {
+		return symbolString(sym)
+	}
 	if obj, ok := v.(*goja.Object); ok {
 		if _, isFn := goja.AssertFunction(obj.Get("toString")); !isFn {
 			return "[object]"

@@ -246,6 +246,36 @@ go();`,
 			wantThr: "sigName is blank", inPromis: true,
 		},
 		{
+			name:    "sigName too long",
+			src:     `(async () => { await LitActions.signEcdsa({toSign: [1], publicKey: "` + testPub + `", sigName: "n".repeat(257)}); })();`,
+			wantThr: "sigName is 257 bytes; the limit is 256", inPromis: true,
+		},
+		{
+			name: "sigName at the limit",
+			src:  `LitActions.signEcdsa({toSign: [1], publicKey: "` + testPub + `", sigName: "n".repeat(256)});`,
+			sigs: []SignRequest{{Kind: KindSignEcdsa, SigName: strings.Repeat("n", 256), ToSign: []byte{1}, PublicKey: testPub}},
+		},
+		{
+			name:    "Symbol sigName",
+			src:     `LitActions.signEcdsa({toSign: [1], publicKey: "` + testPub + `", sigName: Symbol("x")});`,
+			wantThr: "TypeError: Cannot convert a Symbol value to a string",
+		},
+		{
+			name:    "thrown Symbol",
+			src:     `throw Symbol("s")`,
+			wantThr: "Symbol(s)",
+		},
+		{
+			name:    "rejected with a Symbol",
+			src:     `Promise.reject(Symbol())`,
+			wantThr: "Symbol()", inPromis: true,
+		},
+		{
+			name: "console shows Symbols as Node does",
+			src:  `console.log(Symbol("q"), Symbol())`,
+			logs: "Symbol(q) Symbol()\n",
+		},
+		{
 			name:    "duplicate sigName",
 			src:     `(async () => { const p = {toSign: [1], publicKey: "` + testPub + `", sigName: "s"}; await LitActions.signEcdsa(p); await LitActions.signEcdsa(p); })();`,
 			wantThr: `sigName "s" already used`, inPromis: true,
