@@ -4,14 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 )
-
-// replyGrace is how long stop waits, after the last cancelled call
-// returned, before the connections close: go-ethereum writes each reply
-// right after its handler returns, and the caller should read the 4301
-// error rather than EOF.
-const replyGrace = 100 * time.Millisecond
 
 // callGate is what every API call passes through (see handle): it is
 // audited, and on stop the blocking calls in flight are cancelled with
@@ -26,7 +19,6 @@ type callGate struct {
 	mu      sync.Mutex
 	stopped bool
 	calls   sync.WaitGroup
-	running int
 }
 
 // newCallGate returns an open gate whose calls are audited by audit.
@@ -43,14 +35,10 @@ func (g *callGate) enter() error {
 		return errShuttingDown
 	}
 	g.calls.Add(1)
-	g.running++
 	return nil
 }
 
 func (g *callGate) leave() {
-	g.mu.Lock()
-	g.running--
-	g.mu.Unlock()
 	g.calls.Done()
 }
 
@@ -62,12 +50,12 @@ func (g *callGate) withStop(ctx context.Context) (context.Context, context.Cance
 }
 
 // stop refuses new calls, cancels those in flight and waits until they
-// have returned (and, if there were any, replyGrace for their replies), or
-// until ctx is done.
+// have returned, or until ctx is done. Their answers (4301) are written
+// after they return: ipc.Server.Shutdown waits for those before it closes
+// the connections.
 func (g *callGate) stop(ctx context.Context) error {
 	g.mu.Lock()
 	g.stopped = true
-	inFlight := g.running > 0
 	g.mu.Unlock()
 	g.cancel(errShuttingDown)
 	done := make(chan struct{})
@@ -79,12 +67,6 @@ func (g *callGate) stop(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		return fmt.Errorf("calls still running: %w", ctx.Err())
-	}
-	if inFlight {
-		select {
-		case <-time.After(replyGrace):
-		case <-ctx.Done():
-		}
 	}
 	return nil
 }

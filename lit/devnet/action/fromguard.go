@@ -19,7 +19,7 @@ import (
 // array-like's length goes to the constructor, which is guarded.
 // Array.from announces a genuine array's values before goja copies them,
 // and reads an array-like source through a counting proxy (see
-// guardArrayLoops).
+// watchLoops).
 func (g *bufferGuard) guardFrom() error {
 	vm := g.r.vm
 	typedArray := g.uint8Array.Prototype()

@@ -62,7 +62,7 @@ func (r *run) installMemoryGuards() error {
 	if err := r.guardFill(); err != nil {
 		return err
 	}
-	if err := r.guardArrayLoops(); err != nil {
+	if err := r.watchLoops(); err != nil {
 		return err
 	}
 	return r.guardBuffers()

@@ -34,7 +34,7 @@ import (
 // runtime cannot survive. Array.prototype.fill, one native loop in goja
 // (150 bytes per element over a sparse array), is run a chunk at a time
 // (guardFill); the other native loops over a length run over a counting
-// proxy (guardArrayLoops).
+// proxy (watchLoops).
 //
 // %TypedArray%.from and Array.from are checked too (guardFrom).
 //

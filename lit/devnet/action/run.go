@@ -170,7 +170,7 @@ type run struct {
 	nextTimer int64
 	// buffers guards the buffer constructors (installMemoryGuards).
 	buffers *bufferGuard
-	// loops watches the native array loops (guardArrayLoops).
+	// loops counts Array.from's reads of an array-like (watchLoops).
 	loops *loopWatch
 }
 
