@@ -24,10 +24,12 @@ const loopCheckEvery = 1024
 func (r *run) watchLoops() error {
 	reflectObj, ok := r.vm.GlobalObject().Get("Reflect").(*goja.Object)
 	if !ok {
+		//lint:ignore ST1005 "Reflect" is the JavaScript global's name
 		return fmt.Errorf("Reflect missing")
 	}
 	has, ok := goja.AssertFunction(reflectObj.Get("has"))
 	if !ok {
+		//lint:ignore ST1005 "Reflect" is the JavaScript global's name
 		return fmt.Errorf("Reflect.has missing")
 	}
 	w := &loopWatch{r: r, has: has}

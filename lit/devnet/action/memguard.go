@@ -267,11 +267,13 @@ type guardedCtor struct {
 func (r *run) guardBuffers() error {
 	g := &bufferGuard{r: r, ctors: make([]guardedCtor, 0, len(bufferConstructors))}
 	global := r.vm.GlobalObject()
-	reflect, ok := global.Get("Reflect").(*goja.Object)
+	reflectObj, ok := global.Get("Reflect").(*goja.Object)
 	if !ok {
+		//lint:ignore ST1005 "Reflect" is the JavaScript global's name
 		return fmt.Errorf("Reflect missing")
 	}
-	if g.reflectGet, ok = goja.AssertFunction(reflect.Get("get")); !ok {
+	if g.reflectGet, ok = goja.AssertFunction(reflectObj.Get("get")); !ok {
+		//lint:ignore ST1005 "Reflect" is the JavaScript global's name
 		return fmt.Errorf("Reflect.get missing")
 	}
 	traps := &goja.ProxyTrapConfig{GetSym: g.getSym, Construct: g.construct}
