@@ -1,7 +1,6 @@
 package action
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/dop251/goja"
@@ -22,21 +21,10 @@ const loopCheckEvery = 1024
 // time limit, and the devnet child, stuck past stuckGrace, exits and is
 // restarted (see SetStuckHandler).
 func (r *run) watchLoops() error {
-	reflectObj, ok := r.vm.GlobalObject().Get("Reflect").(*goja.Object)
-	if !ok {
-		//lint:ignore ST1005 "Reflect" is the JavaScript global's name
-		return fmt.Errorf("Reflect missing")
-	}
-	has, ok := goja.AssertFunction(reflectObj.Get("has"))
-	if !ok {
-		//lint:ignore ST1005 "Reflect" is the JavaScript global's name
-		return fmt.Errorf("Reflect.has missing")
-	}
-	w := &loopWatch{r: r, has: has}
+	w := &loopWatch{r: r}
 	r.loops = w
+	// Array.from reads an array-like's elements with get only.
 	w.traps = &goja.ProxyTrapConfig{
-		Has:    func(t *goja.Object, k string) bool { return w.hasKey(t, r.vm.ToValue(k)) },
-		HasIdx: func(t *goja.Object, i int) bool { return w.hasKey(t, r.vm.ToValue(i)) },
 		Get: func(t *goja.Object, k string, _ goja.Value) goja.Value {
 			w.step()
 			return orUndefined(t.Get(k))
@@ -52,7 +40,6 @@ func (r *run) watchLoops() error {
 // loopWatch is the handler of the counting proxies (watchLoops).
 type loopWatch struct {
 	r     *run
-	has   goja.Callable // the original Reflect.has
 	traps *goja.ProxyTrapConfig
 	steps int
 }
@@ -65,12 +52,6 @@ func (w *loopWatch) step() {
 	if w.steps%loopCheckEvery == 0 && w.r.stopping() {
 		panic(w.r.vm.NewGoError(ctxErr(w.r.ctx)))
 	}
-}
-
-// hasKey is HasProperty(t, k), counted.
-func (w *loopWatch) hasKey(t *goja.Object, k goja.Value) bool {
-	w.step()
-	return w.r.callOrThrow(w.has, goja.Undefined(), []goja.Value{t, k}).ToBoolean()
 }
 
 // orUndefined is v, or undefined for a missing property (nil): a proxy's

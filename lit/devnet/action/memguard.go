@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/dop251/goja"
 )
@@ -245,9 +246,10 @@ type bufferGuard struct {
 	r          *run
 	uint8Array *goja.Object // the original Uint8Array
 	ctors      []guardedCtor
-	// reflectGet is the original Reflect.get, taken before the action
-	// runs: the action may replace or delete the global Reflect, and a
-	// Reflect.get of its own would be handed the original constructor.
+	// reflectGet is goja's own Reflect.get (see genuineReflectGet), taken
+	// on first use: building Reflect in every run cost about 150
+	// allocations (10 % of a seed run), and few actions read a symbol of
+	// a buffer constructor.
 	reflectGet goja.Callable
 }
 
@@ -267,15 +269,6 @@ type guardedCtor struct {
 func (r *run) guardBuffers() error {
 	g := &bufferGuard{r: r, ctors: make([]guardedCtor, 0, len(bufferConstructors))}
 	global := r.vm.GlobalObject()
-	reflectObj, ok := global.Get("Reflect").(*goja.Object)
-	if !ok {
-		//lint:ignore ST1005 "Reflect" is the JavaScript global's name
-		return fmt.Errorf("Reflect missing")
-	}
-	if g.reflectGet, ok = goja.AssertFunction(reflectObj.Get("get")); !ok {
-		//lint:ignore ST1005 "Reflect" is the JavaScript global's name
-		return fmt.Errorf("Reflect.get missing")
-	}
 	traps := &goja.ProxyTrapConfig{GetSym: g.getSym, Construct: g.construct}
 	haveArrayBuffer := false
 	for _, bc := range bufferConstructors {
@@ -328,6 +321,42 @@ func (g *bufferGuard) ctor(target *goja.Object) *guardedCtor {
 	panic(fmt.Sprintf("buffer guard: unknown target %v", target)) // unreachable: each proxy has its own target
 }
 
+// reflectGetCode is the code of goja's Reflect.get (see nativeCode), read
+// once per process from a scratch runtime; 0 if it does not identify the
+// function (another built-in shares it).
+var reflectGetCode = sync.OnceValue(func() uintptr {
+	vm := goja.New()
+	v, err := vm.RunString(`[Reflect.get, Reflect.set, Reflect.has, Reflect.apply, Object.getOwnPropertyDescriptor, Function.prototype.call]`)
+	if err != nil {
+		return 0
+	}
+	arr := v.ToObject(vm)
+	code := nativeCode(arr.Get("0"))
+	for i := int64(1); i < toLength(arr.Get("length")); i++ {
+		if nativeCode(arr.Get(strconv.FormatInt(i, 10))) == code {
+			return 0
+		}
+	}
+	return code
+})
+
+// genuineReflectGet returns the global Reflect.get if it is goja's own,
+// whose Go code no action can give a function of its own (a function, a
+// bound function or a proxy has other code): a Reflect.get the action
+// put in its place would be handed the original constructor. Otherwise
+// it throws a TypeError into the action.
+func (r *run) genuineReflectGet() goja.Callable {
+	if code := reflectGetCode(); code != 0 {
+		if refl, ok := r.vm.GlobalObject().Get("Reflect").(*goja.Object); ok {
+			get := refl.Get("get")
+			if fn, ok := goja.AssertFunction(get); ok && nativeCode(get) == code {
+				return fn
+			}
+		}
+	}
+	panic(r.vm.NewTypeError("a typed array's symbol property needs the built-in Reflect.get, which the action replaced"))
+}
+
 // getSym answers instanceof, which goja does not see through a proxy, and
 // forwards every other symbol property (Symbol.species is a getter that
 // must see the proxy as its receiver).
@@ -341,6 +370,9 @@ func (g *bufferGuard) getSym(target *goja.Object, sym *goja.Symbol, receiver goj
 			})
 		}
 		return c.hasInstance
+	}
+	if g.reflectGet == nil {
+		g.reflectGet = g.r.genuineReflectGet()
 	}
 	v, err := g.reflectGet(goja.Undefined(), target, sym, receiver)
 	if err != nil {

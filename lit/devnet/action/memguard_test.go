@@ -41,20 +41,42 @@ func TestBufferGuardPaths(t *testing.T) {
 Object.setPrototypeOf(a, new Proxy({}, {get(t, k) { if (k === Symbol.iterator) return it; a.length++; return 1 }}));
 new Uint8Array(a)`},
 		{"API conversion, global replaced", `globalThis.Uint8Array = function () {}; LitActions.uint8arrayToString({length: 2 ** 40})`},
-		// The guard forwards symbol reads with Reflect.get: the action's
-		// own Reflect.get was handed the original constructor.
-		{"Reflect replaced", `let orig; const R = Reflect;
-globalThis.Reflect = {get(t, k, r) { orig = t; return R.get(t, k, r) }};
-Uint8Array[Symbol.species]; new (orig || Uint8Array)(2 ** 40)`},
-		{"Reflect.get replaced", `let orig; const get = Reflect.get;
-Reflect.get = (t, k, r) => { orig = t; return get(t, k, r) };
-ArrayBuffer[Symbol.species]; new (orig || ArrayBuffer)(2 ** 40)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Run(context.Background(), tc.src, nil, nil, Limits{MaxMemory: 64 << 20, Timeout: time.Minute})
 			if !errors.Is(err, ErrMemoryLimit) {
 				t.Fatalf("err = %v, want a MemoryLimitError", err)
+			}
+		})
+	}
+}
+
+// TestBufferGuardReflectGet: the guard forwards a buffer constructor's
+// symbol reads with goja's own Reflect.get; one the action put in its
+// place, which would be handed the original constructor, is refused with
+// a TypeError, and never called.
+func TestBufferGuardReflectGet(t *testing.T) {
+	tests := []struct{ name, src string }{
+		{"Reflect replaced", `let orig; const R = Reflect;
+globalThis.Reflect = {get(t, k, r) { orig = t; return R.get(t, k, r) }};`},
+		{"Reflect.get replaced", `let orig; const get = Reflect.get;
+Reflect.get = (t, k, r) => { orig = t; return get(t, k, r) };`},
+		{"Reflect.get bound", `let orig; Reflect.get = Reflect.get.bind(null);`},
+		{"Reflect deleted", `let orig; delete globalThis.Reflect;`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := tc.src + `
+let err = "none";
+try { Uint8Array[Symbol.species]; ArrayBuffer[Symbol.species] } catch (e) { err = e instanceof TypeError ? "TypeError" : String(e) }
+LitActions.setResponse({response: err + " " + (orig === undefined)});`
+			res, err := Run(context.Background(), src, nil, nil, Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Response != "TypeError true" {
+				t.Errorf("response %q, want a TypeError and no constructor handed out", res.Response)
 			}
 		})
 	}
@@ -126,7 +148,7 @@ const checks = [
 	new U({length: 2, 1: 5}) instanceof U,
 	new ArrayBuffer({valueOf() { return 3 }}).byteLength === 3,
 	(() => { try { new Uint8Array({[Symbol.iterator]: 1}); return false } catch (e) { return e instanceof TypeError } })(),
-	(() => { const R = Reflect; delete globalThis.Reflect; const ok = Float64Array[Symbol.species] === Float64Array; globalThis.Reflect = R; return ok })(),
+	(() => { Reflect.get; const R = Reflect; delete globalThis.Reflect; globalThis.Reflect = R; return Float64Array[Symbol.species] === Float64Array })(),
 ];
 LitActions.setResponse({response: checks.join()});`
 	res, err := Run(context.Background(), src, nil, nil, Limits{})
