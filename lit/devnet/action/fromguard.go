@@ -76,31 +76,9 @@ func (g *bufferGuard) typedArrayFrom(call goja.FunctionCall) goja.Value {
 	}
 	thisArg := call.Argument(2)
 	src := call.Argument(0).ToObject(vm)
-	var values []goja.Value
-	var length int64
-	usingIter := src.GetSymbol(goja.SymIterator)
-	iterable := usingIter != nil && !goja.IsUndefined(usingIter) && !goja.IsNull(usingIter)
-	if iterable {
-		method, ok := goja.AssertFunction(usingIter)
-		if !ok {
-			panic(vm.NewTypeError("object is not iterable"))
-		}
-		iter, ok := g.r.callOrThrow(method, src, nil).(*goja.Object)
-		if !ok {
-			panic(vm.NewTypeError("iterator is not an object"))
-		}
-		nextVal := iter.Get("next")
-		next, ok := goja.AssertFunction(nextVal)
-		if !ok {
-			panic(vm.NewTypeError("iterator.next is not a function"))
-		}
-		if builtinIteration(src, usingIter, nextVal) {
-			values = g.arrayValues(src)
-		} else {
-			values = g.iteratorValues(iter, next)
-		}
-		length = int64(len(values))
-	} else {
+	values, iterable := g.iterableValues(src)
+	length := int64(len(values))
+	if !iterable {
 		length = toLength(src.Get("length"))
 	}
 	obj, err := vm.New(c, vm.ToValue(length))

@@ -464,6 +464,37 @@ func bufferKind(o *goja.Object) (kind, length int) {
 // valueBytes bounds the memory one collected iterator value takes.
 const valueBytes = 16
 
+// iterableValues collects src's values if src is iterable (its
+// @@iterator read once), as the specification's IteratorToList does: a
+// genuine array iterated the built-in way is read directly
+// (arrayValues), any other iterator a value at a time (iteratorValues);
+// both announce the list as it grows. iterable is false, and values nil,
+// for an array-like.
+func (g *bufferGuard) iterableValues(src *goja.Object) (values []goja.Value, iterable bool) {
+	vm := g.r.vm
+	usingIter := src.GetSymbol(goja.SymIterator)
+	if usingIter == nil || goja.IsUndefined(usingIter) || goja.IsNull(usingIter) {
+		return nil, false
+	}
+	method, ok := goja.AssertFunction(usingIter)
+	if !ok {
+		panic(vm.NewTypeError("object is not iterable"))
+	}
+	iter, ok := g.r.callOrThrow(method, src, nil).(*goja.Object)
+	if !ok {
+		panic(vm.NewTypeError("iterator is not an object"))
+	}
+	nextVal := iter.Get("next")
+	next, ok := goja.AssertFunction(nextVal)
+	if !ok {
+		panic(vm.NewTypeError("iterator.next is not a function"))
+	}
+	if builtinIteration(src, usingIter, nextVal) {
+		return g.arrayValues(src), true
+	}
+	return g.iteratorValues(iter, next), true
+}
+
 // constructFrom is `new C(src)` for an object src other than a buffer or a
 // typed array, done as the specification does it (TypedArray ( ...args ),
 // InitializeTypedArrayFromList / FromArrayLike): src's @@iterator once;
@@ -478,31 +509,9 @@ const valueBytes = 16
 // steps give, in a quarter of the time (BenchmarkBytesOf).
 func (g *bufferGuard) constructFrom(c *guardedCtor, construct goja.Constructor, newTarget *goja.Object, src *goja.Object) *goja.Object {
 	vm := g.r.vm
-	call := func(f goja.Callable, this goja.Value) goja.Value { return g.r.callOrThrow(f, this, nil) }
-	var values []goja.Value
-	var length int64
-	usingIter := src.GetSymbol(goja.SymIterator)
-	if usingIter != nil && !goja.IsUndefined(usingIter) && !goja.IsNull(usingIter) {
-		method, ok := goja.AssertFunction(usingIter)
-		if !ok {
-			panic(vm.NewTypeError("object is not iterable"))
-		}
-		iter, ok := call(method, src).(*goja.Object)
-		if !ok {
-			panic(vm.NewTypeError("iterator is not an object"))
-		}
-		nextVal := iter.Get("next")
-		next, ok := goja.AssertFunction(nextVal)
-		if !ok {
-			panic(vm.NewTypeError("iterator.next is not a function"))
-		}
-		if builtinIteration(src, usingIter, nextVal) {
-			values = g.arrayValues(src)
-		} else {
-			values = g.iteratorValues(iter, next)
-		}
-		length = int64(len(values))
-	} else {
+	values, iterable := g.iterableValues(src)
+	length := int64(len(values))
+	if !iterable {
 		length = toLength(src.Get("length"))
 	}
 	g.allow(float64(length) * c.size)
