@@ -50,55 +50,32 @@ const logHalfClosed = "peer closed its write side"
 
 // TestHalfCloseGetsEveryReply: a client that writes its requests and shuts
 // down its write side (ethers v5, nc -N, socat) gets every reply, including
-// that of a call still running when the server read EOF, then EOF.
+// that of a call still running when the server read EOF, then EOF. So
+// does one whose input turns into malformed JSON (the stream cannot be
+// read past it), without shutting down anything.
 func TestHalfCloseGetsEveryReply(t *testing.T) {
 	tests := []struct {
-		name string
-		send string
-		want map[string]string // id -> result, or "error CODE message-fragment"
+		name      string
+		send      string
+		halfClose bool
+		log       string            // what the server logs once it stopped reading
+		want      map[string]string // id -> result, or "error CODE message-fragment"
 	}{
 		{"pipelined calls and a batch",
 			`{"jsonrpc":"2.0","id":1,"method":"test_echo","params":["a"]}` +
 				`{"jsonrpc":"2.0","id":2,"method":"test_gate"}` +
 				`[{"jsonrpc":"2.0","id":3,"method":"test_echo","params":["b"]},{"jsonrpc":"2.0","id":4,"method":"eth_chainId"},{"jsonrpc":"2.0","id":5,"method":"eth_getBalance","params":["0x0","latest"]}]` +
-				`{"jsonrpc":"2.0","id":6,"method":"test_echo","params":["c"]}`,
+				`{"jsonrpc":"2.0","id":6,"method":"test_echo","params":["c"]}`, true, logHalfClosed,
 			map[string]string{"1": `"a"`, "2": `"open"`, "3": `"b"`, "4": `"0x2ac49"`, "5": "error -32601 eth_getBalance is not supported", "6": `"c"`}},
 		{"request cut short by the end of input",
-			`{"jsonrpc":"2.0","id":2,"method":"test_gate"}{"jsonrpc":"2.0","id":7,"meth`,
+			`{"jsonrpc":"2.0","id":2,"method":"test_gate"}{"jsonrpc":"2.0","id":7,"meth`, true, logHalfClosed,
 			map[string]string{"2": `"open"`, "null": "error -32700 request cut short"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			logs := newLogWatch()
-			ts := startServer(t, ServerOptions{Logger: slog.New(logs)})
-			c := dialRaw(t, ts.path)
-			c.send(tt.send)
-			if err := c.conn.(*net.UnixConn).CloseWrite(); err != nil {
-				t.Fatal(err)
-			}
-			// The gate opens only once the server has read EOF: the call
-			// in flight must survive it.
-			waitFor(t, ts.svc.started, "gate call")
-			logs.waitLog(t, logHalfClosed)
-			close(ts.svc.gate)
-			checkReplies(t, c, tt.want)
-		})
-	}
-}
-
-// TestMalformedJSONAfterCalls: the calls read before malformed JSON are
-// answered, with the parse error, before the server closes; the peer has
-// not shut down its write side.
-func TestMalformedJSONAfterCalls(t *testing.T) {
-	tests := []struct {
-		name string
-		send string
-		want map[string]string
-	}{
-		{"garbage line", `{"jsonrpc":"2.0","id":1,"method":"test_echo","params":["a"]}` + "\n" +
-			`{"jsonrpc":"2.0","id":2,"method":"test_gate"}` + "\ngarbage\n",
+		{"garbage line after calls",
+			`{"jsonrpc":"2.0","id":1,"method":"test_echo","params":["a"]}` + "\n" +
+				`{"jsonrpc":"2.0","id":2,"method":"test_gate"}` + "\ngarbage\n", false, "malformed JSON",
 			map[string]string{"1": `"a"`, "2": `"open"`, "null": "error -32700 invalid character 'g'"}},
-		{"broken object", `{"jsonrpc":"2.0","id":2,"method":"test_gate"}{"jsonrpc":"2.0","id":3,"method":}`,
+		{"broken object after a call",
+			`{"jsonrpc":"2.0","id":2,"method":"test_gate"}{"jsonrpc":"2.0","id":3,"method":}`, false, "malformed JSON",
 			map[string]string{"2": `"open"`, "null": "error -32700 parse error"}},
 	}
 	for _, tt := range tests {
@@ -107,10 +84,15 @@ func TestMalformedJSONAfterCalls(t *testing.T) {
 			ts := startServer(t, ServerOptions{Logger: slog.New(logs)})
 			c := dialRaw(t, ts.path)
 			c.send(tt.send)
-			// The gate opens only once the server has read the malformed
-			// JSON: the call in flight must survive it.
+			if tt.halfClose {
+				if err := c.conn.(*net.UnixConn).CloseWrite(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The gate opens only once the server has stopped reading:
+			// the call in flight must survive it.
 			waitFor(t, ts.svc.started, "gate call")
-			logs.waitLog(t, "malformed JSON")
+			logs.waitLog(t, tt.log)
 			close(ts.svc.gate)
 			checkReplies(t, c, tt.want)
 		})
