@@ -35,9 +35,9 @@ func executeResult(r *lit.ExecuteJSResult) *rpcapi.ExecuteResult {
 // with ipc.CallContext, so that the caller's disconnect cancels it; fn's
 // error becomes the JSON-RPC error the client gets (naming ctx's
 // cancellation cause, see withCause); and the call is audited under method
-// with attrs. A blocking call is also cancelled when the daemon stops, and
-// no call runs once it has (gate). It returns fn's result and the client's
-// error.
+// with attrs. No call runs once the daemon stops (gate); the server's
+// shutdown cancels the blocking ones in flight. It returns fn's result and
+// the client's error.
 func handle[T any](ctx context.Context, gate *callGate, method string, mayBlock bool, fn func(context.Context) (T, error), attrs ...slog.Attr) (T, error) {
 	start := time.Now()
 	if err := gate.enter(); err != nil {
@@ -46,11 +46,8 @@ func handle[T any](ctx context.Context, gate *callGate, method string, mayBlock 
 		var zero T
 		return zero, err
 	}
-	defer gate.leave()
 	if mayBlock {
-		var cancel context.CancelFunc
-		ctx, cancel = gate.withStop(ipc.CallContext(ctx))
-		defer cancel()
+		ctx = ipc.CallContext(ctx)
 	}
 	res, err := fn(ctx)
 	err = rpcError(withCause(ctx, err))

@@ -96,3 +96,16 @@ func TestHandleNamesTheCancellationCause(t *testing.T) {
 		t.Fatalf("error %#v, want code %d", err, rpcapi.CodeSessionEnded)
 	}
 }
+
+// TestHandleRefusedAfterStop: once the daemon stops, a call that arrives
+// gets 4301 (shutting_down) and its body does not run.
+func TestHandleRefusedAfterStop(t *testing.T) {
+	g := newCallGate(newAuditor(slog.New(slog.DiscardHandler)))
+	g.stop()
+	ran := false
+	_, err := handle(context.Background(), g, "lit_test", nonBlocking, func(context.Context) (int, error) { ran = true; return 1, nil })
+	var ie *ipc.Error
+	if ran || !errors.As(err, &ie) || ie.Code != rpcapi.CodeShuttingDown {
+		t.Fatalf("ran %v, error %#v, want code %d and no run", ran, err, rpcapi.CodeShuttingDown)
+	}
+}

@@ -292,11 +292,10 @@ loop:
 	d.notifier.Status("stopping")
 	sctx, cancel := context.WithTimeout(context.Background(), d.opts.StopTimeout)
 	defer cancel()
-	// Calls in flight are cancelled here, while their connections are
-	// open, so that their callers read 4301 (shutting_down), not EOF.
-	if err := d.gate.stop(sctx); err != nil {
-		d.log.Warn("stop: calls still running after the stop timeout", "err", err)
-	}
+	// Calls that arrive from now on get 4301 (shutting_down); Shutdown
+	// cancels those in flight and lets their 4301 answers out before it
+	// closes the connections.
+	d.gate.stop()
 	if err := d.server.Shutdown(sctx); err != nil {
 		d.log.Warn("stop: calls still running after the stop timeout; wiping anyway", "err", err)
 	}
