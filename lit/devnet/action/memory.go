@@ -33,18 +33,20 @@ import (
 // allocate, because one such call can ask for terabytes, which the Go
 // runtime cannot survive. Array.prototype.fill, one native loop in goja
 // (150 bytes per element over a sparse array), is run a chunk at a time
-// (guardFill); the other native loops over a length run over a counting
-// proxy (watchLoops).
-//
-// %TypedArray%.from and Array.from are checked too (guardFrom).
+// (guardFill). %TypedArray%.from and Array.from are checked too
+// (guardFrom); Array.from reads an array-like through a counting proxy
+// (watchLoops).
 //
 // What this cannot stop: one built-in call that grows without bound inside
-// goja (Array.from of a native iterator over a huge sparse array,
-// JSON.stringify of an exponentially shared object graph); goja checks
-// interrupts only between instructions. Run abandons such a call at the
-// deadline but its goroutine goes on allocating. Programs that must survive
-// hostile actions run the devnet in a separate process under an address
-// space limit (litsignerd --dev does).
+// goja (Array.from of a native iterator over a huge sparse array, toSorted,
+// toReversed, with or toSpliced of one, JSON.stringify of an exponentially
+// shared object graph), or that loops for good over a huge length
+// (Array.prototype.indexOf, join, reverse... on {length: 2 ** 53 - 1});
+// goja checks interrupts only between instructions. Run abandons such a
+// call at the deadline but its goroutine goes on. Programs that must
+// survive hostile actions run the devnet in a separate process under an
+// address space limit that exits when a run stays stuck (SetStuckHandler;
+// litsignerd --dev does).
 
 // DefaultMaxMemory is the memory limit of one run, that of real Lit nodes
 // (256 MB, the V8 heap limit of their Deno runtime).
