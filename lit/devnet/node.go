@@ -12,12 +12,12 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/litsigner/litsigner/lit"
 	"github.com/litsigner/litsigner/lit/devnet/action"
 	"github.com/litsigner/litsigner/lit/internal/nagawire"
+	"github.com/litsigner/litsigner/lit/internal/textclip"
 )
 
 // node is one devnet node: an HTTP handler holding its own key shares.
@@ -227,14 +227,11 @@ const MaxActionErrorSize = 16 << 10
 // clipText cuts s to at most max bytes, at a UTF-8 character boundary,
 // and says how much was cut.
 func clipText(s string, max int) string {
-	if len(s) <= max {
+	head, dropped := textclip.Cut(s, max)
+	if dropped == 0 {
 		return s
 	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + fmt.Sprintf("… [clipped %d bytes]", len(s)-cut)
+	return head + fmt.Sprintf("… [clipped %d bytes]", dropped)
 }
 
 // actionError maps an action run failure to the node's error reply.

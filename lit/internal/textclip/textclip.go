@@ -20,15 +20,26 @@ func Clip(s string, max int) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
+	head, dropped := Cut(s, max)
+	if dropped == 0 {
+		return s
+	}
+	return head + Ellipsis
+}
+
+// Cut returns the longest prefix of s that is at most max bytes (0 if max
+// is negative) and does not end inside a rune, and how many bytes it
+// leaves out. It does not touch invalid UTF-8 (see Clip).
+func Cut(s string, max int) (head string, dropped int) {
 	if max < 0 {
 		max = 0
 	}
 	if len(s) <= max {
-		return s
+		return s, 0
 	}
 	cut := max
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return s[:cut] + Ellipsis
+	return s[:cut], len(s) - cut
 }

@@ -60,3 +60,23 @@ func FuzzClip(f *testing.F) {
 		}
 	})
 }
+
+func TestCut(t *testing.T) {
+	tests := []struct {
+		s       string
+		max     int
+		head    string
+		dropped int
+	}{
+		{"abc", 5, "abc", 0},
+		{"abc", 3, "abc", 0},
+		{"abcdef", 4, "abcd", 2},
+		{"aé", 2, "a", 2}, // é is two bytes: not cut inside it
+		{"abc", -1, "", 3},
+	}
+	for _, tt := range tests {
+		if head, dropped := Cut(tt.s, tt.max); head != tt.head || dropped != tt.dropped {
+			t.Errorf("Cut(%q, %d) = %q, %d; want %q, %d", tt.s, tt.max, head, dropped, tt.head, tt.dropped)
+		}
+	}
+}
