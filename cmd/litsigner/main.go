@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/litsigner/litsigner/daemon/cli"
@@ -40,56 +39,8 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "  version  print the version (also --version)")
-	fmt.Fprintln(w, "\ncommon flags of the commands that talk to litsignerd (status, session, exec,")
-	fmt.Fprintln(w, "wallet unlock, wallet pair CODE), before or after the command:")
-	fmt.Fprintln(w, "  --socket PATH  litsignerd's socket (default $"+cli.SocketEnv+", else")
-	fmt.Fprintln(w, "                 $XDG_RUNTIME_DIR/litsigner/litsigner.sock)")
-	fmt.Fprintf(w, "  --timeout D    give up after D (default %s)\n", cli.DefaultTimeout)
-	fmt.Fprintln(w, "  --json         print JSON (for scripts)")
+	cli.PrintCommonFlags(w)
 	fmt.Fprintln(w, "\nRun 'litsigner <command> -h' for a command's flags.")
-}
-
-// commonFlags are the flags of the daemon commands (daemon/cli) that may
-// also come before the command; their value, if any, is the next argument
-// unless given as --flag=value.
-var commonFlags = map[string]bool{"socket": true, "timeout": true, "json": false}
-
-// hoistCommonFlags moves common flags given before the command ("litsigner
-// --socket S status") to after it, where the command's own parser reads
-// them: at the end, or before a "--" that ends the flags. It returns nil
-// when args start with a flag that is not a common flag.
-func hoistCommonFlags(args []string) []string {
-	var lead []string
-	i := 0
-	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "-" && args[i] != "--" {
-		name, _, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
-		takesValue, ok := commonFlags[name]
-		if !ok {
-			return nil
-		}
-		if takesValue && !hasValue {
-			if i+1 >= len(args) {
-				return nil
-			}
-			lead = append(lead, args[i], args[i+1])
-			i += 2
-			continue
-		}
-		lead = append(lead, args[i])
-		i++
-	}
-	rest := slices.Clone(args[i:])
-	if len(lead) == 0 {
-		return rest
-	}
-	if len(rest) == 0 {
-		return nil
-	}
-	at := len(rest)
-	if j := slices.Index(rest, "--"); j >= 0 {
-		at = j
-	}
-	return slices.Insert(rest, at, lead...)
 }
 
 func main() {
@@ -112,7 +63,7 @@ func run(args []string) int {
 		return runDevnetChild()
 	}
 	if strings.HasPrefix(args[0], "-") {
-		hoisted := hoistCommonFlags(args)
+		hoisted := cli.HoistCommonFlags(args)
 		if hoisted == nil {
 			fmt.Fprintf(os.Stderr, "litsigner: %q before the command: only --socket, --timeout and --json may come before it; a command's other flags go after it\n\n", args[0])
 			usage(os.Stderr)
