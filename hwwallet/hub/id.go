@@ -22,11 +22,8 @@ var ErrBadDeviceID = errors.New("invalid device ID")
 func CheckID(id string) error {
 	switch {
 	case IsNetworkID(id):
-		prefix := SpeculosPrefix
-		if strings.HasPrefix(id, TrezorUDPPrefix) {
-			prefix = TrezorUDPPrefix
-		}
-		host, port, err := net.SplitHostPort(strings.TrimPrefix(id, prefix))
+		prefix, _, addr := splitNetworkID(id)
+		host, port, err := net.SplitHostPort(addr)
 		if err != nil || host == "" {
 			return fmt.Errorf("%w %q: want %sHOST:PORT", ErrBadDeviceID, id, prefix)
 		}

@@ -28,15 +28,21 @@ func IsNetworkID(id string) bool {
 	return strings.HasPrefix(id, SpeculosPrefix) || strings.HasPrefix(id, TrezorUDPPrefix)
 }
 
+// splitNetworkID splits a network ID (IsNetworkID) into its prefix, the
+// vendor it speaks for, and the HOST:PORT after the prefix.
+func splitNetworkID(id string) (prefix string, vendor hwwallet.Vendor, addr string) {
+	prefix, vendor = SpeculosPrefix, hwwallet.VendorLedger
+	if strings.HasPrefix(id, TrezorUDPPrefix) {
+		prefix, vendor = TrezorUDPPrefix, hwwallet.VendorTrezor
+	}
+	return prefix, vendor, strings.TrimPrefix(id, prefix)
+}
+
 // openNetwork connects to the emulator id names and opens the vendor's
 // driver on it. Nothing listening there is an error wrapping
 // hwwallet.ErrNoDevice.
 func (h *Hub) openNetwork(ctx context.Context, id string, p hwwallet.Prompter) (hwwallet.Wallet, error) {
-	prefix, vendor := SpeculosPrefix, hwwallet.VendorLedger
-	if strings.HasPrefix(id, TrezorUDPPrefix) {
-		prefix, vendor = TrezorUDPPrefix, hwwallet.VendorTrezor
-	}
-	addr := strings.TrimPrefix(id, prefix)
+	prefix, vendor, addr := splitNetworkID(id)
 	if host, port, err := net.SplitHostPort(addr); err != nil || host == "" || port == "" {
 		return nil, fmt.Errorf("hub: open %q: want %sHOST:PORT: %w", id, prefix, hwwallet.ErrNoDevice)
 	}
