@@ -114,8 +114,6 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return fmt.Errorf("%w: unknown device %q (want ledger or trezor)", ErrUsage, kind)
 	}
 	fs, f := newFlagSet(kind, env.Stderr)
-	mnemonic, host, port, reject, allowRemote := &f.mnemonic, &f.host, &f.port, &f.reject, &f.allowRemote
-	model, locked, delay, trace := &f.model, &f.locked, &f.delay, &f.trace
 	defMnemonic := emulator.SpeculosMnemonic
 	if kind == "trezor" {
 		defMnemonic = emulator.TrezorTestMnemonic
@@ -129,29 +127,29 @@ func Run(ctx context.Context, args []string, env Env) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", ErrUsage, fs.Arg(0))
 	}
-	if *delay < 0 {
-		return fmt.Errorf("%w: --delay %v is negative", ErrUsage, *delay)
+	if f.delay < 0 {
+		return fmt.Errorf("%w: --delay %v is negative", ErrUsage, f.delay)
 	}
-	if kind == "ledger" && *model != "" {
-		return fmt.Errorf("%w: --model %q is not a Ledger model: the ledger emulator is a Nano S Plus and takes no --model (trezor models: 1, T, safe3, safe5, safe7)", ErrUsage, *model)
+	if kind == "ledger" && f.model != "" {
+		return fmt.Errorf("%w: --model %q is not a Ledger model: the ledger emulator is a Nano S Plus and takes no --model (trezor models: 1, T, safe3, safe5, safe7)", ErrUsage, f.model)
 	}
-	if *model == "" {
-		*model = emulator.TrezorT
+	if f.model == "" {
+		f.model = emulator.TrezorT
 	}
-	if m, ok := modelAliases[strings.ToLower(strings.ReplaceAll(*model, " ", ""))]; ok {
-		*model = m
+	if m, ok := modelAliases[strings.ToLower(strings.ReplaceAll(f.model, " ", ""))]; ok {
+		f.model = m
 	}
-	if *port < 0 || *port > 65535 {
-		return fmt.Errorf("%w: --port %d out of range", ErrUsage, *port)
+	if f.port < 0 || f.port > 65535 {
+		return fmt.Errorf("%w: --port %d out of range", ErrUsage, f.port)
 	}
-	if !isLoopback(*host) && !*allowRemote {
-		return fmt.Errorf("%w: --host %s is not a loopback address: the emulator signs for anyone who reaches it; add --allow-remote if you mean it", ErrUsage, *host)
+	if !isLoopback(f.host) && !f.allowRemote {
+		return fmt.Errorf("%w: --host %s is not a loopback address: the emulator signs for anyone who reaches it; add --allow-remote if you mean it", ErrUsage, f.host)
 	}
-	if *mnemonic == "" && env.Getenv != nil {
-		*mnemonic = env.Getenv(MnemonicEnv)
+	if f.mnemonic == "" && env.Getenv != nil {
+		f.mnemonic = env.Getenv(MnemonicEnv)
 	}
-	if *mnemonic == "" {
-		*mnemonic = defMnemonic
+	if f.mnemonic == "" {
+		f.mnemonic = defMnemonic
 	}
 
 	var outMu sync.Mutex // screen lines and traces from several goroutines
@@ -161,13 +159,13 @@ func Run(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintf(env.Stderr, format, a...)
 	}
 	b := emulator.NewBehaviour()
-	b.SetLocked(*locked)
-	if *locked && kind == "trezor" && *model == emulator.TrezorOne {
+	b.SetLocked(f.locked)
+	if f.locked && kind == "trezor" && f.model == emulator.TrezorOne {
 		b.SetPIN(LockedOnePIN)
 	}
-	b.SetDelay(*delay)
+	b.SetDelay(f.delay)
 	verdict := "[emulator approves]"
-	if *reject {
+	if f.reject {
 		b.SetAction(emulator.Reject)
 		verdict = "[emulator rejects]"
 	}
@@ -195,7 +193,7 @@ func Run(ctx context.Context, args []string, env Env) error {
 		printf("%s", line)
 	})
 	logf := func(format string, a ...any) { printf("litsigner emulator: "+format+"\n", a...) }
-	addr := net.JoinHostPort(*host, strconv.Itoa(*port))
+	addr := net.JoinHostPort(f.host, strconv.Itoa(f.port))
 	if b.PIN() != "" {
 		logf("locked with PIN %s: answer the matrix with litsigner wallet unlock POSITIONS", b.PIN())
 	}
@@ -212,19 +210,19 @@ func Run(ctx context.Context, args []string, env Env) error {
 	}
 
 	if kind == "ledger" {
-		l, err := emulator.NewLedger(*mnemonic, b)
+		l, err := emulator.NewLedger(f.mnemonic, b)
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrUsage, err)
 		}
 		defer l.Close()
 		tr := env.Trace
-		if *trace {
+		if f.trace {
 			tr = func(cmd, reply []byte) {
 				printf("apdu => %s\napdu <= %s\n", hex.EncodeToString(cmd), hex.EncodeToString(reply))
 			}
 		}
 		var lc net.ListenConfig
-		ln, err := lc.Listen(ctx, network("tcp", *host), addr)
+		ln, err := lc.Listen(ctx, network("tcp", f.host), addr)
 		if err != nil {
 			return fmt.Errorf("emulator: listen on %s: %w", addr, err)
 		}
@@ -235,13 +233,13 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return ServeSpeculos(ctx, ln, l, tr, logf)
 	}
 
-	t, err := emulator.NewTrezor(*mnemonic, b, *model)
+	t, err := emulator.NewTrezor(f.mnemonic, b, f.model)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrUsage, err)
 	}
 	defer t.Close()
 	var lc net.ListenConfig
-	pc, err := lc.ListenPacket(ctx, network("udp", *host), addr)
+	pc, err := lc.ListenPacket(ctx, network("udp", f.host), addr)
 	if err != nil {
 		return fmt.Errorf("emulator: listen on udp %s: %w", addr, err)
 	}
