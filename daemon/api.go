@@ -47,7 +47,9 @@ func handle[T any](ctx context.Context, gate *callGate, method string, mayBlock 
 		return zero, err
 	}
 	if mayBlock {
-		ctx = ipc.CallContext(ctx)
+		var release context.CancelFunc
+		ctx, release = ipc.CallContext(ctx)
+		defer release()
 	}
 	res, err := fn(ctx)
 	err = rpcError(withCause(ctx, err))

@@ -60,9 +60,10 @@
 //
 //   - PeerFromContext(ctx) for the caller's pid, uid, gid and executable;
 //   - CallContext(ctx) for a context that is additionally cancelled (cause
-//     ErrClientDisconnected) when the caller's connection ends. go-ethereum's
-//     own ctx is only cancelled after the handler returns, so blocking
-//     handlers must call CallContext first and use its result.
+//     ErrClientDisconnected) when the caller's connection ends, and its
+//     release. go-ethereum's own ctx is only cancelled after the handler
+//     returns, so blocking handlers must call CallContext first, use its
+//     result, and release it when they return.
 //
 // Besides the registered namespaces the server answers rpc_modules,
 // eth_chainId (ServerOptions.ChainID, default Lit Chronicle 175177) and

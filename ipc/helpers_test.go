@@ -1,6 +1,7 @@
 package ipc
 
 import (
+	"fmt"
 	"bufio"
 	"context"
 	"errors"
@@ -57,7 +58,8 @@ func (s *testService) Peer(ctx context.Context) (*Peer, error) {
 
 // Block waits until its CallContext is cancelled (or 30 s).
 func (s *testService) Block(ctx context.Context) error {
-	ctx = CallContext(ctx)
+	ctx, release := CallContext(ctx)
+	defer release()
 	s.started <- struct{}{}
 	select {
 	case <-ctx.Done():
@@ -69,10 +71,23 @@ func (s *testService) Block(ctx context.Context) error {
 	}
 }
 
+// Released takes a CallContext and releases it at once; it reports the
+// released context's cause and whether the handler's own ctx is still live.
+func (s *testService) Released(ctx context.Context) (map[string]any, error) {
+	callCtx, release := CallContext(ctx)
+	if callCtx == ctx {
+		return nil, errors.New("CallContext returned the handler's own ctx on a connection")
+	}
+	release()
+	release() // a second release is harmless
+	return map[string]any{"cause": fmt.Sprint(context.Cause(callCtx)), "handlerCtxLive": ctx.Err() == nil}, nil
+}
+
 // Gate waits until the test closes s.gate (then returns "open"), or until
 // its CallContext is cancelled.
 func (s *testService) Gate(ctx context.Context) (string, error) {
-	ctx = CallContext(ctx)
+	ctx, release := CallContext(ctx)
+	defer release()
 	s.started <- struct{}{}
 	select {
 	case <-s.gate:

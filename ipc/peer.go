@@ -103,20 +103,27 @@ func PeerFromContext(ctx context.Context) (Peer, bool) {
 // CallContext returns a context derived from a handler's ctx that is also
 // cancelled when the caller's connection ends (context.Cause is
 // ErrClientDisconnected; "request too large" or a parse error when the server
-// dropped the client) or the server shuts down (ErrServerClosed). Outside an ipc.Server
-// connection it returns ctx unchanged. The returned context is released when
-// ctx is done; go-ethereum cancels a call's ctx when the handler returns.
-func CallContext(ctx context.Context) context.Context {
+// dropped the client) or the server shuts down (ErrServerClosed), and the
+// function that releases it, which the handler calls when it is done (as
+// with context.WithCancel). Outside an ipc.Server connection it returns ctx
+// unchanged and a no-op release.
+//
+// The release is explicit: releasing the call's watch when go-ethereum
+// cancels ctx after the handler returns (context.AfterFunc) started a
+// goroutine for every call.
+func CallContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	e, ok := lookupConn(ctx)
 	if !ok {
-		return ctx
+		return ctx, func() {}
 	}
 	callCtx, cancel := context.WithCancelCause(ctx)
 	stop := context.AfterFunc(e.ctx, func() { cancel(context.Cause(e.ctx)) })
-	// Drop the registration on the connection context once the call is over,
-	// so a long-lived connection does not accumulate callbacks.
-	context.AfterFunc(callCtx, func() { stop() })
-	return callCtx
+	return callCtx, func() {
+		// Drop the registration on the connection context, so a
+		// long-lived connection does not accumulate callbacks.
+		stop()
+		cancel(context.Canceled)
+	}
 }
 
 // peerCredentials reads SO_PEERCRED from a Unix connection without reading

@@ -233,7 +233,10 @@ func TestPeerFromContext(t *testing.T) {
 	if _, ok := PeerFromContext(context.Background()); ok {
 		t.Fatal("PeerFromContext found a peer in a bare context")
 	}
-	if ctx := context.Background(); CallContext(ctx) != ctx {
+	ctx := context.Background()
+	callCtx, release := CallContext(ctx)
+	defer release()
+	if callCtx != ctx {
 		t.Fatal("CallContext changed a context without a connection")
 	}
 }
@@ -253,6 +256,34 @@ func TestDisconnectCancelsHandler(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("handler not cancelled within 5 s of the disconnect")
+	}
+}
+
+// TestCallContextRelease: releasing a CallContext cancels it with
+// context.Canceled (not a disconnect) and leaves the handler's ctx alone,
+// and the connection serves the next calls.
+func TestCallContextRelease(t *testing.T) {
+	ts := startServer(t, ServerOptions{})
+	c := dialRaw(t, ts.path)
+	for id := 1; id <= 3; id++ {
+		c.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"test_released"}`, id))
+		var r struct {
+			Result json.RawMessage `json:"result"`
+			Error  any             `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(c.line()), &r); err != nil || r.Error != nil {
+			t.Fatalf("call %d: %v, error %v", id, err, r.Error)
+		}
+		var got struct {
+			Cause          string `json:"cause"`
+			HandlerCtxLive bool   `json:"handlerCtxLive"`
+		}
+		if err := json.Unmarshal(r.Result, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Cause != context.Canceled.Error() || !got.HandlerCtxLive {
+			t.Fatalf("call %d: released context cause %q, handler ctx live %v; want %q and true", id, got.Cause, got.HandlerCtxLive, context.Canceled)
+		}
 	}
 }
 
