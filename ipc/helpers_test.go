@@ -1,10 +1,10 @@
 package ipc
 
 import (
-	"fmt"
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
