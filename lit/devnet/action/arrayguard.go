@@ -20,7 +20,7 @@ const loopCheckEvery = 1024
 // 1 ms more devnet CPU a v2 call). A run stuck in one is abandoned at its
 // time limit, and the devnet child, stuck past stuckGrace, exits and is
 // restarted (see SetStuckHandler).
-func (r *run) watchLoops() error {
+func (r *run) watchLoops() {
 	w := &loopWatch{r: r}
 	r.loops = w
 	// Array.from reads an array-like's elements with get only.
@@ -34,7 +34,6 @@ func (r *run) watchLoops() error {
 			return orUndefined(t.Get(strconv.Itoa(i)))
 		},
 	}
-	return nil
 }
 
 // loopWatch is the handler of the counting proxies (watchLoops).

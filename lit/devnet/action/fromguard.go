@@ -45,7 +45,7 @@ func (g *bufferGuard) guardFrom() error {
 			if src.ExportType() == arrayType {
 				// Its length runs no action code.
 				g.allow(float64(toLength(src.Get("length"))) * valueBytes)
-			} else if it := src.GetSymbol(goja.SymIterator); it == nil || goja.IsUndefined(it) || goja.IsNull(it) {
+			} else if iteratorMethod(src) == nil {
 				args = append([]goja.Value{vm.ToValue(vm.NewProxy(src, g.r.loops.traps))}, args[1:]...)
 			}
 		}

@@ -63,9 +63,7 @@ func (r *run) installMemoryGuards() error {
 	if err := r.guardFill(); err != nil {
 		return err
 	}
-	if err := r.watchLoops(); err != nil {
-		return err
-	}
+	r.watchLoops()
 	return r.guardBuffers()
 }
 
@@ -472,8 +470,8 @@ const valueBytes = 16
 // for an array-like.
 func (g *bufferGuard) iterableValues(src *goja.Object) (values []goja.Value, iterable bool) {
 	vm := g.r.vm
-	usingIter := src.GetSymbol(goja.SymIterator)
-	if usingIter == nil || goja.IsUndefined(usingIter) || goja.IsNull(usingIter) {
+	usingIter := iteratorMethod(src)
+	if usingIter == nil {
 		return nil, false
 	}
 	method, ok := goja.AssertFunction(usingIter)
@@ -493,6 +491,16 @@ func (g *bufferGuard) iterableValues(src *goja.Object) (values []goja.Value, ite
 		return g.arrayValues(src), true
 	}
 	return g.iteratorValues(iter, next), true
+}
+
+// iteratorMethod is src's @@iterator (read once), or nil when src has
+// none (undefined or null): an array-like, not an iterable.
+func iteratorMethod(src *goja.Object) goja.Value {
+	it := src.GetSymbol(goja.SymIterator)
+	if it == nil || goja.IsUndefined(it) || goja.IsNull(it) {
+		return nil
+	}
+	return it
 }
 
 // constructFrom is `new C(src)` for an object src other than a buffer or a
