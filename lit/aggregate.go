@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -48,14 +49,27 @@ type execAggregator struct {
 
 // consistencyKey identifies what must agree across replies: the signature
 // names and, for each, the public key and the signed data.
+// Each signature is `"name":publicKey:dataSigned;`, the name quoted as
+// strconv.Quote does; the key is built in one buffer of its unquoted size
+// (fmt.Fprintf into a strings.Builder, growing, was 3 % of a v2 call).
 func consistencyKey(r executeReply) string {
 	names := sortedKeys(r.Shares)
-	var b strings.Builder
+	size := 0
 	for _, n := range names {
 		sh := r.Shares[n]
-		fmt.Fprintf(&b, "%q:%s:%s;", n, sh.PublicKeyHex, sh.DataSignedHex)
+		size += len(n) + len(sh.PublicKeyHex) + len(sh.DataSignedHex) + len(`"":::`)
 	}
-	return b.String()
+	b := make([]byte, 0, size)
+	for _, n := range names {
+		sh := r.Shares[n]
+		b = strconv.AppendQuote(b, n)
+		b = append(b, ':')
+		b = append(b, sh.PublicKeyHex...)
+		b = append(b, ':')
+		b = append(b, sh.DataSignedHex...)
+		b = append(b, ';')
+	}
+	return string(b)
 }
 
 // add handles one node's answer; it returns true when the call is decided.

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/litsigner/litsigner/lit/internal/nodehttp"
-	"github.com/litsigner/litsigner/lit/internal/workpool"
+	"github.com/litsigner/litsigner/lit/workpool"
 )
 
 // Limits applied to untrusted input and to requests.
@@ -498,7 +498,7 @@ func (c *Client) postNode(ctx context.Context, call *nodeCall, head *requestHead
 // client (tests reach nodes in memory so). As postNode, it marks a reply
 // over the limit ErrBadReply (readReply).
 func (c *Client) postHTTP(ctx context.Context, call *nodeCall, header http.Header) (status int, body []byte, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, call.url+call.path, bytes.NewReader(call.body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, call.url+call.path, bytes.NewReader(bytes.Join(call.body, nil)))
 	if err != nil {
 		return 0, nil, err
 	}

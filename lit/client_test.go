@@ -517,7 +517,7 @@ func TestPostReplyTooBig(t *testing.T) {
 				c.useHTTP(srv.Client())
 			}
 			c.maxReply = 1024
-			call := &nodeCall{url: srv.URL, path: "/web/execute", body: []byte("{}")}
+			call := &nodeCall{url: srv.URL, path: "/web/execute", body: [][]byte{[]byte("{}")}}
 			res := c.post(context.Background(), call, c.newRequestHead(nil, "req-1"))
 			if !errors.Is(res.err, ErrBadReply) || errors.Is(res.err, ErrTimeout) {
 				t.Fatalf("err %v, want ErrBadReply", res.err)

@@ -285,7 +285,7 @@ func (p *protoNaga) handshake(ctx context.Context, c *Client, cn *chainNodes) (s
 	hdr := nagaHeader(c.net.Name)
 	calls := make([]*nodeCall, len(cn.urls))
 	for i, u := range cn.urls {
-		calls[i] = &nodeCall{url: u, path: nagawire.HandshakePath, header: hdr, body: body,
+		calls[i] = &nodeCall{url: u, path: nagawire.HandshakePath, header: hdr, body: [][]byte{body},
 			check: func(ctx context.Context, r nodeResult) (any, error) { return p.checkHello(ctx, c, r, challenge) }}
 	}
 	// As the SDK: enough nodes for max(3, floor(2n/3)) of the n listed.

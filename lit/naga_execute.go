@@ -169,7 +169,7 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 		identity := ch.n.ext.(nagaNode).identity
 		shared := self.SharedKey(identity)
 		body := shared.SealEnvelope(plain, random, now, &epoch)
-		plan.calls = append(plan.calls, &nodeCall{url: ch.n.url, path: nagawire.ExecutePath, header: hdr, body: body,
+		plan.calls = append(plan.calls, &nodeCall{url: ch.n.url, path: nagawire.ExecutePath, header: hdr, body: [][]byte{body},
 			ext: nagaCall{identity: identity, shared: shared}})
 	}
 	c.log.Debug("lit: node set chosen", "network", c.net.Name, "nodes", strings.Join(urls, ","), "price", sum.String())

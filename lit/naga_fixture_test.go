@@ -1,6 +1,7 @@
 package lit
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -177,7 +178,7 @@ func TestNagaMatchesCapture(t *testing.T) {
 		}
 		// The envelope has the SDK's shape.
 		var ours, sdk map[string]any
-		if err := json.Unmarshal(call.body, &ours); err != nil {
+		if err := json.Unmarshal(bytes.Join(call.body, nil), &ours); err != nil {
 			t.Fatal(err)
 		}
 		if err := json.Unmarshal(capt.Body, &sdk); err != nil {
@@ -187,7 +188,7 @@ func TestNagaMatchesCapture(t *testing.T) {
 			t.Fatalf("envelope shape %s, SDK %s", shape(ours), shape(sdk))
 		}
 		var env nagawire.Envelope
-		if err := json.Unmarshal(call.body, &env); err != nil {
+		if err := json.Unmarshal(bytes.Join(call.body, nil), &env); err != nil {
 			t.Fatal(err)
 		}
 		plain, _, err := nagawire.Open(keys[call.url], env.Payload)

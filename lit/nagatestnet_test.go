@@ -1,6 +1,7 @@
 package lit
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -422,7 +423,7 @@ func (n *nagaTestNet) openPlan(t testing.TB, p *callPlan) []nagawire.SessionSigM
 	for _, call := range p.calls {
 		i := slices.Index(n.urls, call.url)
 		var env nagawire.Envelope
-		if err := json.Unmarshal(call.body, &env); err != nil {
+		if err := json.Unmarshal(bytes.Join(call.body, nil), &env); err != nil {
 			t.Fatal(err)
 		}
 		plain, _, err := nagawire.Open(n.keys[i], env.Payload)

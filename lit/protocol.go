@@ -76,7 +76,9 @@ type nodeCall struct {
 	url    string // node base URL
 	path   string
 	header http.Header // extra headers
-	body   []byte
+	// body is the request body, in parts sent one after the other: the
+	// v2 execute requests share all of theirs but the session signature.
+	body [][]byte
 	// ext is the protocol's per-call state (e.g. the key to open the reply).
 	ext any
 	// check, when set, runs in the request's own goroutine once the node

@@ -78,7 +78,7 @@ func (protoV2) connect(ctx context.Context, c *Client) (*netState, error) {
 	w := wireV2{}
 	calls := make([]*nodeCall, len(c.net.NodeURLs))
 	for i, u := range c.net.NodeURLs {
-		calls[i] = &nodeCall{url: u, path: w.handshakePath(), header: v2Header, body: w.handshakeBody()}
+		calls[i] = &nodeCall{url: u, path: w.handshakePath(), header: v2Header, body: [][]byte{w.handshakeBody()}}
 	}
 	need := c.net.Threshold
 	var good []handshakeReply
@@ -168,7 +168,7 @@ func (protoV2) decode(_ *netState, _ *nodeCall, status int, body []byte) (execut
 	}
 	out := executeReply{Shares: make(map[string]ecdsaShare, len(rep.Shares)), Response: rep.Response, Logs: rep.Logs}
 	for name, sh := range rep.Shares {
-		n, err := v2Share(sh)
+		n, err := v2Share(*sh)
 		if err != nil {
 			return executeReply{}, fmt.Errorf("execute reply: share %q: %v: %w", name, err, ErrBadReply)
 		}

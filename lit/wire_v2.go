@@ -24,7 +24,7 @@ type handshakeReply struct {
 
 // v2Reply is one v2 node's parsed executeJs answer, shares as sent.
 type v2Reply struct {
-	Shares   map[string]Share
+	Shares   map[string]*Share // never a nil share
 	Response string
 	Logs     string
 }
@@ -124,12 +124,10 @@ func (wireV2) executeBodyParts(req ExecuteJSRequest) (v2ExecuteBody, error) {
 }
 
 // with is the body carrying the session signature encoded as sigJSON
-// (encodeAuthSig).
-func (b v2ExecuteBody) with(sigJSON []byte) []byte {
-	out := make([]byte, 0, len(b.head)+len(sigJSON)+len(b.tail))
-	out = append(out, b.head...)
-	out = append(out, sigJSON...)
-	return append(out, b.tail...)
+// (encodeAuthSig), in parts: the head and tail, shared by every node's
+// request, and sigJSON between them.
+func (b v2ExecuteBody) with(sigJSON []byte) [][]byte {
+	return [][]byte{b.head, sigJSON, b.tail}
 }
 
 func (w wireV2) executeBody(sessionSig AuthSig, req ExecuteJSRequest) ([]byte, error) {
@@ -141,7 +139,7 @@ func (w wireV2) executeBody(sessionSig AuthSig, req ExecuteJSRequest) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	return parts.with(sig), nil
+	return bytes.Join(parts.with(sig), nil), nil
 }
 
 // v2ExecuteReply is a node's executeJs reply. Response and logs are kept
@@ -161,11 +159,14 @@ type v2ExecuteReply struct {
 // again). Any other shape fails to decode and takes the general path.
 // The scalars are pointers because a later duplicate key's null must
 // clear an earlier value, as it does for the general path's raw fields.
+// The shares are pointers too: a map's slots hold its values, and the
+// eight slots of even a one-share map of Share are a kilobyte per reply. A
+// null share is nil here (reply files an empty one).
 type v2ExecuteReplyShares struct {
-	Success    *bool            `json:"success"`
-	SignedData map[string]Share `json:"signedData"`
-	Response   *string          `json:"response"`
-	Logs       *string          `json:"logs"`
+	Success    *bool             `json:"success"`
+	SignedData map[string]*Share `json:"signedData"`
+	Response   *string           `json:"response"`
+	Logs       *string           `json:"logs"`
 }
 
 func (w wireV2) parseExecute(body []byte) (v2Reply, error) {
@@ -189,7 +190,7 @@ func (w wireV2) parseExecute(body []byte) (v2Reply, error) {
 		}
 		return v2Reply{}, fmt.Errorf("execute reply: success is not true: %w", ErrBadReply)
 	}
-	out := v2Reply{Shares: map[string]Share{}, Logs: rawString(r.Logs), Response: replyResponse(r.Response)}
+	out := v2Reply{Shares: map[string]*Share{}, Logs: rawString(r.Logs), Response: replyResponse(r.Response)}
 	for name, raw := range r.SignedData {
 		var sh Share
 		if err := json.Unmarshal(raw, &sh); err != nil {
@@ -201,7 +202,7 @@ func (w wireV2) parseExecute(body []byte) (v2Reply, error) {
 		if sh.SigName != name {
 			return v2Reply{}, fmt.Errorf("execute reply: share under %q names %q: %w", name, sh.SigName, ErrBadReply)
 		}
-		out.Shares[name] = sh
+		out.Shares[name] = &sh
 	}
 	return out, nil
 }
@@ -210,16 +211,19 @@ func (w wireV2) parseExecute(body []byte) (v2Reply, error) {
 // signature than the one it is filed under (the general path says so).
 func (f *v2ExecuteReplyShares) reply() (v2Reply, bool) {
 	for name, sh := range f.SignedData {
+		if sh == nil { // null: a share with no field set
+			sh = &Share{}
+			f.SignedData[name] = sh
+		}
 		if sh.SigName == "" {
 			sh.SigName = name
-			f.SignedData[name] = sh
 		}
 		if sh.SigName != name {
 			return v2Reply{}, false
 		}
 	}
 	if f.SignedData == nil {
-		f.SignedData = map[string]Share{}
+		f.SignedData = map[string]*Share{}
 	}
 	out := v2Reply{Shares: f.SignedData}
 	if f.Logs != nil {

@@ -86,7 +86,10 @@ func (d *v2ReplyDecoder) success(out *v2ExecuteReplyShares) bool {
 // shares reads the signedData object.
 func (d *v2ReplyDecoder) shares(out *v2ExecuteReplyShares) bool {
 	var ok bool
-	out.SignedData, ok = jsonfast.Map(d.Reader, d.share)
+	out.SignedData, ok = jsonfast.Map(d.Reader, func(sh **Share) bool {
+		*sh = new(Share)
+		return d.share(*sh)
+	})
 	return ok
 }
 

@@ -13,7 +13,7 @@ import (
 
 	"github.com/dop251/goja"
 
-	"github.com/litsigner/litsigner/lit/internal/workpool"
+	"github.com/litsigner/litsigner/lit/workpool"
 )
 
 // scriptName is the file name the action's frames carry in stack traces.

@@ -183,10 +183,11 @@ type Reply struct {
 	Body   []byte
 }
 
-// Post sends a POST of body to base+path with header (from RenderHeader)
-// and reads the reply, whose body may have at most limit bytes. base is a
-// node's URL (http or https, no query). A reply is returned for any status.
-func (c *Client) Post(ctx context.Context, base, path string, header, body []byte, limit int64) (Reply, error) {
+// Post sends a POST to base+path with header (from RenderHeader) and a
+// body of body's parts one after the other, and reads the reply, whose
+// body may have at most limit bytes. base is a node's URL (http or https,
+// no query). A reply is returned for any status.
+func (c *Client) Post(ctx context.Context, base, path string, header []byte, body [][]byte, limit int64) (Reply, error) {
 	h, err := c.host(base)
 	if err != nil {
 		return Reply{}, err
@@ -471,7 +472,7 @@ var longAgo = time.Unix(1, 0)
 // roundTrip sends one request on cn and reads its reply, then gives cn
 // back to h (or closes it). written reports whether any byte of the
 // request was written.
-func (cn *conn) roundTrip(ctx context.Context, h *host, path string, header, body []byte, limit int64) (reply Reply, written bool, err error) {
+func (cn *conn) roundTrip(ctx context.Context, h *host, path string, header []byte, body [][]byte, limit int64) (reply Reply, written bool, err error) {
 	stop := context.AfterFunc(ctx, func() { _ = cn.nc.SetDeadline(longAgo) })
 	reply, written, keep, err := cn.exchange(h, path, header, body, limit)
 	if !stop() { // the context ended: the connection's deadline is gone
@@ -491,7 +492,11 @@ func (cn *conn) roundTrip(ctx context.Context, h *host, path string, header, bod
 // exchange writes the request and reads the reply; written reports whether
 // any of the request was written, keep whether the connection can carry
 // another request.
-func (cn *conn) exchange(h *host, path string, header, body []byte, limit int64) (reply Reply, written, keep bool, err error) {
+func (cn *conn) exchange(h *host, path string, header []byte, body [][]byte, limit int64) (reply Reply, written, keep bool, err error) {
+	size := 0
+	for _, part := range body {
+		size += len(part)
+	}
 	head := append(cn.head[:0], "POST "...)
 	head = append(head, h.prefix...)
 	head = append(head, path...)
@@ -500,12 +505,14 @@ func (cn *conn) exchange(h *host, path string, header, body []byte, limit int64)
 	head = append(head, "\r\n"...)
 	head = append(head, header...)
 	head = append(head, "Content-Length: "...)
-	head = strconv.AppendInt(head, int64(len(body)), 10)
+	head = strconv.AppendInt(head, int64(size), 10)
 	head = append(head, "\r\n\r\n"...)
-	// One write of head and body together. (A writev of the two would
+	// One write of head and body together. (A writev of the parts would
 	// spare the copy, but the race detector sees no write in a writev,
 	// so a test's server would seem to read its state unordered.)
-	head = append(head, body...)
+	for _, part := range body {
+		head = append(head, part...)
+	}
 	if cap(head) <= maxKeptRequestBuffer {
 		cn.head = head
 	} else {

@@ -70,7 +70,7 @@ func TestPostRequestAndReuse(t *testing.T) {
 	defer c.Close()
 	for i := range 5 {
 		body := strings.Repeat("x", i*3000) // past one 4 KiB buffer too
-		reply, err := c.Post(context.Background(), s.URL, "/web/execute", testHeader, []byte(body), 1<<20)
+		reply, err := c.Post(context.Background(), s.URL, "/web/execute", testHeader, [][]byte{[]byte(body)}, 1<<20)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,6 +84,37 @@ func TestPostRequestAndReuse(t *testing.T) {
 	host := strings.TrimPrefix(s.URL, "http://")
 	if want := "POST /web/execute HTTP/1.1 host=" + host + " ct=application/json id=lit_1 ua=litsigner len=0 body="; got[0] != want {
 		t.Errorf("request seen as\n%s\nwant\n%s", got[0], want)
+	}
+}
+
+// TestPostBodyParts: a body given in parts is sent as one body, the
+// parts one after the other, with their total length.
+func TestPostBodyParts(t *testing.T) {
+	s := newCountingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "len=%d body=%s", r.ContentLength, body)
+	})
+	c := New(Options{})
+	defer c.Close()
+	for _, tt := range []struct {
+		parts [][]byte
+		want  string
+	}{
+		{[][]byte{[]byte("ab"), nil, []byte("cdef"), []byte("g")}, "len=7 body=abcdefg"},
+		{[][]byte{[]byte(strings.Repeat("h", 5000)), []byte("i")}, "len=5001 body=" + strings.Repeat("h", 5000) + "i"},
+		{nil, "len=0 body="},
+	} {
+		// A length that disagrees with the bytes sent would leave the
+		// server waiting for more: bounded, so that fails fast.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		reply, err := c.Post(ctx, s.URL, "/", testHeader, tt.parts, 1<<20)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(reply.Body) != tt.want {
+			t.Errorf("server saw %.40q, want %.40q", reply.Body, tt.want)
+		}
 	}
 }
 
@@ -190,7 +221,7 @@ func TestReplyForms(t *testing.T) {
 			})
 			c := New(Options{})
 			defer c.Close()
-			reply, err := c.Post(context.Background(), url, "/", testHeader, []byte("{}"), tt.limit)
+			reply, err := c.Post(context.Background(), url, "/", testHeader, [][]byte{[]byte("{}")}, tt.limit)
 			switch {
 			case tt.err != nil || tt.errHas != "":
 				if err == nil || (tt.err != nil && !errors.Is(err, tt.err)) || !strings.Contains(err.Error(), tt.errHas) {
@@ -203,7 +234,7 @@ func TestReplyForms(t *testing.T) {
 			}
 			// A second post works either way, on the same connection only
 			// when the first left it clean.
-			reply, err = c.Post(context.Background(), url, "/", testHeader, []byte("{}"), 100)
+			reply, err = c.Post(context.Background(), url, "/", testHeader, [][]byte{[]byte("{}")}, 100)
 			if tt.reuse {
 				if err != nil || string(reply.Body) != "second" {
 					t.Fatalf("second post: %q, %v", reply.Body, err)
