@@ -12,6 +12,7 @@ import (
 	"github.com/litsigner/litsigner/hwwallet"
 	"github.com/litsigner/litsigner/ipc"
 	"github.com/litsigner/litsigner/lit"
+	"github.com/litsigner/litsigner/lit/workpool"
 )
 
 // executor runs Lit Actions with a session; *lit.Client satisfies it.
@@ -37,7 +38,7 @@ func executeResult(r *lit.ExecuteJSResult) *rpcapi.ExecuteResult {
 // cancellation cause, see withCause); and the call is audited under method
 // with attrs. No call runs once the daemon stops (gate); the server's
 // shutdown cancels the blocking ones in flight. It returns fn's result and
-// the client's error.
+// the client's error. A blocking method runs on one of callWorkers.
 func handle[T any](ctx context.Context, gate *callGate, method string, mayBlock bool, fn func(context.Context) (T, error), attrs ...slog.Attr) (T, error) {
 	start := time.Now()
 	if err := gate.enter(); err != nil {
@@ -46,16 +47,33 @@ func handle[T any](ctx context.Context, gate *callGate, method string, mayBlock 
 		var zero T
 		return zero, err
 	}
-	if mayBlock {
-		var release context.CancelFunc
-		ctx, release = ipc.CallContext(ctx)
-		defer release()
+	if !mayBlock {
+		res, err := fn(ctx)
+		err = rpcError(withCause(ctx, err))
+		gate.audit.Record(ctx, method, start, err, attrs...)
+		return res, err
 	}
-	res, err := fn(ctx)
-	err = rpcError(withCause(ctx, err))
-	gate.audit.Record(ctx, method, start, err, attrs...)
+	var (
+		res T
+		err error
+	)
+	callWorkers.Do(func() {
+		ctx, release := ipc.CallContext(ctx)
+		defer release()
+		res, err = fn(ctx)
+		err = rpcError(withCause(ctx, err))
+		gate.audit.Record(ctx, method, start, err, attrs...)
+	})
 	return res, err
 }
+
+// callWorkers run the blocking methods. go-ethereum calls each method on a
+// goroutine of its own, whose small first stack the call's depth
+// (reflection, the Lit client, the audit record) grew by copying, call
+// after call; a kept worker's stack is grown already. A method that
+// panics panics in go-ethereum's goroutine as before (workpool.Pool.Do),
+// where go-ethereum recovers it.
+var callWorkers = workpool.New(5*time.Second, 64)
 
 // Whether a method may wait on the device or the network (handle's mayBlock).
 const (

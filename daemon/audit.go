@@ -18,31 +18,14 @@ import (
 // never logs parameters beyond the code's identity, nor error messages
 // (which may quote them), and nothing secret.
 type auditor struct {
-	log *slog.Logger
+	handler slog.Handler
 }
 
 // newAuditor returns an auditor writing to log's handler with
 // logger=audit, whatever log's level: every call is audited, and
 // --log-level warn or error quiets the rest of the log, not the audit.
 func newAuditor(log *slog.Logger) *auditor {
-	return &auditor{log: slog.New(auditHandler{log.Handler()}).With("logger", "audit")}
-}
-
-// auditHandler passes every record to its handler, below that handler's
-// level too (slog handlers leave the level check to Enabled).
-type auditHandler struct{ slog.Handler }
-
-// Enabled is always true.
-func (auditHandler) Enabled(context.Context, slog.Level) bool { return true }
-
-// WithAttrs keeps the wrapper.
-func (h auditHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return auditHandler{h.Handler.WithAttrs(attrs)}
-}
-
-// WithGroup keeps the wrapper.
-func (h auditHandler) WithGroup(name string) slog.Handler {
-	return auditHandler{h.Handler.WithGroup(name)}
+	return &auditor{handler: log.Handler().WithAttrs([]slog.Attr{slog.String("logger", "audit")})}
 }
 
 // codeHash is the hex SHA-256 of action source code, the identity audited
@@ -77,5 +60,11 @@ func (a *auditor) Record(ctx context.Context, method string, start time.Time, er
 		attrs = append(attrs, slog.String("outcome", "error"), slog.Int("code", code), slog.String("kind", rpcapi.Kind(code)))
 	}
 	attrs = append(attrs, slog.Duration("duration", time.Since(start)))
-	a.log.LogAttrs(ctx, level, "call", attrs...)
+	// The record goes to the handler directly, past its level (a
+	// slog.Logger would ask the handler's Enabled) and without a caller's
+	// program counter, which no handler here prints and which a Logger
+	// finds by walking the stack.
+	r := slog.NewRecord(time.Now(), level, "call", 0)
+	r.AddAttrs(attrs...)
+	_ = a.handler.Handle(ctx, r)
 }
