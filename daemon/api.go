@@ -47,22 +47,23 @@ func handle[T any](ctx context.Context, gate *callGate, method string, mayBlock 
 		var zero T
 		return zero, err
 	}
-	if !mayBlock {
-		res, err := fn(ctx)
-		err = rpcError(withCause(ctx, err))
-		gate.audit.Record(ctx, method, start, err, attrs...)
-		return res, err
-	}
 	var (
 		res T
 		err error
 	)
-	callWorkers.Do(func() {
-		ctx, release := ipc.CallContext(ctx)
-		defer release()
+	run := func(ctx context.Context) {
 		res, err = fn(ctx)
 		err = rpcError(withCause(ctx, err))
 		gate.audit.Record(ctx, method, start, err, attrs...)
+	}
+	if !mayBlock {
+		run(ctx)
+		return res, err
+	}
+	callWorkers.Do(func() {
+		ctx, release := ipc.CallContext(ctx)
+		defer release()
+		run(ctx)
 	})
 	return res, err
 }

@@ -48,10 +48,10 @@ type execAggregator struct {
 }
 
 // consistencyKey identifies what must agree across replies: the signature
-// names and, for each, the public key and the signed data.
-// Each signature is `"name":publicKey:dataSigned;`, the name quoted as
-// strconv.Quote does; the key is built in one buffer of its unquoted size
-// (fmt.Fprintf into a strings.Builder, growing, was 3 % of a v2 call).
+// names and, for each, the public key and the signed data, as
+// `"name":publicKey:dataSigned;` in name order (the name quoted as
+// strconv.Quote does). It is built in one buffer of its unquoted size:
+// fmt.Fprintf into a growing strings.Builder was 3 % of a v2 call.
 func consistencyKey(r executeReply) string {
 	names := sortedKeys(r.Shares)
 	size := 0
