@@ -19,8 +19,8 @@ func TestConsistencyKey(t *testing.T) {
 		{map[string]ecdsaShare{"x\":y;\n": share("", "")}, `"x\":y;\n"::;`},
 		{map[string]ecdsaShare{"é\x00": share("1", "2")}, `"é\x00":1:2;`},
 	} {
-		if got := consistencyKey(executeReply{Shares: tt.shares}); got != tt.want {
-			t.Errorf("consistencyKey(%v) = %q, want %q", tt.shares, got, tt.want)
+		if got := string(appendConsistencyKey(nil, executeReply{Shares: tt.shares})); got != tt.want {
+			t.Errorf("appendConsistencyKey(nil, %v) = %q, want %q", tt.shares, got, tt.want)
 		}
 	}
 }

@@ -77,6 +77,9 @@ type Client struct {
 	// attestCacheDir keeps fetched VCEK certificates ("" = none); set by
 	// WithAttestationCache, else attest.DefaultCacheDir.
 	attestCacheDir *string
+	// rendered are the request headers rendered so far (renderedHeader).
+	renderMu sync.Mutex
+	rendered []renderedHeader
 	// workers run the node requests (and the attempts that wait for them):
 	// on a fresh goroutine a request grew its stack every time, about a
 	// tenth of litsignerd's CPU per call in a profile.
@@ -520,14 +523,61 @@ type requestHead struct {
 	err    error
 }
 
-// newRequestHead is requestHeader(extra, reqID), rendered when the node
-// client sends it.
+// newRequestHead is requestHeader(extra, reqID): as a map for an
+// http.Client given in place of the node client, else rendered for the
+// node client (the map is not made then).
 func (c *Client) newRequestHead(extra http.Header, reqID string) *requestHead {
-	h := &requestHead{header: requestHeader(extra, reqID)}
-	if c.nodes != nil {
-		h.raw, h.err = nodehttp.RenderHeader(h.header)
+	if c.nodes == nil {
+		return &requestHead{header: requestHeader(extra, reqID)}
 	}
-	return h
+	base, err := c.renderedHeader(extra)
+	if err != nil {
+		return &requestHead{err: err}
+	}
+	raw := make([]byte, 0, len(base)+len("X-Request-Id: \r\n")+len(reqID))
+	raw = append(raw, base...)
+	raw = append(raw, "X-Request-Id: "...)
+	raw = append(raw, reqID...)
+	raw = append(raw, "\r\n"...)
+	return &requestHead{raw: raw}
+}
+
+// maxRenderedHeaders bounds Client.rendered. Each protocol passes one
+// header map for all its requests (v2Header, protoNaga.header), so a
+// client renders one or two.
+const maxRenderedHeaders = 4
+
+// renderedHeader is requestHeader(extra, "") rendered by
+// nodehttp.RenderHeader without its X-Request-Id line, which each fan-out
+// appends (after the others: the order of header fields carries no
+// meaning). It is rendered once per extra map, by identity (requests only
+// read their header): rendering the same lines on every call was 1 % of a
+// v2 call.
+func (c *Client) renderedHeader(extra http.Header) ([]byte, error) {
+	c.renderMu.Lock()
+	defer c.renderMu.Unlock()
+	for _, r := range c.rendered {
+		if sameHeader(r.extra, extra) {
+			return r.raw, nil
+		}
+	}
+	h := requestHeader(extra, "")
+	h.Del("X-Request-Id")
+	raw, err := nodehttp.RenderHeader(h)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.rendered) == maxRenderedHeaders {
+		c.rendered = c.rendered[1:]
+	}
+	c.rendered = append(c.rendered, renderedHeader{extra: extra, raw: raw})
+	return raw, nil
+}
+
+// renderedHeader is one entry of Client.rendered.
+type renderedHeader struct {
+	extra http.Header // kept, so its identity is not reused
+	raw   []byte
 }
 
 // requestHeader is a request's complete header: the call's own headers
@@ -669,13 +719,13 @@ func (c *Client) releaseStragglers(wg *sync.WaitGroup, cancel context.CancelFunc
 	c.mu.Unlock()
 	grace := time.AfterFunc(min(max(took, minStragglerGrace), maxStragglerGrace), cancel)
 	untieLife := context.AfterFunc(c.life, cancel)
-	go func() {
+	c.workers.Run(func() {
 		defer c.stragglers.Done()
 		wg.Wait()
 		grace.Stop()
 		untieLife()
 		cancel()
-	}()
+	})
 }
 
 // opError is a failed public call: "lit: <op>: <cause>", with one "lit:"

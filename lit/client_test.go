@@ -9,12 +9,16 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/litsigner/litsigner/lit/internal/nodehttp"
 )
 
 // signCode is the seed's action.
@@ -524,6 +528,74 @@ func TestPostReplyTooBig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRequestHeadRendered: the node client's request head is the whole
+// header (the call's own fields, the common ones and the request id)
+// rendered as nodehttp.RenderHeader renders it, made from a header map
+// rendered once; an invalid header is an error for every request.
+func TestRequestHeadRendered(t *testing.T) {
+	c, err := NewClient(Network{NodeURLs: []string{"http://127.0.0.1:1"}, Threshold: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	naga := (&protoNaga{}).header("naga-dev")
+	for _, tt := range []struct {
+		name  string
+		extra http.Header
+		bad   bool
+	}{
+		{name: "none", extra: nil},
+		{name: "v2", extra: v2Header},
+		{name: "naga", extra: naga},
+		{name: "own agent", extra: http.Header{"User-Agent": {"x"}, "Zz-Last": {"after X-Request-Id"}}},
+		{name: "set by the client", extra: http.Header{"Content-Length": {"1"}}, bad: true},
+		{name: "invalid name", extra: http.Header{"Bad Name": {"1"}}, bad: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, id := range []string{"lit_0123456789abc", "lit_fedcba9876543"} {
+				got := c.newRequestHead(tt.extra, id)
+				want, wantErr := nodehttp.RenderHeader(requestHeader(tt.extra, id))
+				if tt.bad {
+					if got.err == nil || wantErr == nil {
+						t.Fatalf("err %v (RenderHeader: %v), want an error", got.err, wantErr)
+					}
+					continue
+				}
+				if got.err != nil || wantErr != nil {
+					t.Fatalf("err %v (RenderHeader: %v)", got.err, wantErr)
+				}
+				if !sameLines(got.raw, want) {
+					t.Fatalf("head\n%s\nwant the lines of\n%s", got.raw, want)
+				}
+				if !bytes.HasSuffix(got.raw, []byte("X-Request-Id: "+id+"\r\n")) {
+					t.Fatalf("head\n%s\ndoes not end with the request id", got.raw)
+				}
+			}
+		})
+	}
+	// Each map is rendered once; more maps than the bound push the oldest out.
+	n := len(c.rendered)
+	c.newRequestHead(v2Header, "lit_1")
+	if len(c.rendered) != n {
+		t.Fatalf("v2Header rendered again: %d entries, had %d", len(c.rendered), n)
+	}
+	for i := 0; i < 2*maxRenderedHeaders; i++ {
+		c.newRequestHead(http.Header{"X-N": {strconv.Itoa(i)}}, "lit_1")
+	}
+	if len(c.rendered) != maxRenderedHeaders {
+		t.Fatalf("%d rendered headers kept, want the bound %d", len(c.rendered), maxRenderedHeaders)
+	}
+}
+
+// sameLines reports whether a and b hold the same CRLF-terminated lines,
+// in any order (the order of header fields carries no meaning).
+func sameLines(a, b []byte) bool {
+	la, lb := strings.SplitAfter(string(a), "\r\n"), strings.SplitAfter(string(b), "\r\n")
+	slices.Sort(la)
+	slices.Sort(lb)
+	return slices.Equal(la, lb)
 }
 
 // TestLitErrNamesTheOperationOnce: a threshold error of the operation

@@ -100,15 +100,12 @@ var errStaleState = errors.New("network state is out of date")
 // Network.MaxPrice. An action that failed on the nodes returns an
 // *ActionError whose message leads with the action's own; see the
 // package errors for the rest.
-func (c *Client) ExecuteJS(ctx context.Context, s *Session, req ExecuteJSRequest) (res *ExecuteJSResult, err error) {
-	// On a kept worker: a caller on a fresh goroutine (an RPC server's,
-	// one per call) would otherwise grow its small stack, copying it, on
-	// every call.
-	c.workers.Do(func() { res, err = c.executeJS(ctx, s, req) })
-	return res, err
-}
-
-func (c *Client) executeJS(ctx context.Context, s *Session, req ExecuteJSRequest) (*ExecuteJSResult, error) {
+//
+// It runs in the caller's goroutine. A caller that starts a goroutine per
+// call (as an RPC server does) should call it from a kept one (see package
+// workpool), as litsignerd does: a fresh goroutine's small stack is grown,
+// by copying, on every call.
+func (c *Client) ExecuteJS(ctx context.Context, s *Session, req ExecuteJSRequest) (*ExecuteJSResult, error) {
 	if s == nil {
 		return nil, fmt.Errorf("lit: executeJs: nil session: %w", ErrInvalidParams)
 	}
@@ -231,6 +228,12 @@ func (c *Client) execute(ctx context.Context, st *netState, s *Session, ra Resou
 			a.pending[call.url] = true
 		}
 		running = append(running, a)
+		if !p.reissuable && p.reissueAfter == 0 && attempts == 1 {
+			// Nothing can run beside this attempt (no re-issue, no
+			// hedge): it runs here, and its result is waiting.
+			results <- c.runAttempt(ctx, st, a)
+			return nil
+		}
 		wg.Add(1)
 		c.workers.Run(func() {
 			defer wg.Done()

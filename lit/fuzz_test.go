@@ -33,7 +33,7 @@ func FuzzParseExecute(f *testing.F) {
 			return
 		}
 		// Whatever parsed must survive aggregation.
-		_ = consistencyKey(rep)
+		_ = appendConsistencyKey(nil, rep)
 		for name, sh := range rep.Shares {
 			_, _ = combineECDSA(name, []ecdsaShare{sh})
 		}
@@ -123,7 +123,7 @@ func FuzzDecodeNagaResult(f *testing.F) {
 			_ = err.Error()
 			return
 		}
-		_ = consistencyKey(rep)
+		_ = appendConsistencyKey(nil, rep)
 		for name, sh := range rep.Shares {
 			_, _ = combineECDSA(name, []ecdsaShare{sh})
 		}

@@ -120,6 +120,19 @@ type protoNaga struct {
 	// attest verifies the nodes' attestations; nil when the network
 	// requires none.
 	attest *attest.Options
+	// hdr is the requests' extra header (nagaHeader), made once: the
+	// client renders a header map once (Client.renderedHeader).
+	hdr http.Header
+}
+
+// header returns the requests' extra header on network name.
+func (p *protoNaga) header(name string) http.Header {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.hdr == nil {
+		p.hdr = nagaHeader(name)
+	}
+	return p.hdr
 }
 
 func (*protoNaga) name() string { return ProtocolNaga }
@@ -282,7 +295,7 @@ func (p *protoNaga) handshake(ctx context.Context, c *Client, cn *chainNodes) (s
 	if err != nil {
 		return nil, false, err
 	}
-	hdr := nagaHeader(c.net.Name)
+	hdr := p.header(c.net.Name)
 	calls := make([]*nodeCall, len(cn.urls))
 	for i, u := range cn.urls {
 		calls[i] = &nodeCall{url: u, path: nagawire.HandshakePath, header: hdr, body: [][]byte{body},

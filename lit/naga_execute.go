@@ -142,7 +142,7 @@ func (p *protoNaga) plan(c *Client, st *netState, s *Session, ra ResourceAbility
 	if req.Code != "" {
 		inner.Code = base64.StdEncoding.EncodeToString([]byte(req.Code))
 	}
-	hdr := nagaHeader(c.net.Name)
+	hdr := p.header(c.net.Name)
 	plan := &callPlan{need: t, price: sum, reissuable: true, reissueAfter: p.reissueAfter(c, urls)}
 	epoch := st.epoch
 	// One fresh x25519 key for the attempt, not one per node: each node

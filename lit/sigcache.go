@@ -48,13 +48,14 @@ type cachedSig struct {
 	until  time.Time // ...to here (exclusive)
 }
 
-// sigKey is the cache key of one node's signature: everything the signed
-// message depends on besides the time.
-func sigKey(proto, url string, reqs []ResourceAbilityRequest, maxPrice string) string {
+// sigKeys is the cache key of each of urls' signatures: everything the
+// signed message depends on besides the time, as
+// proto NUL url (NUL resource NUL prefix NUL ability)* NUL maxPrice, with
+// maxPrices[i] for urls[i] (none: ""). The requests' part is built once
+// and each key in one allocation: a builder per key was 1.5 % of a v2
+// call.
+func sigKeys(proto string, urls []string, reqs []ResourceAbilityRequest, maxPrices []string) []string {
 	var b strings.Builder
-	b.WriteString(proto)
-	b.WriteByte(0)
-	b.WriteString(url)
 	for _, r := range reqs {
 		b.WriteByte(0)
 		b.WriteString(r.Resource.Resource)
@@ -64,8 +65,16 @@ func sigKey(proto, url string, reqs []ResourceAbilityRequest, maxPrice string) s
 		b.WriteString(r.Ability)
 	}
 	b.WriteByte(0)
-	b.WriteString(maxPrice)
-	return b.String()
+	tail := b.String()
+	keys := make([]string, len(urls))
+	for i, u := range urls {
+		price := ""
+		if maxPrices != nil {
+			price = maxPrices[i]
+		}
+		keys[i] = proto + "\x00" + u + tail + price
+	}
+	return keys
 }
 
 // lookup returns the entries for st at now (ok false for a key that is
@@ -130,10 +139,7 @@ func (s *Session) cachedSigsV2JSON(st *netState, urls []string, reqs []ResourceA
 	if err := s.canSignV2(now); err != nil {
 		return nil, err
 	}
-	keys := make([]string, len(urls))
-	for i, u := range urls {
-		keys[i] = sigKey(ProtocolV2, u, reqs, "")
-	}
+	keys := sigKeys(ProtocolV2, urls, reqs, nil)
 	return s.cachedSigsJSON(st, keys, now, func(idx []int) ([][]byte, error) {
 		signed, err := s.signForNodes(pick(urls, idx), reqs, now)
 		if err != nil {
@@ -159,10 +165,7 @@ func (s *Session) cachedSigsNagaJSON(st *netState, urls []string, maxPrices []st
 	if err := s.canSign(now); err != nil {
 		return nil, err
 	}
-	keys := make([]string, len(urls))
-	for i, u := range urls {
-		keys[i] = sigKey(ProtocolNaga, u, reqs, maxPrices[i])
-	}
+	keys := sigKeys(ProtocolNaga, urls, reqs, maxPrices)
 	return s.cachedSigsJSON(st, keys, now, func(idx []int) ([][]byte, error) {
 		signed, err := sign(pick(urls, idx), idx)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"slices"
 	"testing"
 	"time"
 
@@ -80,10 +81,7 @@ func TestSigCacheV2(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// Start each case from a cache holding first's signatures.
 			s.sigs.clear()
-			keys := make([]string, len(cacheURLs))
-			for i, u := range cacheURLs {
-				keys[i] = sigKey(ProtocolV2, u, reqs, "")
-			}
+			keys := sigKeys(ProtocolV2, cacheURLs, reqs, nil)
 			s.sigs.lookup(st, keys, t0)
 			entries := make([]cachedSig, len(first))
 			fresh := make([]bool, len(first))
@@ -222,5 +220,36 @@ func TestSigCacheNaga(t *testing.T) {
 	get(st4, p, t0.Add(sigReuseFor+time.Minute))
 	if signed != 10 {
 		t.Fatalf("after half the lifetime: %d signatures, want 3 more", signed-7)
+	}
+}
+
+// TestSigKeys: a signature's key holds everything its message depends on
+// besides the time, so two signatures share a key only when every part
+// is the same.
+func TestSigKeys(t *testing.T) {
+	action := []ResourceAbilityRequest{LitActionRequest("QmA")}
+	two := []ResourceAbilityRequest{LitActionRequest("QmA"), LitActionRequest("QmB")}
+	base := sigKeys(ProtocolNaga, []string{"http://a", "http://b"}, action, []string{"10", "20"})
+	want := ProtocolNaga + "\x00http://a\x00" + action[0].Resource.Resource + "\x00" + action[0].Resource.ResourcePrefix + "\x00" + action[0].Ability + "\x0010"
+	if base[0] != want {
+		t.Fatalf("key %q, want %q", base[0], want)
+	}
+	if again := sigKeys(ProtocolNaga, []string{"http://a", "http://b"}, action, []string{"10", "20"}); !slices.Equal(again, base) {
+		t.Fatalf("same inputs, keys %q then %q", base, again)
+	}
+	for _, tt := range []struct {
+		name string
+		key  string
+	}{
+		{"other node", base[1]},
+		{"other protocol", sigKeys(ProtocolV2, []string{"http://a"}, action, []string{"10"})[0]},
+		{"other action", sigKeys(ProtocolNaga, []string{"http://a"}, []ResourceAbilityRequest{LitActionRequest("QmB")}, []string{"10"})[0]},
+		{"one more request", sigKeys(ProtocolNaga, []string{"http://a"}, two, []string{"10"})[0]},
+		{"other price", sigKeys(ProtocolNaga, []string{"http://a"}, action, []string{"11"})[0]},
+		{"no price", sigKeys(ProtocolNaga, []string{"http://a"}, action, nil)[0]},
+	} {
+		if tt.key == base[0] {
+			t.Errorf("%s: same key %q", tt.name, tt.key)
+		}
 	}
 }

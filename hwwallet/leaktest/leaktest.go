@@ -86,13 +86,18 @@ func interesting(dump string) string {
 
 // Main runs m and, if every test passed, fails the run when goroutines are
 // left over once every test has cleaned up (those that are ending get
-// settle to finish). Use it as a package's TestMain:
+// settle to finish). Before counting it calls shutdown, which stops what
+// the package keeps running on purpose across tests (a package-level
+// worker pool). Use it as a package's TestMain:
 //
 //	func TestMain(m *testing.M) { leaktest.Main(m, 3*time.Second) }
-func Main(m *testing.M, settle time.Duration) {
+func Main(m *testing.M, settle time.Duration, shutdown ...func()) {
 	before := Running()
 	code := m.Run()
 	if code == 0 {
+		for _, f := range shutdown {
+			f()
+		}
 		deadline := time.Now().Add(settle)
 		for Running() > before && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)

@@ -107,7 +107,10 @@ func (p *jobPanic) Unwrap() error {
 }
 
 // work runs job, then the jobs it is handed, until it has been idle for
-// w.timeout, finds w.maxIdle workers idle, or the pool is closed.
+// a whole w.timeout (so between one and two timeouts after its last job),
+// finds w.maxIdle workers idle, or the pool is closed. Its timer is armed
+// once per timeout, not once per job: resetting it after every job was a
+// timer-heap update for each of a call's dozen jobs.
 func (w *Pool) work(job func()) {
 	defer w.live.Add(-1)
 	wk := &worker{jobs: make(chan func(), 1)}
@@ -126,11 +129,23 @@ func (w *Pool) work(job func()) {
 		}
 		w.idle = append(w.idle, wk)
 		w.mu.Unlock()
-		timer.Reset(w.timeout)
+		job = w.wait(wk, timer)
+	}
+}
+
+// wait waits, idle, for wk's next job; it returns nil once wk has waited a
+// whole w.timeout (the timer's period) and left the idle list. A timer
+// that fires after a job ran in its period is armed again.
+func (w *Pool) wait(wk *worker, timer *time.Timer) func() {
+	for fresh := true; ; fresh = false {
 		select {
-		case job = <-wk.jobs:
-			continue
+		case job := <-wk.jobs:
+			return job
 		case <-timer.C:
+		}
+		timer.Reset(w.timeout)
+		if fresh {
+			continue // a job ran in the period that ended
 		}
 		// Idle too long: leave, unless Run took this worker meanwhile
 		// (its job is then in the mailbox, or about to be).
@@ -138,10 +153,10 @@ func (w *Pool) work(job func()) {
 		if i := slices.Index(w.idle, wk); i >= 0 {
 			w.idle = slices.Delete(w.idle, i, i+1)
 			w.mu.Unlock()
-			return
+			return nil
 		}
 		w.mu.Unlock()
-		job = <-wk.jobs
+		return <-wk.jobs
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 	"weak"
 )
@@ -83,6 +84,39 @@ func TestPoolExitWhenIdle(t *testing.T) {
 		t.Fatal("no worker running after a job")
 	}
 	waitFor(t, func() bool { return w.live.Load() == 0 }, "the idle worker to exit")
+}
+
+// TestPoolIdleTime checks that a worker that gets a job more often than
+// its idle time keeps serving them, and that one left idle exits after one
+// to two idle times (its timer is armed once per idle time, not per job).
+func TestPoolIdleTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const idle = time.Second
+		w := New(idle, 8)
+		defer w.Close()
+		run := func() {
+			done := make(chan struct{})
+			w.Run(func() { close(done) })
+			<-done
+		}
+		for i := 0; i < 10; i++ {
+			if i > 0 {
+				time.Sleep(idle / 2)
+			}
+			run()
+		}
+		lastJob := time.Now()
+		if n := w.started.Load(); n != 1 {
+			t.Fatalf("%d workers started for a job every half idle time, want 1", n)
+		}
+		for w.live.Load() > 0 {
+			time.Sleep(10 * time.Millisecond)
+			synctest.Wait()
+		}
+		if d := time.Since(lastJob); d < idle || d > 2*idle+10*time.Millisecond {
+			t.Fatalf("the idle worker exited %v after its last job, want %v to %v", d, idle, 2*idle)
+		}
+	})
 }
 
 // waitFor polls cond for up to 10 s.
