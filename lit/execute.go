@@ -101,10 +101,11 @@ var errStaleState = errors.New("network state is out of date")
 // *ActionError whose message leads with the action's own; see the
 // package errors for the rest.
 //
-// It runs in the caller's goroutine. A caller that starts a goroutine per
-// call (as an RPC server does) should call it from a kept one (see package
-// workpool), as litsignerd does: a fresh goroutine's small stack is grown,
-// by copying, on every call.
+// It runs in the caller's goroutine; its node requests, and the attempts
+// that may be re-issued (Naga), run on the client's workers. A caller
+// that starts a goroutine per call (as an RPC server does) should call it
+// from a kept one (see package workpool), as litsignerd does: a fresh
+// goroutine's small stack is grown, by copying, on every call.
 func (c *Client) ExecuteJS(ctx context.Context, s *Session, req ExecuteJSRequest) (*ExecuteJSResult, error) {
 	if s == nil {
 		return nil, fmt.Errorf("lit: executeJs: nil session: %w", ErrInvalidParams)
