@@ -18,9 +18,7 @@ import (
 func TestPoolReuse(t *testing.T) {
 	w := New(time.Minute, 8)
 	for i := 0; i < 3; i++ {
-		done := make(chan struct{})
-		w.Run(func() { close(done) })
-		<-done
+		runJob(w)
 		waitFor(t, func() bool { return w.idleCount() == 1 }, "the worker to be idle again")
 	}
 	if n := w.started.Load(); n != 1 {
@@ -28,26 +26,15 @@ func TestPoolReuse(t *testing.T) {
 	}
 	// Concurrent jobs that block each other run on their own workers: no
 	// job waits behind another.
-	var started sync.WaitGroup
-	release := make(chan struct{})
-	started.Add(4)
-	for i := 0; i < 4; i++ {
-		w.Run(func() {
-			started.Done()
-			<-release
-		})
-	}
-	started.Wait() // would hang if a job queued behind a blocked one
+	release := blockJobs(w, 4)
 	if n := w.live.Load(); n != 4 {
 		t.Fatalf("%d workers for four blocked jobs, want 4", n)
 	}
-	close(release)
+	release()
 	waitFor(t, func() bool { return w.idleCount() == 4 }, "four idle workers")
 	w.Close()
 	waitFor(t, func() bool { return w.live.Load() == 0 }, "workers gone after close")
-	done := make(chan struct{})
-	w.Run(func() { close(done) })
-	<-done
+	runJob(w)
 }
 
 // TestPoolIdleBound checks that workers beyond the idle bound
@@ -55,17 +42,7 @@ func TestPoolReuse(t *testing.T) {
 func TestPoolIdleBound(t *testing.T) {
 	w := New(time.Minute, 2)
 	defer w.Close()
-	var started sync.WaitGroup
-	release := make(chan struct{})
-	started.Add(5)
-	for i := 0; i < 5; i++ {
-		w.Run(func() {
-			started.Done()
-			<-release
-		})
-	}
-	started.Wait()
-	close(release)
+	blockJobs(w, 5)()
 	waitFor(t, func() bool { return w.live.Load() == 2 }, "all but two workers to exit")
 	if n := w.idleCount(); n != 2 {
 		t.Fatalf("%d idle workers, want 2", n)
@@ -77,9 +54,7 @@ func TestPoolIdleBound(t *testing.T) {
 func TestPoolExitWhenIdle(t *testing.T) {
 	w := New(20*time.Millisecond, 8)
 	defer w.Close()
-	done := make(chan struct{})
-	w.Run(func() { close(done) })
-	<-done
+	runJob(w)
 	if w.live.Load() != 1 {
 		t.Fatal("no worker running after a job")
 	}
@@ -94,16 +69,11 @@ func TestPoolIdleTime(t *testing.T) {
 		const idle = time.Second
 		w := New(idle, 8)
 		defer w.Close()
-		run := func() {
-			done := make(chan struct{})
-			w.Run(func() { close(done) })
-			<-done
-		}
 		for i := 0; i < 10; i++ {
 			if i > 0 {
 				time.Sleep(idle / 2)
 			}
-			run()
+			runJob(w)
 		}
 		lastJob := time.Now()
 		if n := w.started.Load(); n != 1 {
@@ -117,6 +87,30 @@ func TestPoolIdleTime(t *testing.T) {
 			t.Fatalf("the idle worker exited %v after its last job, want %v to %v", d, idle, 2*idle)
 		}
 	})
+}
+
+// runJob runs an empty job with w.Run and waits until it has run.
+func runJob(w *Pool) {
+	done := make(chan struct{})
+	w.Run(func() { close(done) })
+	<-done
+}
+
+// blockJobs runs n jobs with w.Run that block until release is called,
+// and returns once all n have started: it would hang if a job queued
+// behind a blocked one.
+func blockJobs(w *Pool, n int) (release func()) {
+	var started sync.WaitGroup
+	gate := make(chan struct{})
+	started.Add(n)
+	for i := 0; i < n; i++ {
+		w.Run(func() {
+			started.Done()
+			<-gate
+		})
+	}
+	started.Wait()
+	return func() { close(gate) }
 }
 
 // waitFor polls cond for up to 10 s.
